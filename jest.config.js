@@ -1,0 +1,25 @@
+// `npm test`: unit tests of every package, then the end-to-end scenarios against real Redis, Kafka and processes.
+const { transform } = require('./jest.preset.js');
+const packages = ['subgraphs/runtime', 'schema', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference', 'gateway', 'clients/sdk', 'ops'];
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      roots: packages.map((p) => `<rootDir>/${p}/src`),
+      testMatch: ['**/*.test.ts'],
+      transform,
+    },
+    {
+      displayName: 'e2e',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/ops/e2e'],
+      testMatch: ['**/*.e2e.ts'],
+      transform,
+      globalSetup: '<rootDir>/ops/e2e/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/ops/e2e/harness/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

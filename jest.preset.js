@@ -1,0 +1,16 @@
+// Shared jest settings: ts-jest transpiles only (type checking is `npm run typecheck`'s job), so tests start fast.
+const path = require('node:path');
+
+const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+
+function unitProject(dir) {
+  return {
+    displayName: path.relative(__dirname, dir) || 'root',
+    rootDir: dir,
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/src/**/*.test.ts'],
+    transform,
+  };
+}
+
+module.exports = { transform, unitProject };

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * Environment settings shared by every service. Each service extends this with its own
+ * fields and calls `loadConfig` once at start, so a typo fails fast with a readable message.
+ */
+export const commonEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]').optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')
+    .default('bd'),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^,\s]+(,[^,\s]+)*$/, 'a comma-separated list of host:port')
+    .optional(),
+  KAFKA_TOPIC: z.string().min(1).default('inference.requests'),
+  KAFKA_GROUP_ID: z.string().min(1).default('beedesk-inference'),
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  /** HMAC secret shared by the gateway and the subgraphs to sign the tenant context. */
+  INTERNAL_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),
+});
+export type CommonConfig = z.infer<typeof commonEnv>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `env` with `schema`; throws a ConfigError listing every bad variable at once. */
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+/** Development gets a fixed secret so `npm start` needs no setup; production must set one. */
+export const DEV_INTERNAL_SECRET = 'beedesk-dev-internal-secret-change-me';
+
+export function internalSecretOf(config: Pick<CommonConfig, 'INTERNAL_SECRET' | 'NODE_ENV'>): string {
+  if (config.INTERNAL_SECRET) return config.INTERNAL_SECRET;
+  if (config.NODE_ENV === 'production') throw new ConfigError(['INTERNAL_SECRET: required when NODE_ENV=production']);
+  return DEV_INTERNAL_SECRET;
+}
+
+export function kafkaBrokersOf(config: Pick<CommonConfig, 'KAFKA_BROKERS'>): string[] {
+  return config.KAFKA_BROKERS ? config.KAFKA_BROKERS.split(',') : [];
+}

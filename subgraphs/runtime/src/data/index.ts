@@ -1,0 +1,4 @@
+export * from './answers';
+export * from './articles';
+export * from './sessions';
+export * from './tenants';

@@ -1,0 +1,3 @@
+export * from './in-process';
+export * from './kafka';
+export * from './types';

@@ -1,0 +1,158 @@
+import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import type { Logger } from '../logger';
+import { DependencyUnavailableError } from '../redis';
+import {
+  orderingKey,
+  parseInferenceRequest,
+  type InferenceConsumer,
+  type InferenceHandler,
+  type InferenceQueue,
+  type InferenceRequest,
+} from './types';
+
+const toPinoLevel: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(brokers: string[], clientId: string, logger: Logger): Kafka {
+  const kafkaLog = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5000, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...rest } = log;
+        kafkaLog[toPinoLevel[level] ?? 'info'](rest, message);
+      },
+  });
+}
+
+/**
+ * Checks the brokers answer and creates the topic when missing, within `timeoutMs`, so a service
+ * started without Kafka fails at once with a message saying how to provide it.
+ */
+export async function ensureTopic(kafka: Kafka, brokers: string[], topic: string, partitions: number, timeoutMs = 15_000): Promise<void> {
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 } });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await admin.connect();
+        const existing = await admin.listTopics();
+        if (!existing.includes(topic)) {
+          await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+        }
+      })(),
+      deadline,
+    ]);
+  } catch (error) {
+    throw new DependencyUnavailableError(
+      `Cannot reach Kafka at ${brokers.join(',')} (${(error as Error).message}). ` +
+        'Start a broker (`bash ops/kafka/kafka.sh start`) or set KAFKA_BROKERS.',
+    );
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Produces inference requests keyed by tenant and session, compressed. */
+export class KafkaInferenceQueue implements InferenceQueue {
+  private readonly producer: Producer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async enqueue(request: InferenceRequest): Promise<void> {
+    await this.producer.send({
+      topic: this.topic,
+      compression: CompressionTypes.GZIP,
+      acks: -1,
+      messages: [{ key: orderingKey(request), value: JSON.stringify(request), headers: { tenant: request.tenantId } }],
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * A consumer-group member. Offsets are committed only after the handler finished (the answer is
+ * written), so a crash or rebalance redelivers instead of losing; the handler de-duplicates.
+ */
+export class KafkaInferenceConsumer implements InferenceConsumer {
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+
+  constructor(
+    kafka: Kafka,
+    private readonly topic: string,
+    private readonly groupId: string,
+    private readonly logger: Logger,
+    private readonly partitionsConsumedConcurrently = 3,
+  ) {
+    this.consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 1_000 });
+    this.admin = kafka.admin();
+  }
+
+  async start(handler: InferenceHandler): Promise<void> {
+    await this.admin.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
+      eachMessage: async ({ topic, partition, message }) => {
+        const request = parseInferenceRequest(message.value?.toString('utf8') ?? '');
+        if (request) {
+          await handler(request);
+        } else {
+          // A message we cannot read would block its partition forever: log it and move on.
+          this.logger.error({ topic, partition, offset: message.offset }, 'skipping unreadable inference request');
+        }
+        await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      },
+    });
+  }
+
+  /** Waits for the messages in hand to finish, commits, and leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.admin.disconnect();
+  }
+
+  async lag(): Promise<number> {
+    const [latest, committed] = await Promise.all([
+      this.admin.fetchTopicOffsets(this.topic),
+      this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }),
+    ]);
+    const committedByPartition = new Map<number, number>();
+    for (const { partitions } of committed) {
+      for (const p of partitions) committedByPartition.set(p.partition, Number(p.offset));
+    }
+    return latest.reduce((sum, p) => {
+      const done = committedByPartition.get(p.partition) ?? -1;
+      const low = Number(p.low);
+      return sum + Math.max(0, Number(p.high) - Math.max(done, low));
+    }, 0);
+  }
+}

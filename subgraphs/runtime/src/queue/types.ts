@@ -1,0 +1,54 @@
+import type { TurnRole } from '../data/sessions';
+
+/**
+ * One question for the inference side. It carries the recent history so the worker needs no
+ * extra read, and the tenant in the message itself (never inferred), so a worker always writes
+ * to the right tenant's keys.
+ */
+export interface InferenceRequest {
+  v: 1;
+  tenantId: string;
+  sessionId: string;
+  userId: string;
+  answerId: string;
+  question: string;
+  history: { role: TurnRole; text: string }[];
+  requestId: string;
+  enqueuedAt: number;
+}
+
+/** Where `ask` puts questions: Kafka in real mode, an in-process queue in the embedded default. */
+export interface InferenceQueue {
+  enqueue(request: InferenceRequest): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type InferenceHandler = (request: InferenceRequest) => Promise<void>;
+
+/** What the inference side consumes from; `lag` is the number of requests not yet done. */
+export interface InferenceConsumer {
+  start(handler: InferenceHandler): Promise<void>;
+  stop(): Promise<void>;
+  lag(): Promise<number>;
+}
+
+/** Requests of one session are answered in order; sessions spread out. */
+export const orderingKey = (request: Pick<InferenceRequest, 'tenantId' | 'sessionId'>): string =>
+  `${request.tenantId}/${request.sessionId}`;
+
+export function parseInferenceRequest(raw: string): InferenceRequest | null {
+  try {
+    const value = JSON.parse(raw) as Partial<InferenceRequest>;
+    const ok =
+      value.v === 1 &&
+      typeof value.tenantId === 'string' &&
+      typeof value.sessionId === 'string' &&
+      typeof value.userId === 'string' &&
+      typeof value.answerId === 'string' &&
+      typeof value.question === 'string' &&
+      Array.isArray(value.history);
+    return ok ? (value as InferenceRequest) : null;
+  } catch {
+    return null;
+  }
+}

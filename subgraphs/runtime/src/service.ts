@@ -1,0 +1,70 @@
+import type { Kafka } from 'kafkajs';
+import type { z } from 'zod';
+import { ConfigError, kafkaBrokersOf, loadConfig, type CommonConfig } from './config';
+import { createLogger, type Logger } from './logger';
+import { createKafka, ensureTopic } from './queue/kafka';
+import { connectRedis, DependencyUnavailableError, type Redis } from './redis';
+import { Lifecycle } from './shutdown';
+
+/** A service that is up: the port it listens on and how to stop it gracefully. */
+export interface StartedService {
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface MainContext<C extends CommonConfig> {
+  config: C;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** Connects to REDIS_URL (required in real mode); closed last on shutdown. */
+  redis(): Promise<Redis>;
+  /** Connects to KAFKA_BROKERS (required) and makes sure the inference topic exists. */
+  kafka(): Promise<Kafka>;
+}
+
+/**
+ * The real-mode entry point of every service: validated config, connections that fail fast with a
+ * clear message (exit 1, never a hang), and SIGTERM handling that ends with exit 0.
+ */
+export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
+  name: string,
+  schema: S,
+  start: (context: MainContext<z.infer<S>>) => Promise<StartedService>,
+): Promise<void> {
+  let logger = createLogger(name);
+  try {
+    const config = loadConfig(schema);
+    logger = createLogger(name, config.LOG_LEVEL);
+    const lifecycle = new Lifecycle(logger);
+    const context: MainContext<z.infer<S>> = {
+      config,
+      logger,
+      lifecycle,
+      redis: async () => {
+        if (!config.REDIS_URL) throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379)']);
+        const redis = await connectRedis(config.REDIS_URL);
+        lifecycle.onShutdown('redis', async () => void (await redis.quit()));
+        return redis;
+      },
+      kafka: async () => {
+        const brokers = kafkaBrokersOf(config);
+        if (brokers.length === 0) throw new ConfigError(['KAFKA_BROKERS: required (e.g. 127.0.0.1:9092)']);
+        const kafka = createKafka(brokers, `beedesk-${name}`, logger);
+        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
+        return kafka;
+      },
+    };
+    const service = await start(context);
+    lifecycle.onShutdown('http', () => service.close());
+    lifecycle.installSignalHandlers(config.SHUTDOWN_TIMEOUT_MS);
+    logger.info({ port: service.port }, `${name} ready`);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof DependencyUnavailableError) {
+      logger.fatal(error.message);
+      process.stderr.write(`${name}: ${error.message}\n`);
+    } else {
+      logger.fatal({ err: error }, 'failed to start');
+    }
+    process.exit(1);
+  }
+}

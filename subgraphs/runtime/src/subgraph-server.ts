@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { codedError, ErrorCode } from './errors';
+import { closeServer, listen, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
+import { requestLogger, type Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
+
+/** What every resolver of every subgraph gets: the verified caller and a logger tagged with them. */
+export interface BaseContext {
+  tenant: TenantContext;
+  log: Logger;
+}
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  schema: GraphQLSchema;
+  internalSecret: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  readiness: Readiness;
+  /** Adds per-request state (DataLoaders, repositories) to the verified base context. */
+  createContext: (base: BaseContext) => TContext;
+}
+
+export interface SubgraphServer {
+  server: Server;
+  listen(port: number, host: string): Promise<number>;
+  /** Stops taking requests (health turns 503) and waits for in-flight ones. */
+  close(): Promise<void>;
+}
+
+/**
+ * A subgraph: graphql-yoga over a federation schema, behind a plain node:http server that also
+ * serves `/health` and `/metrics`. Only requests carrying a tenant context signed by the gateway
+ * are executed; a direct call without one is refused with UNAUTHENTICATED.
+ */
+export function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): SubgraphServer {
+  const { logger, metrics } = options;
+  let draining = false;
+
+  const yoga = createYoga<Record<string, unknown>, TContext>({
+    schema: options.schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    logging: {
+      debug: (...args) => logger.debug(args.join(' ')),
+      info: (...args) => logger.info(args.join(' ')),
+      warn: (...args) => logger.warn(args.join(' ')),
+      error: (...args) => logger.error(args.join(' ')),
+    },
+    context: ({ request }: YogaInitialContext): TContext => {
+      const verified = verifyContext(request.headers.get(CONTEXT_HEADER), options.internalSecret);
+      if (!verified.ok) {
+        throw codedError(ErrorCode.UNAUTHENTICATED, `Refused: ${verified.reason}. Call this service through the gateway.`, {
+          http: { status: 401 },
+        });
+      }
+      const tenant = verified.context;
+      return options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
+    },
+    maskedErrors: {
+      maskError: (error: unknown) => {
+        const graphqlError = error instanceof GraphQLError ? error : null;
+        const original = graphqlError?.originalError;
+        // Our own coded errors pass through; anything else is a bug and must not leak details.
+        if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+        logger.error({ err: original ?? error }, 'unexpected error in resolver');
+        return new GraphQLError('Unexpected error.', {
+          nodes: graphqlError?.nodes,
+          path: graphqlError?.path,
+          extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+        });
+      },
+    },
+  });
+
+  const server = createServer((req, res) => {
+    const route = routeOf(req);
+    const stopTimer = metrics.requestSeconds.startTimer({ route });
+    res.on('finish', () => {
+      stopTimer();
+      metrics.requests.inc({ route, status: String(res.statusCode) });
+    });
+    if (route === '/health') return void serveHealth(res, options.readiness, draining);
+    if (route === '/metrics') return void serveMetrics(res, metrics);
+    return void yoga(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    listen: (port, host) => listen(server, port, host),
+    close: async () => {
+      draining = true;
+      await closeServer(server);
+    },
+  };
+}
