@@ -12,3 +12,4 @@ export * from './shutdown';
 export * from './subgraph-server';
 export * from './tenant-context';
 export * from './service';
+export * from './subgraph';

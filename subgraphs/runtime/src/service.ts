@@ -1,10 +1,11 @@
 import type { Kafka } from 'kafkajs';
-import type { z } from 'zod';
-import { ConfigError, kafkaBrokersOf, loadConfig, type CommonConfig } from './config';
+import { z } from 'zod';
+import { commonEnv, ConfigError, internalSecretOf, kafkaBrokersOf, loadConfig, type CommonConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
 import { connectRedis, DependencyUnavailableError, type Redis } from './redis';
 import { Lifecycle } from './shutdown';
+import type { ServiceDeps } from './subgraph';
 
 /** A service that is up: the port it listens on and how to stop it gracefully. */
 export interface StartedService {
@@ -67,4 +68,35 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
     }
     process.exit(1);
   }
+}
+
+/** The env of a subgraph: the common settings plus its PORT. */
+export const subgraphEnv = (defaultPort: number) =>
+  commonEnv.extend({ PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort) });
+export type SubgraphConfig = CommonConfig & { PORT: number };
+
+export interface SubgraphMainContext extends MainContext<SubgraphConfig> {
+  /** The ServiceDeps of this process, with its Redis connected. */
+  deps(): Promise<ServiceDeps>;
+}
+
+/** `main.ts` of a subgraph in real mode, in one line. */
+export function runSubgraphMain(
+  name: string,
+  defaultPort: number,
+  start: (context: SubgraphMainContext) => Promise<StartedService>,
+): Promise<void> {
+  return runServiceMain(name, subgraphEnv(defaultPort), (context) =>
+    start({
+      ...context,
+      deps: async () => ({
+        redis: await context.redis(),
+        keyPrefix: context.config.REDIS_KEY_PREFIX,
+        internalSecret: internalSecretOf(context.config),
+        logger: context.logger,
+        host: context.config.HOST,
+        port: context.config.PORT,
+      }),
+    }),
+  );
 }

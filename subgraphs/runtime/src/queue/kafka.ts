@@ -69,12 +69,16 @@ export async function ensureTopic(kafka: Kafka, brokers: string[], topic: string
 /** Produces inference requests keyed by tenant and session, compressed. */
 export class KafkaInferenceQueue implements InferenceQueue {
   private readonly producer: Producer;
+  /** For /health: false after the producer lost its brokers, until it reconnects. */
+  connected = false;
 
   constructor(
     kafka: Kafka,
     private readonly topic: string,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
   }
 
   async connect(): Promise<void> {
@@ -102,6 +106,8 @@ export class KafkaInferenceQueue implements InferenceQueue {
 export class KafkaInferenceConsumer implements InferenceConsumer {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
+  /** For /health: true while the consumer is fetching. */
+  running = false;
 
   constructor(
     kafka: Kafka,
@@ -112,6 +118,9 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   ) {
     this.consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 1_000 });
     this.admin = kafka.admin();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.running = true));
+    this.consumer.on(this.consumer.events.STOP, () => (this.running = false));
+    this.consumer.on(this.consumer.events.CRASH, () => (this.running = false));
   }
 
   async start(handler: InferenceHandler): Promise<void> {

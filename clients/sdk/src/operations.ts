@@ -1,0 +1,71 @@
+import type {
+  Answer,
+  Article,
+  ArticleInput,
+  AskReceipt,
+  InferenceStatus,
+  Session,
+  SessionWithTurns,
+  Tenant,
+  TenantWithArticles,
+} from './types';
+
+/** A GraphQL document tagged with its result and variables types. */
+export interface Operation<TData, TVariables> {
+  readonly document: string;
+  readonly __types?: { data: TData; variables: TVariables };
+}
+const operation = <TData, TVariables = Record<string, never>>(document: string): Operation<TData, TVariables> => ({ document });
+
+const SESSION = 'id userId status startedAt lastActiveAt';
+const ANSWER = 'id sessionId question text status confidence needsHuman createdAt completedAt sources { id title }';
+const ARTICLE = 'id title body questions locale updatedAt';
+
+export const StartSession = operation<{ startSession: Session }>(`mutation StartSession { startSession { ${SESSION} } }`);
+
+export const GetSession = operation<{ session: SessionWithTurns | null }, { id: string; last?: number }>(
+  `query GetSession($id: ID!, $last: Int) { session(id: $id) { ${SESSION} turns(last: $last) { seq role text at answerId } } }`,
+);
+
+export const Ask = operation<{ ask: AskReceipt }, { sessionId: string; text: string; clientMessageId?: string }>(
+  `mutation Ask($sessionId: ID!, $text: String!, $clientMessageId: ID) {
+    ask(sessionId: $sessionId, text: $text, clientMessageId: $clientMessageId) { queuePosition answer { ${ANSWER} } }
+  }`,
+);
+
+export const GetAnswer = operation<{ answer: Answer | null }, { id: string }>(`query GetAnswer($id: ID!) { answer(id: $id) { ${ANSWER} } }`);
+
+export const GetTenant = operation<{ tenant: Tenant }>(`query GetTenant { tenant { id name } }`);
+
+export const GetTenantArticles = operation<{ tenant: TenantWithArticles }>(
+  `query GetTenantArticles { tenant { id name articles { ${ARTICLE} } } }`,
+);
+
+export const UpsertArticle = operation<{ upsertArticle: Article }, { input: ArticleInput }>(
+  `mutation UpsertArticle($input: ArticleInput!) { upsertArticle(input: $input) { ${ARTICLE} } }`,
+);
+
+export const DeleteArticle = operation<{ deleteArticle: boolean }, { id: string }>(
+  `mutation DeleteArticle($id: ID!) { deleteArticle(id: $id) }`,
+);
+
+export const UpdateTenant = operation<{ updateTenant: Tenant }, { name: string }>(
+  `mutation UpdateTenant($name: String!) { updateTenant(name: $name) { id name } }`,
+);
+
+export const GetInferenceStatus = operation<{ inferenceStatus: InferenceStatus }>(
+  `query GetInferenceStatus { inferenceStatus { engine queueLag breaker } }`,
+);
+
+export const ALL_OPERATIONS = {
+  StartSession,
+  GetSession,
+  Ask,
+  GetAnswer,
+  GetTenant,
+  GetTenantArticles,
+  UpsertArticle,
+  DeleteArticle,
+  UpdateTenant,
+  GetInferenceStatus,
+} as const;

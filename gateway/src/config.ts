@@ -1,0 +1,45 @@
+import { commonEnv } from '@beedesk/runtime';
+import { DEFAULT_PORTS } from '@beedesk/schema';
+import { z } from 'zod';
+
+export const gatewayEnv = commonEnv.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.gateway),
+  /** Any composed supergraph SDL; defaults to beedesk's own schema/supergraph.graphql. */
+  SUPERGRAPH_PATH: z.string().min(1).optional(),
+  /** `jwt` (default) or `none` for serving a generic supergraph without authentication. */
+  GATEWAY_AUTH: z.enum(['jwt', 'none']).default('jwt'),
+  /** Allows GATEWAY_AUTH=none with NODE_ENV=production. */
+  GATEWAY_AUTH_NONE_FORCE: z.enum(['true', 'false']).default('false'),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  DOCUMENT_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+});
+export type GatewayConfig = z.infer<typeof gatewayEnv>;
+
+/** The dev signing secret, so `npm start` and `npm run token` work with no setup. */
+export const DEV_JWT_SECRET = 'beedesk-dev-jwt-secret-change-me';
+
+/** `--supergraph <file>`, `--auth none|jwt`, `--port <n>` override their env settings. */
+export function applyCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  const flags: Record<string, string> = { '--supergraph': 'SUPERGRAPH_PATH', '--auth': 'GATEWAY_AUTH', '--port': 'PORT', '--host': 'HOST' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const name = flags[flag];
+    if (name) out[name] = inline ?? argv[++i];
+    else if (arg === '--force') out.GATEWAY_AUTH_NONE_FORCE = 'true';
+    else throw new Error(`unknown argument ${arg} (known: ${Object.keys(flags).join(', ')}, --force)`);
+  }
+  return out;
+}
+
+/** Subgraph URL overrides: `<NAME>_URL` (e.g. TENANT_URL) or SUBGRAPH_URL_<NAME>, name upper-cased. */
+export function subgraphUrlOverride(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const key = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return env[`SUBGRAPH_URL_${key}`] ?? env[`${key}_URL`];
+}

@@ -1,0 +1,49 @@
+import { ConfigError, internalSecretOf, runServiceMain } from '@beedesk/runtime';
+import { readSupergraph, supergraphPath } from '@beedesk/schema';
+import { createAuthenticator } from './auth';
+import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride } from './config';
+import { startGateway } from './server';
+
+// Real-mode entry: `node gateway/dist/main.js [--supergraph <file>] [--auth none] [--port <n>]`.
+try {
+  Object.assign(process.env, applyCliArgs(process.argv.slice(2), process.env));
+} catch (error) {
+  process.stderr.write(`gateway: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+
+void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
+  if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
+    throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
+  }
+  if (config.GATEWAY_AUTH === 'jwt' && !config.JWT_SECRET && config.NODE_ENV === 'production') {
+    throw new ConfigError(['JWT_SECRET: required with NODE_ENV=production']);
+  }
+  const path = config.SUPERGRAPH_PATH ?? supergraphPath;
+  let supergraphSdl: string;
+  try {
+    supergraphSdl = readSupergraph(path);
+  } catch (error) {
+    throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
+  }
+  return startGateway({
+    supergraphSdl,
+    authenticate:
+      config.GATEWAY_AUTH === 'none'
+        ? null
+        : createAuthenticator({
+            secret: config.JWT_SECRET ?? DEV_JWT_SECRET,
+            issuer: config.JWT_ISSUER,
+            audience: config.JWT_AUDIENCE,
+            clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+          }),
+    internalSecret: internalSecretOf(config),
+    logger,
+    host: config.HOST,
+    port: config.PORT,
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    documentCacheSize: config.DOCUMENT_CACHE_SIZE,
+    urlOverride: (name) => subgraphUrlOverride(name, process.env),
+  });
+});

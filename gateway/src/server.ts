@@ -1,0 +1,147 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import {
+  closeServer,
+  createMetrics,
+  listen,
+  newId,
+  serveHealth,
+  serveMetrics,
+  signContext,
+  type Logger,
+  type StartedService,
+  type TenantContext,
+} from '@beedesk/runtime';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { anonymousCaller, type Authenticator } from './auth';
+import { DocumentCache, operationOf } from './documents';
+import { createFederatedExecutor, type FederatedExecutor } from './executor';
+import { readGraphQLParams } from './graphql-request';
+import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
+import { createSubgraphAgent, type GatewayRequestContext } from './subgraph-data-source';
+
+export interface GatewayOptions {
+  supergraphSdl: string;
+  /** null: generic mode, every request is anonymous (`--auth none`). */
+  authenticate: Authenticator | null;
+  internalSecret: string;
+  logger: Logger;
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  subgraphTimeoutMs: number;
+  documentCacheSize: number;
+  urlOverride: (subgraph: string) => string | undefined;
+  defaultMetrics?: boolean;
+}
+
+export interface StartedGateway extends StartedService {
+  subgraphs: { name: string; url: string }[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
+  'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : (error as GraphQLFormattedError);
+
+/**
+ * The gateway: a plain node:http server in front of @apollo/gateway's planner and executor.
+ * It authenticates, parses and validates (cached), and forwards a signed tenant context.
+ */
+export async function startGateway(options: GatewayOptions): Promise<StartedGateway> {
+  const { logger } = options;
+  const agent = createSubgraphAgent();
+  const executor: FederatedExecutor = await createFederatedExecutor({
+    supergraphSdl: options.supergraphSdl,
+    agent,
+    timeoutMs: options.subgraphTimeoutMs,
+    logger,
+    urlOverride: options.urlOverride,
+  });
+  const documents = new DocumentCache(executor.schema, options.documentCacheSize);
+  const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
+  let draining = false;
+
+  async function authenticate(req: IncomingMessage, requestId: string): Promise<TenantContext> {
+    if (!options.authenticate) return anonymousCaller(requestId);
+    const result = await options.authenticate(req.headers.authorization, requestId);
+    if (!result.ok) throw new HttpError(401, 'UNAUTHENTICATED', result.message, { 'www-authenticate': 'Bearer' });
+    return result.caller;
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+    const params = await readGraphQLParams(req, url, options.maxBodyBytes);
+    const caller = await authenticate(req, requestId);
+    const prepared = documents.prepare(params.query);
+    if (!prepared.ok) return sendErrors(res, 400, prepared.errors.map(formatError));
+    const { document, queryHash } = prepared.prepared;
+    const operation = operationOf(document, params.operationName);
+    if (!operation) {
+      const message = params.operationName
+        ? `Unknown operation "${params.operationName}".`
+        : 'The document has several operations: give `operationName`.';
+      throw new HttpError(400, 'BAD_REQUEST', message);
+    }
+    if (operation.operation === 'subscription') {
+      throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are not served over plain HTTP POST/GET.');
+    }
+    if (operation.operation === 'mutation' && req.method === 'GET') {
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Mutations must be sent with POST.', { allow: 'POST' });
+    }
+    const context: GatewayRequestContext = { signedContext: signContext(caller, options.internalSecret), requestId };
+    const requestContext = {
+      request: { query: params.query, operationName: params.operationName, variables: params.variables ?? {}, extensions: params.extensions },
+      document,
+      source: params.query,
+      queryHash,
+      operationName: operation.name?.value ?? null,
+      operation,
+      schema: executor.schema,
+      context,
+      logger,
+      metrics: {},
+      cache: undefined,
+      overallCachePolicy: undefined,
+    } as unknown as GatewayGraphQLRequestContext<GatewayRequestContext>;
+    const result = await executor.execute(requestContext);
+    const body: Record<string, unknown> = {};
+    if (result.errors?.length) body['errors'] = result.errors.map(formatError);
+    if ('data' in result) body['data'] = result.data;
+    if (result.extensions) body['extensions'] = result.extensions;
+    sendJson(res, 200, body, { 'x-request-id': requestId });
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const route = url.pathname;
+    const stopTimer = metrics.requestSeconds.startTimer({ route });
+    res.on('finish', () => {
+      stopTimer();
+      metrics.requests.inc({ route, status: String(res.statusCode) });
+    });
+    if (route === '/health') return void serveHealth(res, async () => ({ supergraph: 'ok' }), draining);
+    if (route === '/metrics') return void serveMetrics(res, metrics);
+    if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
+    handleGraphQL(req, res, url).catch((error: unknown) => {
+      if (error instanceof HttpError) return sendErrors(res, error.status, [errorBody(error.code, error.message)], error.headers);
+      logger.error({ err: error }, 'gateway request failed');
+      if (!res.headersSent) sendErrors(res, 500, [errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.')]);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = await listen(server, options.port, options.host);
+  logger.info({ port, subgraphs: executor.subgraphs }, 'gateway ready');
+
+  return {
+    port,
+    subgraphs: executor.subgraphs,
+    close: async () => {
+      draining = true;
+      await closeServer(server);
+      await executor.stop();
+      await agent.close();
+    },
+  };
+}

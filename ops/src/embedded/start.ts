@@ -1,0 +1,91 @@
+import { startAnswerService } from '@beedesk/answer';
+import { createAuthenticator, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
+import { startInferenceService } from '@beedesk/inference';
+import {
+  createInMemoryRedis,
+  DEV_INTERNAL_SECRET,
+  InProcessQueue,
+  type Logger,
+  type ServiceDeps,
+  type StartedService,
+} from '@beedesk/runtime';
+import { DEFAULT_PORTS, readSupergraph, type SubgraphName } from '@beedesk/schema';
+import { startSessionService } from '@beedesk/session';
+import { startTenantService } from '@beedesk/tenant';
+import { seedDemoTenants } from '../demo/seed';
+
+export interface EmbeddedOptions {
+  logger: Logger;
+  host?: string;
+  /** Port per service; 0 picks a free one (tests). Defaults to DESIGN's 4000–4004. */
+  ports?: Partial<Record<SubgraphName | 'gateway', number>>;
+  jwtSecret?: string;
+  seed?: boolean;
+}
+
+export interface Embedded {
+  gatewayUrl: string;
+  ports: Record<SubgraphName | 'gateway', number>;
+  seeded: { tenant: string; articles: number }[];
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: gateway and all four subgraphs in one process, with in-process stand-ins
+ * for Redis (ioredis-mock) and Kafka (an in-process queue). The same service code as real mode.
+ */
+export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
+  const host = options.host ?? '127.0.0.1';
+  const portOf = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
+  const redis = createInMemoryRedis();
+  const queue = new InProcessQueue(options.logger.child({ component: 'queue' }));
+  const deps = (name: SubgraphName): ServiceDeps => ({
+    redis,
+    keyPrefix: 'bd',
+    internalSecret: DEV_INTERNAL_SECRET,
+    logger: options.logger.child({ service: name }),
+    host,
+    port: portOf(name),
+    defaultMetrics: name === 'tenant',
+  });
+  const started: StartedService[] = [];
+  const ports = {} as Record<SubgraphName | 'gateway', number>;
+  const close = async () => {
+    for (const service of started.reverse()) await service.close();
+    redis.disconnect();
+  };
+  try {
+    const services: [SubgraphName, () => Promise<StartedService>][] = [
+      ['tenant', () => startTenantService(deps('tenant'))],
+      ['session', () => startSessionService(deps('session'))],
+      ['answer', () => startAnswerService({ ...deps('answer'), queue })],
+      ['inference', () => startInferenceService({ ...deps('inference'), consumer: queue })],
+    ];
+    for (const [name, start] of services) {
+      const service = await start();
+      started.push(service);
+      ports[name] = service.port;
+    }
+    const gateway = await startGateway({
+      supergraphSdl: readSupergraph(),
+      authenticate: createAuthenticator({ secret: options.jwtSecret ?? process.env.JWT_SECRET ?? DEV_JWT_SECRET, clockToleranceSeconds: 30 }),
+      internalSecret: DEV_INTERNAL_SECRET,
+      logger: options.logger.child({ service: 'gateway' }),
+      host,
+      port: portOf('gateway'),
+      maxBodyBytes: 16 * 1024 * 1024,
+      subgraphTimeoutMs: 30_000,
+      documentCacheSize: 1000,
+      urlOverride: (name) => (name in ports ? `http://${host}:${ports[name as SubgraphName]}/graphql` : undefined),
+      defaultMetrics: false,
+    });
+    started.push(gateway);
+    ports.gateway = gateway.port;
+    const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
+    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl);
+    return { gatewayUrl, ports, seeded, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

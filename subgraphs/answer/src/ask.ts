@@ -1,0 +1,114 @@
+import {
+  badInput,
+  codedError,
+  ErrorCode,
+  execOrThrow,
+  forbidden,
+  isSafeId,
+  isStaff,
+  newId,
+  notFound,
+  type AnswerRecord,
+  type InferenceRequest,
+} from '@beedesk/runtime';
+import type { AnswerContext } from './context';
+
+/** Longest question accepted; longer text is refused before anything is stored or enqueued. */
+export const MAX_QUESTION_LENGTH = 4000;
+/** Turns of history sent along with a question, so the worker needs no extra read. */
+export const HISTORY_IN_REQUEST = 10;
+
+export interface AskArgs {
+  sessionId: string;
+  text: string;
+  clientMessageId?: string | null;
+}
+
+export interface AskReceipt {
+  answer: AnswerRecord;
+  queuePosition: number;
+}
+
+export function validateAsk(args: AskArgs): string {
+  const text = args.text.trim();
+  if (!text) throw badInput('text: a question must not be empty', 'text');
+  if (text.length > MAX_QUESTION_LENGTH) {
+    throw badInput(`text: a question must be at most ${MAX_QUESTION_LENGTH} characters (got ${text.length})`, 'text');
+  }
+  if (args.clientMessageId != null && !isSafeId(args.clientMessageId)) {
+    throw badInput('clientMessageId: letters, digits, _ and -, at most 64', 'clientMessageId');
+  }
+  return text;
+}
+
+/**
+ * Stores a QUEUED answer and the user's turn in one transaction, then enqueues the request and
+ * answers at once. A retry with the same clientMessageId returns the first answer, enqueuing nothing.
+ */
+export async function ask(args: AskArgs, context: AskContext): Promise<AskReceipt> {
+  const question = validateAsk(args);
+  const { tenantId, userId, requestId } = context.tenant;
+  const session = isSafeId(args.sessionId) ? await context.sessions.get(tenantId, args.sessionId) : null;
+  if (!session) throw notFound('Session', args.sessionId);
+  if (session.userId !== userId && !isStaff(context.tenant)) throw forbidden('This session belongs to another user.');
+
+  const answerId = newId();
+  if (args.clientMessageId) {
+    const existingId = await context.answers.reserveClientMessage(tenantId, session.id, args.clientMessageId, answerId);
+    if (existingId) {
+      const existing = await context.answers.get(tenantId, existingId);
+      if (existing) return { answer: existing, queuePosition: await context.answers.pendingCount(tenantId) };
+    }
+  }
+
+  const history = (await context.sessions.turns(tenantId, session.id, HISTORY_IN_REQUEST)).map(({ role, text }) => ({ role, text }));
+  const now = new Date();
+  const answer: AnswerRecord = {
+    id: answerId,
+    sessionId: session.id,
+    userId: session.userId,
+    question,
+    text: '',
+    status: 'QUEUED',
+    sourceIds: [],
+    confidence: null,
+    needsHuman: false,
+    engine: null,
+    clientMessageId: args.clientMessageId ?? null,
+    createdAt: now.toISOString(),
+    completedAt: null,
+  };
+  const multi = context.redis.multi();
+  context.answers.queueSave(multi, tenantId, answer);
+  context.sessions.queueTurn(multi, tenantId, session, { role: 'USER', text: question, answerId }, now);
+  await execOrThrow(multi);
+  const queuePosition = await context.answers.enterQueue(tenantId);
+
+  const request: InferenceRequest = {
+    v: 1,
+    tenantId,
+    sessionId: session.id,
+    userId: session.userId,
+    answerId,
+    question,
+    history,
+    requestId,
+    enqueuedAt: now.getTime(),
+  };
+  try {
+    await context.queue.enqueue(request);
+  } catch (error) {
+    context.log.error({ err: error, answerId }, 'could not enqueue the question');
+    await context.answers.complete(
+      tenantId,
+      answer,
+      { text: '', status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null },
+      () => undefined,
+    );
+    throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The question could not be queued; please try again shortly.');
+  }
+  context.log.info({ answerId, sessionId: session.id, chars: question.length, queuePosition }, 'question queued');
+  return { answer, queuePosition };
+}
+
+type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue' | 'redis'>;

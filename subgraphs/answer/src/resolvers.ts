@@ -1,0 +1,28 @@
+import { forbidden, isSafeId, isStaff, notFound, type AnswerRecord, type GraphQLResolverMap } from '@beedesk/runtime';
+import { ask, type AskArgs } from './ask';
+import type { AnswerContext } from './context';
+
+const mayRead = (context: AnswerContext, answer: AnswerRecord): boolean =>
+  isStaff(context.tenant) || answer.userId === context.tenant.userId;
+
+export const resolvers: GraphQLResolverMap<AnswerContext> = {
+  Query: {
+    answer: async (_root, { id }: { id: string }, context) => {
+      const answer = isSafeId(id) ? await context.answerLoader.load(id) : null;
+      if (!answer) throw notFound('Answer', id);
+      if (!mayRead(context, answer)) throw forbidden('This answer belongs to another user.');
+      return answer;
+    },
+  },
+  Mutation: {
+    ask: (_root, args: AskArgs, context) => ask(args, context),
+  },
+  Answer: {
+    __resolveReference: async (ref: { id: string }, context: AnswerContext) => {
+      const answer = isSafeId(ref.id) ? await context.answerLoader.load(ref.id) : null;
+      return answer && mayRead(context, answer) ? answer : null;
+    },
+    session: (answer: AnswerRecord) => ({ __typename: 'Session', id: answer.sessionId }),
+    sources: (answer: AnswerRecord) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),
+  },
+};

@@ -1,0 +1,15 @@
+import { forbidden, hasRole, type BaseContext, type GraphQLResolverMap, type InferenceConsumer } from '@beedesk/runtime';
+
+export interface InferenceContext extends BaseContext {
+  consumer: InferenceConsumer;
+  engineName: string;
+}
+
+export const resolvers: GraphQLResolverMap<InferenceContext> = {
+  Query: {
+    inferenceStatus: async (_root, _args, context) => {
+      if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin may read the inference status.');
+      return { engine: context.engineName, queueLag: await context.consumer.lag(), breaker: 'CLOSED' };
+    },
+  },
+};

@@ -1,0 +1,59 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse } from 'graphql';
+import type { Readiness } from './http';
+import type { Logger } from './logger';
+import { createMetrics, type ServiceMetrics } from './metrics';
+import type { Redis } from './redis';
+import type { StartedService } from './service';
+import { createSubgraphServer, type BaseContext } from './subgraph-server';
+
+export type { GraphQLResolverMap };
+
+/** What every subgraph needs, whether it runs alone (real mode) or in the embedded default. */
+export interface ServiceDeps {
+  redis: Redis;
+  keyPrefix: string;
+  internalSecret: string;
+  logger: Logger;
+  host: string;
+  port: number;
+  /** Default process metrics only once per process (the embedded default runs five services in one). */
+  defaultMetrics?: boolean;
+}
+
+export interface SubgraphSpec<C extends BaseContext> {
+  name: string;
+  sdl: string;
+  resolvers: GraphQLResolverMap<C>;
+  createContext: (base: BaseContext) => C;
+  /** Extra readiness checks beside Redis (e.g. Kafka). */
+  readiness?: Readiness;
+  metrics?: ServiceMetrics;
+}
+
+export async function pingRedis(redis: Redis): Promise<string> {
+  try {
+    return (await redis.ping()) === 'PONG' ? 'ok' : 'unexpected PING reply';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Builds the federation schema and serves it; resolves once listening. */
+export async function startSubgraph<C extends BaseContext>(deps: ServiceDeps, spec: SubgraphSpec<C>): Promise<StartedService> {
+  // Resolvers are typed against our context; the library types them against `unknown`.
+  const schema = buildSubgraphSchema({ typeDefs: parse(spec.sdl), resolvers: spec.resolvers as GraphQLResolverMap<unknown> });
+  const metrics = spec.metrics ?? createMetrics(spec.name, deps.defaultMetrics ?? true);
+  const subgraph = createSubgraphServer({
+    name: spec.name,
+    schema,
+    internalSecret: deps.internalSecret,
+    logger: deps.logger,
+    metrics,
+    readiness: async () => ({ redis: await pingRedis(deps.redis), ...(spec.readiness ? await spec.readiness() : {}) }),
+    createContext: spec.createContext,
+  });
+  const port = await subgraph.listen(deps.port, deps.host);
+  return { port, close: () => subgraph.close() };
+}

@@ -1,0 +1,64 @@
+import { badInput, forbidden, hasRole, isSafeId, type ArticleRecord, type GraphQLResolverMap } from '@beedesk/runtime';
+import type { TenantContext } from './context';
+import { articleFromInput, type ArticleInput } from './validation';
+
+interface TenantRef {
+  id: string;
+}
+
+function requireAdmin(context: TenantContext): void {
+  if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin of this tenant may change it.');
+}
+
+/** A source article that was deleted after it was quoted still resolves, without any content. */
+const removedArticle = (id: string): ArticleRecord => ({
+  id,
+  title: '(removed article)',
+  body: '',
+  questions: [],
+  locale: 'en',
+  updatedAt: new Date(0).toISOString(),
+});
+
+async function tenantOf(context: TenantContext) {
+  const id = context.tenant.tenantId;
+  return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString() };
+}
+
+export const resolvers: GraphQLResolverMap<TenantContext> = {
+  Query: {
+    tenant: (_root, _args, context) => tenantOf(context),
+  },
+  Tenant: {
+    // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
+    __resolveReference: (ref: TenantRef, context: TenantContext) =>
+      ref.id === context.tenant.tenantId ? tenantOf(context) : null,
+    articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
+  },
+  Article: {
+    __resolveReference: async (ref: TenantRef, context: TenantContext) =>
+      isSafeId(ref.id) ? ((await context.articleLoader.load(ref.id)) ?? removedArticle(ref.id)) : null,
+  },
+  Mutation: {
+    upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
+      requireAdmin(context);
+      const article = articleFromInput(input);
+      await context.articles.upsert(context.tenant.tenantId, article);
+      context.log.info({ articleId: article.id }, 'article upserted');
+      return article;
+    },
+    deleteArticle: async (_root, { id }: { id: string }, context) => {
+      requireAdmin(context);
+      if (!isSafeId(id)) return false;
+      const deleted = await context.articles.delete(context.tenant.tenantId, id);
+      context.log.info({ articleId: id, deleted }, 'article deleted');
+      return deleted;
+    },
+    updateTenant: async (_root, { name }: { name: string }, context) => {
+      requireAdmin(context);
+      const trimmed = name.trim();
+      if (!trimmed || trimmed.length > 200) throw badInput('name: 1 to 200 characters', 'name');
+      return context.tenants.upsert(context.tenant.tenantId, trimmed);
+    },
+  },
+};
