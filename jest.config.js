@@ -3,6 +3,7 @@ const { transform } = require('./jest.preset.js');
 const packages = ['subgraphs/runtime', 'schema', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference', 'gateway', 'clients/sdk', 'ops'];
 
 module.exports = {
+  reporters: ['default', '<rootDir>/jest.summary-reporter.js'],
   projects: [
     {
       displayName: 'unit',
@@ -19,7 +20,7 @@ module.exports = {
       transform,
       globalSetup: '<rootDir>/ops/e2e/harness/global-setup.ts',
       globalTeardown: '<rootDir>/ops/e2e/harness/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/ops/e2e/harness/timeouts.ts'],
     },
   ],
 };

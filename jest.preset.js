@@ -1,7 +1,8 @@
-// Shared jest settings: ts-jest transpiles only (type checking is `npm run typecheck`'s job), so tests start fast.
+// Shared jest settings: ts-jest transpiles each file alone (tsconfig isolatedModules; type checking is
+// `npm run typecheck`'s job), so tests start fast.
 const path = require('node:path');
 
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 
 function unitProject(dir) {
   return {
