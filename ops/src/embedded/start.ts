@@ -37,6 +37,7 @@ export interface Embedded {
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
   const host = options.host ?? '127.0.0.1';
   const portOf = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
+  const jwtSecret = options.jwtSecret ?? process.env.JWT_SECRET ?? DEV_JWT_SECRET;
   const redis = createInMemoryRedis();
   const queue = new InProcessQueue(options.logger.child({ component: 'queue' }));
   const deps = (name: SubgraphName): ServiceDeps => ({
@@ -68,7 +69,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     }
     const gateway = await startGateway({
       supergraphSdl: readSupergraph(),
-      authenticate: createAuthenticator({ secret: options.jwtSecret ?? process.env.JWT_SECRET ?? DEV_JWT_SECRET, clockToleranceSeconds: 30 }),
+      authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30 }),
       internalSecret: DEV_INTERNAL_SECRET,
       logger: options.logger.child({ service: 'gateway' }),
       host,
@@ -82,7 +83,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     started.push(gateway);
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
-    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl);
+    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
     return { gatewayUrl, ports, seeded, close };
   } catch (error) {
     await close();

@@ -1,0 +1,35 @@
+import pino from 'pino';
+import { BeedeskClient } from '@beedesk/sdk';
+import { mintToken } from '../dev-tokens';
+import { startEmbedded, type Embedded } from './start';
+
+// The embedded default (`npm start`) on free ports: in-process Redis and queue, demo data seeded.
+describe('embedded default', () => {
+  let embedded: Embedded;
+  beforeAll(async () => {
+    embedded = await startEmbedded({
+      logger: pino({ level: 'silent' }),
+      ports: { gateway: 0, tenant: 0, session: 0, answer: 0, inference: 0 },
+      jwtSecret: 'embedded-test-secret-123',
+    });
+  }, 60_000);
+  afterAll(() => embedded?.close());
+
+  it('seeds both demo tenants and answers in English and Chinese', async () => {
+    expect(embedded.seeded).toEqual([
+      { tenant: 'demo-bank', articles: 77 },
+      { tenant: 'demo-cn', articles: 20 },
+    ]);
+    const token = (tenant: string) => mintToken({ tenant, user: 'u', roles: ['customer'], secret: 'embedded-test-secret-123' });
+    const bank = new BeedeskClient({ url: embedded.gatewayUrl, token: await token('demo-bank') });
+    const session = await bank.startSession();
+    const { answer } = await bank.ask(session.id, "I still haven't received my new card");
+    expect((await bank.waitForAnswer(answer.id)).sources[0]?.id).toBe('bank-card-arrival');
+
+    const cn = new BeedeskClient({ url: embedded.gatewayUrl, token: await token('demo-cn') });
+    const cnSession = await cn.startSession();
+    const cnAnswer = await cn.waitForAnswer((await cn.ask(cnSession.id, '我想退货，怎么操作？')).answer.id);
+    expect(cnAnswer.status).toBe('DONE');
+    expect(cnAnswer.sources[0]?.id).toMatch(/^cn-/);
+  }, 60_000);
+});
