@@ -26,6 +26,7 @@ const STOP = new Set(
 );
 
 const PAIR_WINDOW = 4;
+const CJK_SKIP = 2;
 
 function add(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
@@ -64,8 +65,12 @@ export function extractFeatures(text: string): RawFeatures {
   for (const run of denseRuns(norm)) {
     const chs = Array.from(run);
     for (let i = 0; i < chs.length; i++) {
-      add(chars, chs[i] as string);
+      if (!STOP.has(chs[i] as string)) add(chars, chs[i] as string);
       if (i + 1 < chs.length) add(chars, (chs[i] as string) + (chs[i + 1] as string));
+      // Skip-bigrams ("付完款" still shares 付_款 with "付款"): Chinese paraphrases often insert a character.
+      for (let j = i + 2; j < chs.length && j <= i + 1 + CJK_SKIP; j++) {
+        if (!STOP.has(chs[i] as string) && !STOP.has(chs[j] as string)) add(pairs, `${chs[i] as string}_${chs[j] as string}`);
+      }
     }
   }
   return [words, pairs, chars];

@@ -1,0 +1,72 @@
+/**
+ * Per-article centroids of the training vectors (Rocchio), stored as an inverted index. Used to tell how
+ * much a context turn is *about* each article by plain term overlap ("card" → the card articles), which a
+ * discriminative classifier does not encode: its probabilities below the top class are noise.
+ */
+import type { SparseVector } from './features';
+
+export class Centroids {
+  private readonly classes: number;
+  private readonly start: Int32Array;
+  private readonly cls: Int32Array;
+  private readonly weight: Float32Array;
+
+  constructor(vectors: readonly SparseVector[], labels: ArrayLike<number>, classes: number, dimension: number) {
+    this.classes = classes;
+    const sums: Array<Map<number, number>> = Array.from({ length: classes }, () => new Map<number, number>());
+    vectors.forEach((v, doc) => {
+      const norm = vectorNorm(v);
+      if (norm === 0) return;
+      const sum = sums[labels[doc] as number] as Map<number, number>;
+      for (let t = 0; t < v.ids.length; t++) {
+        const id = v.ids[t] as number;
+        sum.set(id, (sum.get(id) ?? 0) + (v.values[t] as number) / norm);
+      }
+    });
+    const counts = new Int32Array(dimension + 1);
+    const norms = sums.map((m) => Math.sqrt([...m.values()].reduce((a, x) => a + x * x, 0)));
+    for (const m of sums) for (const id of m.keys()) counts[id + 1] = (counts[id + 1] as number) + 1;
+    for (let f = 0; f < dimension; f++) counts[f + 1] = (counts[f + 1] as number) + (counts[f] as number);
+    this.start = counts;
+    this.cls = new Int32Array(counts[dimension] as number);
+    this.weight = new Float32Array(counts[dimension] as number);
+    const fill = counts.slice(0, dimension);
+    sums.forEach((m, c) => {
+      for (const [id, w] of m) {
+        const at = fill[id] as number;
+        fill[id] = at + 1;
+        this.cls[at] = c;
+        this.weight[at] = w / ((norms[c] as number) || 1);
+      }
+    });
+  }
+
+  /** Cosine similarity of the query to each article's centroid. */
+  similarity(query: SparseVector): Float64Array {
+    const out = new Float64Array(this.classes);
+    const norm = vectorNorm(query);
+    if (norm === 0) return out;
+    const dimension = this.start.length - 1;
+    for (let t = 0; t < query.ids.length; t++) {
+      const id = query.ids[t] as number;
+      if (id >= dimension) continue;
+      const q = (query.values[t] as number) / norm;
+      const end = this.start[id + 1] as number;
+      for (let p = this.start[id] as number; p < end; p++) {
+        const c = this.cls[p] as number;
+        out[c] = (out[c] as number) + q * (this.weight[p] as number);
+      }
+    }
+    return out;
+  }
+
+  get byteSize(): number {
+    return this.start.byteLength + this.cls.byteLength + this.weight.byteLength;
+  }
+}
+
+function vectorNorm(v: SparseVector): number {
+  let s = 0;
+  for (let i = 0; i < v.values.length; i++) s += (v.values[i] as number) ** 2;
+  return Math.sqrt(s);
+}

@@ -1,0 +1,164 @@
+/**
+ * Built-in knowledge-base answer engine: one KnowledgeIndex per tenant. Given a customer question (and
+ * the session's recent turns) it ranks the tenant's help-centre articles with a calibrated confidence.
+ *
+ * Model: TF-IDF over stemmed words, word bigrams, co-occurring word pairs and character n-grams, fed to a
+ * multinomial logistic regression trained on each article's example questions, title and body.
+ * Training happens lazily: upsert/remove only mark the index dirty, and the next search (or an explicit
+ * rebuild()) retrains (~1.5 s for 10k example questions on a 2-core box; ~50 ms for 100), so loading N
+ * articles costs one build, not N.
+ */
+import { isFollowUp } from './context';
+import { blend, type SparseVector } from './features';
+import { softmaxInPlace } from './classifier';
+import { Model, type ModelOptions } from './model';
+import type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
+
+export type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
+export type { ModelOptions } from './model';
+export { DEFAULT_TEMPERATURE } from './model';
+export { normalise, segmentWords, stem, tokenise } from './text';
+
+/**
+ * Default confidence needed to answer. Chosen on 5-fold cross-validation of BANKING77 (see eval.ts):
+ * at this threshold ~2.5% of all questions are answered confidently but wrongly (bar: < 3%), while
+ * ~84% are answered; the rest get suggestions only.
+ */
+export const DEFAULT_CONFIDENCE_THRESHOLD = 0.8;
+
+const DEFAULT_LIMIT = 3;
+
+export interface KnowledgeIndexOptions extends ModelOptions {
+  /** Weight of the context's topic similarity (cosine, 0..1) against the question's log-probability. */
+  contextWeight?: number;
+}
+
+// Strong on purpose: within the gated candidates the context is what disambiguates.
+const DEFAULT_CONTEXT_WEIGHT = 30;
+/** Candidates for a follow-up: articles with at least this fraction of the question's top probability. */
+const CANDIDATE_FLOOR = 0.02;
+
+const EMPTY_RESULT: SearchResult = Object.freeze({ confident: false, best: null, ranked: [], usedContext: false });
+
+interface Scored {
+  probabilities: Float64Array;
+  logits: Float64Array;
+  confidence: number;
+  known: boolean;
+}
+
+export class KnowledgeIndex {
+  private readonly articles = new Map<string, KnowledgeArticle>();
+  private readonly options: KnowledgeIndexOptions;
+  private model: Model | null = null;
+
+  constructor(options: KnowledgeIndexOptions = {}) {
+    this.options = options;
+  }
+
+  /** Add or replace an article by id. Cheap: the model is retrained on the next search or rebuild(). */
+  upsert(article: KnowledgeArticle): void {
+    // Copy so later mutation of the caller's object cannot silently desynchronise the trained model.
+    this.articles.set(article.id, { ...article, questions: [...article.questions] });
+    this.model = null;
+  }
+
+  remove(id: string): boolean {
+    const removed = this.articles.delete(id);
+    if (removed) this.model = null;
+    return removed;
+  }
+
+  get size(): number {
+    return this.articles.size;
+  }
+
+  /** Retrain now (e.g. right after loading a tenant) instead of on the first search. */
+  rebuild(): void {
+    this.model = this.articles.size > 0 ? Model.build([...this.articles.values()], this.options) : null;
+  }
+
+  /** Bytes held by the trained model's typed arrays (the vocabulary maps are on the JS heap besides). */
+  get modelBytes(): number {
+    return this.model?.byteSize ?? 0;
+  }
+
+  search(question: string, options: SearchOptions = {}): SearchResult {
+    if (this.articles.size === 0) return EMPTY_RESULT;
+    if (!this.model) this.rebuild();
+    const model = this.model;
+    if (!model) return EMPTY_RESULT;
+    const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
+    const limit = Math.max(0, options.limit ?? DEFAULT_LIMIT);
+
+    let chosen = this.score(model, model.vectorise(question));
+    let usedContext = false;
+
+    const context = (options.context ?? []).filter((t) => typeof t === 'string' && t.trim());
+    if (context.length > 0) {
+      const followUp = isFollowUp(question);
+      // A self-contained, confidently answered question is left alone, so context cannot hurt it.
+      if (followUp || chosen.confidence < threshold) {
+        const withContext = this.withContext(model, chosen, context);
+        if (withContext.known && (followUp || withContext.confidence >= threshold)) {
+          chosen = withContext;
+          usedContext = true;
+        }
+      }
+    }
+
+    if (!chosen.known) return { ...EMPTY_RESULT, usedContext };
+    const top = topK(chosen, Math.max(1, limit)).map(
+      (i): RankedArticle => ({
+        article: model.articles[i] as KnowledgeArticle,
+        score: chosen.logits[i] as number,
+        confidence: chosen.probabilities[i] as number,
+      }),
+    );
+    const best = top[0] ?? null;
+    const ranked = top.slice(0, limit);
+    return { confident: best !== null && best.confidence >= threshold, best, ranked, usedContext };
+  }
+
+  private score(model: Model, vector: SparseVector): Scored {
+    const { probabilities, logits, knownFeatures } = model.classify(vector);
+    let confidence = 0;
+    for (let i = 0; i < probabilities.length; i++) confidence = Math.max(confidence, probabilities[i] as number);
+    return { probabilities, logits, confidence: knownFeatures > 0 ? confidence : 0, known: knownFeatures > 0 };
+  }
+
+  /**
+   * Follow-up scoring: log p(article | question) + w · sim(context, article), over the articles the
+   * question itself finds plausible. The question keeps the say on *what* is asked ("fees"); the context
+   * picks *which* of those articles by term overlap with it ("card" vs "transfer"). Blending the context
+   * into the question's features did worse: its topic words outvoted the follow-up's one content word.
+   * Context = the last turn plus, at half weight, the one before.
+   */
+  private withContext(model: Model, question: Scored, context: readonly string[]): Scored {
+    const w = this.options.contextWeight ?? DEFAULT_CONTEXT_WEIGHT;
+    const parts: Array<readonly [SparseVector, number]> = [];
+    const last = context[context.length - 1];
+    const prev = context[context.length - 2];
+    if (last) parts.push([model.vectorise(last), 1]);
+    if (prev) parts.push([model.vectorise(prev), 0.5]);
+    const ctx = blend(parts);
+    if (ctx.ids.length === 0) return question;
+    const sims = model.topicSimilarity(ctx);
+    const floor = CANDIDATE_FLOOR * question.confidence;
+    const logits = new Float64Array(question.probabilities.length);
+    for (let i = 0; i < logits.length; i++) {
+      const pq = question.probabilities[i] as number;
+      logits[i] = pq >= floor ? Math.log(pq) + w * (sims[i] as number) : -Infinity;
+    }
+    const probabilities = softmaxInPlace(Float64Array.from(logits));
+    let confidence = 0;
+    for (let i = 0; i < probabilities.length; i++) confidence = Math.max(confidence, probabilities[i] as number);
+    return { probabilities, logits, confidence, known: true };
+  }
+}
+
+function topK(scored: Scored, k: number): number[] {
+  const idx = Array.from(scored.probabilities.keys());
+  idx.sort((a, b) => (scored.probabilities[b] as number) - (scored.probabilities[a] as number));
+  return idx.slice(0, k);
+}
