@@ -13,3 +13,4 @@ export * from './subgraph-server';
 export * from './tenant-context';
 export * from './service';
 export * from './subgraph';
+export * from './events';

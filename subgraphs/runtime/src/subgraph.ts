@@ -1,6 +1,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
+import type { EventPublisher } from './events';
 import type { Readiness } from './http';
 import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
@@ -20,6 +21,8 @@ export interface ServiceDeps {
   port: number;
   /** Default process metrics only once per process (the embedded default runs five services in one). */
   defaultMetrics?: boolean;
+  /** Where live answer and activity events go; none when omitted. */
+  events?: EventPublisher;
 }
 
 export interface SubgraphSpec<C extends BaseContext> {
