@@ -1,7 +1,8 @@
 import {
   AnswerRepository,
   ArticleRepository,
-  SessionRepository,
+  loadConfig,
+  NO_EVENTS,
   startSubgraph,
   type InferenceConsumer,
   type Readiness,
@@ -9,32 +10,48 @@ import {
   type StartedService,
 } from '@beedesk/runtime';
 import { subgraphSdl } from '@beedesk/schema';
-import { KnowledgeBaseEngine } from './engine';
+import { Agent } from 'undici';
+import { inferenceSettings, type InferenceSettings } from './config';
+import { EngineRouter } from './engine-router';
 import { KnowledgeCache } from './knowledge-cache';
+import { createInferenceMetrics } from './metrics';
 import { resolvers, type InferenceContext } from './resolvers';
-import { InferenceWorker } from './worker';
+import { InferenceWorker, type WorkerOptions } from './worker';
 
+export { inferenceSettings, type InferenceSettings } from './config';
 export { KnowledgeIndex } from './knowledge';
+export { loadBanking77, type LabelledQuestion } from './knowledge/eval';
 
 export interface InferenceServiceDeps extends ServiceDeps {
   consumer: InferenceConsumer;
   consumerReadiness?: Readiness;
+  /** Defaults to the ENGINE_* / LLM_* / BREAKER_* environment settings. */
+  settings?: InferenceSettings;
+  worker?: Partial<WorkerOptions>;
 }
 
-/** The consumer that answers questions, and the admin status query. */
+/** The consumer that answers questions with the tenant's engine, and the admin status query. */
 export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedService> {
-  const engine = new KnowledgeBaseEngine(new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger));
+  const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger);
+  const engines = new EngineRouter(deps.settings ?? loadConfig(inferenceSettings), knowledge, llmPool);
+  engines.validate();
+  const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
+  engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
   const worker = new InferenceWorker(
     new AnswerRepository(deps.redis, deps.keyPrefix),
-    new SessionRepository(deps.redis, deps.keyPrefix),
-    engine,
+    engines,
     deps.logger,
+    deps.events ?? NO_EVENTS,
+    metrics,
+    deps.worker,
   );
   const server = await startSubgraph(deps, {
     name: 'inference',
     sdl: subgraphSdl('inference'),
     resolvers,
-    createContext: (base): InferenceContext => ({ ...base, consumer: deps.consumer, engineName: engine.name }),
+    metrics,
+    createContext: (base): InferenceContext => ({ ...base, consumer: deps.consumer, engineName: engines.defaultEngineName, breakers: engines.breakers }),
     readiness: deps.consumerReadiness,
   });
   await deps.consumer.start(worker.handle);
@@ -44,7 +61,7 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
     close: async () => {
       await server.close();
       await deps.consumer.stop();
+      await llmPool.close();
     },
   };
 }
-export { loadBanking77, type LabelledQuestion } from './knowledge/eval';

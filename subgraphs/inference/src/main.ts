@@ -1,12 +1,15 @@
-import { KafkaInferenceConsumer, runSubgraphMain } from '@beedesk/runtime';
+import { KafkaInferenceConsumer, loadConfig, runSubgraphMain } from '@beedesk/runtime';
 import { DEFAULT_PORTS } from '@beedesk/schema';
+import { inferenceSettings } from './config';
 import { startInferenceService } from './index';
 
 void runSubgraphMain('inference', DEFAULT_PORTS.inference, async ({ deps, kafka, config, logger }) => {
+  const settings = loadConfig(inferenceSettings);
   const base = await deps();
-  const consumer = new KafkaInferenceConsumer(await kafka(), config.KAFKA_TOPIC, config.KAFKA_GROUP_ID, logger);
+  const consumer = new KafkaInferenceConsumer(await kafka(), config.KAFKA_TOPIC, config.KAFKA_GROUP_ID, logger, settings.INFERENCE_CONCURRENCY);
   return startInferenceService({
     ...base,
+    settings,
     consumer,
     consumerReadiness: async () => ({ kafka: consumer.running ? 'ok' : 'not consuming' }),
   });

@@ -1,26 +1,43 @@
-import { AnswerRepository, createInMemoryRedis, SessionRepository, type AnswerRecord, type InferenceRequest } from '@beedesk/runtime';
+import { AnswerRepository, createInMemoryRedis, SessionRepository, type AnswerEventMessage, type AnswerRecord, type EventPublisher, type InferenceRequest } from '@beedesk/runtime';
 import pino from 'pino';
-import type { AnswerEngine } from './engine';
-import { AnswerClaimedElsewhere, InferenceWorker } from './worker';
+import { streamChunks } from './engines/chunks';
+import type { AnswerEngine, EngineCall } from './engines/types';
+import { EngineFallbackError } from './resilience';
+import { InferenceWorker } from './worker';
 
-// De-duplication logic on the in-process Redis stand-in; redelivery across real processes and
-// Kafka is covered by ops/e2e/graceful-shutdown.
+// The worker's exactly-once logic on the in-process Redis stand-in; across real processes and
+// Kafka (SIGTERM, SIGKILL, a failing LLM) it is covered in ops/e2e.
 describe('InferenceWorker', () => {
   const redis = createInMemoryRedis();
   const prefix = `worker${process.pid}`;
   const answers = new AnswerRepository(redis, prefix);
   const sessions = new SessionRepository(redis, prefix);
   const log = pino({ level: 'silent' });
-  let calls = 0;
-  const engine: AnswerEngine = {
-    name: 'fake',
-    answer: async (r) => {
-      calls++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      return { text: `answer to ${r.question}`, sourceIds: ['a1'], confidence: 0.9, needsHuman: false };
-    },
-  };
+  const published: AnswerEventMessage[] = [];
+  const events: EventPublisher = { publishAnswerEvent: async (_t, e) => void published.push(e), publishActivity: async () => undefined };
   afterAll(() => redis.disconnect());
+
+  /** A deterministic engine that streams `text` in chunks, optionally stopping after `stopAfter` of them. */
+  const scripted = (text: string, options: { delayMs?: number; stopAfter?: number; fail?: Error } = {}) => {
+    const engine: AnswerEngine & { calls: number } = {
+      name: 'scripted',
+      endpoint: 'test',
+      calls: 0,
+      async answer(_request: InferenceRequest, call: EngineCall) {
+        engine.calls++;
+        if (options.fail) throw options.fail;
+        const chunks = streamChunks(text.slice(call.resumeFrom.length), 1);
+        for (let i = 0; i < chunks.length; i++) {
+          if (options.stopAfter !== undefined && i === options.stopAfter) await new Promise(() => undefined); // hangs: a "crashed" worker
+          await new Promise((resolve) => setTimeout(resolve, options.delayMs ?? 0));
+          await call.onToken(chunks[i]!);
+        }
+        return { text, sourceIds: ['a1'], confidence: 0.9, needsHuman: false };
+      },
+    };
+    return engine;
+  };
+  const worker = (engine: AnswerEngine, claimTtlMs = 2000) => new InferenceWorker(answers, { engineFor: () => engine }, log, events, undefined, { claimTtlMs, maxAttempts: 3 });
 
   async function queued(question: string): Promise<InferenceRequest> {
     const { session } = await sessions.startOrResume('t', `user-${question}`);
@@ -34,28 +51,60 @@ describe('InferenceWorker', () => {
     await multi.exec();
     return { v: 1, tenantId: 't', sessionId: session.id, userId: session.userId, answerId: answer.id, question, history: [], requestId: 'r', enqueuedAt: Date.now() };
   }
+  const assistantTurns = async (r: InferenceRequest) => (await sessions.turns('t', r.sessionId)).filter((t) => t.role === 'ASSISTANT');
+  const eventsOf = (r: InferenceRequest) => published.filter((e) => e.answerId === r.answerId);
 
-  it('answers a request once, however often it is delivered', async () => {
+  it('answers a request once however often and concurrently it is delivered', async () => {
     const request = await queued('q1');
-    const a = new InferenceWorker(answers, sessions, engine, log);
-    const b = new InferenceWorker(answers, sessions, engine, log);
-    calls = 0;
-    const results = await Promise.allSettled([a.handle(request), b.handle(request)]);
-    // The second delivery either waits for the claim (and is retried later) or sees the final answer.
-    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof AnswerClaimedElsewhere)).toBe(true);
-    await b.handle(request);
-    await a.handle(request);
-    expect(calls).toBe(1);
-    expect(await answers.get('t', request.answerId)).toMatchObject({ status: 'DONE', text: 'answer to q1', engine: 'fake' });
-    const turns = await sessions.turns('t', request.sessionId);
-    expect(turns.filter((t) => t.role === 'ASSISTANT')).toHaveLength(1);
+    const engine = scripted('one two three four', { delayMs: 5 });
+    await Promise.all([worker(engine).handle(request), worker(engine).handle(request), worker(engine).handle(request)]);
+    await worker(engine).handle(request);
+    expect(engine.calls).toBe(1);
+    expect(await answers.get('t', request.answerId)).toMatchObject({ status: 'DONE', text: 'one two three four', engine: 'scripted' });
+    expect(await assistantTurns(request)).toHaveLength(1);
+    expect(eventsOf(request).map((e) => [e.seq, e.kind, e.delta])).toEqual([
+      [1, 'TOKEN', 'one '], [2, 'TOKEN', 'two '], [3, 'TOKEN', 'three '], [4, 'TOKEN', 'four'], [5, 'DONE', null],
+    ]);
   });
 
-  it('releases its claim when the engine fails, so a retry can answer', async () => {
+  it('a worker taking over after a crash continues the stream without repeating tokens', async () => {
     const request = await queued('q2');
-    const failing = new InferenceWorker(answers, sessions, { name: 'x', answer: async () => { throw new Error('down'); } }, log);
-    await expect(failing.handle(request)).rejects.toThrow('down');
-    await new InferenceWorker(answers, sessions, engine, log).handle(request);
-    expect((await answers.get('t', request.answerId))?.status).toBe('DONE');
+    const text = 'alpha beta gamma delta epsilon';
+    void worker(scripted(text, { stopAfter: 2 }), 300).handle(request); // streams 2 tokens, then hangs
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Simulate its death: its heartbeat stops with it, so the claim lapses.
+    await answers.release('t', request.answerId);
+    await worker(scripted(text), 300).handle(request);
+    expect(eventsOf(request).map((e) => e.delta ?? e.kind).join('')).toBe(`${text}DONE`);
+    expect(eventsOf(request).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await assistantTurns(request)).map((t) => t.text)).toEqual([text]);
+  });
+
+  it('a stalled worker whose claim was taken over cannot write a second answer', async () => {
+    const request = await queued('q3');
+    const slow = worker(scripted('slow answer', { delayMs: 200 }), 100_000);
+    const slowRun = slow.handle(request);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await answers.release('t', request.answerId); // its claim "expired"
+    await worker(scripted('fast answer')).handle(request);
+    await slowRun;
+    expect((await assistantTurns(request)).map((t) => t.text)).toEqual(['fast answer']);
+    expect((await answers.get('t', request.answerId))?.text).toBe('fast answer');
+  });
+
+  it('stores a FALLBACK answer when the engine is unavailable', async () => {
+    const request = await queued('q4');
+    await worker(scripted('', { fail: new EngineFallbackError('circuit open') })).handle(request);
+    expect(await answers.get('t', request.answerId)).toMatchObject({ status: 'FALLBACK', text: 'The system is busy, please try again shortly.', needsHuman: true });
+    expect(eventsOf(request).map((e) => e.kind)).toEqual(['FALLBACK']);
+  });
+
+  it('releases its claim on unexpected errors and gives up as FAILED after a few deliveries', async () => {
+    const request = await queued('q5');
+    const broken = worker(scripted('', { fail: new Error('bug') }));
+    for (let i = 0; i < 3; i++) await expect(broken.handle(request)).rejects.toThrow('bug');
+    await broken.handle(request);
+    expect((await answers.get('t', request.answerId))?.status).toBe('FAILED');
+    expect(eventsOf(request).map((e) => e.kind)).toEqual(['ERROR']);
   });
 });

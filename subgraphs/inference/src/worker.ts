@@ -1,9 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { isFinalStatus, type AnswerRepository, type InferenceRequest, type Logger, type SessionRepository } from '@beedesk/runtime';
-import type { AnswerEngine } from './engine';
+import {
+  isFinalStatus,
+  NO_EVENTS,
+  type AnswerEventKind,
+  type AnswerOutcome,
+  type AnswerRecord,
+  type AnswerRepository,
+  type EventPublisher,
+  type InferenceRequest,
+  type Logger,
+} from '@beedesk/runtime';
+import type { AnswerEngine } from './engines/types';
+import type { InferenceMetrics } from './metrics';
+import { EngineFallbackError, fallbackText } from './resilience';
 
-/** How long a claim protects an answer being worked on; a crashed worker's claim expires after it. */
-export const CLAIM_TTL_MS = 30_000;
+export interface WorkerOptions {
+  /** How long a claim protects an answer; refreshed every third of it while working. */
+  claimTtlMs: number;
+  /** Deliveries of one request before it is given up as FAILED (instead of blocking its partition). */
+  maxAttempts: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { claimTtlMs: 15_000, maxAttempts: 5 };
+
+/** Picks the engine of a tenant (EngineRouter in the service). */
+export interface EngineSelector {
+  engineFor(tenantId: string): AnswerEngine;
+}
 
 export class AnswerClaimedElsewhere extends Error {
   constructor(answerId: string) {
@@ -13,63 +36,119 @@ export class AnswerClaimedElsewhere extends Error {
 }
 
 /**
- * Turns one request into one stored answer. Delivery is at least once, so: skip answers already
- * final, claim the answer before working on it (a redelivery to another worker waits for the claim
- * to finish or expire), and write the answer and the assistant turn in one transaction.
+ * Turns one request into one stored answer. Delivery is at least once, so the worker:
+ * skips answers already final; claims the answer (waiting out another worker's claim, which
+ * lapses when that worker dies) and keeps the claim alive while working; continues a stream an
+ * earlier worker started instead of repeating it; and writes answer plus assistant turn only
+ * while still holding the claim (a Redis script), so nothing is answered twice.
  */
 export class InferenceWorker {
   readonly workerId = randomUUID();
+  private readonly options: WorkerOptions;
 
   constructor(
     private readonly answers: AnswerRepository,
-    private readonly sessions: SessionRepository,
-    private readonly engine: AnswerEngine,
+    private readonly engines: EngineSelector,
     private readonly logger: Logger,
-  ) {}
+    private readonly events: EventPublisher = NO_EVENTS,
+    private readonly metrics?: InferenceMetrics,
+    options: Partial<WorkerOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_WORKER_OPTIONS, ...options };
+  }
 
   readonly handle = async (request: InferenceRequest): Promise<void> => {
     const { tenantId, answerId } = request;
     const log = this.logger.child({ tenant: tenantId, traceId: request.requestId, answerId });
-    if (!(await this.needsAnswer(request))) return;
-    if (!(await this.answers.claim(tenantId, answerId, this.workerId, CLAIM_TTL_MS))) throw new AnswerClaimedElsewhere(answerId);
-    // Re-read after claiming: a worker that finished meanwhile released its claim in the same
-    // transaction that made the answer final.
-    const answer = await this.answers.get(tenantId, answerId);
-    if (!answer || isFinalStatus(answer.status)) {
-      await this.answers.release(tenantId, answerId);
-      return;
-    }
-    const started = performance.now();
-    let result;
+    const initial = await this.answers.get(tenantId, answerId);
+    if (!initial) return log.warn('request for an unknown answer; skipped');
+    if (isFinalStatus(initial.status)) return;
+    if (!(await this.claim(request))) return;
+
+    const heartbeat = setInterval(() => {
+      this.answers.refreshClaim(tenantId, answerId, this.workerId, this.options.claimTtlMs).catch((err: unknown) => log.warn({ err }, 'claim refresh failed'));
+    }, this.options.claimTtlMs / 3);
+    heartbeat.unref();
     try {
-      result = await this.engine.answer(request);
+      const answer = await this.answers.get(tenantId, answerId);
+      // Re-read after claiming: a worker that finished meanwhile dropped its claim as it wrote.
+      if (!answer || isFinalStatus(answer.status)) return await this.answers.release(tenantId, answerId);
+      if ((await this.answers.recordAttempt(tenantId, answerId)) > this.options.maxAttempts) {
+        log.error({ attempts: this.options.maxAttempts }, 'giving up on this question');
+        const { seq } = await this.answers.streamProgress(tenantId, answerId);
+        const failed: AnswerOutcome = { text: fallbackText(request.question), status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null };
+        await this.finish(request, answer, failed, 'ERROR', seq, log);
+        return;
+      }
+      await this.answer(request, answer, log);
     } catch (error) {
-      await this.answers.release(tenantId, answerId);
+      await this.answers.release(tenantId, answerId).catch(() => undefined);
       throw error;
+    } finally {
+      clearInterval(heartbeat);
     }
-    await this.answers.complete(
-      tenantId,
-      answer,
-      { ...result, status: 'DONE', engine: this.engine.name },
-      (multi) =>
-        this.sessions.queueTurn(multi, tenantId, { id: answer.sessionId, userId: answer.userId }, {
-          role: 'ASSISTANT',
-          text: result.text,
-          answerId,
-        }),
-    );
-    log.info(
-      { ms: Math.round(performance.now() - started), confidence: result.confidence, needsHuman: result.needsHuman, queuedMs: Date.now() - request.enqueuedAt },
-      'answered',
-    );
   };
 
-  private async needsAnswer(request: InferenceRequest): Promise<boolean> {
-    const answer = await this.answers.get(request.tenantId, request.answerId);
-    if (!answer) {
-      this.logger.warn({ tenant: request.tenantId, answerId: request.answerId }, 'request for an unknown answer; skipped');
-      return false;
+  private async answer(request: InferenceRequest, answer: AnswerRecord, log: Logger): Promise<void> {
+    const { tenantId, answerId, sessionId } = request;
+    const engine = this.engines.engineFor(tenantId);
+    const progress = await this.answers.streamProgress(tenantId, answerId);
+    if (progress.seq > 0) log.info({ resumedChars: progress.text.length }, 'continuing a stream another worker started');
+    let lastSeq = progress.seq;
+    const started = performance.now();
+    const onToken = async (delta: string) => {
+      if (lastSeq === 0) this.metrics?.firstTokenSeconds.observe({ engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
+      lastSeq = await this.answers.appendStream(tenantId, answerId, delta);
+      await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq, kind: 'TOKEN', delta, queuePosition: null });
+    };
+    let outcome: AnswerOutcome;
+    let kind: AnswerEventKind;
+    try {
+      const result = await engine.answer(request, { resumeFrom: progress.text, onToken });
+      outcome = { ...result, status: 'DONE', engine: engine.name };
+      kind = 'DONE';
+    } catch (error) {
+      if (!(error instanceof EngineFallbackError)) throw error;
+      log.warn({ reason: error.reason, engine: engine.name }, 'engine unavailable; answering with the fallback');
+      outcome = { text: fallbackText(request.question), status: 'FALLBACK', sourceIds: [], confidence: null, needsHuman: true, engine: engine.name };
+      kind = 'FALLBACK';
     }
-    return !isFinalStatus(answer.status);
+    this.metrics?.engineSeconds.observe({ engine: engine.name }, (performance.now() - started) / 1000);
+    await this.finish(request, answer, outcome, kind, lastSeq, log);
+  }
+
+  /** Writes the final answer under our claim (re-claiming once if it lapsed), then announces it. */
+  private async finish(
+    request: InferenceRequest,
+    answer: AnswerRecord,
+    outcome: AnswerOutcome,
+    kind: AnswerEventKind,
+    lastSeq: number,
+    log: Logger,
+  ): Promise<void> {
+    const { tenantId, answerId, sessionId } = request;
+    let done = await this.answers.completeClaimed(tenantId, answer, outcome, this.workerId);
+    if (!done && (await this.answers.claim(tenantId, answerId, this.workerId, this.options.claimTtlMs))) {
+      const current = await this.answers.get(tenantId, answerId);
+      if (current && !isFinalStatus(current.status)) done = await this.answers.completeClaimed(tenantId, answer, outcome, this.workerId);
+    }
+    if (!done) return log.warn('another worker took this answer over; not writing it');
+    this.metrics?.answers.inc({ status: done.status });
+    await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq + 1, kind, delta: null, queuePosition: null });
+    await this.events.publishActivity(tenantId, { kind: 'ANSWER_DONE', sessionId, answerId, at: done.completedAt ?? new Date().toISOString() });
+    log.info({ status: done.status, confidence: done.confidence, needsHuman: done.needsHuman, queuedMs: Date.now() - request.enqueuedAt }, 'answered');
+  }
+
+  /** Claims the answer, waiting out another live worker's claim; false when it became final meanwhile. */
+  private async claim(request: InferenceRequest): Promise<boolean> {
+    const { tenantId, answerId } = request;
+    const deadline = Date.now() + this.options.claimTtlMs * 1.5;
+    while (!(await this.answers.claim(tenantId, answerId, this.workerId, this.options.claimTtlMs))) {
+      const current = await this.answers.get(tenantId, answerId);
+      if (!current || isFinalStatus(current.status)) return false;
+      if (Date.now() > deadline) throw new AnswerClaimedElsewhere(answerId);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return true;
   }
 }

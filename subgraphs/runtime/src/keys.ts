@@ -14,11 +14,20 @@ export function tenantKeys(prefix: string, tenantId: string) {
     article: (id: string) => `${base}:article:${id}`,
     /** Bumped on every article change; inference replicas compare it to know their index is stale. */
     kbVersion: `${base}:kb-version`,
+    /**
+     * Pub/sub channel on which every article change publishes the new kb-version (in the same MULTI as
+     * the change), so inference replicas refresh the tenant's index before its next question.
+     */
+    kbChanged: `${base}:kb-changed`,
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,
     answer: (id: string) => `${base}:answer:${id}`,
     answerClaim: (id: string) => `${base}:answer:${id}:claim`,
+    /** Text streamed so far and its last sequence number, for a worker that takes over. */
+    answerStream: (id: string) => `${base}:answer:${id}:stream`,
+    answerStreamSeq: (id: string) => `${base}:answer:${id}:stream-seq`,
+    answerAttempts: (id: string) => `${base}:answer:${id}:attempts`,
     askByClientMessage: (sessionId: string, clientMessageId: string) =>
       `${base}:session:${sessionId}:ask:${clientMessageId}`,
     pending: `${base}:pending`,
@@ -26,12 +35,41 @@ export function tenantKeys(prefix: string, tenantId: string) {
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;
 
+/** PSUBSCRIBE pattern matching every tenant's `kbChanged` channel under `prefix`. */
+export const kbChangedPattern = (prefix: string): string => `${prefix}:{*}:kb-changed`;
+
+/** The tenant of a `kbChanged` channel name, or null when the name is not one. */
+export function tenantOfKbChannel(prefix: string, channel: string): string | null {
+  const head = `${prefix}:{`;
+  const tail = '}:kb-changed';
+  if (!channel.startsWith(head) || !channel.endsWith(tail)) return null;
+  const tenant = channel.slice(head.length, channel.length - tail.length);
+  return tenant && !/[{}]/.test(tenant) ? tenant : null;
+}
+
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
-export const DAY = 24 * 60 * MINUTE;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
 
 /** DESIGN: a user who comes back within 30 minutes continues the same session. */
 export const SESSION_RESUME_WINDOW_MS = 30 * MINUTE;
 /** DESIGN: history is kept 7 days. */
 export const HISTORY_RETENTION_MS = 7 * DAY;
 export const HISTORY_MAX_TURNS = 100;
+
+/**
+ * Live-event pub/sub channels of a tenant. Like keys they carry the tenant as hash tag, so a
+ * subscriber can only ever listen to the tenant of its verified context (and, on Redis Cluster,
+ * a tenant's channels map to one slot for sharded pub/sub).
+ */
+export function tenantChannels(prefix: string, tenantId: string) {
+  const base = `${prefix}:{${tenantId}}:events`;
+  return {
+    /** Every answer event of one session. */
+    answers: (sessionId: string) => `${base}:session:${sessionId}:answers`,
+    /** Sessions started, questions asked, answers done: the tenant's staff dashboard feed. */
+    activity: `${base}:activity`,
+  };
+}
+export type TenantChannels = ReturnType<typeof tenantChannels>;

@@ -1,7 +1,46 @@
 import type { ChainableCommander } from 'ioredis';
-import { HISTORY_RETENTION_MS } from '../keys';
-import { execOrThrow } from '../redis';
+import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, HOUR } from '../keys';
+import { execOrThrow, type Redis } from '../redis';
+import { storedTurnJson } from './sessions';
 import { parseJson, TenantStore } from './store';
+
+/** How long the text streamed so far is kept, so a worker taking over can continue it. */
+const STREAM_TTL_MS = HOUR;
+
+/**
+ * Completes an answer only while the caller still holds its claim: the fence that makes a stalled
+ * worker whose claim expired (and was taken over) unable to write a second answer or turn.
+ * Writes the answer, the assistant turn (push, trim, expire, count), leaves the queue, and drops
+ * the claim and the stream progress, all atomically. Keys share the tenant's hash slot.
+ */
+const COMPLETE_IF_CLAIMED = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+redis.call('RPUSH', KEYS[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+redis.call('HINCRBY', KEYS[4], 'turnCount', 1)
+redis.call('DECR', KEYS[5])
+redis.call('DEL', KEYS[1], KEYS[6], KEYS[7], KEYS[8])
+return 1`;
+
+const REFRESH_IF_CLAIMED = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
+
+interface AnswerScripts {
+  beedeskCompleteIfClaimed(...args: (string | number)[]): Promise<number>;
+  beedeskRefreshIfClaimed(...args: (string | number)[]): Promise<number>;
+}
+
+function withScripts(redis: Redis): Redis & AnswerScripts {
+  const scripted = redis as Redis & Partial<AnswerScripts>;
+  if (!scripted.beedeskCompleteIfClaimed) {
+    redis.defineCommand('beedeskCompleteIfClaimed', { numberOfKeys: 8, lua: COMPLETE_IF_CLAIMED });
+    redis.defineCommand('beedeskRefreshIfClaimed', { numberOfKeys: 1, lua: REFRESH_IF_CLAIMED });
+  }
+  return scripted as Redis & AnswerScripts;
+}
 
 export type AnswerStatus = 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED';
 export const isFinalStatus = (status: AnswerStatus): boolean => status === 'DONE' || status === 'FALLBACK' || status === 'FAILED';
@@ -25,6 +64,13 @@ export interface AnswerRecord {
 export type AnswerOutcome = Pick<AnswerRecord, 'text' | 'status' | 'sourceIds' | 'confidence' | 'needsHuman' | 'engine'>;
 
 export class AnswerRepository extends TenantStore {
+  private readonly scripts: Redis & AnswerScripts;
+
+  constructor(redis: Redis, prefix: string) {
+    super(redis, prefix);
+    this.scripts = withScripts(redis);
+  }
+
   async get(tenantId: string, id: string): Promise<AnswerRecord | null> {
     return parseJson<AnswerRecord>(await this.redis.get(this.keys(tenantId).answer(id)));
   }
@@ -73,8 +119,73 @@ export class AnswerRepository extends TenantStore {
     return (await this.redis.get(key)) === workerId;
   }
 
+  /** Extends our claim while we work; false when it is no longer ours. */
+  async refreshClaim(tenantId: string, answerId: string, workerId: string, ttlMs: number): Promise<boolean> {
+    return (await this.scripts.beedeskRefreshIfClaimed(this.keys(tenantId).answerClaim(answerId), workerId, ttlMs)) === 1;
+  }
+
   async release(tenantId: string, answerId: string): Promise<void> {
     await this.redis.del(this.keys(tenantId).answerClaim(answerId));
+  }
+
+  /** Records a streamed piece of text; returns its sequence number (1, 2, …). */
+  async appendStream(tenantId: string, answerId: string, delta: string): Promise<number> {
+    const keys = this.keys(tenantId);
+    const [, seq] = await execOrThrow(
+      this.redis
+        .multi()
+        .append(keys.answerStream(answerId), delta)
+        .incr(keys.answerStreamSeq(answerId))
+        .pexpire(keys.answerStream(answerId), STREAM_TTL_MS)
+        .pexpire(keys.answerStreamSeq(answerId), STREAM_TTL_MS),
+    );
+    return Number(seq);
+  }
+
+  /** Counts deliveries of an answer's request (kept an hour); a poison request is given up after a few. */
+  async recordAttempt(tenantId: string, answerId: string): Promise<number> {
+    const key = this.keys(tenantId).answerAttempts(answerId);
+    const [attempts] = await execOrThrow(this.redis.multi().incr(key).pexpire(key, STREAM_TTL_MS));
+    return Number(attempts);
+  }
+
+  /** What earlier workers already streamed of this answer. */
+  async streamProgress(tenantId: string, answerId: string): Promise<{ text: string; seq: number }> {
+    const keys = this.keys(tenantId);
+    const [text, seq] = await this.redis.mget(keys.answerStream(answerId), keys.answerStreamSeq(answerId));
+    return { text: text ?? '', seq: Number(seq ?? 0) };
+  }
+
+  /**
+   * Writes the final answer and its assistant turn if `workerId` still holds the claim; returns
+   * null when it does not (another worker took over, or the claim lapsed: claim again, then retry).
+   */
+  async completeClaimed(
+    tenantId: string,
+    answer: AnswerRecord,
+    outcome: AnswerOutcome,
+    workerId: string,
+    now = new Date(),
+  ): Promise<AnswerRecord | null> {
+    const keys = this.keys(tenantId);
+    const done: AnswerRecord = { ...answer, ...outcome, completedAt: now.toISOString() };
+    const turn = storedTurnJson({ role: 'ASSISTANT', text: done.text, answerId: answer.id }, now);
+    const written = await this.scripts.beedeskCompleteIfClaimed(
+      keys.answerClaim(answer.id),
+      keys.answer(answer.id),
+      keys.turns(answer.sessionId),
+      keys.session(answer.sessionId),
+      keys.pending,
+      keys.answerStream(answer.id),
+      keys.answerStreamSeq(answer.id),
+      keys.answerAttempts(answer.id),
+      workerId,
+      JSON.stringify(done),
+      HISTORY_RETENTION_MS,
+      turn,
+      HISTORY_MAX_TURNS,
+    );
+    return written === 1 ? done : null;
   }
 
   /** Finishes an answer in one transaction together with whatever else the caller queued. */

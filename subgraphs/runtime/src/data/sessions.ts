@@ -23,6 +23,12 @@ export interface TurnRecord {
 }
 type StoredTurn = Omit<TurnRecord, 'seq'>;
 
+/** A turn as stored in a session's history list (its seq is derived when read). */
+export function storedTurnJson(turn: Omit<StoredTurn, 'at'>, now: Date): string {
+  const stored: StoredTurn = { role: turn.role, text: turn.text, at: now.toISOString(), ...(turn.answerId ? { answerId: turn.answerId } : {}) };
+  return JSON.stringify(stored);
+}
+
 export interface StartedSession {
   session: SessionRecord;
   resumed: boolean;
@@ -65,7 +71,7 @@ export class SessionRepository extends TenantStore {
    * The 30-minute resume rule: the user's active-session pointer expires 30 minutes after their
    * last activity, so while it exists we continue that session; otherwise a new one starts.
    */
-  async startOrResume(tenantId: string, userId: string, now = new Date()): Promise<StartedSession> {
+  async startOrResume(tenantId: string, userId: string, now = new Date(), mintId: () => string = newId): Promise<StartedSession> {
     const keys = this.keys(tenantId);
     const pointerKey = keys.activeSession(userId);
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -78,7 +84,7 @@ export class SessionRepository extends TenantStore {
         }
       }
       const session: SessionRecord = {
-        id: newId(),
+        id: mintId(),
         userId,
         startedAt: now.toISOString(),
         lastActiveAt: now.toISOString(),
@@ -133,9 +139,8 @@ export class SessionRepository extends TenantStore {
     now = new Date(),
   ): void {
     const keys = this.keys(tenantId);
-    const stored: StoredTurn = { role: turn.role, text: turn.text, at: now.toISOString(), ...(turn.answerId ? { answerId: turn.answerId } : {}) };
     multi
-      .rpush(keys.turns(session.id), JSON.stringify(stored))
+      .rpush(keys.turns(session.id), storedTurnJson(turn, now))
       .ltrim(keys.turns(session.id), -HISTORY_MAX_TURNS, -1)
       .pexpire(keys.turns(session.id), HISTORY_RETENTION_MS)
       .hincrby(keys.session(session.id), 'turnCount', 1);

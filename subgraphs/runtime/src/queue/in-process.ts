@@ -32,6 +32,10 @@ export class InProcessQueue implements InferenceQueue, InferenceConsumer {
     return this.inFlight + this.waiting.length;
   }
 
+  async lagByPartition(): Promise<Record<number, number>> {
+    return { 0: await this.lag() };
+  }
+
   /** Stops taking work and waits for what is in flight. */
   async stop(): Promise<void> {
     this.stopped = true;

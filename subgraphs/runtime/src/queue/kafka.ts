@@ -150,6 +150,11 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   }
 
   async lag(): Promise<number> {
+    return Object.values(await this.lagByPartition()).reduce((sum, lag) => sum + lag, 0);
+  }
+
+  /** High-water mark minus the group's committed offset, per partition. */
+  async lagByPartition(): Promise<Record<number, number>> {
     const [latest, committed] = await Promise.all([
       this.admin.fetchTopicOffsets(this.topic),
       this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }),
@@ -158,10 +163,11 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     for (const { partitions } of committed) {
       for (const p of partitions) committedByPartition.set(p.partition, Number(p.offset));
     }
-    return latest.reduce((sum, p) => {
-      const done = committedByPartition.get(p.partition) ?? -1;
-      const low = Number(p.low);
-      return sum + Math.max(0, Number(p.high) - Math.max(done, low));
-    }, 0);
+    return Object.fromEntries(
+      latest.map((p) => {
+        const done = Math.max(committedByPartition.get(p.partition) ?? -1, Number(p.low));
+        return [p.partition, Math.max(0, Number(p.high) - done)];
+      }),
+    );
   }
 }

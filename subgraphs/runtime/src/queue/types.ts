@@ -25,11 +25,12 @@ export interface InferenceQueue {
 
 export type InferenceHandler = (request: InferenceRequest) => Promise<void>;
 
-/** What the inference side consumes from; `lag` is the number of requests not yet done. */
+/** What the inference side consumes from; lag counts requests not yet done. */
 export interface InferenceConsumer {
   start(handler: InferenceHandler): Promise<void>;
   stop(): Promise<void>;
   lag(): Promise<number>;
+  lagByPartition(): Promise<Record<number, number>>;
 }
 
 /** Requests of one session are answered in order; sessions spread out. */

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+
+export const ENGINE_NAMES = ['knowledge-base', 'llm'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** Settings of the inference service beside the common ones. */
+export const inferenceSettings = z.object({
+  /** The engine for tenants not listed in ENGINE_TENANTS. */
+  ENGINE_DEFAULT: z.enum(ENGINE_NAMES).default('knowledge-base'),
+  /** Per-tenant engines: `demo-bank=llm,demo-cn=knowledge-base`. */
+  ENGINE_TENANTS: z
+    .string()
+    .regex(/^([a-z0-9-]+=(knowledge-base|llm))(,[a-z0-9-]+=(knowledge-base|llm))*$/, 'tenant=engine pairs, comma-separated')
+    .optional(),
+  /** Any OpenAI-compatible server: vLLM, Ollama, Xinference… (`/v1/chat/completions` is appended). */
+  LLM_BASE_URL: z.string().url().optional(),
+  LLM_MODEL: z.string().min(1).default('default'),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(50).default(10_000),
+  LLM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(50).default(5_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  LLM_RETRY_INITIAL_DELAY_MS: z.coerce.number().int().min(1).default(200),
+  LLM_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(3_000),
+  BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  BREAKER_HALF_OPEN_AFTER_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Partitions a worker processes at once (each in order). */
+  INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+});
+export type InferenceSettings = z.infer<typeof inferenceSettings>;
+
+export function engineTable(settings: Pick<InferenceSettings, 'ENGINE_TENANTS'>): Map<string, EngineName> {
+  const table = new Map<string, EngineName>();
+  for (const pair of settings.ENGINE_TENANTS?.split(',') ?? []) {
+    const [tenant, engine] = pair.split('=') as [string, EngineName];
+    table.set(tenant, engine);
+  }
+  return table;
+}

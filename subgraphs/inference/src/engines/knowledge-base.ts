@@ -1,0 +1,52 @@
+import type { InferenceRequest } from '@beedesk/runtime';
+import type { RankedArticle } from '../knowledge';
+import { remainderAfter, streamChunks } from './chunks';
+import { isChinese, type AnswerEngine, type EngineAnswer, type EngineCall, type KnowledgeSource } from './types';
+
+const quoteTitles = (ranked: RankedArticle[], zh: boolean) =>
+  ranked.map((r) => (zh ? `「${r.article.title}」` : `“${r.article.title}”`)).join(zh ? '、' : ', ');
+
+export function unsureReply(question: string, suggestions: RankedArticle[]): string {
+  const zh = isChinese(question);
+  if (suggestions.length === 0) {
+    return zh
+      ? '抱歉，我暂时无法回答这个问题。我们的客服人员会尽快跟进。'
+      : "I don't have an answer to that yet. A member of our team will follow up.";
+  }
+  return zh
+    ? `抱歉，我不太确定您的问题。以下文章可能有帮助：${quoteTitles(suggestions, true)}。我们的客服人员也会尽快跟进。`
+    : `I'm not sure I understood your question. These articles may help: ${quoteTitles(suggestions, false)}. A member of our team will also follow up.`;
+}
+
+/** The user turns of the history, oldest first: what a follow-up question refers to. */
+export const userContext = (request: InferenceRequest): string[] =>
+  request.history.filter((turn) => turn.role === 'USER').map((turn) => turn.text);
+
+/**
+ * The built-in engine: picks the tenant's best article for the question (using the session's
+ * recent user turns for follow-ups) and streams its answer in chunks; when unsure, offers the
+ * closest articles and marks the answer for a human instead of guessing. Deterministic, so a
+ * worker taking over after a crash continues exactly where the stream stopped.
+ */
+export class KnowledgeBaseEngine implements AnswerEngine {
+  readonly name = 'knowledge-base';
+  readonly endpoint = 'local';
+
+  constructor(private readonly knowledge: KnowledgeSource) {}
+
+  async answer(request: InferenceRequest, call: EngineCall): Promise<EngineAnswer> {
+    const index = await this.knowledge.indexFor(request.tenantId);
+    const result = index.search(request.question, { context: userContext(request), limit: 3 });
+    const answer: EngineAnswer =
+      result.confident && result.best
+        ? { text: result.best.article.body, sourceIds: [result.best.article.id], confidence: result.best.confidence, needsHuman: false }
+        : {
+            text: unsureReply(request.question, result.ranked),
+            sourceIds: result.ranked.map((r) => r.article.id),
+            confidence: result.best?.confidence ?? 0,
+            needsHuman: true,
+          };
+    for (const chunk of streamChunks(remainderAfter(answer.text, call.resumeFrom))) await call.onToken(chunk);
+    return answer;
+  }
+}
