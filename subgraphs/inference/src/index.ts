@@ -19,6 +19,7 @@ import { resolvers, type InferenceContext } from './resolvers';
 import { InferenceWorker, type WorkerOptions } from './worker';
 
 export { inferenceSettings, type InferenceSettings } from './config';
+export { FakeOpenAIServer, type FakeLlmMode } from './engines/fake-openai-server';
 export { KnowledgeIndex } from './knowledge';
 export { loadBanking77, type LabelledQuestion } from './knowledge/eval';
 
