@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { provideKafka, provideRedis } from './services';
+import { provideKafka, provideRedis } from '../../src/local-services';
 
 /**
  * Starts (or finds) real Redis and Kafka once for all end-to-end scenarios. Never skips: when a

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
-import { stopKafka } from './services';
+import { stopKafka } from '../../src/local-services';
 
 export default async function globalTeardown(): Promise<void> {
   const state = (globalThis as { __beedeskE2E?: { redisChild: ChildProcess | null; startedKafka: boolean } }).__beedeskE2E;

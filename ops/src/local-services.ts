@@ -1,19 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { repoRoot } from './cluster';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 
 const run = promisify(execFile);
-export const repoRoot = join(__dirname, '..', '..', '..');
 
-/** What the e2e suite runs against; written to the environment by the global setup. */
-export interface TestServices {
-  redisUrl: string;
-  kafkaBrokers: string;
-  startedRedis: boolean;
-  startedKafka: boolean;
-}
+// Real Redis and Kafka for the e2e suite and the benchmarks: given by env, found, or started here.
 
 async function redisAnswers(url: string): Promise<boolean> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1500, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -63,12 +57,12 @@ export const TEST_KAFKA_PORT = Number(process.env.TEST_KAFKA_PORT ?? 19092);
 const kafkaScript = join(repoRoot, 'ops', 'kafka', 'kafka.sh');
 
 /** KAFKA_BROKERS if given, else a single-node Apache Kafka started from ops/kafka (jars cached). */
-export async function provideKafka(): Promise<{ brokers: string; started: boolean }> {
+export async function provideKafka(port = TEST_KAFKA_PORT): Promise<{ brokers: string; started: boolean }> {
   if (process.env.KAFKA_BROKERS) return { brokers: process.env.KAFKA_BROKERS, started: false };
   if (!existsSync(kafkaScript)) throw new Error(`${kafkaScript} is missing`);
   try {
     const { stdout } = await run('bash', [kafkaScript, 'start'], {
-      env: { ...process.env, KAFKA_PORT: String(TEST_KAFKA_PORT) },
+      env: { ...process.env, KAFKA_PORT: String(port) },
       timeout: 240_000,
     });
     const lines = stdout.trim().split('\n');
@@ -82,6 +76,6 @@ export async function provideKafka(): Promise<{ brokers: string; started: boolea
   }
 }
 
-export async function stopKafka(): Promise<void> {
-  await run('bash', [kafkaScript, 'stop'], { env: { ...process.env, KAFKA_PORT: String(TEST_KAFKA_PORT) }, timeout: 60_000 });
+export async function stopKafka(port = TEST_KAFKA_PORT): Promise<void> {
+  await run('bash', [kafkaScript, 'stop'], { env: { ...process.env, KAFKA_PORT: String(port) }, timeout: 60_000 });
 }
