@@ -1,4 +1,14 @@
-import { badInput, forbidden, hasRole, isSafeId, type ArticleRecord, type GraphQLResolverMap } from '@beedesk/runtime';
+import {
+  badInput,
+  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+  forbidden,
+  hasRole,
+  isSafeId,
+  type ArticleRecord,
+  type GraphQLResolverMap,
+  type TenantRecord,
+  type TenantUpdate,
+} from '@beedesk/runtime';
 import type { TenantContext } from './context';
 import { articleFromInput, type ArticleInput } from './validation';
 
@@ -20,9 +30,9 @@ const removedArticle = (id: string): ArticleRecord => ({
   updatedAt: new Date(0).toISOString(),
 });
 
-async function tenantOf(context: TenantContext) {
+async function tenantOf(context: TenantContext): Promise<TenantRecord> {
   const id = context.tenant.tenantId;
-  return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString() };
+  return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
 export const resolvers: GraphQLResolverMap<TenantContext> = {
@@ -34,6 +44,7 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
     __resolveReference: (ref: TenantRef, context: TenantContext) =>
       ref.id === context.tenant.tenantId ? tenantOf(context) : null,
     articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
+    answerConfidenceThreshold: (tenant: TenantRecord) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
   },
   Article: {
     __resolveReference: async (ref: TenantRef, context: TenantContext) =>
@@ -54,11 +65,29 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
-    updateTenant: async (_root, { name }: { name: string }, context) => {
+    updateTenant: async (
+      _root,
+      { name, answerConfidenceThreshold }: { name?: string | null; answerConfidenceThreshold?: number | null },
+      context,
+    ) => {
       requireAdmin(context);
-      const trimmed = name.trim();
-      if (!trimmed || trimmed.length > 200) throw badInput('name: 1 to 200 characters', 'name');
-      return context.tenants.upsert(context.tenant.tenantId, trimmed);
+      const update: TenantUpdate = {};
+      if (name != null) {
+        const trimmed = name.trim();
+        if (!trimmed || trimmed.length > 200) throw badInput('name: 1 to 200 characters', 'name');
+        update.name = trimmed;
+      }
+      if (answerConfidenceThreshold != null) {
+        if (!Number.isFinite(answerConfidenceThreshold) || answerConfidenceThreshold < 0 || answerConfidenceThreshold > 1) {
+          throw badInput('answerConfidenceThreshold: a number from 0 to 1', 'answerConfidenceThreshold');
+        }
+        update.answerConfidenceThreshold = answerConfidenceThreshold;
+      }
+      const updated = await context.tenants.update(context.tenant.tenantId, update);
+      if (update.answerConfidenceThreshold !== undefined) {
+        context.log.info({ answerConfidenceThreshold: update.answerConfidenceThreshold }, 'answer confidence threshold set');
+      }
+      return updated;
     },
   },
 };

@@ -1,5 +1,19 @@
+import { kbChangedPattern, tenantOfKbChannel } from '../keys';
 import { execOrThrow } from '../redis';
 import { parseJson, TenantStore } from './store';
+import { parseThreshold, THRESHOLD_FIELD } from './tenants';
+
+/** What an answer engine checks before each question: is its index current, and how sure must it be. */
+export interface KnowledgeState {
+  /** The kb-version (bumped by every article change). */
+  version: number;
+  /** The tenant's answer-confidence threshold, or null when unset. */
+  answerConfidenceThreshold: number | null;
+}
+
+export interface ChangeSubscription {
+  close(): Promise<void>;
+}
 
 export interface ArticleRecord {
   id: string;
@@ -10,6 +24,10 @@ export interface ArticleRecord {
   updatedAt: string;
 }
 
+/**
+ * A tenant's knowledge-base articles. Every change bumps `kbVersion` and publishes on the tenant's
+ * `kbChanged` channel in the same transaction, so readers either see the old or the new version.
+ */
 export class ArticleRepository extends TenantStore {
   /** Writes the article, indexes its id and bumps the knowledge-base version, atomically. */
   async upsert(tenantId: string, article: ArticleRecord): Promise<ArticleRecord> {
@@ -19,7 +37,8 @@ export class ArticleRepository extends TenantStore {
         .multi()
         .set(keys.article(article.id), JSON.stringify(article))
         .sadd(keys.articleIds, article.id)
-        .incr(keys.kbVersion),
+        .incr(keys.kbVersion)
+        .publish(keys.kbChanged, 'upsert'),
     );
     return article;
   }
@@ -30,13 +49,13 @@ export class ArticleRepository extends TenantStore {
     const keys = this.keys(tenantId);
     const multi = this.redis.multi();
     for (const article of articles) multi.set(keys.article(article.id), JSON.stringify(article)).sadd(keys.articleIds, article.id);
-    await execOrThrow(multi.incr(keys.kbVersion));
+    await execOrThrow(multi.incr(keys.kbVersion).publish(keys.kbChanged, 'upsert'));
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {
     const keys = this.keys(tenantId);
     const [removed] = await execOrThrow(
-      this.redis.multi().del(keys.article(id)).srem(keys.articleIds, id).incr(keys.kbVersion),
+      this.redis.multi().del(keys.article(id)).srem(keys.articleIds, id).incr(keys.kbVersion).publish(keys.kbChanged, 'delete'),
     );
     return removed === 1;
   }
@@ -56,5 +75,36 @@ export class ArticleRepository extends TenantStore {
   /** Changes whenever any article of the tenant changes. */
   async version(tenantId: string): Promise<number> {
     return Number((await this.redis.get(this.keys(tenantId).kbVersion)) ?? 0);
+  }
+
+  /** The kb-version and the tenant's answer threshold in one round trip. */
+  async knowledgeState(tenantId: string): Promise<KnowledgeState> {
+    const keys = this.keys(tenantId);
+    const [version, threshold] = await execOrThrow(this.redis.pipeline().get(keys.kbVersion).hget(keys.tenant, THRESHOLD_FIELD));
+    return { version: Number(version ?? 0), answerConfidenceThreshold: parseThreshold(threshold as string | null) };
+  }
+
+  /**
+   * Calls `onChange(tenantId)` whenever an article of any tenant changes (on any replica), through a
+   * dedicated subscriber connection. Best effort: a notification lost during a reconnect is caught up by
+   * the version check readers do anyway; this only makes them refresh before their next question.
+   */
+  async subscribeToChanges(onChange: (tenantId: string) => void): Promise<ChangeSubscription> {
+    const subscriber = this.redis.duplicate();
+    subscriber.on('error', () => undefined); // ioredis reconnects (and re-subscribes) by itself
+    subscriber.on('pmessage', (_pattern: string, channel: string) => {
+      const tenantId = tenantOfKbChannel(this.prefix, channel);
+      if (tenantId) onChange(tenantId);
+    });
+    await subscriber.psubscribe(kbChangedPattern(this.prefix));
+    return {
+      close: async () => {
+        try {
+          await subscriber.quit();
+        } catch {
+          subscriber.disconnect();
+        }
+      },
+    };
   }
 }
