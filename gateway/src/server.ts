@@ -18,6 +18,7 @@ import { DocumentCache, operationOf } from './documents';
 import { createFederatedExecutor, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
+import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
 import { createSubgraphAgent, type GatewayRequestContext } from './subgraph-data-source';
 
 export interface GatewayOptions {
@@ -61,18 +62,33 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
   let draining = false;
 
-  async function authenticate(req: IncomingMessage, requestId: string): Promise<TenantContext> {
-    if (!options.authenticate) return anonymousCaller(requestId);
-    const result = await options.authenticate(req.headers.authorization, requestId);
+  const authenticateToken = async (authorization: string | undefined, requestId = newId()) =>
+    options.authenticate ? options.authenticate(authorization, requestId) : { ok: true as const, caller: anonymousCaller(requestId), expiresAt: null };
+
+  async function authenticate(req: IncomingMessage, requestId: string): Promise<{ caller: TenantContext; expiresAt: number | null }> {
+    const result = await authenticateToken(req.headers.authorization, requestId);
     if (!result.ok) throw new HttpError(401, 'UNAUTHENTICATED', result.message, { 'www-authenticate': 'Bearer' });
-    return result.caller;
+    return result;
   }
+
+  const subscriptions = createGatewaySubscriptions({
+    supergraphSdl: options.supergraphSdl,
+    schema: executor.schema,
+    subgraphs: executor.subgraphs,
+    agent,
+    subgraphTimeoutMs: options.subgraphTimeoutMs,
+    internalSecret: options.internalSecret,
+    logger,
+    registry: metrics.registry,
+    documents,
+    authenticate: (authorization) => authenticateToken(authorization),
+  });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
-    const caller = await authenticate(req, requestId);
+    const { caller, expiresAt } = await authenticate(req, requestId);
     const prepared = documents.prepare(params.query);
     if (!prepared.ok) return sendErrors(res, 400, prepared.errors.map(formatError));
     const { document, queryHash } = prepared.prepared;
@@ -84,7 +100,12 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       throw new HttpError(400, 'BAD_REQUEST', message);
     }
     if (operation.operation === 'subscription') {
-      throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are not served over plain HTTP POST/GET.');
+      if (!wantsEventStream(req)) {
+        throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
+      }
+      const planKey = `${queryHash}:${params.operationName ?? ''}`;
+      const input = { document, operation, planKey, rawVariables: params.variables };
+      return subscriptions.serveSse(req, res, caller, expiresAt, input, { 'x-request-id': requestId });
     }
     if (operation.operation === 'mutation' && req.method === 'GET') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Mutations must be sent with POST.', { allow: 'POST' });
@@ -131,6 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     });
   });
   server.keepAliveTimeout = 65_000;
+  subscriptions.attach(server);
   const port = await listen(server, options.port, options.host);
   logger.info({ port, subgraphs: executor.subgraphs }, 'gateway ready');
 
@@ -139,6 +161,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     subgraphs: executor.subgraphs,
     close: async () => {
       draining = true;
+      // Open subscriptions complete first (closeServer does not wait for upgraded sockets).
+      await subscriptions.close();
       await closeServer(server);
       await executor.stop();
       await agent.close();

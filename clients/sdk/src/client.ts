@@ -1,6 +1,7 @@
 import * as ops from './operations';
 import type { Operation } from './operations';
-import type { Answer, Article, ArticleInput, AskReceipt, InferenceStatus, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
+import { subscribeSse, TransportClosed, WsTransport, type RawResult, type SubscriptionProtocol } from './subscriptions';
+import type { ActivityEvent, Answer, AnswerEvent, Article, ArticleInput, AskReceipt, InferenceStatus, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
 
 export interface GraphQLErrorPayload {
   message: string;
@@ -28,6 +29,14 @@ export interface ClientOptions {
   token?: string;
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /** How `subscribe()` connects unless told otherwise (default graphql-ws). */
+  subscriptionProtocol?: SubscriptionProtocol;
+  /** For graphql-ws on Node.js 20 (e.g. `import WebSocket from 'ws'`); Node 22+ has one built in. */
+  webSocketImpl?: unknown;
+}
+
+export interface SubscribeOptions {
+  protocol?: SubscriptionProtocol;
 }
 
 const FINAL: ReadonlySet<string> = new Set(['DONE', 'FALLBACK', 'FAILED']);
@@ -35,9 +44,78 @@ const FINAL: ReadonlySet<string> = new Set(['DONE', 'FALLBACK', 'FAILED']);
 /** A small typed client for the core contract of the beedesk API. */
 export class BeedeskClient {
   private readonly fetchImpl: typeof fetch;
+  private ws: WsTransport | null = null;
 
   constructor(private readonly options: ClientOptions) {
     this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /**
+   * Runs a typed subscription and yields each event's data; a result with errors (e.g.
+   * NOT_FOUND, FORBIDDEN, SERVICE_UNAVAILABLE when a service restarted) ends the iteration with a
+   * BeedeskError. `break` (or `return()`) unsubscribes at once.
+   */
+  subscribe<TData, TVariables>(operation: Operation<TData, TVariables>, variables?: TVariables, options: SubscribeOptions = {}): AsyncIterableIterator<TData> {
+    const protocol = options.protocol ?? this.options.subscriptionProtocol ?? 'graphql-ws';
+    const vars = (variables ?? {}) as Record<string, unknown>;
+    const raw =
+      protocol === 'sse'
+        ? subscribeSse<TData>(this.fetchImpl, this.options.url, this.authHeaders(), operation.document, vars)
+        : this.wsTransport().subscribe<TData>(operation.document, vars);
+    const status = protocol === 'sse' ? 200 : 0;
+    const toData = (result: RawResult<TData>): TData => {
+      if (result.errors?.length) {
+        void raw.return();
+        const first = result.errors[0]!;
+        throw new BeedeskError(first.message, first.extensions?.code ?? 'UNKNOWN', result.errors, status);
+      }
+      if (result.data == null) throw new BeedeskError('The result has no data', 'BAD_RESPONSE', [], status);
+      return result.data;
+    };
+    const iterator: AsyncIterableIterator<TData> = {
+      next: async () => {
+        let step: IteratorResult<RawResult<TData>>;
+        try {
+          step = await raw.next();
+        } catch (error) {
+          if (error instanceof TransportClosed) throw new BeedeskError(error.message, error.code, [], error.status);
+          throw error;
+        }
+        return step.done ? { value: undefined, done: true } : { value: toData(step.value), done: false };
+      },
+      return: async () => {
+        await raw.return();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Every answer event of a session: QUEUED, TOKEN deltas, then DONE, FALLBACK or ERROR, per question. */
+  answerStream(sessionId: string, options?: SubscribeOptions): AsyncIterableIterator<AnswerEvent> {
+    return mapIterator(this.subscribe(ops.AnswerStream, { sessionId }, options), (d) => d.answerStream);
+  }
+
+  /** Admins: their tenant's live activity. */
+  tenantActivity(options?: SubscribeOptions): AsyncIterableIterator<ActivityEvent> {
+    return mapIterator(this.subscribe(ops.TenantActivity, {}, options), (d) => d.tenantActivity);
+  }
+
+  /** Closes the graphql-ws connection (its subscriptions end). */
+  async close(): Promise<void> {
+    const ws = this.ws;
+    this.ws = null;
+    await ws?.close();
+  }
+
+  private authHeaders(): Record<string, string> {
+    return { ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}), ...this.options.headers };
+  }
+
+  private wsTransport(): WsTransport {
+    this.ws ??= new WsTransport({ url: this.options.url, token: this.options.token, webSocketImpl: this.options.webSocketImpl });
+    return this.ws;
   }
 
   /** Runs any typed operation; throws BeedeskError when the result has errors. */
@@ -116,4 +194,19 @@ export class BeedeskClient {
   async inferenceStatus(): Promise<InferenceStatus> {
     return (await this.request(ops.GetInferenceStatus)).inferenceStatus;
   }
+}
+
+function mapIterator<A, B>(source: AsyncIterableIterator<A>, map: (a: A) => B): AsyncIterableIterator<B> {
+  const iterator: AsyncIterableIterator<B> = {
+    next: async () => {
+      const step = await source.next();
+      return step.done ? { value: undefined, done: true } : { value: map(step.value), done: false };
+    },
+    return: async () => {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }

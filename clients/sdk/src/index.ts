@@ -1,3 +1,4 @@
 export * from './client';
 export * from './operations';
 export * from './types';
+export { TransportClosed, type RawErrorPayload, type RawResult, type SubscriptionProtocol } from './subscriptions';

@@ -1,5 +1,7 @@
 import type {
+  ActivityEvent,
   Answer,
+  AnswerEvent,
   Article,
   ArticleInput,
   AskReceipt,
@@ -57,6 +59,16 @@ export const GetInferenceStatus = operation<{ inferenceStatus: InferenceStatus }
   `query GetInferenceStatus { inferenceStatus { engine queueLag breaker } }`,
 );
 
+export const AnswerStream = operation<{ answerStream: AnswerEvent }, { sessionId: string }>(
+  `subscription AnswerStream($sessionId: ID!) {
+    answerStream(sessionId: $sessionId) { answerId seq kind delta queuePosition answer { ${ANSWER} } }
+  }`,
+);
+
+export const TenantActivity = operation<{ tenantActivity: ActivityEvent }>(
+  `subscription TenantActivity { tenantActivity { kind at session { id userId } answer { id status question } } }`,
+);
+
 export const ALL_OPERATIONS = {
   StartSession,
   GetSession,
@@ -68,4 +80,6 @@ export const ALL_OPERATIONS = {
   DeleteArticle,
   UpdateTenant,
   GetInferenceStatus,
+  AnswerStream,
+  TenantActivity,
 } as const;

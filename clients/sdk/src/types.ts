@@ -77,3 +77,26 @@ export interface InferenceStatus {
   queueLag: number;
   breaker: BreakerState;
 }
+
+export type AnswerEventKind = 'QUEUED' | 'TOKEN' | 'DONE' | 'FALLBACK' | 'ERROR';
+
+/** One step of an answer being produced (answerStream). */
+export interface AnswerEvent {
+  answerId: string;
+  seq: number;
+  kind: AnswerEventKind;
+  delta: string | null;
+  queuePosition: number | null;
+  /** QUEUED and the final kinds: the answer as stored then; null for TOKEN. */
+  answer: Answer | null;
+}
+
+export type ActivityKind = 'SESSION_STARTED' | 'QUESTION_ASKED' | 'ANSWER_DONE';
+
+/** Something that happened in the admin's tenant (tenantActivity). */
+export interface ActivityEvent {
+  kind: ActivityKind;
+  at: string;
+  session: { id: string; userId: string };
+  answer: { id: string; status: AnswerStatus; question: string } | null;
+}

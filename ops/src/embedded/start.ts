@@ -1,10 +1,13 @@
 import { startAnswerService } from '@beedesk/answer';
 import { createAuthenticator, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
-import { startInferenceService } from '@beedesk/inference';
+import { inferenceSettings, startInferenceService } from '@beedesk/inference';
 import {
   createInMemoryRedis,
+  createInProcessEventBus,
   DEV_INTERNAL_SECRET,
   InProcessQueue,
+  loadConfig,
+  type EventBus,
   type Logger,
   type ServiceDeps,
   type StartedService,
@@ -40,7 +43,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const jwtSecret = options.jwtSecret ?? process.env.JWT_SECRET ?? DEV_JWT_SECRET;
   const redis = createInMemoryRedis();
   const queue = new InProcessQueue(options.logger.child({ component: 'queue' }));
-  const deps = (name: SubgraphName): ServiceDeps => ({
+  // One process: live events need no Redis pub/sub, a listener map reaches every subscriber.
+  const events = createInProcessEventBus('bd', options.logger.child({ component: 'events' }));
+  const deps = (name: SubgraphName): ServiceDeps & { events: EventBus } => ({
     redis,
     keyPrefix: 'bd',
     internalSecret: DEV_INTERNAL_SECRET,
@@ -48,11 +53,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     host,
     port: portOf(name),
     defaultMetrics: name === 'tenant',
+    events,
   });
   const started: StartedService[] = [];
   const ports = {} as Record<SubgraphName | 'gateway', number>;
   const close = async () => {
     for (const service of started.reverse()) await service.close();
+    await events.close();
     redis.disconnect();
   };
   try {
@@ -60,7 +67,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       ['tenant', () => startTenantService(deps('tenant'))],
       ['session', () => startSessionService(deps('session'))],
       ['answer', () => startAnswerService({ ...deps('answer'), queue })],
-      ['inference', () => startInferenceService({ ...deps('inference'), consumer: queue })],
+      ['inference', () => startInferenceService({ ...deps('inference'), consumer: queue, settings: loadConfig(inferenceSettings) })],
     ];
     for (const [name, start] of services) {
       const service = await start();

@@ -8,6 +8,7 @@ import {
   isStaff,
   newId,
   notFound,
+  type AnswerEventMessage,
   type AnswerRecord,
   type InferenceRequest,
 } from '@beedesk/runtime';
@@ -83,6 +84,8 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   context.sessions.queueTurn(multi, tenantId, session, { role: 'USER', text: question, answerId }, now);
   await execOrThrow(multi);
   const queuePosition = await context.answers.enterQueue(tenantId);
+  // Published before enqueueing, so QUEUED (seq 0) always precedes the worker's first TOKEN.
+  await publishLive(context, answer, { seq: 0, kind: 'QUEUED', queuePosition });
 
   const request: InferenceRequest = {
     v: 1,
@@ -105,10 +108,31 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
       { text: '', status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null },
       () => undefined,
     );
+    await publishLive(context, answer, { seq: 1, kind: 'ERROR', queuePosition: null });
     throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The question could not be queued; please try again shortly.');
   }
   context.log.info({ answerId, sessionId: session.id, chars: question.length, queuePosition }, 'question queued');
   return { answer, queuePosition };
 }
 
-type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue' | 'redis'>;
+/**
+ * Live events are best effort: the answer is stored and will be answered whether or not anyone
+ * hears about it, so a pub/sub hiccup is logged, never turned into a failed ask.
+ */
+async function publishLive(
+  context: AskContext,
+  answer: AnswerRecord,
+  event: Pick<AnswerEventMessage, 'seq' | 'kind' | 'queuePosition'>,
+): Promise<void> {
+  const { tenantId } = context.tenant;
+  try {
+    await context.events.publishAnswerEvent(tenantId, { answerId: answer.id, sessionId: answer.sessionId, delta: null, ...event });
+    if (event.kind === 'QUEUED') {
+      await context.events.publishActivity(tenantId, { kind: 'QUESTION_ASKED', sessionId: answer.sessionId, answerId: answer.id, at: answer.createdAt });
+    }
+  } catch (error) {
+    context.log.warn({ err: error, answerId: answer.id, kind: event.kind }, 'could not publish a live event');
+  }
+}
+
+type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue' | 'redis' | 'events'>;

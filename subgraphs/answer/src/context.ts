@@ -4,6 +4,7 @@ import {
   SessionRepository,
   type AnswerRecord,
   type BaseContext,
+  type EventBus,
   type InferenceQueue,
   type Redis,
 } from '@beedesk/runtime';
@@ -13,11 +14,23 @@ export interface AnswerContext extends BaseContext {
   sessions: SessionRepository;
   queue: InferenceQueue;
   redis: Redis;
+  /** Live events: `ask` publishes QUEUED, the subscriptions listen. */
+  events: EventBus;
+  /** Tells another tenant's session ids from unknown ones (see session-ids.ts). */
+  internalSecret: string;
   /** Batches the gateway's `_entities` fan-out for answers into one MGET. */
   answerLoader: DataLoader<string, AnswerRecord | null>;
 }
 
-export function contextFactory(redis: Redis, keyPrefix: string, queue: InferenceQueue) {
+export interface AnswerContextDeps {
+  redis: Redis;
+  keyPrefix: string;
+  queue: InferenceQueue;
+  events: EventBus;
+  internalSecret: string;
+}
+
+export function contextFactory({ redis, keyPrefix, queue, events, internalSecret }: AnswerContextDeps) {
   const answers = new AnswerRepository(redis, keyPrefix);
   const sessions = new SessionRepository(redis, keyPrefix);
   return (base: BaseContext): AnswerContext => ({
@@ -26,6 +39,8 @@ export function contextFactory(redis: Redis, keyPrefix: string, queue: Inference
     sessions,
     queue,
     redis,
+    events,
+    internalSecret,
     answerLoader: new DataLoader((ids) => answers.getMany(base.tenant.tenantId, ids)),
   });
 }

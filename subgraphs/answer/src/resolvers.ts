@@ -1,6 +1,7 @@
 import { forbidden, isSafeId, isStaff, notFound, type AnswerRecord, type GraphQLResolverMap } from '@beedesk/runtime';
 import { ask, type AskArgs } from './ask';
 import type { AnswerContext } from './context';
+import { liveResolvers } from './live';
 
 const mayRead = (context: AnswerContext, answer: AnswerRecord): boolean =>
   isStaff(context.tenant) || answer.userId === context.tenant.userId;
@@ -25,4 +26,5 @@ export const resolvers: GraphQLResolverMap<AnswerContext> = {
     session: (answer: AnswerRecord) => ({ __typename: 'Session', id: answer.sessionId }),
     sources: (answer: AnswerRecord) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),
   },
+  ...liveResolvers,
 };

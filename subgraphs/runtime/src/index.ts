@@ -14,3 +14,6 @@ export * from './tenant-context';
 export * from './service';
 export * from './subgraph';
 export * from './events';
+export * from './async-queue';
+export * from './live';
+export * from './session-ids';

@@ -1,6 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { commonEnv, ConfigError, internalSecretOf, kafkaBrokersOf, loadConfig, type CommonConfig } from './config';
+import { createRedisEventBus, type EventBus } from './live';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
 import { connectRedis, DependencyUnavailableError, type Redis } from './redis';
@@ -76,8 +77,8 @@ export const subgraphEnv = (defaultPort: number) =>
 export type SubgraphConfig = CommonConfig & { PORT: number };
 
 export interface SubgraphMainContext extends MainContext<SubgraphConfig> {
-  /** The ServiceDeps of this process, with its Redis connected. */
-  deps(): Promise<ServiceDeps>;
+  /** The ServiceDeps of this process, with its Redis connected and live events on Redis pub/sub. */
+  deps(): Promise<ServiceDeps & { events: EventBus }>;
 }
 
 /** `main.ts` of a subgraph in real mode, in one line. */
@@ -89,14 +90,21 @@ export function runSubgraphMain(
   return runServiceMain(name, subgraphEnv(defaultPort), (context) =>
     start({
       ...context,
-      deps: async () => ({
-        redis: await context.redis(),
-        keyPrefix: context.config.REDIS_KEY_PREFIX,
-        internalSecret: internalSecretOf(context.config),
-        logger: context.logger,
-        host: context.config.HOST,
-        port: context.config.PORT,
-      }),
+      deps: async () => {
+        const redis = await context.redis();
+        // Live events over Redis pub/sub, so every replica's subscribers see every event.
+        const events = createRedisEventBus(redis, context.config.REDIS_KEY_PREFIX, context.logger);
+        context.lifecycle.onShutdown('live events', () => events.close());
+        return {
+          redis,
+          keyPrefix: context.config.REDIS_KEY_PREFIX,
+          internalSecret: internalSecretOf(context.config),
+          logger: context.logger,
+          host: context.config.HOST,
+          port: context.config.PORT,
+          events,
+        };
+      },
     }),
   );
 }

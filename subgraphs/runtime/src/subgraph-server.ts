@@ -5,6 +5,7 @@ import { codedError, ErrorCode } from './errors';
 import { closeServer, listen, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
 import { requestLogger, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
+import { attachSubgraphWs } from './subgraph-ws';
 import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
 
 /** What every resolver of every subgraph gets: the verified caller and a logger tagged with them. */
@@ -26,6 +27,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
 
 export interface SubgraphServer {
   server: Server;
+  /** Subscriptions streaming over graphql-ws right now. */
+  readonly openSubscriptions: number;
   listen(port: number, host: string): Promise<number>;
   /** Stops taking requests (health turns 503) and waits for in-flight ones. */
   close(): Promise<void>;
@@ -39,6 +42,19 @@ export interface SubgraphServer {
 export function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): SubgraphServer {
   const { logger, metrics } = options;
   let draining = false;
+
+  // Our own coded errors pass through; anything else is a bug and must not leak details.
+  const maskError = (error: unknown): GraphQLError => {
+    const graphqlError = error instanceof GraphQLError ? error : null;
+    const original = graphqlError?.originalError;
+    if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+    logger.error({ err: original ?? error }, 'unexpected error in resolver');
+    return new GraphQLError('Unexpected error.', {
+      nodes: graphqlError?.nodes,
+      path: graphqlError?.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    });
+  };
 
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema: options.schema,
@@ -61,20 +77,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       const tenant = verified.context;
       return options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
     },
-    maskedErrors: {
-      maskError: (error: unknown) => {
-        const graphqlError = error instanceof GraphQLError ? error : null;
-        const original = graphqlError?.originalError;
-        // Our own coded errors pass through; anything else is a bug and must not leak details.
-        if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
-        logger.error({ err: original ?? error }, 'unexpected error in resolver');
-        return new GraphQLError('Unexpected error.', {
-          nodes: graphqlError?.nodes,
-          path: graphqlError?.path,
-          extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-        });
-      },
-    },
+    maskedErrors: { maskError },
   });
 
   const server = createServer((req, res) => {
@@ -89,12 +92,26 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     return void yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  const ws = attachSubgraphWs({
+    server,
+    schema: options.schema,
+    internalSecret: options.internalSecret,
+    logger,
+    metrics,
+    createContext: options.createContext,
+    maskError,
+  });
 
   return {
     server,
+    get openSubscriptions() {
+      return ws.openSubscriptions;
+    },
     listen: (port, host) => listen(server, port, host),
     close: async () => {
       draining = true;
+      // Subscriptions end first (close 1001), so the gateway can tell its clients at once.
+      await ws.close();
       await closeServer(server);
     },
   };

@@ -1,17 +1,23 @@
 import DataLoader from 'dataloader';
-import { SessionRepository, type BaseContext, type Redis, type SessionRecord } from '@beedesk/runtime';
+import { SessionRepository, type BaseContext, type EventPublisher, type Redis, type SessionRecord } from '@beedesk/runtime';
 
 export interface SessionContext extends BaseContext {
   sessions: SessionRepository;
+  /** SESSION_STARTED goes to the tenant's activity feed. */
+  events: EventPublisher;
+  /** Mints tenant-tagged session ids (see session-ids.ts). */
+  internalSecret: string;
   /** Batches the gateway's `_entities` fan-out for sessions into one pipelined round trip. */
   sessionLoader: DataLoader<string, SessionRecord | null>;
 }
 
-export function contextFactory(redis: Redis, keyPrefix: string) {
+export function contextFactory(redis: Redis, keyPrefix: string, events: EventPublisher, internalSecret: string) {
   const sessions = new SessionRepository(redis, keyPrefix);
   return (base: BaseContext): SessionContext => ({
     ...base,
     sessions,
+    events,
+    internalSecret,
     sessionLoader: new DataLoader((ids) => sessions.getMany(base.tenant.tenantId, ids)),
   });
 }

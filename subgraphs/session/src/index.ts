@@ -1,4 +1,4 @@
-import { startSubgraph, type ServiceDeps, type StartedService } from '@beedesk/runtime';
+import { NO_EVENTS, startSubgraph, type ServiceDeps, type StartedService } from '@beedesk/runtime';
 import { subgraphSdl } from '@beedesk/schema';
 import { contextFactory } from './context';
 import { resolvers } from './resolvers';
@@ -10,6 +10,6 @@ export function startSessionService(deps: ServiceDeps): Promise<StartedService> 
     name: 'session',
     sdl: subgraphSdl('session'),
     resolvers,
-    createContext: contextFactory(deps.redis, deps.keyPrefix),
+    createContext: contextFactory(deps.redis, deps.keyPrefix, deps.events ?? NO_EVENTS, deps.internalSecret),
   });
 }

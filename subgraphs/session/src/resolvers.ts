@@ -4,6 +4,7 @@ import {
   isSafeId,
   isSessionActive,
   isStaff,
+  mintSessionId,
   notFound,
   type GraphQLResolverMap,
   type SessionRecord,
@@ -31,8 +32,16 @@ export const resolvers: GraphQLResolverMap<SessionContext> = {
   },
   Mutation: {
     startSession: async (_root, _args, context) => {
-      const { session, resumed } = await context.sessions.startOrResume(context.tenant.tenantId, context.tenant.userId);
+      const { tenantId, userId } = context.tenant;
+      const mintId = () => mintSessionId(context.internalSecret, tenantId);
+      const { session, resumed } = await context.sessions.startOrResume(tenantId, userId, new Date(), mintId);
       context.log.info({ sessionId: session.id, resumed }, resumed ? 'session resumed' : 'session started');
+      if (!resumed) {
+        // Best effort: the session exists whether or not a dashboard hears of it.
+        await context.events
+          .publishActivity(tenantId, { kind: 'SESSION_STARTED', sessionId: session.id, answerId: null, at: session.startedAt })
+          .catch((error: unknown) => context.log.warn({ err: error, sessionId: session.id }, 'could not publish a live event'));
+      }
       return session;
     },
   },

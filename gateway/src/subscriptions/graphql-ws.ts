@@ -1,0 +1,117 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@beedesk/runtime';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCodes } from './errors';
+import type { ConnectionAuth, PrepareDocument } from './protocol';
+import type { SubscriberConnection, SubscriptionDocument, SubscriptionService } from './service';
+
+export interface GraphQLWsOptions {
+  server: Server;
+  path: string;
+  service: SubscriptionService;
+  /** connectionParams.authorization ("Bearer <jwt>") → the caller and its token's expiry. */
+  authenticate: ConnectionAuth;
+  /** Only subscriptions are served here; queries and mutations go over HTTP. */
+  prepare: PrepareDocument;
+  logger: Logger;
+  /** Bytes a socket may have queued for sending before the client counts as too slow. */
+  maxSocketBufferBytes: number;
+}
+
+type Extra = { connection?: SubscriberConnection; expiry?: NodeJS.Timeout };
+/** What the `context` option hands to `subscribe`. */
+type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
+
+/** setTimeout takes at most 2^31-1 ms; longer-lived tokens are re-armed. */
+function armExpiry(expiresAt: number, onExpired: () => void, assign: (t: NodeJS.Timeout) => void): void {
+  const delay = expiresAt * 1000 - Date.now();
+  if (delay <= 0) return onExpired();
+  const timer = setTimeout(() => (delay > 2 ** 31 - 1 ? armExpiry(expiresAt, onExpired, assign) : onExpired()), Math.min(delay, 2 ** 31 - 1));
+  timer.unref();
+  assign(timer);
+}
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the gateway's /graphql. The caller authenticates once per
+ * connection (connectionParams.authorization); a bad token closes 4401, and when the token expires
+ * the socket closes 4401, ending its subscriptions. A client that reads too slowly is closed 1008.
+ */
+export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<void> } {
+  const { service, logger } = options;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if ((req.url ?? '/').split('?')[0] !== options.path || service.draining) {
+      socket.end(`HTTP/1.1 ${service.draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  options.server.on('upgrade', onUpgrade);
+
+  const server = useServer<Record<string, unknown>, Extra>(
+    {
+      connectionInitWaitTimeout: 5_000,
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        const authorization = ctx.connectionParams?.['authorization'];
+        const auth = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
+        if (!auth.ok) {
+          socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.message}`.slice(0, 120));
+          return false;
+        }
+        ctx.extra.connection = service.connect(auth.caller);
+        if (auth.expiresAt !== null) {
+          armExpiry(
+            auth.expiresAt,
+            () => socket.close(CloseCodes.UNAUTHORIZED, 'Unauthorized: the token has expired'),
+            (timer) => (ctx.extra.expiry = timer),
+          );
+        }
+        return true;
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        const prepared = options.prepare(payload.query, payload.operationName ?? undefined, payload.variables ?? undefined);
+        if (!prepared.ok) return prepared.errors;
+        // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
+        const args: ExecutionArgs = { schema: prepared.schema, document: prepared.input.document, operationName: payload.operationName, rootValue: prepared.input };
+        return args;
+      },
+      subscribe: (args) => {
+        const { connection, socket } = args.contextValue as SocketContext;
+        if (!connection) throw new Error('subscribe before connection_init');
+        const subscription = service.subscribe(connection, args.rootValue as SubscriptionDocument, () =>
+          socket.close(CloseCodes.SLOW_CONSUMER, 'Slow consumer: too many events waiting'),
+        );
+        return subscription as AsyncGenerator<ExecutionResult> | ExecutionResult;
+      },
+      context: (ctx): SocketContext => ({ connection: ctx.extra.connection, socket: ctx.extra.socket }),
+      onNext: (ctx) => {
+        // Backpressure by bytes as well as by events: a socket that stopped reading is dropped.
+        const socket = ctx.extra.socket;
+        if (socket.bufferedAmount > options.maxSocketBufferBytes) socket.close(CloseCodes.SLOW_CONSUMER, 'Slow consumer: send buffer full');
+        return undefined;
+      },
+      onClose: async (ctx) => {
+        if (ctx.extra.expiry) clearTimeout(ctx.extra.expiry);
+        if (ctx.extra.connection) await service.disconnect(ctx.extra.connection);
+      },
+    },
+    wss,
+  );
+
+  return {
+    close: async () => {
+      // The service has completed every subscription already; now say goodbye to the sockets.
+      options.server.off('upgrade', onUpgrade);
+      for (const socket of wss.clients) socket.close(CloseCodes.GOING_AWAY, 'The gateway is shutting down');
+      try {
+        await server.dispose();
+      } catch (error) {
+        logger.warn({ err: error }, 'closing the WebSocket server failed');
+      }
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import {
+  forbidden,
+  hasRole,
+  isSafeId,
+  isStaff,
+  notFound,
+  sessionIdTenancy,
+  type ActivityEventMessage,
+  type AnswerEventMessage,
+  type EventStream,
+  type GraphQLResolverMap,
+} from '@beedesk/runtime';
+import type { AnswerContext } from './context';
+
+/**
+ * Checks that the caller may follow a session before listening. Another tenant's session is told
+ * apart by its id's tenant tag alone (no read of that tenant's keys), so it is FORBIDDEN while an
+ * id unknown in the caller's own tenant is NOT_FOUND.
+ */
+async function checkSession(sessionId: string, context: AnswerContext): Promise<void> {
+  const { tenantId, userId } = context.tenant;
+  if (sessionIdTenancy(context.internalSecret, tenantId, sessionId) === 'other') {
+    throw forbidden('This session belongs to another tenant.');
+  }
+  const session = isSafeId(sessionId) ? await context.sessions.get(tenantId, sessionId) : null;
+  if (!session) throw notFound('Session', sessionId);
+  if (session.userId !== userId && !isStaff(context.tenant)) throw forbidden('This session belongs to another user.');
+}
+
+/** The answer as stored now: read fresh per event (a subscription's context lives for many events). */
+const currentAnswer = (answerId: string | null, context: AnswerContext) =>
+  answerId ? context.answers.get(context.tenant.tenantId, answerId) : null;
+
+export const liveResolvers: GraphQLResolverMap<AnswerContext> = {
+  Subscription: {
+    answerStream: {
+      subscribe: async (_root, { sessionId }: { sessionId: string }, context): Promise<EventStream<AnswerEventMessage>> => {
+        await checkSession(sessionId, context);
+        context.log.debug({ sessionId }, 'answer stream opened');
+        return context.events.answerEvents(context.tenant.tenantId, sessionId);
+      },
+      resolve: (event: AnswerEventMessage) => event,
+    },
+    tenantActivity: {
+      subscribe: async (_root, _args, context): Promise<EventStream<ActivityEventMessage>> => {
+        if (!hasRole(context.tenant, 'admin')) throw forbidden('tenantActivity is for admins of the tenant.');
+        return context.events.activity(context.tenant.tenantId);
+      },
+      resolve: (event: ActivityEventMessage) => event,
+    },
+  },
+  AnswerEvent: {
+    answer: (event: AnswerEventMessage, _args, context) => (event.kind === 'TOKEN' ? null : currentAnswer(event.answerId, context)),
+  },
+  ActivityEvent: {
+    session: (event: ActivityEventMessage) => ({ __typename: 'Session', id: event.sessionId }),
+    answer: (event: ActivityEventMessage, _args, context) => currentAnswer(event.answerId, context),
+  },
+};

@@ -1,0 +1,80 @@
+import { AsyncQueue } from '../async-queue';
+import type { ActivityEventMessage, AnswerEventMessage, EventPublisher } from '../events';
+import { tenantChannels } from '../keys';
+import type { Logger } from '../logger';
+import type { EventTransport } from './transport';
+
+/** A live stream of one subscriber; `return()` unsubscribes at once. */
+export type EventStream<T> = AsyncIterableIterator<T> & { return(): Promise<IteratorResult<T>> };
+
+export interface EventSubscriber {
+  /** Every answer event of one session; resolves once listening. */
+  answerEvents(tenantId: string, sessionId: string): Promise<EventStream<AnswerEventMessage>>;
+  /** The tenant's activity feed; resolves once listening. */
+  activity(tenantId: string): Promise<EventStream<ActivityEventMessage>>;
+}
+
+/** Both sides of live events, plus how many streams are open (for /metrics). */
+export interface EventBus extends EventPublisher, EventSubscriber {
+  readonly openStreams: number;
+  close(): Promise<void>;
+}
+
+export interface EventBusOptions {
+  keyPrefix: string;
+  logger: Logger;
+  /** Events buffered per subscriber before it is dropped as too slow. */
+  maxBuffered?: number;
+}
+
+const isAnswerEvent = (v: Partial<AnswerEventMessage>): v is AnswerEventMessage =>
+  typeof v.answerId === 'string' && typeof v.sessionId === 'string' && typeof v.seq === 'number' && typeof v.kind === 'string';
+const isActivity = (v: Partial<ActivityEventMessage>): v is ActivityEventMessage =>
+  typeof v.kind === 'string' && typeof v.sessionId === 'string' && typeof v.at === 'string';
+
+/** Typed, tenant-scoped channels over a transport (Redis or in-process). */
+export function createEventBus(transport: EventTransport, options: EventBusOptions): EventBus {
+  const maxBuffered = options.maxBuffered ?? 1000;
+  const streams = new Set<AsyncQueue<unknown>>();
+
+  async function listen<T>(channel: string, accept: (value: Partial<T>) => value is T): Promise<EventStream<T>> {
+    let unsubscribe: (() => void) | null = null;
+    let released = false;
+    const queue: AsyncQueue<T> = new AsyncQueue<T>(maxBuffered, () => {
+      released = true;
+      streams.delete(queue as AsyncQueue<unknown>);
+      unsubscribe?.();
+    });
+    streams.add(queue as AsyncQueue<unknown>);
+    const off = await transport.subscribe(channel, (message) => {
+      let value: Partial<T>;
+      try {
+        value = JSON.parse(message) as Partial<T>;
+      } catch {
+        options.logger.warn({ channel }, 'dropped a live event that is not JSON');
+        return;
+      }
+      if (accept(value)) queue.push(value);
+      else options.logger.warn({ channel }, 'dropped a malformed live event');
+    });
+    // The consumer may have left while the SUBSCRIBE was in flight.
+    if (released) off();
+    else unsubscribe = off;
+    return queue;
+  }
+
+  return {
+    get openStreams() {
+      return streams.size;
+    },
+    publishAnswerEvent: (tenantId, event) =>
+      transport.publish(tenantChannels(options.keyPrefix, tenantId).answers(event.sessionId), JSON.stringify(event)),
+    publishActivity: (tenantId, event) => transport.publish(tenantChannels(options.keyPrefix, tenantId).activity, JSON.stringify(event)),
+    answerEvents: (tenantId, sessionId) => listen(tenantChannels(options.keyPrefix, tenantId).answers(sessionId), isAnswerEvent),
+    activity: (tenantId) => listen(tenantChannels(options.keyPrefix, tenantId).activity, isActivity),
+    close: async () => {
+      for (const stream of [...streams]) stream.end();
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Redis } from '../redis';
+import { ChannelListeners, type EventTransport } from './transport';
+
+/**
+ * Redis pub/sub: PUBLISH on the service's ordinary connection, SUBSCRIBE on one dedicated
+ * connection per process (a subscribed connection can run nothing else), opened on first use.
+ * Each channel is subscribed once however many local listeners it has. ioredis re-subscribes
+ * after a reconnect; events published while the connection was down are lost (pub/sub keeps
+ * nothing), which clients detect by the gap in `seq`.
+ */
+export class RedisTransport implements EventTransport {
+  private readonly listeners = new ChannelListeners();
+  private subscriber: Redis | null = null;
+  /** Serialises SUBSCRIBE/UNSUBSCRIBE per channel, so an unsubscribe never overtakes a subscribe. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly redis: Redis) {}
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.redis.publish(channel, message);
+  }
+
+  async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
+    const connection = this.connection();
+    const first = this.listeners.add(channel, listener);
+    const ready = first ? this.chain(channel, () => connection.subscribe(channel)) : (this.pending.get(channel) ?? Promise.resolve());
+    try {
+      await ready;
+    } catch (error) {
+      this.listeners.remove(channel, listener);
+      throw error;
+    }
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      if (this.listeners.remove(channel, listener)) {
+        void this.chain(channel, () => connection.unsubscribe(channel)).catch(() => undefined);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    const subscriber = this.subscriber;
+    this.subscriber = null;
+    if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
+  }
+
+  private connection(): Redis {
+    if (!this.subscriber) {
+      const subscriber = this.redis.duplicate();
+      subscriber.on('message', (channel: string, message: string) => this.listeners.deliver(channel, message));
+      // Errors surface through failed SUBSCRIBE calls and reconnects; keep them off the process.
+      subscriber.on('error', () => undefined);
+      this.subscriber = subscriber;
+    }
+    return this.subscriber;
+  }
+
+  private chain(channel: string, run: () => Promise<unknown>): Promise<unknown> {
+    const previous = this.pending.get(channel) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(run);
+    this.pending.set(channel, next);
+    void next.finally(() => {
+      if (this.pending.get(channel) === next) this.pending.delete(channel);
+    }).catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,162 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  execute,
+  GraphQLError,
+  parse,
+  subscribe,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { Gauge } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { requestLogger, type Logger } from './logger';
+import type { ServiceMetrics } from './metrics';
+import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
+
+export interface SubgraphWsOptions<TContext> {
+  server: Server;
+  schema: GraphQLSchema;
+  internalSecret: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  createContext: (base: { tenant: TenantContext; log: Logger }) => TContext;
+  maskError: (error: GraphQLError) => GraphQLError;
+}
+
+export interface SubgraphWs {
+  /** Subscriptions currently streaming (also the `beedesk_open_subscriptions` gauge). */
+  readonly openSubscriptions: number;
+  /** Ends every subscription (close 1001) and stops accepting new sockets. */
+  close(): Promise<void>;
+}
+
+type Extra = { tenant?: TenantContext };
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the subgraph's `/graphql`, for the gateway's upstream
+ * subscriptions. The gateway sends the caller's signed tenant context as
+ * `connectionParams["x-beedesk-context"]`; it is verified once at connection_init (its 300 s TTL
+ * bounds how late a connection may start, not how long it may stream: the gateway ends client
+ * subscriptions when the caller's token expires). A connection without a valid one is closed 4401.
+ */
+export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>): SubgraphWs {
+  const { logger } = options;
+  let open = 0;
+  let draining = false;
+  new Gauge({
+    name: 'beedesk_open_subscriptions',
+    help: 'GraphQL subscriptions currently streaming from this service',
+    registers: [options.metrics.registry],
+    collect() {
+      this.set(open);
+    },
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/graphql' || draining) {
+      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  /** Counts a stream as open until it ends, however it ends. */
+  function counted(stream: AsyncGenerator<ExecutionResult>): AsyncGenerator<ExecutionResult> {
+    open++;
+    let counting = true;
+    const done = () => {
+      if (counting) open--;
+      counting = false;
+    };
+    return {
+      next: async () => {
+        try {
+          const result = await stream.next();
+          if (result.done) done();
+          return result;
+        } catch (error) {
+          done();
+          throw error;
+        }
+      },
+      return: (value?: unknown) => {
+        done();
+        return stream.return(value as never);
+      },
+      throw: (error: unknown) => {
+        done();
+        return stream.throw(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      [Symbol.asyncDispose]: async () => {
+        done();
+        await stream.return(undefined as never);
+      },
+    } as AsyncGenerator<ExecutionResult>;
+  }
+
+  const mask = (result: ExecutionResult): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map(options.maskError) } : result;
+
+  const ws = useServer<Record<string, unknown>, Extra>(
+    {
+      onConnect: (ctx) => {
+        const verified = verifyContext(ctx.connectionParams?.[CONTEXT_HEADER] as string | undefined, options.internalSecret);
+        if (!verified.ok) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, `Refused: ${verified.reason}`.slice(0, 120));
+          return false;
+        }
+        ctx.extra.tenant = verified.context;
+        return true;
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const tenant = ctx.extra.tenant!;
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error as GraphQLError];
+        }
+        const errors = validate(options.schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: options.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) }),
+        };
+        return args;
+      },
+      subscribe: async (args) => {
+        const result = await subscribe(args);
+        return Symbol.asyncIterator in result ? counted(result) : mask(result);
+      },
+      execute: async (args) => mask(await execute(args)),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        const masked = mask(result);
+        return masked === result ? undefined : { ...masked, errors: masked.errors?.map((e) => e.toJSON()) };
+      },
+    },
+    wss,
+  );
+
+  return {
+    get openSubscriptions() {
+      return open;
+    },
+    close: async () => {
+      draining = true;
+      await ws.dispose();
+    },
+  };
+}
