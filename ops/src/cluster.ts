@@ -11,6 +11,8 @@ export const entryOf = (name: ServiceName): string =>
 
 export interface RunningProcess {
   name: ServiceName;
+  /** The key it is registered under: the service name, or a replica's own name (e.g. `answer-b`). */
+  instance: string;
   child: ChildProcess;
   port: number;
   /** Everything the process printed (stdout and stderr), for diagnostics and log assertions. */
@@ -38,9 +40,16 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
+/** Where a second replica of a service runs: its own name and port. */
+export interface ReplicaOptions {
+  instance: string;
+  port: number;
+}
+
 /** Each service as its own OS process (real mode), started, stopped and killed by name. */
 export class Cluster {
-  readonly processes = new Map<ServiceName, RunningProcess>();
+  /** By instance: the service name, or a replica's name (replicas do not change the gateway's URLs). */
+  readonly processes = new Map<string, RunningProcess>();
   private readonly host: string;
 
   constructor(private readonly options: ClusterOptions) {
@@ -63,8 +72,9 @@ export class Cluster {
   }
 
   /** Spawns the service and resolves when its /health answers 200; rejects with its output if it exits first. */
-  async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningProcess> {
-    const port = this.portOf(name);
+  async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}, replica?: ReplicaOptions): Promise<RunningProcess> {
+    const port = replica?.port ?? this.portOf(name);
+    const instance = replica?.instance ?? name;
     const child = spawn(process.execPath, [entryOf(name)], {
       env: { ...process.env, ...this.options.env, ...this.subgraphUrls(), HOST: this.host, PORT: String(port), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,8 +88,8 @@ export class Cluster {
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const running: RunningProcess = { name, child, port, output, exited };
-    this.processes.set(name, running);
+    const running: RunningProcess = { name, instance, child, port, output, exited };
+    this.processes.set(instance, running);
     const deadline = Date.now() + (this.options.healthTimeoutMs ?? 30_000);
     let exitCode: number | null | undefined;
     void exited.then((code) => (exitCode = code));
@@ -97,8 +107,8 @@ export class Cluster {
     await this.start('gateway');
   }
 
-  /** Sends `signal` and waits for the exit code. */
-  async stop(name: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /** Sends `signal` and waits for the exit code; `name` is a service or a replica's instance name. */
+  async stop(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const running = this.processes.get(name);
     if (!running) return null;
     this.processes.delete(name);
@@ -109,5 +119,6 @@ export class Cluster {
 
   async stopAll(): Promise<void> {
     for (const name of [...SERVICE_ORDER].reverse()) await this.stop(name);
+    for (const instance of [...this.processes.keys()].reverse()) await this.stop(instance);
   }
 }

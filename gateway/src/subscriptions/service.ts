@@ -116,7 +116,8 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
     ): FederatedSubscription | ExecutionResult {
       if (draining) return { errors: [shuttingDown()] };
       const coerced = getVariableValues(options.schema, input.operation.variableDefinitions ?? [], input.rawVariables ?? {});
-      if (coerced.errors) return { errors: coerced.errors };
+      // As Apollo Server: variables that do not fit their definitions are the caller's input error.
+      if (coerced.errors) return { errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
       let plan;
       try {
         plan = planner.plan(input.planKey, input.document, input.operation.name?.value);
