@@ -3,7 +3,15 @@
  * much a context turn is *about* each article by plain term overlap ("card" → the card articles), which a
  * discriminative classifier does not encode: its probabilities below the top class are noise.
  */
+import { sharedFloat32, sharedInt32 } from './classifier';
 import type { SparseVector } from './features';
+
+export interface CentroidsState {
+  classes: number;
+  start: Int32Array;
+  cls: Int32Array;
+  weight: Float32Array;
+}
 
 export class Centroids {
   private readonly classes: number;
@@ -11,8 +19,22 @@ export class Centroids {
   private readonly cls: Int32Array;
   private readonly weight: Float32Array;
 
-  constructor(vectors: readonly SparseVector[], labels: ArrayLike<number>, classes: number, dimension: number) {
-    this.classes = classes;
+  private constructor(state: CentroidsState) {
+    this.classes = state.classes;
+    this.start = state.start;
+    this.cls = state.cls;
+    this.weight = state.weight;
+  }
+
+  static fromState(state: CentroidsState): Centroids {
+    return new Centroids(state);
+  }
+
+  toState(): CentroidsState {
+    return { classes: this.classes, start: this.start, cls: this.cls, weight: this.weight };
+  }
+
+  static fit(vectors: readonly SparseVector[], labels: ArrayLike<number>, classes: number, dimension: number): Centroids {
     const sums: Array<Map<number, number>> = Array.from({ length: classes }, () => new Map<number, number>());
     vectors.forEach((v, doc) => {
       const norm = vectorNorm(v);
@@ -23,22 +45,22 @@ export class Centroids {
         sum.set(id, (sum.get(id) ?? 0) + (v.values[t] as number) / norm);
       }
     });
-    const counts = new Int32Array(dimension + 1);
+    const counts = sharedInt32(dimension + 1);
     const norms = sums.map((m) => Math.sqrt([...m.values()].reduce((a, x) => a + x * x, 0)));
     for (const m of sums) for (const id of m.keys()) counts[id + 1] = (counts[id + 1] as number) + 1;
     for (let f = 0; f < dimension; f++) counts[f + 1] = (counts[f + 1] as number) + (counts[f] as number);
-    this.start = counts;
-    this.cls = new Int32Array(counts[dimension] as number);
-    this.weight = new Float32Array(counts[dimension] as number);
+    const cls = sharedInt32(counts[dimension] as number);
+    const weight = sharedFloat32(counts[dimension] as number);
     const fill = counts.slice(0, dimension);
     sums.forEach((m, c) => {
       for (const [id, w] of m) {
         const at = fill[id] as number;
         fill[id] = at + 1;
-        this.cls[at] = c;
-        this.weight[at] = w / ((norms[c] as number) || 1);
+        cls[at] = c;
+        weight[at] = w / ((norms[c] as number) || 1);
       }
     });
+    return new Centroids({ classes, start: counts, cls, weight });
   }
 
   /** Cosine similarity of the query to each article's centroid. */

@@ -20,6 +20,31 @@ export interface ClassifierOptions {
   seed?: number;
 }
 
+/** Weights to start from (warm start), already laid out for the new feature and class ids. */
+export interface InitialWeights {
+  weights: Float32Array;
+  bias: Float64Array;
+}
+
+/** Everything a trained classifier is; its arrays live on SharedArrayBuffers, so it crosses threads without a copy. */
+export interface ClassifierState {
+  classes: number;
+  dimension: number;
+  weights: Float32Array;
+  bias: Float64Array;
+}
+
+/** A Float32Array/Float64Array on shared memory: posted to another thread it is shared, not copied. */
+export function sharedFloat32(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
+}
+export function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8), 0, length);
+}
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, length) * 4), 0, length);
+}
+
 const DEFAULTS: Required<ClassifierOptions> = { epochs: 3, minSteps: 20_000, maxEpochs: 100, lambda: 3e-5, learningRate: 2, seed: 1 };
 
 // Gradient entries smaller than this are skipped: once a class is clearly ruled out for an example its
@@ -44,11 +69,28 @@ export class SoftmaxClassifier {
   private readonly weights: Float32Array;
   private readonly bias: Float64Array;
 
-  private constructor(classes: number, dimension: number) {
+  private constructor(classes: number, dimension: number, weights?: Float32Array, bias?: Float64Array) {
     this.classes = classes;
     this.dimension = dimension;
-    this.weights = new Float32Array(classes * dimension);
-    this.bias = new Float64Array(classes);
+    this.weights = weights ?? sharedFloat32(classes * dimension);
+    this.bias = bias ?? sharedFloat64(classes);
+  }
+
+  static fromState(state: ClassifierState): SoftmaxClassifier {
+    return new SoftmaxClassifier(state.classes, state.dimension, state.weights, state.bias);
+  }
+
+  toState(): ClassifierState {
+    return { classes: this.classes, dimension: this.dimension, weights: this.weights, bias: this.bias };
+  }
+
+  /** Weight of feature `f` for class `c` (for warm starts). */
+  weightOf(f: number, c: number): number {
+    return this.weights[f * this.classes + c] as number;
+  }
+
+  biasOf(c: number): number {
+    return this.bias[c] as number;
   }
 
   static train(
@@ -57,9 +99,14 @@ export class SoftmaxClassifier {
     classes: number,
     dimension: number,
     options: ClassifierOptions = {},
+    init?: InitialWeights,
   ): SoftmaxClassifier {
     const opts = { ...DEFAULTS, ...options };
     const model = new SoftmaxClassifier(classes, dimension);
+    if (init) {
+      model.weights.set(init.weights.subarray(0, model.weights.length));
+      model.bias.set(init.bias.subarray(0, model.bias.length));
+    }
     const n = vectors.length;
     if (n === 0 || classes === 0) return model;
     const W = model.weights;

@@ -94,6 +94,14 @@ export interface VectoriserOptions {
 const DEFAULT_BLOCK_WEIGHTS = [1, 1, 1];
 const DEFAULT_MIN_DF = [1, 1, 2];
 
+/** A fitted vectoriser as plain data (feature names per block in id order), to cross threads. */
+export interface VectoriserState {
+  keys: string[][];
+  idf: Float32Array;
+  blockWeights: readonly number[];
+  minDf: readonly number[];
+}
+
 /**
  * TF-IDF vectoriser with a vocabulary fixed at fit time: sublinear tf (1 + ln tf), smoothed idf,
  * each block L2-normalised then weighted, as in a concatenation of separate TF-IDF vectorisers.
@@ -111,6 +119,33 @@ export class Vectoriser {
 
   get dimension(): number {
     return this.idf.length;
+  }
+
+  /** Ids are assigned block by block in insertion order, so each block's keys in order are its ids. */
+  toState(): VectoriserState {
+    return { keys: this.vocab.map((m) => [...m.keys()]), idf: this.idf, blockWeights: this.blockWeights, minDf: this.minDf };
+  }
+
+  static fromState(state: VectoriserState): Vectoriser {
+    const v = new Vectoriser({ blockWeights: state.blockWeights, minDf: state.minDf });
+    let id = 0;
+    for (const keys of state.keys) {
+      const ids = new Map<string, number>();
+      for (const key of keys) ids.set(key, id++);
+      v.vocab.push(ids);
+    }
+    v.idf = state.idf;
+    return v;
+  }
+
+  /** Id of a feature by block and name (for warm starts), or undefined. */
+  idOf(block: number, key: string): number | undefined {
+    return this.vocab[block]?.get(key);
+  }
+
+  /** Calls fn(block, key, id) for every feature. */
+  forEachFeature(fn: (block: number, key: string, id: number) => void): void {
+    this.vocab.forEach((m, b) => m.forEach((id, key) => fn(b, key, id)));
   }
 
   /** Build the vocabulary and idf from training texts' raw features, and return their vectors. */
@@ -134,7 +169,8 @@ export class Vectoriser {
       }
       this.vocab.push(ids);
     }
-    this.idf = Float32Array.from(idf);
+    this.idf = new Float32Array(new SharedArrayBuffer(Math.max(1, idf.length) * 4), 0, idf.length);
+    this.idf.set(idf);
     return docs.map((d) => this.transform(d));
   }
 

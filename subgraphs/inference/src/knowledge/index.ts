@@ -6,7 +6,9 @@
  * multinomial logistic regression trained on each article's example questions, title and body.
  * Training happens lazily: upsert/remove only mark the index dirty, and the next search (or an explicit
  * rebuild()) retrains (~1.5 s for 10k example questions on a 2-core box; ~50 ms for 100), so loading N
- * articles costs one build, not N.
+ * articles costs one build, not N. The service does not train on its event loop: KnowledgeCache trains in
+ * a worker thread (builder.ts, warm-started from the previous model) and serves `KnowledgeIndex.serving`
+ * views, i.e. a trained model restricted to the current article set, meanwhile.
  */
 import { isFollowUp } from './context';
 import { blend, type SparseVector } from './features';
@@ -15,7 +17,8 @@ import { Model, type ModelOptions } from './model';
 import type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
 
 export type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
-export type { ModelOptions } from './model';
+export type { ModelOptions, ModelState } from './model';
+export { Model } from './model';
 export { DEFAULT_TEMPERATURE } from './model';
 export { normalise, segmentWords, stem, tokenise } from './text';
 
@@ -51,22 +54,72 @@ export class KnowledgeIndex {
   private readonly articles = new Map<string, KnowledgeArticle>();
   private readonly options: KnowledgeIndexOptions;
   private model: Model | null = null;
+  /** Per model class: 1 when its article is no longer in the index (deleted since the model was trained). */
+  private excluded: Uint8Array | null = null;
+  /** Per model class: the article as it is now (an upsert may have changed its title or body since). */
+  private current: KnowledgeArticle[] | null = null;
+  /** Confidence needed to answer when a search does not pass one (a tenant's setting). */
+  threshold: number;
 
-  constructor(options: KnowledgeIndexOptions = {}) {
+  constructor(options: KnowledgeIndexOptions & { threshold?: number } = {}) {
     this.options = options;
+    this.threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
+  }
+
+  /**
+   * An index over `articles` that answers with an already trained `model` (e.g. trained off the event
+   * loop, possibly before the latest changes): articles deleted since it was trained are never returned,
+   * changed ones are returned as they are now, and ones added since are not found until the next model.
+   */
+  static serving(model: Model | null, articles: readonly KnowledgeArticle[], options: KnowledgeIndexOptions & { threshold?: number } = {}): KnowledgeIndex {
+    const index = new KnowledgeIndex(options);
+    for (const a of articles) index.articles.set(a.id, a);
+    index.model = model;
+    if (model) {
+      const excluded = new Uint8Array(model.articles.length);
+      let any = false;
+      index.current = model.articles.map((a, i) => {
+        const now = index.articles.get(a.id);
+        if (!now) {
+          excluded[i] = 1;
+          any = true;
+        }
+        return now ?? a;
+      });
+      index.excluded = any ? excluded : null;
+    }
+    return index;
+  }
+
+  /** Ids of articles in the index that its model was not trained on yet (they cannot be found yet). */
+  get untrained(): string[] {
+    if (!this.model) return this.articles.size > 0 ? [...this.articles.keys()] : [];
+    const trained = new Set(this.model.articles.map((a) => a.id));
+    return [...this.articles.keys()].filter((id) => !trained.has(id));
+  }
+
+  /** The trained model (shared, immutable), e.g. to warm-start the next one. */
+  get trainedModel(): Model | null {
+    return this.model;
   }
 
   /** Add or replace an article by id. Cheap: the model is retrained on the next search or rebuild(). */
   upsert(article: KnowledgeArticle): void {
     // Copy so later mutation of the caller's object cannot silently desynchronise the trained model.
     this.articles.set(article.id, { ...article, questions: [...article.questions] });
-    this.model = null;
+    this.invalidate();
   }
 
   remove(id: string): boolean {
     const removed = this.articles.delete(id);
-    if (removed) this.model = null;
+    if (removed) this.invalidate();
     return removed;
+  }
+
+  private invalidate(): void {
+    this.model = null;
+    this.excluded = null;
+    this.current = null;
   }
 
   get size(): number {
@@ -75,6 +128,7 @@ export class KnowledgeIndex {
 
   /** Retrain now (e.g. right after loading a tenant) instead of on the first search. */
   rebuild(): void {
+    this.invalidate();
     this.model = this.articles.size > 0 ? Model.build([...this.articles.values()], this.options) : null;
   }
 
@@ -88,7 +142,7 @@ export class KnowledgeIndex {
     if (!this.model) this.rebuild();
     const model = this.model;
     if (!model) return EMPTY_RESULT;
-    const threshold = options.threshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
+    const threshold = options.threshold ?? this.threshold;
     const limit = Math.max(0, options.limit ?? DEFAULT_LIMIT);
 
     let chosen = this.score(model, model.vectorise(question));
@@ -108,9 +162,9 @@ export class KnowledgeIndex {
     }
 
     if (!chosen.known) return { ...EMPTY_RESULT, usedContext };
-    const top = topK(chosen, Math.max(1, limit)).map(
+    const top = topK(chosen, Math.max(1, limit), this.excluded).map(
       (i): RankedArticle => ({
-        article: model.articles[i] as KnowledgeArticle,
+        article: (this.current?.[i] ?? model.articles[i]) as KnowledgeArticle,
         score: chosen.logits[i] as number,
         confidence: chosen.probabilities[i] as number,
       }),
@@ -122,9 +176,23 @@ export class KnowledgeIndex {
 
   private score(model: Model, vector: SparseVector): Scored {
     const { probabilities, logits, knownFeatures } = model.classify(vector);
+    let known = knownFeatures > 0;
+    const excluded = this.excluded;
+    if (excluded) {
+      // Softmax without the deleted classes = the others' probabilities renormalised.
+      let rest = 0;
+      for (let i = 0; i < probabilities.length; i++) {
+        if (excluded[i]) {
+          probabilities[i] = 0;
+          logits[i] = -Infinity;
+        } else rest += probabilities[i] as number;
+      }
+      if (rest > 0) for (let i = 0; i < probabilities.length; i++) probabilities[i] = (probabilities[i] as number) / rest;
+      else known = false;
+    }
     let confidence = 0;
     for (let i = 0; i < probabilities.length; i++) confidence = Math.max(confidence, probabilities[i] as number);
-    return { probabilities, logits, confidence: knownFeatures > 0 ? confidence : 0, known: knownFeatures > 0 };
+    return { probabilities, logits, confidence: known ? confidence : 0, known };
   }
 
   /**
@@ -148,8 +216,9 @@ export class KnowledgeIndex {
     const logits = new Float64Array(question.probabilities.length);
     for (let i = 0; i < logits.length; i++) {
       const pq = question.probabilities[i] as number;
-      logits[i] = pq >= floor ? Math.log(pq) + w * (sims[i] as number) : -Infinity;
+      logits[i] = pq > 0 && pq >= floor ? Math.log(pq) + w * (sims[i] as number) : -Infinity;
     }
+    if (!logits.some((l) => l > -Infinity)) return question;
     const probabilities = softmaxInPlace(Float64Array.from(logits));
     let confidence = 0;
     for (let i = 0; i < probabilities.length; i++) confidence = Math.max(confidence, probabilities[i] as number);
@@ -157,8 +226,9 @@ export class KnowledgeIndex {
   }
 }
 
-function topK(scored: Scored, k: number): number[] {
-  const idx = Array.from(scored.probabilities.keys());
+function topK(scored: Scored, k: number, excluded: Uint8Array | null): number[] {
+  let idx = Array.from(scored.probabilities.keys());
+  if (excluded) idx = idx.filter((i) => !excluded[i]);
   idx.sort((a, b) => (scored.probabilities[b] as number) - (scored.probabilities[a] as number));
   return idx.slice(0, k);
 }

@@ -2,9 +2,18 @@
  * A trained snapshot of one tenant's articles: vocabulary + classifier. Immutable once built; the
  * KnowledgeIndex rebuilds it (lazily) after upserts/removes.
  */
-import { SoftmaxClassifier, softmaxInPlace, type ClassifierOptions } from './classifier';
-import { EMPTY_VECTOR, Vectoriser, extractFeatures, type RawFeatures, type SparseVector, type VectoriserOptions } from './features';
-import { Centroids } from './centroids';
+import { SoftmaxClassifier, sharedFloat32, sharedFloat64, softmaxInPlace, type ClassifierOptions, type ClassifierState, type InitialWeights } from './classifier';
+import {
+  BLOCK_COUNT,
+  EMPTY_VECTOR,
+  Vectoriser,
+  extractFeatures,
+  type RawFeatures,
+  type SparseVector,
+  type VectoriserOptions,
+  type VectoriserState,
+} from './features';
+import { Centroids, type CentroidsState } from './centroids';
 import type { KnowledgeArticle } from './types';
 
 export interface ModelOptions {
@@ -15,8 +24,31 @@ export interface ModelOptions {
   /** Weight of the article title and body as training examples, relative to one example question. */
   titleWeight?: number;
   bodyWeight?: number;
+  /**
+   * Classifier settings for a warm start (training continued from a previous model's weights after an
+   * upsert or delete): one pass over the data at a lower learning rate instead of a cold fit.
+   */
+  warmClassifier?: ClassifierOptions;
 }
 
+/** A model as plain data whose big arrays are shared memory: what a build worker posts back. */
+export interface ModelState {
+  articles: KnowledgeArticle[];
+  vectoriser: VectoriserState;
+  classifier: ClassifierState;
+  centroids: CentroidsState;
+  temperature: number;
+}
+
+export interface BuildOptions {
+  /** A previous model of the same tenant: its weights are carried over (by feature name and article id). */
+  warmFrom?: Model | null;
+  /** Memo of extracted features by text, read and refreshed by the build (cached across builds). */
+  featureCache?: Map<string, RawFeatures>;
+}
+
+/** Warm start: one pass at a third of the cold learning rate, still decaying to a tenth of it. */
+export const DEFAULT_WARM_CLASSIFIER: ClassifierOptions = { epochs: 1, minSteps: 5_000, learningRate: 0.7 };
 export interface ClassProbabilities {
   /** Calibrated probability per article (same order as Model.articles). */
   probabilities: Float64Array;
@@ -53,15 +85,43 @@ export class Model {
     this.temperature = options.temperature ?? DEFAULT_TEMPERATURE;
   }
 
-  static build(articles: readonly KnowledgeArticle[], options: ModelOptions = {}): Model {
+  static fromState(state: ModelState, options: ModelOptions = {}): Model {
+    return new Model(
+      state.articles,
+      Vectoriser.fromState(state.vectoriser),
+      SoftmaxClassifier.fromState(state.classifier),
+      Centroids.fromState(state.centroids),
+      { ...options, temperature: state.temperature },
+    );
+  }
+
+  toState(): ModelState {
+    return {
+      articles: [...this.articles],
+      vectoriser: this.vectoriser.toState(),
+      classifier: this.classifier.toState(),
+      centroids: this.centroids.toState(),
+      temperature: this.temperature,
+    };
+  }
+
+  static build(articles: readonly KnowledgeArticle[], options: ModelOptions = {}, build: BuildOptions = {}): Model {
     const docs: RawFeatures[] = [];
     const labels: number[] = [];
     const titleWeight = options.titleWeight ?? 1;
     const bodyWeight = options.bodyWeight ?? 1;
+    const cache = build.featureCache;
+    const used = cache ? new Map<string, RawFeatures>() : null;
+    const featuresOf = (text: string): RawFeatures => {
+      let raw = used?.get(text) ?? cache?.get(text);
+      if (!raw) raw = extractFeatures(text);
+      used?.set(text, raw);
+      return raw;
+    };
     // Example weights are realised by repetition: simple, and SGD treats them exactly like weights.
     const addExample = (text: string, label: number, weight: number): void => {
       if (!text.trim() || weight <= 0) return;
-      const raw = extractFeatures(text);
+      const raw = featuresOf(text);
       for (let r = 0; r < weight; r++) {
         docs.push(raw);
         labels.push(label);
@@ -73,11 +133,24 @@ export class Model {
       // Each body sentence is its own example: a long body as one document dilutes every term in it.
       for (const sentence of splitSentences(article.body)) addExample(sentence, label, bodyWeight);
     });
+    if (cache && used) {
+      // Keep exactly this build's texts: the next (warm) build of the tenant re-extracts only what changed.
+      cache.clear();
+      for (const [text, raw] of used) cache.set(text, raw);
+    }
     const vectoriser = new Vectoriser(options.vectoriser);
     const vectors = vectoriser.fit(docs);
-    const classifier = SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, options.classifier);
-    const centroids = new Centroids(vectors, labels, articles.length, vectoriser.dimension);
+    const warm = build.warmFrom ? carryOver(build.warmFrom, articles, vectoriser) : null;
+    const classifier = warm
+      ? SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, { ...options.classifier, ...(options.warmClassifier ?? DEFAULT_WARM_CLASSIFIER) }, warm)
+      : SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, options.classifier);
+    const centroids = Centroids.fit(vectors, labels, articles.length, vectoriser.dimension);
     return new Model(articles, vectoriser, classifier, centroids, options);
+  }
+
+  /** For warm starts: the vocabulary and classifier the previous model's weights are read from. */
+  static weightsOf(model: Model): { vectoriser: Vectoriser; classifier: SoftmaxClassifier } {
+    return { vectoriser: model.vectoriser, classifier: model.classifier };
   }
 
   vectorise(text: string): SparseVector {
@@ -99,6 +172,41 @@ export class Model {
   get byteSize(): number {
     return this.classifier.byteSize + this.centroids.byteSize;
   }
+}
+
+/**
+ * Lays the previous model's weights out for the new vocabulary and article order: features matched by
+ * name, classes by article id; new features and new articles start at zero. Null when nothing carries
+ * over (e.g. every article is new), so the caller trains cold.
+ */
+function carryOver(previous: Model, articles: readonly KnowledgeArticle[], vectoriser: Vectoriser): InitialWeights | null {
+  const { vectoriser: oldVec, classifier: old } = Model.weightsOf(previous);
+  const oldClass = new Map(previous.articles.map((a, i) => [a.id, i]));
+  const C = articles.length;
+  const map = new Int32Array(C).fill(-1);
+  let carried = 0;
+  articles.forEach((a, c) => {
+    const o = oldClass.get(a.id);
+    if (o !== undefined) {
+      map[c] = o;
+      carried++;
+    }
+  });
+  if (carried === 0) return null;
+  const weights = sharedFloat32(C * vectoriser.dimension);
+  const bias = sharedFloat64(C);
+  for (let c = 0; c < C; c++) if ((map[c] as number) >= 0) bias[c] = old.biasOf(map[c] as number);
+  vectoriser.forEachFeature((block, key, id) => {
+    if (block >= BLOCK_COUNT) return;
+    const oldId = oldVec.idOf(block, key);
+    if (oldId === undefined) return;
+    const base = id * C;
+    for (let c = 0; c < C; c++) {
+      const o = map[c] as number;
+      if (o >= 0) weights[base + c] = old.weightOf(oldId, o);
+    }
+  });
+  return { weights, bias };
 }
 
 /** Sentence-ish chunks of an article body (Latin and CJK punctuation, line breaks). */
