@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
-import { createYoga, type YogaInitialContext } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { codedError, ErrorCode } from './errors';
 import { closeServer, listen, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
 import { requestLogger, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
+import { createSubscriptionGauge } from './subscription-gauge';
 import { attachSubgraphWs } from './subgraph-ws';
 import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
 
@@ -42,6 +43,15 @@ export interface SubgraphServer {
 export function createSubgraphServer<TContext extends BaseContext>(options: SubgraphServerOptions<TContext>): SubgraphServer {
   const { logger, metrics } = options;
   let draining = false;
+  const gauge = createSubscriptionGauge(metrics);
+  // Subscriptions over SSE (served by yoga) count in the same gauge as graphql-ws ones.
+  const countSubscriptions: Plugin = {
+    onSubscribe: () => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        if (Symbol.asyncIterator in result) setResult(gauge.count(result));
+      },
+    }),
+  };
 
   // Our own coded errors pass through; anything else is a bug and must not leak details.
   const maskError = (error: unknown): GraphQLError => {
@@ -78,6 +88,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       return options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
     },
     maskedErrors: { maskError },
+    plugins: [countSubscriptions],
   });
 
   const server = createServer((req, res) => {
@@ -100,12 +111,13 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     metrics,
     createContext: options.createContext,
     maskError,
+    gauge,
   });
 
   return {
     server,
     get openSubscriptions() {
-      return ws.openSubscriptions;
+      return gauge.open;
     },
     listen: (port, host) => listen(server, port, host),
     close: async () => {

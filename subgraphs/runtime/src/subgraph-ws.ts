@@ -13,10 +13,10 @@ import {
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { Gauge } from 'prom-client';
 import { WebSocketServer } from 'ws';
 import { requestLogger, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
+import type { SubscriptionGauge } from './subscription-gauge';
 import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
 
 export interface SubgraphWsOptions<TContext> {
@@ -27,12 +27,10 @@ export interface SubgraphWsOptions<TContext> {
   metrics: ServiceMetrics;
   createContext: (base: { tenant: TenantContext; log: Logger }) => TContext;
   maskError: (error: GraphQLError) => GraphQLError;
+  gauge: SubscriptionGauge;
 }
 
-export interface SubgraphWs {
-  /** Subscriptions currently streaming (also the `beedesk_open_subscriptions` gauge). */
-  readonly openSubscriptions: number;
-  /** Ends every subscription (close 1001) and stops accepting new sockets. */
+export interface SubgraphWs {  /** Ends every subscription (close 1001) and stops accepting new sockets. */
   close(): Promise<void>;
 }
 
@@ -47,16 +45,7 @@ type Extra = { tenant?: TenantContext };
  */
 export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>): SubgraphWs {
   const { logger } = options;
-  let open = 0;
   let draining = false;
-  new Gauge({
-    name: 'beedesk_open_subscriptions',
-    help: 'GraphQL subscriptions currently streaming from this service',
-    registers: [options.metrics.registry],
-    collect() {
-      this.set(open);
-    },
-  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -66,43 +55,6 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-
-  /** Counts a stream as open until it ends, however it ends. */
-  function counted(stream: AsyncGenerator<ExecutionResult>): AsyncGenerator<ExecutionResult> {
-    open++;
-    let counting = true;
-    const done = () => {
-      if (counting) open--;
-      counting = false;
-    };
-    return {
-      next: async () => {
-        try {
-          const result = await stream.next();
-          if (result.done) done();
-          return result;
-        } catch (error) {
-          done();
-          throw error;
-        }
-      },
-      return: (value?: unknown) => {
-        done();
-        return stream.return(value as never);
-      },
-      throw: (error: unknown) => {
-        done();
-        return stream.throw(error);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      [Symbol.asyncDispose]: async () => {
-        done();
-        await stream.return(undefined as never);
-      },
-    } as AsyncGenerator<ExecutionResult>;
-  }
 
   const mask = (result: ExecutionResult): ExecutionResult =>
     result.errors ? { ...result, errors: result.errors.map(options.maskError) } : result;
@@ -139,7 +91,7 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
       },
       subscribe: async (args) => {
         const result = await subscribe(args);
-        return Symbol.asyncIterator in result ? counted(result) : mask(result);
+        return Symbol.asyncIterator in result ? options.gauge.count(result) : mask(result);
       },
       execute: async (args) => mask(await execute(args)),
       onNext: (_ctx, _id, _payload, _args, result) => {
@@ -151,9 +103,6 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
   );
 
   return {
-    get openSubscriptions() {
-      return open;
-    },
     close: async () => {
       draining = true;
       await ws.dispose();
