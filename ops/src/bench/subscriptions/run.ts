@@ -9,7 +9,7 @@
  *        [--only ours-ws,ours-sse,hive-sse] [--base-port 4900]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -182,10 +182,8 @@ async function main(): Promise<void> {
   });
   const supergraphFile = join(workDir, 'supergraph.graphql');
   let sdl = readSupergraph();
-  for (const [name, n] of [['tenant', 1], ['session', 2], ['answer', 3], ['inference', 4]] as const) {
-    sdl = sdl.replace(`http://127.0.0.1:${4000 + n}/graphql`, `http://${HOST}:${subgraphPort(n)}/graphql`);
-    void name;
-  }
+  // The supergraph's join__graph URLs are the default ports 4001–4004 (tenant, session, answer, inference).
+  for (const n of [1, 2, 3, 4]) sdl = sdl.replace(`http://127.0.0.1:${4000 + n}/graphql`, `http://${HOST}:${subgraphPort(n)}/graphql`);
   writeFileSync(supergraphFile, sdl);
 
   // One session; every subscriber follows it, so each published event fans out to all of them.
