@@ -1,4 +1,5 @@
-import { BeedeskError, type BeedeskClient } from '@beedesk/sdk';
+import { BeedeskClient, BeedeskError, type AnswerEvent } from '@beedesk/sdk';
+import WebSocket from 'ws';
 import { seedDemoTenants } from '../../src/demo/seed';
 import { demoBank } from '../../src/demo/data';
 import { e2eEnvironment, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
@@ -65,6 +66,31 @@ describe('ask flow through the gateway (real Redis and Kafka)', () => {
     expect(await codeOf(bob.ask(aliceSession.id, 'hello'))).toBe('FORBIDDEN');
     const agent = e2e.client(await e2e.token('demo-bank', 'agent-1', 'agent'));
     expect((await agent.session(aliceSession.id))?.userId).toBe('alice');
+  });
+
+  it.each(['graphql-ws', 'sse'] as const)('streams the real worker’s answer through the gateway over %s, sources resolved by the tenant subgraph', async (protocol) => {
+    const client = new BeedeskClient({ url: e2e.gatewayUrl, token: aliceToken, webSocketImpl: WebSocket, subscriptionProtocol: protocol });
+    const session = await client.startSession();
+    const stream = client.answerStream(session.id);
+    const events: AnswerEvent[] = [];
+    const collected = (async () => {
+      for await (const event of stream) {
+        events.push(event);
+        if (['DONE', 'FALLBACK', 'ERROR'].includes(event.kind)) break;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the subscription is live
+    const receipt = await client.ask(session.id, 'My card still has not arrived, where is it?');
+    await collected;
+    await client.close();
+    expect(events.every((e) => e.answerId === receipt.answer.id)).toBe(true);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events[0]).toMatchObject({ kind: 'QUEUED', seq: 0 });
+    expect(events.slice(1, -1).every((e) => e.kind === 'TOKEN')).toBe(true);
+    const done = events[events.length - 1]!;
+    expect(done.kind).toBe('DONE');
+    expect(events.slice(1, -1).map((e) => e.delta).join('')).toBe(done.answer?.text);
+    expect(done.answer?.sources[0]?.title).toBe('My new card has not arrived yet');
   });
 
   it('answers NOT_FOUND for an unknown session id, also across tenants', async () => {
