@@ -17,16 +17,26 @@ export const gatewayEnv = commonEnv.extend({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   DOCUMENT_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+  /** Gateway processes sharing the port (node:cluster): a number or `auto` (one per core). */
+  GATEWAY_WORKERS: z.string().regex(/^(auto|[1-9][0-9]{0,2})$/, 'a number from 1 or "auto"').default('1'),
+  /** Share identical in-flight subgraph queries between requests of the same caller. */
+  GATEWAY_DEDUP_INFLIGHT: z.enum(['true', 'false']).default('true'),
 });
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
 /** The dev signing secret, so `npm start` and `npm run token` work with no setup. */
 export const DEV_JWT_SECRET = 'beedesk-dev-jwt-secret-change-me';
 
-/** `--supergraph <file>`, `--auth none|jwt`, `--port <n>` override their env settings. */
+/** `--supergraph <file>`, `--auth none|jwt`, `--port <n>`, `--host <h>`, `--workers <n|auto>` override their env settings. */
 export function applyCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };
-  const flags: Record<string, string> = { '--supergraph': 'SUPERGRAPH_PATH', '--auth': 'GATEWAY_AUTH', '--port': 'PORT', '--host': 'HOST' };
+  const flags: Record<string, string> = {
+    '--supergraph': 'SUPERGRAPH_PATH',
+    '--auth': 'GATEWAY_AUTH',
+    '--port': 'PORT',
+    '--host': 'HOST',
+    '--workers': 'GATEWAY_WORKERS',
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];

@@ -1,9 +1,12 @@
-import { ApolloGateway } from '@apollo/gateway';
-import type { GatewayExecutor } from '@apollo/server-gateway-interface';
+import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apollo/gateway';
+import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
+import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
+import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { Logger } from '@beedesk/runtime';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 import type { Agent } from 'undici';
-import { SubgraphDataSource } from './subgraph-data-source';
+import { SubgraphDataSource, type GatewayRequestContext, type InflightDeduplication } from './subgraph-data-source';
 
 export interface FederatedExecutor {
   schema: GraphQLSchema;
@@ -12,9 +15,24 @@ export interface FederatedExecutor {
   stop(): Promise<void>;
 }
 
+/** What one operation of one document needs on every request, computed once. */
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+interface CachedOperation {
+  operationContext: OperationContext;
+  queryPlan: QueryPlan;
+}
+
 /**
- * Loads a supergraph into @apollo/gateway (query planning and plan execution). Subgraph URLs come
- * from the supergraph's join__graph directives unless `urlOverride` gives one.
+ * Query planning and plan execution with @apollo/gateway's own parts (the same ones
+ * `ApolloGateway.executor` uses): `Supergraph.build`, its `QueryPlanner`, `executeQueryPlan` and
+ * its result shaping. What ApolloGateway does again on every request, we do once per document and
+ * operation name: the operation context (fragments by name) and the query plan. Both are kept
+ * with the parsed document (a WeakMap on the DocumentNode that our DocumentCache hands out again
+ * for the same query text), so they are dropped when the document leaves that cache. Variables
+ * are still coerced on every request, with the same messages ApolloGateway gives.
+ *
+ * Subgraph URLs come from the supergraph's join__graph directives unless `urlOverride` gives one.
  */
 export async function createFederatedExecutor(options: {
   supergraphSdl: string;
@@ -22,27 +40,62 @@ export async function createFederatedExecutor(options: {
   timeoutMs: number;
   logger: Logger;
   urlOverride: (name: string) => string | undefined;
+  dedup?: InflightDeduplication;
+  /** As ApolloGateway: validate the supergraph unless NODE_ENV=production. */
+  validateSupergraph?: boolean;
 }): Promise<FederatedExecutor> {
+  const supergraph = Supergraph.build(options.supergraphSdl, { validateSupergraph: options.validateSupergraph ?? process.env.NODE_ENV !== 'production' });
+  const apiSchema: Schema = supergraph.apiSchema();
+  const schema = apiSchema.toGraphQLJSSchema();
+  const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+  const planner = new QueryPlanner(supergraph);
+  const planOptions = {
+    recursiveSelectionsLimitDisabled: process.env.APOLLO_DISABLE_SECURITY_RECURSIVE_SELECTIONS_CHECK === 'true',
+    nonLocalSelectionsLimitDisabled: process.env.APOLLO_DISABLE_SECURITY_NON_LOCAL_SELECTIONS_CHECK === 'true',
+  };
+
   const subgraphs: { name: string; url: string }[] = [];
-  const log = options.logger.child({ component: 'apollo-gateway' });
-  const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
-    logger: {
-      debug: (m: unknown) => log.debug(String(m)),
-      info: (m: unknown) => log.info(String(m)),
-      warn: (m: unknown) => log.warn(String(m)),
-      error: (m: unknown) => log.error(String(m)),
-    },
-    buildService: ({ name, url }) => {
-      const resolved = options.urlOverride(name) ?? url;
-      if (!resolved) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
-      subgraphs.push({ name, url: resolved });
-      return new SubgraphDataSource(name, resolved, options.agent, options.timeoutMs);
-    },
-  });
-  const { executor } = await gateway.load();
-  if (!executor) throw new Error('@apollo/gateway did not provide an executor');
-  const schema = gateway.schema;
-  if (!schema) throw new Error('@apollo/gateway did not provide a schema');
-  return { schema, execute: executor, subgraphs, stop: () => gateway.stop() };
+  const serviceMap: ServiceMap = Object.create(null) as ServiceMap;
+  for (const { name, url } of supergraph.subgraphsMetadata()) {
+    const resolved = options.urlOverride(name) ?? url;
+    if (!resolved) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
+    subgraphs.push({ name, url: resolved });
+    serviceMap[name] = new SubgraphDataSource(name, resolved, options.agent, options.timeoutMs, options.dedup);
+  }
+
+  const cache = new WeakMap<DocumentNode, Map<string, CachedOperation>>();
+  function prepare(document: DocumentNode, operationName: string | null | undefined): CachedOperation {
+    let byName = cache.get(document);
+    if (!byName) cache.set(document, (byName = new Map()));
+    const key = operationName ?? '';
+    let hit = byName.get(key);
+    if (!hit) {
+      const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: operationName ?? undefined });
+      const operation = operationFromDocument(apiSchema, document, { operationName: operationName ?? undefined });
+      hit = { operationContext, queryPlan: planner.buildQueryPlan(operation, planOptions) };
+      byName.set(key, hit);
+    }
+    return hit;
+  }
+
+  const execute = async (requestContext: GatewayGraphQLRequestContext) => {
+    const { request, document } = requestContext;
+    let prepared: CachedOperation;
+    try {
+      prepared = prepare(document, request.operationName);
+    } catch (error) {
+      if (error instanceof GraphQLError) return { errors: [error] };
+      throw error;
+    }
+    const { operationContext, queryPlan } = prepared;
+    const definitions = operationContext.operation.variableDefinitions;
+    if (definitions && definitions.length > 0) {
+      const coerced = getVariableValues(schema, definitions, request.variables ?? {});
+      if (coerced.errors) return { errors: coerced.errors };
+    }
+    return executeQueryPlan(queryPlan, serviceMap, requestContext as GatewayGraphQLRequestContext<GatewayRequestContext>, operationContext, supergraphSchema, apiSchema);
+  };
+
+  options.logger.debug({ subgraphs }, 'supergraph loaded');
+  return { schema, execute, subgraphs, stop: async () => undefined };
 }

@@ -1,10 +1,12 @@
+import cluster from 'node:cluster';
 import { ConfigError, internalSecretOf, runServiceMain } from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator } from './auth';
 import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride } from './config';
 import { startGateway } from './server';
+import { runPrimary, workerCount } from './workers';
 
-// Real-mode entry: `node gateway/dist/main.js [--supergraph <file>] [--auth none] [--port <n>]`.
+// Real-mode entry: `node gateway/dist/main.js [--supergraph <file>] [--auth none] [--port <n>] [--workers <n|auto>]`.
 try {
   Object.assign(process.env, applyCliArgs(process.argv.slice(2), process.env));
 } catch (error) {
@@ -12,7 +14,16 @@ try {
   process.exit(2);
 }
 
-void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
+let workers = 1;
+try {
+  workers = workerCount(process.env.GATEWAY_WORKERS);
+} catch (error) {
+  process.stderr.write(`gateway: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+
+if (workers > 1 && cluster.isPrimary) runPrimary(workers);
+else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
   if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
     throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
   }
@@ -45,5 +56,6 @@ void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
     subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
     documentCacheSize: config.DOCUMENT_CACHE_SIZE,
     urlOverride: (name) => subgraphUrlOverride(name, process.env),
+    dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
   });
 });

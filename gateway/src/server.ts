@@ -19,7 +19,7 @@ import { createFederatedExecutor, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
-import { createSubgraphAgent, type GatewayRequestContext } from './subgraph-data-source';
+import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext } from './subgraph-data-source';
 
 export interface GatewayOptions {
   supergraphSdl: string;
@@ -34,6 +34,8 @@ export interface GatewayOptions {
   documentCacheSize: number;
   urlOverride: (subgraph: string) => string | undefined;
   defaultMetrics?: boolean;
+  /** Share identical in-flight subgraph queries between requests of the same caller (default true). */
+  dedupInflight?: boolean;
 }
 
 export interface StartedGateway extends StartedService {
@@ -57,6 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     timeoutMs: options.subgraphTimeoutMs,
     logger,
     urlOverride: options.urlOverride,
+    dedup: options.dedupInflight === false ? undefined : new InflightDeduplication(),
   });
   const documents = new DocumentCache(executor.schema, options.documentCacheSize);
   const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
@@ -110,7 +113,11 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     if (operation.operation === 'mutation' && req.method === 'GET') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Mutations must be sent with POST.', { allow: 'POST' });
     }
-    const context: GatewayRequestContext = { signedContext: signContext(caller, options.internalSecret), requestId };
+    const context: GatewayRequestContext = {
+      signedContext: signContext(caller, options.internalSecret),
+      requestId,
+      dedupScope: JSON.stringify([caller.tenantId, caller.userId, caller.roles]),
+    };
     const requestContext = {
       request: { query: params.query, operationName: params.operationName, variables: params.variables ?? {}, extensions: params.extensions },
       document,

@@ -8,6 +8,48 @@ export interface GatewayRequestContext {
   /** The caller's tenant context, already signed for subgraphs. */
   signedContext: string;
   requestId: string;
+  /**
+   * Who the subgraphs will see: the identity the signed context carries (tenant, user, roles),
+   * without its per-request parts (request id, expiry). Identical query fetches are shared only
+   * between requests with the same scope; without one, a request shares nothing.
+   */
+  dedupScope?: string;
+}
+
+/** A subgraph's answer before parsing: what concurrent identical fetches share. */
+interface RawResponse {
+  statusCode: number;
+  json: boolean;
+  text: string;
+}
+
+/**
+ * In-flight deduplication of identical subgraph queries (Hive Gateway does the same by default):
+ * while a fetch is on its way, an identical one (same subgraph URL, same caller scope, same body)
+ * waits for it instead of sending its own, then parses the same response text into its own
+ * objects (the plan executor merges into them, so nothing is shared after parsing). Only fetches
+ * of query operations take part; a mutation's fetches (also its entity fetches) always go out.
+ * Nothing is kept once the response has arrived: this is not a cache.
+ */
+export class InflightDeduplication {
+  private readonly inflight = new Map<string, Promise<RawResponse>>();
+  /** Fetches answered by another request's fetch (for metrics and tests). */
+  shared = 0;
+
+  run(key: string, send: () => Promise<RawResponse>): Promise<RawResponse> {
+    const pending = this.inflight.get(key);
+    if (pending) {
+      this.shared++;
+      return pending;
+    }
+    const started = send().finally(() => this.inflight.delete(key));
+    this.inflight.set(key, started);
+    return started;
+  }
+
+  get size(): number {
+    return this.inflight.size;
+  }
 }
 
 /**
@@ -21,6 +63,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
     readonly url: string,
     private readonly agent: Agent,
     private readonly timeoutMs: number,
+    private readonly dedup?: InflightDeduplication,
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayRequestContext>): Promise<GatewayGraphQLResponse> {
@@ -30,29 +73,53 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
       variables: graphqlRequest.variables,
       operationName: graphqlRequest.operationName,
     });
+    const signedContext = context.signedContext ?? '';
+    const requestId = context.requestId ?? '';
+    const send = () => this.send(body, signedContext, requestId);
+    const scope = context.dedupScope;
+    const raw =
+      this.dedup && scope !== undefined && isQueryFetch(options)
+        ? await this.dedup.run(`${this.url}\n${scope}\n${body}`, send)
+        : await send();
+    if (raw.json) {
+      // Subgraph errors (also on 4xx, e.g. a refused context) keep their codes for the client.
+      let result: unknown;
+      try {
+        result = JSON.parse(raw.text);
+      } catch {
+        result = undefined;
+      }
+      if (result && typeof result === 'object' && ('data' in result || 'errors' in result)) return result as GatewayGraphQLResponse;
+    }
+    throw new Error(`subgraph ${this.name} answered HTTP ${raw.statusCode} without a GraphQL result`);
+  }
+
+  private async send(body: string, signedContext: string, requestId: string): Promise<RawResponse> {
     const response = await request(this.url, {
       method: 'POST',
       dispatcher: this.agent,
       headers: {
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
-        [CONTEXT_HEADER]: context.signedContext ?? '',
-        'x-request-id': context.requestId ?? '',
+        [CONTEXT_HEADER]: signedContext,
+        'x-request-id': requestId,
       },
       body,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
     });
     const contentType = String(response.headers['content-type'] ?? '');
-    if (contentType.includes('json')) {
-      // Subgraph errors (also on 4xx, e.g. a refused context) keep their codes for the client.
-      const result = (await response.body.json()) as GatewayGraphQLResponse;
-      if (result && typeof result === 'object' && ('data' in result || 'errors' in result)) return result;
-    } else {
-      await response.body.dump();
-    }
-    throw new Error(`subgraph ${this.name} answered HTTP ${response.statusCode} without a GraphQL result`);
+    if (contentType.includes('json')) return { statusCode: response.statusCode, json: true, text: await response.body.text() };
+    await response.body.dump();
+    return { statusCode: response.statusCode, json: false, text: '' };
   }
+}
+
+/** A fetch of an incoming query (never of a mutation, also not a mutation's entity fetches). */
+function isQueryFetch(options: GraphQLDataSourceProcessOptions<GatewayRequestContext>): boolean {
+  if (!('incomingRequestContext' in options)) return false;
+  const operation = options.incomingRequestContext.operation as { operation?: string } | undefined;
+  return operation?.operation === 'query' && /^\s*(query\b|\{)/.test(options.request.query ?? '');
 }
 
 export function createSubgraphAgent(): Agent {
