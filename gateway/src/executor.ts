@@ -6,7 +6,10 @@ import type { Logger } from '@beedesk/runtime';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import type { Agent } from 'undici';
-import { SubgraphDataSource, type GatewayRequestContext, type InflightDeduplication } from './subgraph-data-source';
+import { SubgraphDataSource, type GatewayRequestContext, type InflightDeduplication, type SubgraphHttpErrors } from './subgraph-data-source';
+
+/** Results that are request errors (variables that do not coerce): HTTP 400, as Apollo Server answers. */
+export const requestErrorResults = new WeakSet<object>();
 
 export interface FederatedExecutor {
   schema: GraphQLSchema;
@@ -41,6 +44,8 @@ export async function createFederatedExecutor(options: {
   logger: Logger;
   urlOverride: (name: string) => string | undefined;
   dedup?: InflightDeduplication;
+  /** See SubgraphDataSource: `apollo` in generic mode. */
+  subgraphHttpErrors?: SubgraphHttpErrors;
   /** As ApolloGateway: validate the supergraph unless NODE_ENV=production. */
   validateSupergraph?: boolean;
 }): Promise<FederatedExecutor> {
@@ -60,7 +65,7 @@ export async function createFederatedExecutor(options: {
     const resolved = options.urlOverride(name) ?? url;
     if (!resolved) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
     subgraphs.push({ name, url: resolved });
-    serviceMap[name] = new SubgraphDataSource(name, resolved, options.agent, options.timeoutMs, options.dedup);
+    serviceMap[name] = new SubgraphDataSource(name, resolved, options.agent, options.timeoutMs, options.dedup, options.subgraphHttpErrors);
   }
 
   const cache = new WeakMap<DocumentNode, Map<string, CachedOperation>>();
@@ -91,7 +96,11 @@ export async function createFederatedExecutor(options: {
     const definitions = operationContext.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
       const coerced = getVariableValues(schema, definitions, request.variables ?? {});
-      if (coerced.errors) return { errors: coerced.errors };
+      if (coerced.errors) {
+        const result = { errors: coerced.errors };
+        requestErrorResults.add(result);
+        return result;
+      }
     }
     return executeQueryPlan(queryPlan, serviceMap, requestContext as GatewayGraphQLRequestContext<GatewayRequestContext>, operationContext, supergraphSchema, apiSchema);
   };

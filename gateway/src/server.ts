@@ -15,7 +15,7 @@ import {
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { anonymousCaller, type Authenticator } from './auth';
 import { DocumentCache, operationOf } from './documents';
-import { createFederatedExecutor, type FederatedExecutor } from './executor';
+import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
@@ -60,6 +60,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     logger,
     urlOverride: options.urlOverride,
     dedup: options.dedupInflight === false ? undefined : new InflightDeduplication(),
+    // Generic mode answers subgraph HTTP failures exactly as @apollo/gateway does.
+    subgraphHttpErrors: options.authenticate ? 'graphql' : 'apollo',
   });
   const documents = new DocumentCache(executor.schema, options.documentCacheSize);
   const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
@@ -137,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     if (result.errors?.length) body['errors'] = result.errors.map(formatError);
     if ('data' in result) body['data'] = result.data;
     if (result.extensions) body['extensions'] = result.extensions;
-    sendJson(res, 200, body, { 'x-request-id': requestId });
+    sendJson(res, requestErrorResults.has(result) ? 400 : 200, body, { 'x-request-id': requestId });
   }
 
   const server = createServer((req, res) => {

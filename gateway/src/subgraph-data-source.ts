@@ -1,7 +1,11 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { CONTEXT_HEADER } from '@beedesk/runtime';
+import { STATUS_CODES } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
+
+export type SubgraphHttpErrors = 'graphql' | 'apollo';
 
 /** What the gateway puts into @apollo/gateway's per-request context. */
 export interface GatewayRequestContext {
@@ -64,6 +68,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
     private readonly agent: Agent,
     private readonly timeoutMs: number,
     private readonly dedup?: InflightDeduplication,
+    /**
+     * What a subgraph's non-2xx answer becomes. `graphql` (beedesk): its GraphQL errors, codes kept
+     * (a subgraph refusing the signed context answers 401 with UNAUTHENTICATED). `apollo` (generic
+     * mode): exactly what @apollo/gateway's RemoteGraphQLDataSource makes of it, one error
+     * `<status>: <status text>` with the response (url, status, statusText, body) in its extensions.
+     */
+    private readonly httpErrors: SubgraphHttpErrors = 'graphql',
   ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<GatewayRequestContext>): Promise<GatewayGraphQLResponse> {
@@ -81,6 +92,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
       this.dedup && scope !== undefined && isQueryFetch(options)
         ? await this.dedup.run(`${this.url}\n${scope}\n${body}`, send)
         : await send();
+    if (this.httpErrors === 'apollo' && (raw.statusCode < 200 || raw.statusCode >= 300)) throw this.apolloHttpError(raw);
     if (raw.json) {
       // Subgraph errors (also on 4xx, e.g. a refused context) keep their codes for the client.
       let result: unknown;
@@ -94,13 +106,29 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
     throw new Error(`subgraph ${this.name} answered HTTP ${raw.statusCode} without a GraphQL result`);
   }
 
+  private apolloHttpError(raw: RawResponse): GraphQLError {
+    let body: unknown = raw.text;
+    if (raw.json) {
+      try {
+        body = JSON.parse(raw.text);
+      } catch {
+        // the text, as Apollo keeps it
+      }
+    }
+    const statusText = STATUS_CODES[raw.statusCode] ?? '';
+    const extensions: Record<string, unknown> = { response: { url: this.url, status: raw.statusCode, statusText, body } };
+    if (raw.statusCode === 401) extensions['code'] = 'UNAUTHENTICATED';
+    else if (raw.statusCode === 403) extensions['code'] = 'FORBIDDEN';
+    return new GraphQLError(`${raw.statusCode}: ${statusText}`, { extensions });
+  }
+
   private async send(body: string, signedContext: string, requestId: string): Promise<RawResponse> {
     const response = await request(this.url, {
       method: 'POST',
       dispatcher: this.agent,
       headers: {
         'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json',
+        accept: this.httpErrors === 'apollo' ? 'application/json' : 'application/graphql-response+json, application/json',
         [CONTEXT_HEADER]: signedContext,
         'x-request-id': requestId,
       },
@@ -109,7 +137,9 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
       bodyTimeout: this.timeoutMs,
     });
     const contentType = String(response.headers['content-type'] ?? '');
-    if (contentType.includes('json')) return { statusCode: response.statusCode, json: true, text: await response.body.text() };
+    if (contentType.includes('json') || this.httpErrors === 'apollo') {
+      return { statusCode: response.statusCode, json: contentType.includes('json'), text: await response.body.text() };
+    }
     await response.body.dump();
     return { statusCode: response.statusCode, json: false, text: '' };
   }
