@@ -27,6 +27,8 @@ export function createAuthenticator(options: AuthOptions) {
         issuer: options.issuer,
         audience: options.audience,
         clockTolerance: options.clockToleranceSeconds,
+        // A token that never expires cannot be revoked by time: refuse it.
+        requiredClaims: ['exp'],
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) return { ok: false, message: 'The token has expired.' };

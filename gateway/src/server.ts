@@ -5,6 +5,7 @@ import {
   createMetrics,
   listen,
   newId,
+  routeLabel,
   serveHealth,
   serveMetrics,
   signContext,
@@ -18,6 +19,7 @@ import { DocumentCache, operationOf } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
+import { withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
 import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext } from './subgraph-data-source';
 
@@ -92,8 +94,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
-    const params = await readGraphQLParams(req, url, options.maxBodyBytes);
+    // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
     const { caller, expiresAt } = await authenticate(req, requestId);
+    const params = await readGraphQLParams(req, url, options.maxBodyBytes);
     const prepared = documents.prepare(params.query);
     if (!prepared.ok) return sendErrors(res, 400, prepared.errors.map(formatError));
     const { document, queryHash } = prepared.prepared;
@@ -136,19 +139,25 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     } as unknown as GatewayGraphQLRequestContext<GatewayRequestContext>;
     const result = await executor.execute(requestContext);
     const body: Record<string, unknown> = {};
-    if (result.errors?.length) body['errors'] = result.errors.map(formatError);
+    if (result.errors?.length) body['errors'] = withCodes(result.errors, 'data' in result, logger).map(formatError);
     if ('data' in result) body['data'] = result.data;
     if (result.extensions) body['extensions'] = result.extensions;
     sendJson(res, requestErrorResults.has(result) ? 400 : 200, body, { 'x-request-id': requestId });
   }
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway');
+    } catch {
+      return sendErrors(res, 400, [errorBody('BAD_REQUEST', 'The request URL is malformed.')]);
+    }
     const route = url.pathname;
-    const stopTimer = metrics.requestSeconds.startTimer({ route });
+    const label = routeLabel(route);
+    const stopTimer = metrics.requestSeconds.startTimer({ route: label });
     res.on('finish', () => {
       stopTimer();
-      metrics.requests.inc({ route, status: String(res.statusCode) });
+      metrics.requests.inc({ route: label, status: String(res.statusCode) });
     });
     if (route === '/health') return void serveHealth(res, async () => ({ supergraph: 'ok' }), draining);
     if (route === '/metrics') return void serveMetrics(res, metrics);

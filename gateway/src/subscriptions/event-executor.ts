@@ -4,6 +4,7 @@ import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Logger } from '@beedesk/runtime';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import { withCodes } from '../result-errors';
 import { toGraphQLError } from './errors';
 import type { GatewayRequestContext } from '../subgraph-data-source';
 import type { SubscriptionPlan } from './planner';
@@ -35,16 +36,17 @@ export interface EventInput {
  * paths) is therefore exactly that of a query.
  */
 export function createEventExecutor(options: EventExecutorOptions) {
-  const operationContexts = new WeakMap<DocumentNode, OperationContext>();
+  // Per operation, not per document: one cached document may hold several operations.
+  const operationContexts = new WeakMap<OperationDefinitionNode, OperationContext>();
 
   function operationContextOf(input: EventInput): OperationContext {
-    let context = operationContexts.get(input.document);
+    let context = operationContexts.get(input.operation);
     if (!context) {
       const fragments = Object.fromEntries(
         input.document.definitions.flatMap((d) => (d.kind === 'FragmentDefinition' ? [[d.name.value, d]] : [])),
       );
       context = { schema: options.schema, operation: input.operation, fragments };
-      operationContexts.set(input.document, context);
+      operationContexts.set(input.operation, context);
     }
     return context;
   }
@@ -84,7 +86,7 @@ export function createEventExecutor(options: EventExecutorOptions) {
       options.supergraphSchema,
       options.apiSchema,
     );
-    return result as ExecutionResult;
+    return result.errors?.length ? { ...result, errors: withCodes(result.errors, 'data' in result, options.logger) } : (result as ExecutionResult);
   };
 }
 export type EventExecutor = ReturnType<typeof createEventExecutor>;

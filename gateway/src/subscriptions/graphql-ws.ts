@@ -62,6 +62,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
           socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.message}`.slice(0, 120));
           return false;
         }
+        // The client may have gone while the token was being checked: its onClose already ran.
+        if (socket.readyState !== socket.OPEN) return false;
         ctx.extra.connection = service.connect(auth.caller);
         if (auth.expiresAt !== null) {
           armExpiry(

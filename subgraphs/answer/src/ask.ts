@@ -56,10 +56,7 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   const answerId = newId();
   if (args.clientMessageId) {
     const existingId = await context.answers.reserveClientMessage(tenantId, session.id, args.clientMessageId, answerId);
-    if (existingId) {
-      const existing = await context.answers.get(tenantId, existingId);
-      if (existing) return { answer: existing, queuePosition: await context.answers.pendingCount(tenantId) };
-    }
+    if (existingId) return { answer: await firstAsk(context, existingId), queuePosition: await context.answers.pendingCount(tenantId) };
   }
 
   const history = (await context.sessions.turns(tenantId, session.id, HISTORY_IN_REQUEST)).map(({ role, text }) => ({ role, text }));
@@ -106,13 +103,27 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
       tenantId,
       answer,
       { text: '', status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null },
-      () => undefined,
+      // The client is told to try again: a retry with the same clientMessageId must ask anew.
+      (multi) => (args.clientMessageId ? context.answers.queueForgetClientMessage(multi, tenantId, session.id, args.clientMessageId) : undefined),
     );
     await publishLive(context, answer, { seq: 1, kind: 'ERROR', queuePosition: null });
     throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The question could not be queued; please try again shortly.');
   }
   context.log.info({ answerId, sessionId: session.id, chars: question.length, queuePosition }, 'question queued');
   return { answer, queuePosition };
+}
+
+/**
+ * The answer of the ask that won a clientMessageId. A concurrent duplicate can arrive between the
+ * winner's reservation and its write: wait briefly for it rather than creating a second answer.
+ */
+async function firstAsk(context: AskContext, answerId: string): Promise<AnswerRecord> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const existing = await context.answers.get(context.tenant.tenantId, answerId);
+    if (existing) return existing;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The same message is still being accepted; please retry shortly.');
 }
 
 /**

@@ -39,8 +39,9 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
   engines.validate();
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
+  const answers = new AnswerRepository(deps.redis, deps.keyPrefix);
   const worker = new InferenceWorker(
-    new AnswerRepository(deps.redis, deps.keyPrefix),
+    answers,
     engines,
     deps.logger,
     deps.events ?? NO_EVENTS,
@@ -52,7 +53,7 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
     sdl: subgraphSdl('inference'),
     resolvers,
     metrics,
-    createContext: (base): InferenceContext => ({ ...base, consumer: deps.consumer, engineName: engines.defaultEngineName, breakers: engines.breakers }),
+    createContext: (base): InferenceContext => ({ ...base, answers, engineName: engines.defaultEngineName, breakers: engines.breakers }),
     readiness: deps.consumerReadiness,
   });
   await deps.consumer.start(worker.handle);

@@ -20,8 +20,11 @@ export function createInferenceMetrics(consumer: InferenceConsumer, breakers: Br
     labelNames: ['partition'],
     registers,
     async collect() {
+      // Kafka unreachable: keep the last values rather than failing the whole scrape.
+      const lags = await consumer.lagByPartition().catch(() => null);
+      if (!lags) return;
       this.reset();
-      for (const [partition, lag] of Object.entries(await consumer.lagByPartition())) this.set({ partition }, lag);
+      for (const [partition, lag] of Object.entries(lags)) this.set({ partition }, lag);
     },
   });
   new Gauge({

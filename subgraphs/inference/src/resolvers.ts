@@ -1,8 +1,8 @@
-import { forbidden, hasRole, type BaseContext, type GraphQLResolverMap, type InferenceConsumer } from '@beedesk/runtime';
+import { forbidden, hasRole, type AnswerRepository, type BaseContext, type GraphQLResolverMap } from '@beedesk/runtime';
 import type { BreakerRegistry } from './resilience';
 
 export interface InferenceContext extends BaseContext {
-  consumer: InferenceConsumer;
+  answers: AnswerRepository;
   engineName: string;
   breakers: BreakerRegistry;
 }
@@ -11,7 +11,9 @@ export const resolvers: GraphQLResolverMap<InferenceContext> = {
   Query: {
     inferenceStatus: async (_root, _args, context) => {
       if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin may read the inference status.');
-      return { engine: context.engineName, queueLag: await context.consumer.lag(), breaker: context.breakers.worstState() };
+      // The caller's own backlog: the platform-wide lag (in /metrics) would reveal other tenants' traffic.
+      const queueLag = await context.answers.pendingCount(context.tenant.tenantId);
+      return { engine: context.engineName, queueLag, breaker: context.breakers.worstState() };
     },
   },
 };

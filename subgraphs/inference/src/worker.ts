@@ -6,6 +6,7 @@ import {
   type AnswerOutcome,
   type AnswerRecord,
   type AnswerRepository,
+  type Delivery,
   type EventPublisher,
   type InferenceRequest,
   type Logger,
@@ -27,6 +28,11 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { claimTtlMs: 15_000, maxAt
 export interface EngineSelector {
   engineFor(tenantId: string): AnswerEngine;
 }
+
+/** Our claim lapsed and another worker took the answer over: stop, it finishes the answer. */
+class ClaimLost extends Error {}
+
+const NO_DELIVERY: Delivery = { heartbeat: async () => undefined };
 
 export class AnswerClaimedElsewhere extends Error {
   constructor(answerId: string) {
@@ -57,23 +63,26 @@ export class InferenceWorker {
     this.options = { ...DEFAULT_WORKER_OPTIONS, ...options };
   }
 
-  readonly handle = async (request: InferenceRequest): Promise<void> => {
+  readonly handle = async (request: InferenceRequest, delivery: Delivery = NO_DELIVERY): Promise<void> => {
     const { tenantId, answerId } = request;
     const log = this.logger.child({ tenant: tenantId, traceId: request.requestId, answerId });
     const initial = await this.answers.get(tenantId, answerId);
     if (!initial) return log.warn('request for an unknown answer; skipped');
     if (isFinalStatus(initial.status)) return;
-    if (!(await this.claim(request))) return;
+    if (!(await this.claim(request, delivery))) return;
 
     const heartbeat = setInterval(() => {
       this.answers.refreshClaim(tenantId, answerId, this.workerId, this.options.claimTtlMs).catch((err: unknown) => log.warn({ err }, 'claim refresh failed'));
+      delivery.heartbeat().catch(() => undefined);
     }, this.options.claimTtlMs / 3);
     heartbeat.unref();
+    let attempts = 0;
     try {
       const answer = await this.answers.get(tenantId, answerId);
       // Re-read after claiming: a worker that finished meanwhile dropped its claim as it wrote.
       if (!answer || isFinalStatus(answer.status)) return await this.answers.release(tenantId, answerId);
-      if ((await this.answers.recordAttempt(tenantId, answerId)) > this.options.maxAttempts) {
+      attempts = await this.answers.recordAttempt(tenantId, answerId);
+      if (attempts > this.options.maxAttempts) {
         log.error({ attempts: this.options.maxAttempts }, 'giving up on this question');
         const { seq } = await this.answers.streamProgress(tenantId, answerId);
         const failed: AnswerOutcome = { text: fallbackText(request.question), status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null };
@@ -82,6 +91,18 @@ export class InferenceWorker {
       }
       await this.answer(request, answer, log);
     } catch (error) {
+      if (error instanceof ClaimLost) return log.warn('lost the claim to another worker; it finishes this answer');
+      if (attempts >= this.options.maxAttempts) {
+        // The last delivery the queue may make: answer FAILED rather than leave the question hanging.
+        log.error({ err: error, attempts }, 'giving up on this question');
+        const { seq } = await this.answers.streamProgress(tenantId, answerId);
+        const current = await this.answers.get(tenantId, answerId);
+        if (current && !isFinalStatus(current.status)) {
+          const failed: AnswerOutcome = { text: fallbackText(request.question), status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null };
+          await this.finish(request, current, failed, 'ERROR', seq, log);
+        }
+        return;
+      }
       await this.answers.release(tenantId, answerId).catch(() => undefined);
       throw error;
     } finally {
@@ -98,7 +119,9 @@ export class InferenceWorker {
     const started = performance.now();
     const onToken = async (delta: string) => {
       if (lastSeq === 0) this.metrics?.firstTokenSeconds.observe({ engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
-      lastSeq = await this.answers.appendStream(tenantId, answerId, delta);
+      const seq = await this.answers.appendStream(tenantId, answerId, this.workerId, delta);
+      if (seq === null) throw new ClaimLost();
+      lastSeq = seq;
       await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq, kind: 'TOKEN', delta, queuePosition: null });
     };
     let outcome: AnswerOutcome;
@@ -140,13 +163,14 @@ export class InferenceWorker {
   }
 
   /** Claims the answer, waiting out another live worker's claim; false when it became final meanwhile. */
-  private async claim(request: InferenceRequest): Promise<boolean> {
+  private async claim(request: InferenceRequest, delivery: Delivery): Promise<boolean> {
     const { tenantId, answerId } = request;
     const deadline = Date.now() + this.options.claimTtlMs * 1.5;
     while (!(await this.answers.claim(tenantId, answerId, this.workerId, this.options.claimTtlMs))) {
       const current = await this.answers.get(tenantId, answerId);
       if (!current || isFinalStatus(current.status)) return false;
       if (Date.now() > deadline) throw new AnswerClaimedElsewhere(answerId);
+      await delivery.heartbeat();
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     return true;

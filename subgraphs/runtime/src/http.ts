@@ -16,10 +16,23 @@ export async function serveHealth(res: ServerResponse, readiness: Readiness, dra
   res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks }));
 }
 
+/** `/metrics`; a collector that fails (e.g. Kafka unreachable for the lag gauge) answers 500, never crashes. */
 export async function serveMetrics(res: ServerResponse, metrics: ServiceMetrics): Promise<void> {
+  let body: string;
+  try {
+    body = await metrics.registry.metrics();
+  } catch (error) {
+    res.writeHead(500, { 'content-type': 'text/plain' });
+    res.end(`metrics unavailable: ${(error as Error).message}\n`);
+    return;
+  }
   res.writeHead(200, { 'content-type': metrics.registry.contentType });
-  res.end(await metrics.registry.metrics());
+  res.end(body);
 }
+
+const KNOWN_ROUTES = new Set(['/graphql', '/health', '/metrics']);
+/** Metric label of a path: arbitrary paths must not grow the registry without bound. */
+export const routeLabel = (route: string): string => (KNOWN_ROUTES.has(route) ? route : 'other');
 
 export function routeOf(req: IncomingMessage): string {
   const url = req.url ?? '/';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { codedError, ErrorCode } from './errors';
-import { closeServer, listen, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
+import { closeServer, listen, routeLabel, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
 import { requestLogger, type Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { createSubscriptionGauge } from './subscription-gauge';
@@ -93,10 +93,11 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
 
   const server = createServer((req, res) => {
     const route = routeOf(req);
-    const stopTimer = metrics.requestSeconds.startTimer({ route });
+    const label = routeLabel(route);
+    const stopTimer = metrics.requestSeconds.startTimer({ route: label });
     res.on('finish', () => {
       stopTimer();
-      metrics.requests.inc({ route, status: String(res.statusCode) });
+      metrics.requests.inc({ route: label, status: String(res.statusCode) });
     });
     if (route === '/health') return void serveHealth(res, options.readiness, draining);
     if (route === '/metrics') return void serveMetrics(res, metrics);

@@ -62,7 +62,8 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
   const ws = useServer<Record<string, unknown>, Extra>(
     {
       onConnect: (ctx) => {
-        const verified = verifyContext(ctx.connectionParams?.[CONTEXT_HEADER] as string | undefined, options.internalSecret);
+        const given = ctx.connectionParams?.[CONTEXT_HEADER];
+        const verified = verifyContext(typeof given === 'string' ? given : undefined, options.internalSecret);
         if (!verified.ok) {
           ctx.extra.socket.close(CloseCode.Unauthorized, `Refused: ${verified.reason}`.slice(0, 120));
           return false;

@@ -91,6 +91,8 @@ export class OpenAICompatibleEngine implements AnswerEngine {
     };
     arm(this.options.firstTokenTimeoutMs, `no first token within ${this.options.firstTokenTimeoutMs} ms`);
     let text = '';
+    // A failure of the token sink (e.g. the worker lost its claim) is not an engine failure.
+    let sinkFailure: unknown = null;
     try {
       const response = await request(this.url, {
         method: 'POST',
@@ -123,16 +125,23 @@ export class OpenAICompatibleEngine implements AnswerEngine {
           if (delta) {
             arm(this.options.idleTimeoutMs, `no token for ${this.options.idleTimeoutMs} ms`);
             text += delta;
-            await call.onToken(delta);
+            try {
+              await call.onToken(delta);
+            } catch (error) {
+              sinkFailure = error;
+              throw error;
+            }
           }
         }
       }
       throw new EngineUnavailableError('LLM stream ended without [DONE]', true);
     } catch (error) {
+      if (sinkFailure) throw sinkFailure;
       if (error instanceof EngineUnavailableError) throw error;
       if (timedOut) throw new EngineUnavailableError(timedOut, true);
       if (call.signal?.aborted) throw error;
-      if (error instanceof SyntaxError) throw new EngineUnavailableError(`LLM stream is not valid JSON: ${error.message}`, true);
+      // Not the parser's message: it quotes the model's output.
+      if (error instanceof SyntaxError) throw new EngineUnavailableError('LLM stream is not valid JSON', true);
       const reason = error instanceof undiciErrors.UndiciError || error instanceof Error ? error.message : String(error);
       throw new EngineUnavailableError(`LLM endpoint unreachable: ${reason}`, true);
     } finally {

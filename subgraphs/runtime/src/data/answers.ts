@@ -19,10 +19,18 @@ redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('RPUSH', KEYS[3], ARGV[4])
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
-redis.call('HINCRBY', KEYS[4], 'turnCount', 1)
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBY', KEYS[4], 'turnCount', 1) end
 redis.call('DECR', KEYS[5])
 redis.call('DEL', KEYS[1], KEYS[6], KEYS[7], KEYS[8])
 return 1`;
+
+const APPEND_IF_CLAIMED = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+redis.call('APPEND', KEYS[2], ARGV[2])
+local seq = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return seq`;
 
 const REFRESH_IF_CLAIMED = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -30,6 +38,7 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
 
 interface AnswerScripts {
   beedeskCompleteIfClaimed(...args: (string | number)[]): Promise<number>;
+  beedeskAppendIfClaimed(...args: (string | number)[]): Promise<number>;
   beedeskRefreshIfClaimed(...args: (string | number)[]): Promise<number>;
 }
 
@@ -38,6 +47,7 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
   if (!scripted.beedeskCompleteIfClaimed) {
     redis.defineCommand('beedeskCompleteIfClaimed', { numberOfKeys: 8, lua: COMPLETE_IF_CLAIMED });
     redis.defineCommand('beedeskRefreshIfClaimed', { numberOfKeys: 1, lua: REFRESH_IF_CLAIMED });
+    redis.defineCommand('beedeskAppendIfClaimed', { numberOfKeys: 3, lua: APPEND_IF_CLAIMED });
   }
   return scripted as Redis & AnswerScripts;
 }
@@ -91,6 +101,10 @@ export class AnswerRepository extends TenantStore {
     return won === 'OK' ? null : await this.redis.get(key);
   }
 
+  queueForgetClientMessage(multi: ChainableCommander, tenantId: string, sessionId: string, clientMessageId: string): void {
+    multi.del(this.keys(tenantId).askByClientMessage(sessionId, clientMessageId));
+  }
+
   queueSave(multi: ChainableCommander, tenantId: string, answer: AnswerRecord): void {
     multi.set(this.keys(tenantId).answer(answer.id), JSON.stringify(answer), 'PX', HISTORY_RETENTION_MS);
   }
@@ -128,18 +142,21 @@ export class AnswerRepository extends TenantStore {
     await this.redis.del(this.keys(tenantId).answerClaim(answerId));
   }
 
-  /** Records a streamed piece of text; returns its sequence number (1, 2, …). */
-  async appendStream(tenantId: string, answerId: string, delta: string): Promise<number> {
+  /**
+   * Records a streamed piece of text while `workerId` holds the claim; returns its sequence number
+   * (1, 2, …), or null when the claim is no longer ours (another worker took over: stop streaming).
+   */
+  async appendStream(tenantId: string, answerId: string, workerId: string, delta: string): Promise<number | null> {
     const keys = this.keys(tenantId);
-    const [, seq] = await execOrThrow(
-      this.redis
-        .multi()
-        .append(keys.answerStream(answerId), delta)
-        .incr(keys.answerStreamSeq(answerId))
-        .pexpire(keys.answerStream(answerId), STREAM_TTL_MS)
-        .pexpire(keys.answerStreamSeq(answerId), STREAM_TTL_MS),
+    const seq = await this.scripts.beedeskAppendIfClaimed(
+      keys.answerClaim(answerId),
+      keys.answerStream(answerId),
+      keys.answerStreamSeq(answerId),
+      workerId,
+      delta,
+      STREAM_TTL_MS,
     );
-    return Number(seq);
+    return seq < 0 ? null : seq;
   }
 
   /** Counts deliveries of an answer's request (kept an hour); a poison request is given up after a few. */

@@ -1,5 +1,7 @@
 import type { Logger } from '../logger';
-import { orderingKey, type InferenceConsumer, type InferenceHandler, type InferenceQueue, type InferenceRequest } from './types';
+import { orderingKey, type Delivery, type InferenceConsumer, type InferenceHandler, type InferenceQueue, type InferenceRequest } from './types';
+
+const IN_PROCESS_DELIVERY: Delivery = { heartbeat: async () => undefined };
 
 /**
  * The embedded default's stand-in for Kafka: per-session order, sessions in parallel, and
@@ -60,7 +62,7 @@ export class InProcessQueue implements InferenceQueue, InferenceConsumer {
   private async run(request: InferenceRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.handler!(request);
+        await this.handler!(request, IN_PROCESS_DELIVERY);
         return;
       } catch (error) {
         const delay = this.retryDelaysMs[attempt];

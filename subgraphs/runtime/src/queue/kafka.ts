@@ -90,6 +90,8 @@ export class KafkaInferenceQueue implements InferenceQueue {
     private readonly topic: string,
     private readonly lingerMs = 20,
     private readonly maxBatch = 500,
+    /** An ask waits at most this long for Kafka before it is refused (SERVICE_UNAVAILABLE). */
+    private readonly sendTimeoutMs = 5_000,
   ) {
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
@@ -102,6 +104,7 @@ export class KafkaInferenceQueue implements InferenceQueue {
 
   /** Resolves once the broker acknowledged the request (acks from all in-sync replicas). */
   enqueue(request: InferenceRequest): Promise<void> {
+    if (!this.connected) return Promise.reject(new Error('the Kafka producer is not connected'));
     return new Promise((resolve, reject) => {
       this.batch.push({ request, resolve, reject });
       if (this.batch.length >= this.maxBatch) this.flush();
@@ -116,8 +119,12 @@ export class KafkaInferenceQueue implements InferenceQueue {
     this.batch = [];
     if (batch.length === 0) return;
     this.sending = this.sending.then(async () => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await this.producer.send({
+        const deadline = new Promise<never>((_, fail) => {
+          timer = setTimeout(() => fail(new Error(`Kafka did not acknowledge within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs);
+        });
+        const sent = this.producer.send({
           topic: this.topic,
           compression: CompressionTypes.GZIP,
           acks: -1,
@@ -127,9 +134,13 @@ export class KafkaInferenceQueue implements InferenceQueue {
             headers: { tenant: request.tenantId },
           })),
         });
+        sent.catch(() => undefined);
+        await Promise.race([sent, deadline]);
         batch.forEach((p) => p.resolve());
       } catch (error) {
         batch.forEach((p) => p.reject(error));
+      } finally {
+        clearTimeout(timer);
       }
     });
   }
@@ -172,10 +183,11 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-      eachMessage: async ({ topic, partition, message }) => {
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
         const request = parseInferenceRequest(message.value?.toString('utf8') ?? '');
-        if (request) {
-          await handler(request);
+        if (request && request.tenantId === message.headers?.['tenant']?.toString()) {
+          // kafkajs heartbeats only between messages: a long answer must beat, or the group evicts us.
+          await handler(request, { heartbeat });
         } else {
           // A message we cannot read would block its partition forever: log it and move on.
           this.logger.error({ topic, partition, offset: message.offset }, 'skipping unreadable inference request');

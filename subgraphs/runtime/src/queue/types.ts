@@ -1,4 +1,5 @@
 import type { TurnRole } from '../data/sessions';
+import { isSafeId, isTenantId } from '../ids';
 
 /**
  * One question for the inference side. It carries the recent history so the worker needs no
@@ -23,7 +24,13 @@ export interface InferenceQueue {
   close(): Promise<void>;
 }
 
-export type InferenceHandler = (request: InferenceRequest) => Promise<void>;
+/** What the queue offers a handler while it works on one request. */
+export interface Delivery {
+  /** Tells the broker this consumer is alive during long work (no-op in process). */
+  heartbeat(): Promise<void>;
+}
+
+export type InferenceHandler = (request: InferenceRequest, delivery: Delivery) => Promise<void>;
 
 /** What the inference side consumes from; lag counts requests not yet done. */
 export interface InferenceConsumer {
@@ -40,12 +47,16 @@ export const orderingKey = (request: Pick<InferenceRequest, 'tenantId' | 'sessio
 export function parseInferenceRequest(raw: string): InferenceRequest | null {
   try {
     const value = JSON.parse(raw) as Partial<InferenceRequest>;
+    // Ids become Redis keys and channels on the worker: the same checks as at the API.
     const ok =
       value.v === 1 &&
       typeof value.tenantId === 'string' &&
+      isTenantId(value.tenantId) &&
       typeof value.sessionId === 'string' &&
+      isSafeId(value.sessionId) &&
       typeof value.userId === 'string' &&
       typeof value.answerId === 'string' &&
+      isSafeId(value.answerId) &&
       typeof value.question === 'string' &&
       Array.isArray(value.history);
     return ok ? (value as InferenceRequest) : null;
