@@ -3,6 +3,8 @@ const { transform } = require('./jest.preset.js');
 const packages = ['subgraphs/runtime', 'schema', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference', 'gateway', 'clients/sdk', 'ops'];
 
 module.exports = {
+  // A leaked handle must never hang CI; find leaks with `npx jest --detectOpenHandles`.
+  forceExit: true,
   reporters: ['default', '<rootDir>/jest.summary-reporter.js'],
   projects: [
     {

@@ -63,6 +63,7 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
     close: async () => {
       await server.close();
       await deps.consumer.stop();
+      await knowledge.close();
       await llmPool.close();
     },
   };
