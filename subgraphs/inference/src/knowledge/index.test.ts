@@ -228,3 +228,18 @@ describe('BANKING77 sanity (sub-sampled; the full cross-validation is `npm run e
     expect(right / test.length).toBeGreaterThanOrEqual(0.9);
   });
 });
+
+describe('context never makes an unrelated question confidently wrong', () => {
+  const kb = JSON.parse(readFileSync(resolve(DATA, 'demo-cn.json'), 'utf8')) as { articles: KnowledgeArticle[] };
+  const heldOut = JSON.parse(readFileSync(resolve(DATA, 'demo-cn-heldout.json'), 'utf8')) as { question: string; articleId: string }[];
+  const index = indexOf(kb.articles);
+
+  it('asks every held-out question after the previous ones in one session', () => {
+    const confidentlyWrong = heldOut.filter((h, i) => {
+      const context = heldOut.slice(Math.max(0, i - 3), i).map((x) => x.question);
+      const r = index.search(h.question, { context });
+      return r.confident && r.best?.article.id !== h.articleId;
+    });
+    expect(confidentlyWrong).toEqual([]);
+  });
+});

@@ -31,6 +31,12 @@ export const DEFAULT_CONFIDENCE_THRESHOLD = 0.8;
 
 const DEFAULT_LIMIT = 3;
 
+/**
+ * Confidences are capped just below 1: a model fitted on a handful of examples never justifies certainty
+ * (softmax rounds to exactly 1.0 on tiny knowledge bases), and a threshold of 1 then means "always ask a human".
+ */
+const MAX_CONFIDENCE = 0.9999;
+
 export interface KnowledgeIndexOptions extends ModelOptions {
   /** Weight of the context's topic similarity (cosine, 0..1) against the question's log-probability. */
   contextWeight?: number;
@@ -149,15 +155,15 @@ export class KnowledgeIndex {
     let usedContext = false;
 
     const context = (options.context ?? []).filter((t) => typeof t === 'string' && t.trim());
-    if (context.length > 0) {
-      const followUp = isFollowUp(question);
-      // A self-contained, confidently answered question is left alone, so context cannot hurt it.
-      if (followUp || chosen.confidence < threshold) {
-        const withContext = this.withContext(model, chosen, context);
-        if (withContext.known && (followUp || withContext.confidence >= threshold)) {
-          chosen = withContext;
-          usedContext = true;
-        }
+    // Only a follow-up ("and how long does that take?") is read in the light of the session's earlier turns.
+    // A self-contained question is left alone even when unsure: earlier, unrelated questions raised its
+    // confidence in the wrong article often enough (the Chinese held-out set asked in one session) to make
+    // confident wrong answers, which are worse than an honest "not sure".
+    if (context.length > 0 && isFollowUp(question)) {
+      const withContext = this.withContext(model, chosen, context);
+      if (withContext.known) {
+        chosen = withContext;
+        usedContext = true;
       }
     }
 
@@ -166,7 +172,7 @@ export class KnowledgeIndex {
       (i): RankedArticle => ({
         article: (this.current?.[i] ?? model.articles[i]) as KnowledgeArticle,
         score: chosen.logits[i] as number,
-        confidence: chosen.probabilities[i] as number,
+        confidence: Math.min(MAX_CONFIDENCE, chosen.probabilities[i] as number),
       }),
     );
     const best = top[0] ?? null;
