@@ -62,7 +62,7 @@ async function startSubgraph(name: GenericSubgraph): Promise<string> {
           res.end(JSON.stringify({ errors: [{ message: 'reviews crashed', extensions: { code: 'REVIEWS_CRASHED' } }] }));
           return;
         }
-        void yoga.fetch(`http://${HOST}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => {
+        void Promise.resolve(yoga.fetch(`http://${HOST}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).then(async (r: Response) => {
           res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
           res.end(await r.text());
         });
