@@ -27,15 +27,23 @@ it('SIGTERM mid-load: exit 0, then every answer exactly once, in order per sessi
 
   // Queue 100 questions in Kafka while no worker runs.
   const asked: { client: BeedeskClient; sessionId: string; answerIds: string[] }[] = [];
+  const positions: number[] = [];
   await Promise.all(
     Array.from({ length: SESSIONS }, async (_, i) => {
       const client = e2e.client(await e2e.token('demo-bank', `user-${i}`, 'customer'));
       const session = await client.startSession();
       const answerIds: string[] = [];
-      for (let q = 0; q < QUESTIONS; q++) answerIds.push((await client.ask(session.id, questions[q]!)).answer.id);
+      for (let q = 0; q < QUESTIONS; q++) {
+        const receipt = await client.ask(session.id, questions[q]!);
+        answerIds.push(receipt.answer.id);
+        positions.push(receipt.queuePosition);
+      }
       asked.push({ client, sessionId: session.id, answerIds });
     }),
   );
+
+  // A deep queue: every ask was answered at once, each with its own place in the tenant's line.
+  expect([...positions].sort((a, b) => a - b)).toEqual(positions.map((_, i) => i));
 
   // Start a worker and stop it as soon as it is busy.
   await e2e.cluster.start('inference');

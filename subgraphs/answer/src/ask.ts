@@ -80,7 +80,7 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   context.answers.queueSave(multi, tenantId, answer);
   context.sessions.queueTurn(multi, tenantId, session, { role: 'USER', text: question, answerId }, now);
   await execOrThrow(multi);
-  const queuePosition = await context.answers.enterQueue(tenantId);
+  const queuePosition = await context.answers.enterQueue(tenantId, answerId);
   // Published before enqueueing, so QUEUED (seq 0) always precedes the worker's first TOKEN.
   await publishLive(context, answer, { seq: 0, kind: 'QUEUED', queuePosition });
 

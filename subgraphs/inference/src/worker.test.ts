@@ -108,4 +108,18 @@ describe('InferenceWorker', () => {
     expect((await answers.get('t', request.answerId))?.status).toBe('FAILED');
     expect(eventsOf(request).map((e) => e.kind)).toEqual(['ERROR']);
   });
+
+  it('tells the waiting askers their new queue position as the line moves', async () => {
+    const [first, second, third] = [await queued('p1'), await queued('p2'), await queued('p3')];
+    expect(await answers.enterQueue('t', first!.answerId)).toBe(0);
+    expect(await answers.enterQueue('t', second!.answerId)).toBe(1);
+    expect(await answers.enterQueue('t', third!.answerId)).toBe(2);
+    await worker(scripted('done')).handle(first!);
+    expect(await answers.pendingCount('t')).toBe(2);
+    const updates = published.filter((e) => e.kind === 'QUEUED');
+    expect(updates.map((e) => [e.answerId, e.queuePosition])).toEqual([
+      [second!.answerId, 0],
+      [third!.answerId, 1],
+    ]);
+  });
 });

@@ -22,6 +22,9 @@ export interface WorkerOptions {
   maxAttempts: number;
 }
 
+/** Waiting answers told their new position after each answer finishes. */
+const POSITION_UPDATES = 10;
+
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { claimTtlMs: 15_000, maxAttempts: 5 };
 
 /** Picks the engine of a tenant (EngineRouter in the service). */
@@ -159,7 +162,22 @@ export class InferenceWorker {
     this.metrics?.answers.inc({ status: done.status });
     await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq + 1, kind, delta: null, queuePosition: null });
     await this.events.publishActivity(tenantId, { kind: 'ANSWER_DONE', sessionId, answerId, at: done.completedAt ?? new Date().toISOString() });
+    await this.announcePositions(tenantId);
     log.info({ status: done.status, confidence: done.confidence, needsHuman: done.needsHuman, queuedMs: Date.now() - request.enqueuedAt }, 'answered');
+  }
+
+  /**
+   * The line moved: tell the next waiting askers of this tenant their new position (QUEUED, seq 0,
+   * the latest position wins). Bounded: askers further back hear on their way up.
+   */
+  private async announcePositions(tenantId: string): Promise<void> {
+    try {
+      for (const waiting of await this.answers.nextWaiting(tenantId, POSITION_UPDATES)) {
+        await this.events.publishAnswerEvent(tenantId, { ...waiting, seq: 0, kind: 'QUEUED', delta: null, queuePosition: waiting.position });
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, tenant: tenantId }, 'could not announce queue positions');
+    }
   }
 
   /** Claims the answer, waiting out another live worker's claim; false when it became final meanwhile. */

@@ -30,7 +30,9 @@ export function tenantKeys(prefix: string, tenantId: string) {
     answerAttempts: (id: string) => `${base}:answer:${id}:attempts`,
     askByClientMessage: (sessionId: string, clientMessageId: string) =>
       `${base}:session:${sessionId}:ask:${clientMessageId}`,
+    /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
+    pendingSeq: `${base}:pending-seq`,
   };
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;

@@ -20,7 +20,7 @@ redis.call('RPUSH', KEYS[3], ARGV[4])
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBY', KEYS[4], 'turnCount', 1) end
-redis.call('DECR', KEYS[5])
+redis.call('ZREM', KEYS[5], ARGV[6])
 redis.call('DEL', KEYS[1], KEYS[6], KEYS[7], KEYS[8])
 return 1`;
 
@@ -32,6 +32,12 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return seq`;
 
+/** Joins the tenant's line at its end (a per-tenant counter orders arrivals) and returns the rank. */
+const ENTER_QUEUE = `
+local n = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], 'NX', n, ARGV[1])
+return redis.call('ZRANK', KEYS[1], ARGV[1])`;
+
 const REFRESH_IF_CLAIMED = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
@@ -39,6 +45,7 @@ return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
 interface AnswerScripts {
   beedeskCompleteIfClaimed(...args: (string | number)[]): Promise<number>;
   beedeskAppendIfClaimed(...args: (string | number)[]): Promise<number>;
+  beedeskEnterQueue(...args: (string | number)[]): Promise<number>;
   beedeskRefreshIfClaimed(...args: (string | number)[]): Promise<number>;
 }
 
@@ -48,6 +55,7 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
     redis.defineCommand('beedeskCompleteIfClaimed', { numberOfKeys: 8, lua: COMPLETE_IF_CLAIMED });
     redis.defineCommand('beedeskRefreshIfClaimed', { numberOfKeys: 1, lua: REFRESH_IF_CLAIMED });
     redis.defineCommand('beedeskAppendIfClaimed', { numberOfKeys: 3, lua: APPEND_IF_CLAIMED });
+    redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
   }
   return scripted as Redis & AnswerScripts;
 }
@@ -109,17 +117,30 @@ export class AnswerRepository extends TenantStore {
     multi.set(this.keys(tenantId).answer(answer.id), JSON.stringify(answer), 'PX', HISTORY_RETENTION_MS);
   }
 
-  /** Increments the tenant's count of answers waiting and returns how many were ahead of this one. */
-  async enterQueue(tenantId: string): Promise<number> {
-    return Math.max(0, (await this.redis.incr(this.keys(tenantId).pending)) - 1);
+  /**
+   * Puts the answer at the end of the tenant's waiting line (a sorted set by arrival, so positions
+   * stay exact as answers finish in any order) and returns how many of the tenant's questions are ahead.
+   */
+  async enterQueue(tenantId: string, answerId: string): Promise<number> {
+    const keys = this.keys(tenantId);
+    return Number(await this.scripts.beedeskEnterQueue(keys.pending, keys.pendingSeq, answerId));
   }
 
-  queueLeaveQueue(multi: ChainableCommander, tenantId: string): void {
-    multi.decr(this.keys(tenantId).pending);
+  queueLeaveQueue(multi: ChainableCommander, tenantId: string, answerId: string): void {
+    multi.zrem(this.keys(tenantId).pending, answerId);
   }
 
   async pendingCount(tenantId: string): Promise<number> {
-    return Math.max(0, Number((await this.redis.get(this.keys(tenantId).pending)) ?? 0));
+    return this.redis.zcard(this.keys(tenantId).pending);
+  }
+
+  /** The first `limit` waiting answers of the tenant, with their positions (for QUEUED updates). */
+  async nextWaiting(tenantId: string, limit: number): Promise<{ answerId: string; sessionId: string; position: number }[]> {
+    const ids = await this.redis.zrange(this.keys(tenantId).pending, 0, limit - 1);
+    const records = await this.getMany(tenantId, ids);
+    return records.flatMap((record, position) =>
+      record && !isFinalStatus(record.status) ? [{ answerId: record.id, sessionId: record.sessionId, position }] : [],
+    );
   }
 
   /**
@@ -201,6 +222,7 @@ export class AnswerRepository extends TenantStore {
       HISTORY_RETENTION_MS,
       turn,
       HISTORY_MAX_TURNS,
+      answer.id,
     );
     return written === 1 ? done : null;
   }
@@ -216,7 +238,7 @@ export class AnswerRepository extends TenantStore {
     const done: AnswerRecord = { ...answer, ...outcome, completedAt: now.toISOString() };
     const multi = this.redis.multi();
     this.queueSave(multi, tenantId, done);
-    this.queueLeaveQueue(multi, tenantId);
+    this.queueLeaveQueue(multi, tenantId, answer.id);
     multi.del(this.keys(tenantId).answerClaim(answer.id));
     alsoQueue(multi);
     await execOrThrow(multi);
