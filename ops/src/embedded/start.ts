@@ -1,6 +1,6 @@
 import { startAnswerService } from '@beedesk/answer';
 import { createAuthenticator, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
-import { inferenceSettings, startInferenceService } from '@beedesk/inference';
+import { inferenceSettings, startInferenceService, type StartedInferenceService } from '@beedesk/inference';
 import {
   createInMemoryRedis,
   createInProcessEventBus,
@@ -63,11 +63,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     redis.disconnect();
   };
   try {
+    const handles: { inference?: StartedInferenceService } = {};
     const services: [SubgraphName, () => Promise<StartedService>][] = [
       ['tenant', () => startTenantService(deps('tenant'))],
       ['session', () => startSessionService(deps('session'))],
       ['answer', () => startAnswerService({ ...deps('answer'), queue })],
-      ['inference', () => startInferenceService({ ...deps('inference'), consumer: queue, settings: loadConfig(inferenceSettings) })],
+      [
+        'inference',
+        async () => (handles.inference = await startInferenceService({ ...deps('inference'), consumer: queue, settings: loadConfig(inferenceSettings) })),
+      ],
     ];
     for (const [name, start] of services) {
       const service = await start();
@@ -91,6 +95,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
     const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
+    // Train the demo tenants' models now, so the first question is answered in milliseconds.
+    for (const { tenant } of seeded) await handles.inference?.warm(tenant);
     return { gatewayUrl, ports, seeded, close };
   } catch (error) {
     await close();

@@ -31,8 +31,13 @@ export interface InferenceServiceDeps extends ServiceDeps {
   worker?: Partial<WorkerOptions>;
 }
 
+export interface StartedInferenceService extends StartedService {
+  /** Builds a tenant's knowledge index now, so its first question does not wait for training. */
+  warm(tenantId: string): Promise<void>;
+}
+
 /** The consumer that answers questions with the tenant's engine, and the admin status query. */
-export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedService> {
+export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedInferenceService> {
   const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger);
   const engines = new EngineRouter(deps.settings ?? loadConfig(inferenceSettings), knowledge, llmPool);
@@ -59,6 +64,10 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
   await deps.consumer.start(worker.handle);
   return {
     port: server.port,
+    warm: async (tenantId) => {
+      await knowledge.refresh(tenantId);
+      await knowledge.settled(tenantId);
+    },
     // HTTP first, then the consumer: it finishes the answers in hand and commits before leaving.
     close: async () => {
       await server.close();
