@@ -52,7 +52,7 @@ const DEFAULTS: Required<ClassifierOptions> = { epochs: 3, minSteps: 20_000, max
 const GRAD_EPSILON = 1e-4;
 
 /** Deterministic xorshift PRNG: no global Math.random state, identical builds for identical input. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let x = seed | 0 || 1;
   return () => {
     x ^= x << 13;

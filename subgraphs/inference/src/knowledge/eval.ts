@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { rng } from './classifier';
 import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, type KnowledgeArticle, type KnowledgeIndexOptions } from './index';
 
 export interface LabelledQuestion {
@@ -86,16 +87,6 @@ export function articlesFrom(questions: readonly LabelledQuestion[]): KnowledgeA
     byLabel.set(q.label, list);
   }
   return [...byLabel].map(([label, qs]) => ({ id: label, title: humanise(label), body: humanise(label), questions: qs, locale: 'en' }));
-}
-
-function rng(seed: number): () => number {
-  let x = seed | 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
 }
 
 /** Fold number per question, stratified: each label's questions are shuffled then dealt round-robin. */
