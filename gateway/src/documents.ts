@@ -57,3 +57,23 @@ export class DocumentCache {
 export function operationOf(document: DocumentNode, operationName: string | undefined): OperationDefinitionNode | null {
   return getOperationAST(document, operationName) ?? null;
 }
+
+export type SelectedOperation =
+  | { ok: true; document: DocumentNode; operation: OperationDefinitionNode; queryHash: string; planKey: string }
+  | { ok: false; errors: GraphQLError[] };
+
+/**
+ * A request's document (cached parse and validation) and the operation it names, with the key its
+ * plan is cached under: what HTTP, SSE and graphql-ws requests all start with.
+ */
+export function selectOperation(documents: DocumentCache, query: string, operationName: string | undefined): SelectedOperation {
+  const prepared = documents.prepare(query);
+  if (!prepared.ok) return prepared;
+  const { document, queryHash } = prepared.prepared;
+  const operation = operationOf(document, operationName);
+  if (!operation) {
+    const message = operationName ? `Unknown operation "${operationName}".` : 'The document has several operations: give `operationName`.';
+    return { ok: false, errors: [new GraphQLError(message, { extensions: { code: 'BAD_REQUEST' } })] };
+  }
+  return { ok: true, document, operation, queryHash, planKey: `${queryHash}:${operationName ?? ''}` };
+}

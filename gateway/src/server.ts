@@ -15,7 +15,7 @@ import {
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { anonymousCaller, type Authenticator } from './auth';
-import { DocumentCache, operationOf } from './documents';
+import { DocumentCache, selectOperation } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
@@ -97,21 +97,13 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
     const { caller, expiresAt } = await authenticate(req, requestId);
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
-    const prepared = documents.prepare(params.query);
-    if (!prepared.ok) return sendErrors(res, 400, prepared.errors.map(formatError));
-    const { document, queryHash } = prepared.prepared;
-    const operation = operationOf(document, params.operationName);
-    if (!operation) {
-      const message = params.operationName
-        ? `Unknown operation "${params.operationName}".`
-        : 'The document has several operations: give `operationName`.';
-      throw new HttpError(400, 'BAD_REQUEST', message);
-    }
+    const selected = selectOperation(documents, params.query, params.operationName);
+    if (!selected.ok) return sendErrors(res, 400, selected.errors.map(formatError));
+    const { document, operation, queryHash, planKey } = selected;
     if (operation.operation === 'subscription') {
       if (!wantsEventStream(req)) {
         throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
       }
-      const planKey = `${queryHash}:${params.operationName ?? ''}`;
       const input = { document, operation, planKey, rawVariables: params.variables };
       return subscriptions.serveSse(req, res, caller, expiresAt, input, { 'x-request-id': requestId });
     }

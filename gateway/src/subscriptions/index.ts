@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import type { DocumentCache } from '../documents';
-import { operationOf } from '../documents';
+import { selectOperation, type DocumentCache } from '../documents';
 import { codedGraphQLError } from './errors';
 import { attachGraphQLWs } from './graphql-ws';
 import type { ConnectionAuth, Prepared } from './protocol';
@@ -32,18 +31,13 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
 
   function prepare(query: unknown, operationName: string | undefined, variables: Record<string, unknown> | undefined): Prepared {
     if (typeof query !== 'string' || query.trim() === '') return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'A `query` string is required.')] };
-    const prepared = options.documents.prepare(query);
-    if (!prepared.ok) return { ok: false, errors: prepared.errors };
-    const { document, queryHash } = prepared.prepared;
-    const operation = operationOf(document, operationName);
-    if (!operation) {
-      const message = operationName ? `Unknown operation "${operationName}".` : 'The document has several operations: give `operationName`.';
-      return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', message)] };
-    }
+    const selected = selectOperation(options.documents, query, operationName);
+    if (!selected.ok) return selected;
+    const { document, operation, planKey } = selected;
     if (operation.operation !== 'subscription') {
       return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.')] };
     }
-    return { ok: true, schema, input: { document, operation, planKey: `${queryHash}:${operationName ?? ''}`, rawVariables: variables } };
+    return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables } };
   }
 
   const serveSse = createSseHandler({ service, logger: options.logger, maxSocketBufferBytes });

@@ -25,12 +25,3 @@ export const badInput = (message: string, field?: string): GraphQLError =>
   codedError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 
 export const forbidden = (message: string): GraphQLError => codedError(ErrorCode.FORBIDDEN, message);
-
-/** The code of an error, when it has one of ours. */
-export function errorCodeOf(error: unknown): string | undefined {
-  if (error instanceof GraphQLError) {
-    const code = error.extensions['code'];
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}

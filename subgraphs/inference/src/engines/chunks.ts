@@ -1,3 +1,5 @@
+import { isChinese } from './types';
+
 /**
  * Splits a finished text into stream-sized pieces: a few words for space-separated scripts, a few
  * characters for CJK. Concatenating the pieces gives the text back exactly.
@@ -8,7 +10,7 @@ export function streamChunks(text: string, wordsPerChunk = 3, cjkCharsPerChunk =
   let current = '';
   let count = 0;
   for (const piece of pieces) {
-    const cjk = piece.length === 1 && /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/.test(piece);
+    const cjk = piece.length === 1 && isChinese(piece);
     current += piece;
     count++;
     if (count >= (cjk ? cjkCharsPerChunk : wordsPerChunk)) {

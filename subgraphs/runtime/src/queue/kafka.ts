@@ -203,10 +203,6 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     await this.admin.disconnect();
   }
 
-  async lag(): Promise<number> {
-    return Object.values(await this.lagByPartition()).reduce((sum, lag) => sum + lag, 0);
-  }
-
   /** High-water mark minus the group's committed offset, per partition. */
   async lagByPartition(): Promise<Record<number, number>> {
     const [latest, committed] = await Promise.all([

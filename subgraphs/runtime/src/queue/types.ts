@@ -32,11 +32,10 @@ export interface Delivery {
 
 export type InferenceHandler = (request: InferenceRequest, delivery: Delivery) => Promise<void>;
 
-/** What the inference side consumes from; lag counts requests not yet done. */
+/** What the inference side consumes from; lag counts requests not yet done, per partition. */
 export interface InferenceConsumer {
   start(handler: InferenceHandler): Promise<void>;
   stop(): Promise<void>;
-  lag(): Promise<number>;
   lagByPartition(): Promise<Record<number, number>>;
 }
 
