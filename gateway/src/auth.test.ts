@@ -13,10 +13,11 @@ describe('JWT authentication', () => {
 
   it('turns sub/tid/roles into a tenant context', async () => {
     const token = await sign({ sub: 'alice', tid: 'demo-bank', roles: ['agent', 'agent'] }, { iss: 'beedesk' });
-    await expect(authenticate(`Bearer ${token}`, 'req-1')).resolves.toEqual({
+    await expect(authenticate({ authorization: `Bearer ${token}` }, 'req-1')).resolves.toEqual({
       ok: true,
-      caller: { tenantId: 'demo-bank', userId: 'alice', roles: ['agent'], requestId: 'req-1' },
+      context: { tenantId: 'demo-bank', userId: 'alice', roles: ['agent'], requestId: 'req-1' },
       expiresAt: expect.any(Number),
+      credential: { kind: 'jwt' },
     });
   });
 
@@ -30,7 +31,7 @@ describe('JWT authentication', () => {
     ['bad tenant', async () => `Bearer ${await sign({ sub: 'a', tid: 'Bad Tenant!' }, { iss: 'beedesk' })}`, /tid/],
     ['bad role', async () => `Bearer ${await sign({ sub: 'a', tid: 't', roles: ['root'] }, { iss: 'beedesk' })}`, /roles/],
   ])('refuses %s', async (_name, header, message) => {
-    const result = await authenticate(await header());
+    const result = await authenticate({ authorization: await header() }, 'req-2');
     expect(result).toEqual({ ok: false, message: expect.stringMatching(message) });
   });
 });

@@ -1,5 +1,6 @@
-import { isRole, isTenantId, newId, type Role, type TenantContext } from '@beedesk/runtime';
+import { isRole, isTenantId, newId, type Role } from '@beedesk/runtime';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { Authenticator } from './caller';
 
 export interface AuthOptions {
   secret: string;
@@ -8,15 +9,14 @@ export interface AuthOptions {
   clockToleranceSeconds: number;
 }
 
-export type AuthResult = { ok: true; caller: TenantContext; expiresAt: number | null } | { ok: false; message: string };
 
 /**
  * Verifies `Authorization: Bearer <jwt>` (HS256 with JWT_SECRET) and turns its claims into a
  * tenant context: `sub` user, `tid` tenant, `roles` ⊂ {customer, agent, admin}.
  */
-export function createAuthenticator(options: AuthOptions) {
+export function createAuthenticator(options: AuthOptions): Authenticator {
   const key = new TextEncoder().encode(options.secret);
-  return async (authorization: string | undefined, requestId: string = newId()): Promise<AuthResult> => {
+  return async ({ authorization }, requestId = newId()) => {
     if (!authorization) return { ok: false, message: 'Missing Authorization header: send `Authorization: Bearer <token>`.' };
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) return { ok: false, message: 'Malformed Authorization header: expected `Bearer <token>`.' };
@@ -42,17 +42,9 @@ export function createAuthenticator(options: AuthOptions) {
     if (!roleList.every(isRole) || roleList.length === 0) return { ok: false, message: 'The token has invalid `roles`.' };
     return {
       ok: true,
-      caller: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
+      context: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
       expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+      credential: { kind: 'jwt' },
     };
   };
 }
-export type Authenticator = ReturnType<typeof createAuthenticator>;
-
-/** Generic mode (`--auth none`): every request runs as one anonymous caller. */
-export const anonymousCaller = (requestId: string): TenantContext => ({
-  tenantId: 'public',
-  userId: 'anonymous',
-  roles: [],
-  requestId,
-});

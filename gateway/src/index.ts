@@ -1,3 +1,4 @@
-export { anonymousCaller, createAuthenticator, type Authenticator } from './auth';
+export { createAuthenticator } from './auth';
+export { anonymousCaller, type Authenticator, type AuthResult, type Caller, type Credential, type Credentials } from './caller';
 export { DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride, type GatewayConfig } from './config';
 export { startGateway, type GatewayOptions, type StartedGateway } from './server';

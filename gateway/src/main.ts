@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { ConfigError, internalSecretOf, runServiceMain } from '@beedesk/runtime';
+import { ConfigError, connectRedis, createInMemoryRedis, internalSecretOf, runServiceMain } from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator } from './auth';
 import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride } from './config';
@@ -37,7 +37,12 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
   } catch (error) {
     throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
   }
-  return startGateway({
+  if (!config.REDIS_URL && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
+    throw new ConfigError(['REDIS_URL: required with NODE_ENV=production (persisted documents and limits are shared by all replicas)']);
+  }
+  // Without REDIS_URL (development, generic mode) each replica keeps its own in-process store.
+  const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : createInMemoryRedis();
+  const gateway = await startGateway({
     supergraphSdl,
     authenticate:
       config.GATEWAY_AUTH === 'none'
@@ -49,6 +54,8 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
             clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
           }),
     internalSecret: internalSecretOf(config),
+    redis,
+    keyPrefix: config.REDIS_KEY_PREFIX,
     logger,
     host: config.HOST,
     port: config.PORT,
@@ -58,4 +65,11 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
     urlOverride: (name) => subgraphUrlOverride(name, process.env),
     dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
   });
+  return {
+    ...gateway,
+    close: async () => {
+      await gateway.close();
+      redis.disconnect();
+    },
+  };
 });

@@ -10,12 +10,13 @@ import {
   serveMetrics,
   signContext,
   type Logger,
+  type Redis,
   type StartedService,
-  type TenantContext,
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { anonymousCaller, type Authenticator } from './auth';
-import { DocumentCache, selectOperation } from './documents';
+import { createAdmission, type Refusal } from './admission';
+import type { Authenticator, Credentials } from './caller';
+import { DocumentCache } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
@@ -28,6 +29,9 @@ export interface GatewayOptions {
   /** null: generic mode, every request is anonymous (`--auth none`). */
   authenticate: Authenticator | null;
   internalSecret: string;
+  /** Shared by every gateway replica: persisted documents, rate limits, subscription counts. */
+  redis: Redis;
+  keyPrefix: string;
   logger: Logger;
   host: string;
   port: number;
@@ -45,6 +49,10 @@ export interface StartedGateway extends StartedService {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const credentialsOf = (req: IncomingMessage): Credentials => ({
+  authorization: req.headers.authorization,
+  apiKey: typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined,
+});
 const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
   'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : (error as GraphQLFormattedError);
 
@@ -69,14 +77,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
   let draining = false;
 
-  const authenticateToken = async (authorization: string | undefined, requestId = newId()) =>
-    options.authenticate ? options.authenticate(authorization, requestId) : { ok: true as const, caller: anonymousCaller(requestId), expiresAt: null };
-
-  async function authenticate(req: IncomingMessage, requestId: string): Promise<{ caller: TenantContext; expiresAt: number | null }> {
-    const result = await authenticateToken(req.headers.authorization, requestId);
-    if (!result.ok) throw new HttpError(401, 'UNAUTHENTICATED', result.message, { 'www-authenticate': 'Bearer' });
-    return result;
-  }
+  const admission = createAdmission({ documents, authenticate: options.authenticate, redis: options.redis, keyPrefix: options.keyPrefix });
+  const sendRefusal = (res: ServerResponse, refused: Refusal, headers: Record<string, string> = {}) =>
+    sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
 
   const subscriptions = createGatewaySubscriptions({
     supergraphSdl: options.supergraphSdl,
@@ -87,25 +90,27 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     internalSecret: options.internalSecret,
     logger,
     registry: metrics.registry,
-    documents,
-    authenticate: (authorization) => authenticateToken(authorization),
+    admission,
   });
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+    const headers = { 'x-request-id': requestId };
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
-    const { caller, expiresAt } = await authenticate(req, requestId);
+    const authenticated = await admission.authenticate(credentialsOf(req), requestId);
+    if (!authenticated.ok) return sendRefusal(res, authenticated, headers);
+    const { context: caller, expiresAt } = authenticated;
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
-    const selected = selectOperation(documents, params.query, params.operationName);
-    if (!selected.ok) return sendErrors(res, 400, selected.errors.map(formatError));
-    const { document, operation, queryHash, planKey } = selected;
+    const admitted = await admission.admitOperation(authenticated, params);
+    if (!admitted.ok) return sendRefusal(res, admitted, headers);
+    const { document, operation, queryHash, planKey } = admitted;
     if (operation.operation === 'subscription') {
       if (!wantsEventStream(req)) {
         throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
       }
       const input = { document, operation, planKey, rawVariables: params.variables };
-      return subscriptions.serveSse(req, res, caller, expiresAt, input, { 'x-request-id': requestId });
+      return subscriptions.serveSse(req, res, caller, expiresAt, input, headers);
     }
     if (operation.operation === 'mutation' && req.method === 'GET') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Mutations must be sent with POST.', { allow: 'POST' });
@@ -134,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     if (result.errors?.length) body['errors'] = withCodes(result.errors, 'data' in result, logger).map(formatError);
     if ('data' in result) body['data'] = result.data;
     if (result.extensions) body['extensions'] = result.extensions;
-    sendJson(res, requestErrorResults.has(result) ? 400 : 200, body, { 'x-request-id': requestId });
+    sendJson(res, requestErrorResults.has(result) ? 400 : 200, body, headers);
   }
 
   const server = createServer((req, res) => {

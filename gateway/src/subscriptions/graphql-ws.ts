@@ -1,27 +1,30 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@beedesk/runtime';
-import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from './errors';
-import type { ConnectionAuth, PrepareDocument } from './protocol';
+import { newId } from '@beedesk/runtime';
+import type { Admission } from '../admission';
+import type { Caller } from '../caller';
+import type { Prepared } from './protocol';
 import type { SubscriberConnection, SubscriptionDocument, SubscriptionService } from './service';
 
 export interface GraphQLWsOptions {
   server: Server;
   path: string;
   service: SubscriptionService;
-  /** connectionParams.authorization ("Bearer <jwt>") → the caller and its token's expiry. */
-  authenticate: ConnectionAuth;
+  /** connectionParams.authorization ("Bearer <jwt>") or connectionParams.apiKey → the caller. */
+  admission: Admission;
   /** Only subscriptions are served here; queries and mutations go over HTTP. */
-  prepare: PrepareDocument;
+  prepare: (caller: Caller, payload: Record<string, unknown>) => Promise<Prepared>;
   logger: Logger;
   /** Bytes a socket may have queued for sending before the client counts as too slow. */
   maxSocketBufferBytes: number;
 }
 
-type Extra = { connection?: SubscriberConnection; expiry?: NodeJS.Timeout };
+type Extra = { connection?: SubscriberConnection; caller?: Caller; expiry?: NodeJS.Timeout };
 /** What the `context` option hands to `subscribe`. */
 type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
 
@@ -56,15 +59,16 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
       connectionInitWaitTimeout: 5_000,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
-        const authorization = ctx.connectionParams?.['authorization'];
-        const auth = await options.authenticate(typeof authorization === 'string' ? authorization : undefined);
+        const param = (name: string) => (typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined);
+        const auth = await options.admission.authenticate({ authorization: param('authorization'), apiKey: param('apiKey') }, newId());
         if (!auth.ok) {
-          socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.message}`.slice(0, 120));
+          socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.errors[0]?.message ?? ''}`.slice(0, 120));
           return false;
         }
         // The client may have gone while the token was being checked: its onClose already ran.
         if (socket.readyState !== socket.OPEN) return false;
-        ctx.extra.connection = service.connect(auth.caller);
+        ctx.extra.caller = auth;
+        ctx.extra.connection = service.connect(auth.context);
         if (auth.expiresAt !== null) {
           armExpiry(
             auth.expiresAt,
@@ -74,8 +78,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         }
         return true;
       },
-      onSubscribe: (_ctx, _id, payload) => {
-        const prepared = options.prepare(payload.query, payload.operationName ?? undefined, payload.variables ?? undefined);
+      onSubscribe: async (ctx, _id, payload) => {
+        if (!ctx.extra.caller) return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const prepared = await options.prepare(ctx.extra.caller, payload as unknown as Record<string, unknown>);
         if (!prepared.ok) return prepared.errors;
         // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
         const args: ExecutionArgs = { schema: prepared.schema, document: prepared.input.document, operationName: payload.operationName, rootValue: prepared.input };

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import { selectOperation, type DocumentCache } from '../documents';
+import type { Admission } from '../admission';
+import type { Caller } from '../caller';
 import { codedGraphQLError } from './errors';
 import { attachGraphQLWs } from './graphql-ws';
-import type { ConnectionAuth, Prepared } from './protocol';
+import type { Prepared } from './protocol';
 import { createSubscriptionService, type SubscriptionServiceOptions } from './service';
 import { createSseHandler, wantsEventStream } from './sse';
 
@@ -12,8 +13,7 @@ export { wantsEventStream };
 export type { SubscriptionDocument } from './service';
 
 export interface GatewaySubscriptionsOptions extends Omit<SubscriptionServiceOptions, 'maxBuffered'> {
-  documents: DocumentCache;
-  authenticate: ConnectionAuth;
+  admission: Admission;
   /** Events waiting per client subscription before it is dropped (default 1000). */
   maxBufferedEvents?: number;
   /** Bytes waiting per client socket before it is dropped (default 4 MiB). */
@@ -29,15 +29,22 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
   const service = createSubscriptionService({ ...options, maxBuffered: options.maxBufferedEvents ?? 1000 });
   const schema: GraphQLSchema = options.schema;
 
-  function prepare(query: unknown, operationName: string | undefined, variables: Record<string, unknown> | undefined): Prepared {
+  /** graphql-ws `subscribe` payloads: admitted like HTTP requests; only subscriptions are served here. */
+  async function prepare(caller: Caller, payload: Record<string, unknown>): Promise<Prepared> {
+    const { query, operationName, variables, extensions } = payload;
     if (typeof query !== 'string' || query.trim() === '') return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'A `query` string is required.')] };
-    const selected = selectOperation(options.documents, query, operationName);
+    const selected = await options.admission.admitOperation(caller, {
+      query,
+      operationName: typeof operationName === 'string' ? operationName : undefined,
+      variables: variables as Record<string, unknown> | undefined,
+      extensions: extensions as Record<string, unknown> | undefined,
+    });
     if (!selected.ok) return selected;
     const { document, operation, planKey } = selected;
     if (operation.operation !== 'subscription') {
       return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.')] };
     }
-    return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables } };
+    return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables as Record<string, unknown> | undefined } };
   }
 
   const serveSse = createSseHandler({ service, logger: options.logger, maxSocketBufferBytes });
@@ -48,7 +55,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     serveSse,
     /** Takes WebSocket upgrades on `path` of `server`. */
     attach(server: Server, path = '/graphql'): void {
-      ws = attachGraphQLWs({ server, path, service, authenticate: options.authenticate, prepare, logger: options.logger, maxSocketBufferBytes });
+      ws = attachGraphQLWs({ server, path, service, admission: options.admission, prepare, logger: options.logger, maxSocketBufferBytes });
     },
     /** Completes every open subscription, then closes the sockets. */
     async close(): Promise<void> {

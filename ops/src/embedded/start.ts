@@ -82,6 +82,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       supergraphSdl: readSupergraph(),
       authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30 }),
       internalSecret: DEV_INTERNAL_SECRET,
+      redis,
+      keyPrefix: 'bd',
       logger: options.logger.child({ service: 'gateway' }),
       host,
       port: portOf('gateway'),

@@ -44,6 +44,8 @@ beforeAll(async () => {
     supergraphSdl: readSupergraph(),
     authenticate: createAuthenticator({ secret: SECRET, clockToleranceSeconds: 0 }),
     internalSecret: INTERNAL,
+    redis,
+    keyPrefix: 'bd',
     logger,
     host: '127.0.0.1',
     port: 0,

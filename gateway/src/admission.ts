@@ -1,0 +1,54 @@
+import type { Redis } from '@beedesk/runtime';
+import { GraphQLError } from 'graphql';
+import { anonymousCaller, type Authenticator, type Caller, type Credentials } from './caller';
+import { selectOperation, type DocumentCache, type SelectedOperation } from './documents';
+import type { GraphQLParams } from './graphql-request';
+
+export type AdmittedOperation = Extract<SelectedOperation, { ok: true }>;
+
+/** A refusal as a value: the HTTP status, the GraphQL errors (each with its code) and any headers (Retry-After). */
+export interface Refusal {
+  ok: false;
+  status: number;
+  errors: GraphQLError[];
+  headers?: Record<string, string>;
+}
+
+export const refusal = (status: number, code: string, message: string, headers?: Record<string, string>, extensions: Record<string, unknown> = {}): Refusal => ({
+  ok: false,
+  status,
+  errors: [new GraphQLError(message, { extensions: { code, ...extensions } })],
+  headers,
+});
+
+export interface AdmissionOptions {
+  documents: DocumentCache;
+  /** null: generic mode, every request is anonymous (`--auth none`). */
+  authenticate: Authenticator | null;
+  /** Shared by every gateway replica (persisted documents, rate limits, subscription counts). */
+  redis: Redis;
+  keyPrefix: string;
+}
+
+/**
+ * Everything a request passes before it is planned, in one place for HTTP, SSE and graphql-ws:
+ * who is calling, then which document it may run. Each step refuses with its own code.
+ */
+export function createAdmission(options: AdmissionOptions) {
+  return {
+    async authenticate(credentials: Credentials, requestId: string): Promise<({ ok: true } & Caller) | Refusal> {
+      if (!options.authenticate) return { ok: true, ...anonymousCaller(requestId) };
+      const result = await options.authenticate(credentials, requestId);
+      if (!result.ok) return refusal(401, 'UNAUTHENTICATED', result.message, { 'www-authenticate': 'Bearer' });
+      return result;
+    },
+
+    /** The document the caller may run: looked up, parsed and validated (cached), its operation picked. */
+    async admitOperation(_caller: Caller, params: GraphQLParams): Promise<AdmittedOperation | Refusal> {
+      const selected = selectOperation(options.documents, params.query, params.operationName);
+      if (!selected.ok) return { ok: false, status: 400, errors: selected.errors };
+      return selected;
+    },
+  };
+}
+export type Admission = ReturnType<typeof createAdmission>;

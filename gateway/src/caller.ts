@@ -1,0 +1,33 @@
+import type { TenantContext } from '@beedesk/runtime';
+
+/** What a client presented: `Authorization: Bearer <jwt>` and/or a partner API key. */
+export interface Credentials {
+  authorization?: string;
+  apiKey?: string;
+}
+
+/** How the caller proved who it is; some rules (persisted-only keys, per-key limits) depend on it. */
+export type Credential =
+  | { kind: 'jwt' }
+  | { kind: 'api-key'; keyId: string; persistedOnly: boolean }
+  /** Generic mode (`--auth none`). */
+  | { kind: 'anonymous' };
+
+/** A verified caller: its tenant context (signed to subgraphs), when its proof expires and what the proof was. */
+export interface Caller {
+  context: TenantContext;
+  /** Seconds since the epoch; null when the credential does not expire (API keys, generic mode). */
+  expiresAt: number | null;
+  credential: Credential;
+}
+
+export type AuthResult = ({ ok: true } & Caller) | { ok: false; message: string };
+
+export type Authenticator = (credentials: Credentials, requestId: string) => Promise<AuthResult>;
+
+/** Generic mode (`--auth none`): every request runs as one anonymous caller. */
+export const anonymousCaller = (requestId: string): Caller => ({
+  context: { tenantId: 'public', userId: 'anonymous', roles: [], requestId },
+  expiresAt: null,
+  credential: { kind: 'anonymous' },
+});
