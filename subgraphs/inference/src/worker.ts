@@ -84,7 +84,10 @@ export class InferenceWorker {
       const answer = await this.answers.get(tenantId, answerId);
       // Re-read after claiming: a worker that finished meanwhile dropped its claim as it wrote.
       if (!answer || isFinalStatus(answer.status)) return await this.answers.release(tenantId, answerId);
-      attempts = await this.answers.recordAttempt(tenantId, answerId);
+      const counted = await this.answers.recordAttempt(tenantId, answerId, this.workerId);
+      // The claim is gone (taken over, or the answer was erased): write nothing more.
+      if (counted === null) throw new ClaimLost();
+      attempts = counted;
       if (attempts > this.options.maxAttempts) {
         log.error({ attempts: this.options.maxAttempts }, 'giving up on this question');
         const { seq } = await this.answers.streamProgress(tenantId, answerId);

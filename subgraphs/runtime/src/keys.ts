@@ -22,6 +22,13 @@ export function tenantKeys(prefix: string, tenantId: string) {
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,
+    /**
+     * Erasure indexes, written in the same transaction as what they index and living as long: a user's
+     * session ids (sorted by last activity), a session's answer ids and its ask client-message ids.
+     */
+    userSessions: (userId: string) => `${base}:user:${keyPart(userId)}:sessions`,
+    sessionAnswers: (sessionId: string) => `${base}:session:${sessionId}:answers`,
+    sessionAsks: (sessionId: string) => `${base}:session:${sessionId}:asks`,
     answer: (id: string) => `${base}:answer:${id}`,
     answerClaim: (id: string) => `${base}:answer:${id}:claim`,
     /** Text streamed so far and its last sequence number, for a worker that takes over. */

@@ -44,6 +44,12 @@ export const resolvers: GraphQLResolverMap<SessionContext> = {
       }
       return session;
     },
+    deleteMyData: async (_root, _args, context) => {
+      const { tenantId, userId } = context.tenant;
+      const erased = await context.sessions.eraseUser(tenantId, userId);
+      context.log.info(erased, 'user data erased');
+      return erased;
+    },
   },
   Session: {
     __resolveReference: (ref: { id: string }, context: SessionContext) => visibleSession(ref.id, context),

@@ -10,6 +10,7 @@ import {
   type TenantUpdate,
 } from '@beedesk/runtime';
 import type { TenantContext } from './context';
+import { eraseTenant } from './erase';
 import { articleFromInput, type ArticleInput } from './validation';
 
 interface TenantRef {
@@ -51,6 +52,7 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
       isSafeId(ref.id) ? ((await context.articleLoader.load(ref.id)) ?? removedArticle(ref.id)) : null,
   },
   Mutation: {
+    eraseTenant,
     upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
       requireAdmin(context);
       const article = articleFromInput(input);

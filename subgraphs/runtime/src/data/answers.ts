@@ -22,6 +22,9 @@ redis.call('PEXPIRE', KEYS[3], ARGV[3])
 if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBY', KEYS[4], 'turnCount', 1) end
 redis.call('ZREM', KEYS[5], ARGV[6])
 redis.call('DEL', KEYS[1], KEYS[6], KEYS[7], KEYS[8])
+redis.call('PEXPIRE', KEYS[9], ARGV[3])
+redis.call('ZADD', KEYS[10], 'XX', ARGV[7], ARGV[8])
+redis.call('PEXPIRE', KEYS[10], ARGV[3])
 return 1`;
 
 const APPEND_IF_CLAIMED = `
@@ -38,6 +41,23 @@ local n = redis.call('INCR', KEYS[2])
 redis.call('ZADD', KEYS[1], 'NX', n, ARGV[1])
 return redis.call('ZRANK', KEYS[1], ARGV[1])`;
 
+/**
+ * Claims an answer that still exists: once erased (deleteMyData, eraseTenant) no worker can claim it
+ * again, so a worker that was answering it cannot re-create its keys. 1 when the claim is ours.
+ */
+const CLAIM_IF_EXISTS = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0`;
+
+/** Counts a delivery while the caller holds the claim; -1 when it does not (nothing is written). */
+const COUNT_ATTEMPT_IF_CLAIMED = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local n = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return n`;
+
 const REFRESH_IF_CLAIMED = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`;
@@ -47,12 +67,16 @@ interface AnswerScripts {
   beedeskAppendIfClaimed(...args: (string | number)[]): Promise<number>;
   beedeskEnterQueue(...args: (string | number)[]): Promise<number>;
   beedeskRefreshIfClaimed(...args: (string | number)[]): Promise<number>;
+  beedeskClaimIfExists(...args: (string | number)[]): Promise<number>;
+  beedeskCountAttemptIfClaimed(...args: (string | number)[]): Promise<number>;
 }
 
 function withScripts(redis: Redis): Redis & AnswerScripts {
   const scripted = redis as Redis & Partial<AnswerScripts>;
   if (!scripted.beedeskCompleteIfClaimed) {
-    redis.defineCommand('beedeskCompleteIfClaimed', { numberOfKeys: 8, lua: COMPLETE_IF_CLAIMED });
+    redis.defineCommand('beedeskCompleteIfClaimed', { numberOfKeys: 10, lua: COMPLETE_IF_CLAIMED });
+    redis.defineCommand('beedeskClaimIfExists', { numberOfKeys: 2, lua: CLAIM_IF_EXISTS });
+    redis.defineCommand('beedeskCountAttemptIfClaimed', { numberOfKeys: 2, lua: COUNT_ATTEMPT_IF_CLAIMED });
     redis.defineCommand('beedeskRefreshIfClaimed', { numberOfKeys: 1, lua: REFRESH_IF_CLAIMED });
     redis.defineCommand('beedeskAppendIfClaimed', { numberOfKeys: 3, lua: APPEND_IF_CLAIMED });
     redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
@@ -104,8 +128,16 @@ export class AnswerRepository extends TenantStore {
    * wins and the others learn its answer id. Returns the existing id, or null when this call won.
    */
   async reserveClientMessage(tenantId: string, sessionId: string, clientMessageId: string, answerId: string): Promise<string | null> {
-    const key = this.keys(tenantId).askByClientMessage(sessionId, clientMessageId);
-    const won = await this.redis.set(key, answerId, 'PX', HISTORY_RETENTION_MS, 'NX');
+    const keys = this.keys(tenantId);
+    const key = keys.askByClientMessage(sessionId, clientMessageId);
+    // The session's erasure index of its ask keys is written with the reservation and lives as long.
+    const [won] = await execOrThrow(
+      this.redis
+        .multi()
+        .set(key, answerId, 'PX', HISTORY_RETENTION_MS, 'NX')
+        .sadd(keys.sessionAsks(sessionId), clientMessageId)
+        .pexpire(keys.sessionAsks(sessionId), HISTORY_RETENTION_MS),
+    );
     return won === 'OK' ? null : await this.redis.get(key);
   }
 
@@ -113,8 +145,13 @@ export class AnswerRepository extends TenantStore {
     multi.del(this.keys(tenantId).askByClientMessage(sessionId, clientMessageId));
   }
 
+  /** Stores the answer and indexes it under its session (for erasure), both kept 7 days. */
   queueSave(multi: ChainableCommander, tenantId: string, answer: AnswerRecord): void {
-    multi.set(this.keys(tenantId).answer(answer.id), JSON.stringify(answer), 'PX', HISTORY_RETENTION_MS);
+    const keys = this.keys(tenantId);
+    multi
+      .set(keys.answer(answer.id), JSON.stringify(answer), 'PX', HISTORY_RETENTION_MS)
+      .sadd(keys.sessionAnswers(answer.sessionId), answer.id)
+      .pexpire(keys.sessionAnswers(answer.sessionId), HISTORY_RETENTION_MS);
   }
 
   /**
@@ -148,10 +185,9 @@ export class AnswerRepository extends TenantStore {
    * at once; a crashed worker's claim expires and another worker takes over.
    */
   async claim(tenantId: string, answerId: string, workerId: string, ttlMs: number): Promise<boolean> {
-    const key = this.keys(tenantId).answerClaim(answerId);
-    if ((await this.redis.set(key, workerId, 'PX', ttlMs, 'NX')) === 'OK') return true;
-    // Our own earlier claim (a retry inside this worker) still counts as ours.
-    return (await this.redis.get(key)) === workerId;
+    const keys = this.keys(tenantId);
+    // Our own earlier claim (a retry inside this worker) still counts as ours; an erased answer is never claimed.
+    return (await this.scripts.beedeskClaimIfExists(keys.answerClaim(answerId), keys.answer(answerId), workerId, ttlMs)) === 1;
   }
 
   /** Extends our claim while we work; false when it is no longer ours. */
@@ -180,11 +216,14 @@ export class AnswerRepository extends TenantStore {
     return seq < 0 ? null : seq;
   }
 
-  /** Counts deliveries of an answer's request (kept an hour); a poison request is given up after a few. */
-  async recordAttempt(tenantId: string, answerId: string): Promise<number> {
-    const key = this.keys(tenantId).answerAttempts(answerId);
-    const [attempts] = await execOrThrow(this.redis.multi().incr(key).pexpire(key, STREAM_TTL_MS));
-    return Number(attempts);
+  /**
+   * Counts deliveries of an answer's request (kept an hour) while `workerId` holds the claim; a poison
+   * request is given up after a few. Null when the claim is no longer ours (nothing is written).
+   */
+  async recordAttempt(tenantId: string, answerId: string, workerId: string): Promise<number | null> {
+    const keys = this.keys(tenantId);
+    const attempts = await this.scripts.beedeskCountAttemptIfClaimed(keys.answerClaim(answerId), keys.answerAttempts(answerId), workerId, STREAM_TTL_MS);
+    return attempts < 0 ? null : attempts;
   }
 
   /** What earlier workers already streamed of this answer. */
@@ -217,12 +256,16 @@ export class AnswerRepository extends TenantStore {
       keys.answerStream(answer.id),
       keys.answerStreamSeq(answer.id),
       keys.answerAttempts(answer.id),
+      keys.sessionAnswers(answer.sessionId),
+      keys.userSessions(answer.userId),
       workerId,
       JSON.stringify(done),
       HISTORY_RETENTION_MS,
       turn,
       HISTORY_MAX_TURNS,
       answer.id,
+      now.getTime(),
+      answer.sessionId,
     );
     return written === 1 ? done : null;
   }

@@ -1,7 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from '../keys';
 import { newId } from '../ids';
-import { execOrThrow } from '../redis';
+import { execOrThrow, type Redis } from '../redis';
+import type { TenantKeys } from '../keys';
 import { TenantStore } from './store';
 
 export interface SessionRecord {
@@ -44,6 +45,37 @@ function toSession(id: string, fields: Record<string, string>): SessionRecord | 
     turnCount: Number(fields['turnCount'] ?? 0),
   };
 }
+
+/** What `eraseUser` removed. */
+export interface UserDataErasure {
+  sessions: number;
+  answers: number;
+  /** Every Redis key deleted, indexes and pointers included. */
+  keys: number;
+}
+
+/** The keys of one answer: its record and what the worker keeps beside it while answering. */
+export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
+  keys.answer(answerId),
+  keys.answerClaim(answerId),
+  keys.answerStream(answerId),
+  keys.answerStreamSeq(answerId),
+  keys.answerAttempts(answerId),
+];
+
+/**
+ * Adds a session to its user's erasure index (scored by the time of the write) and keeps the index as
+ * long as the session's data: entries whose data has certainly expired are trimmed as it goes.
+ */
+export function queueIndexUserSession(multi: ChainableCommander, keys: TenantKeys, userId: string, sessionId: string, now: Date): void {
+  const index = keys.userSessions(userId);
+  multi
+    .zadd(index, now.getTime(), sessionId)
+    .zremrangebyscore(index, '-inf', `(${now.getTime() - HISTORY_RETENTION_MS}`)
+    .pexpire(index, HISTORY_RETENTION_MS);
+}
+
+const ERASE_ATTEMPTS = 5;
 
 export const isSessionActive = (session: SessionRecord, now = Date.now()): boolean =>
   now - Date.parse(session.lastActiveAt) < SESSION_RESUME_WINDOW_MS;
@@ -104,7 +136,9 @@ export class SessionRepository extends TenantStore {
             lastActiveAt: session.lastActiveAt,
             turnCount: 0,
           })
-          .pexpire(keys.session(session.id), HISTORY_RETENTION_MS),
+          .pexpire(keys.session(session.id), HISTORY_RETENTION_MS)
+          .zadd(keys.userSessions(userId), now.getTime(), session.id)
+          .pexpire(keys.userSessions(userId), HISTORY_RETENTION_MS),
       );
       return { session, resumed: false };
     }
@@ -124,6 +158,7 @@ export class SessionRepository extends TenantStore {
       .hset(keys.session(sessionId), 'lastActiveAt', now.toISOString())
       .pexpire(keys.session(sessionId), HISTORY_RETENTION_MS)
       .set(keys.activeSession(userId), sessionId, 'PX', SESSION_RESUME_WINDOW_MS);
+    queueIndexUserSession(multi, keys, userId, sessionId, now);
   }
 
   /**
@@ -145,6 +180,7 @@ export class SessionRepository extends TenantStore {
       .pexpire(keys.turns(session.id), HISTORY_RETENTION_MS)
       .hincrby(keys.session(session.id), 'turnCount', 1);
     if (turn.role === 'USER') this.queueTouch(multi, tenantId, session.id, session.userId, now);
+    else queueIndexUserSession(multi, keys, session.userId, session.id, now);
   }
 
   async appendTurn(
@@ -168,5 +204,82 @@ export class SessionRepository extends TenantStore {
     )) as [string | null, string[]];
     const total = Number(count ?? raws.length);
     return raws.map((raw, i) => ({ ...(JSON.parse(raw) as StoredTurn), seq: total - raws.length + i + 1 }));
+  }
+
+  /**
+   * GDPR erasure of one user of one tenant: every session of theirs with its turns, its answers (and
+   * their claim, stream and attempt keys), its ask idempotency keys, the user's entries in the
+   * tenant's waiting line, the active-session pointer and the erasure indexes, in one transaction.
+   * Found through the indexes (and the pointer and the turns, for data written before the indexes
+   * existed), never by SCAN. The index keys are WATCHed: a concurrent write to them retries.
+   * A worker answering one of these questions meanwhile loses its claim with the answer, and its
+   * claim-guarded writes (stream, attempts, completion, re-claim) then write nothing.
+   */
+  async eraseUser(tenantId: string, userId: string): Promise<UserDataErasure> {
+    const keys = this.keys(tenantId);
+    for (let attempt = 0; attempt < ERASE_ATTEMPTS; attempt++) {
+      const watched = this.redis.duplicate();
+      try {
+        const plan = await this.planUserErasure(watched, keys, userId);
+        const multi = watched.multi();
+        for (const key of plan.keys) multi.del(key);
+        if (plan.answerIds.length > 0) multi.zrem(keys.pending, ...plan.answerIds);
+        const results = await multi.exec();
+        if (!results) continue; // a watched index changed: read again
+        const deleted = results.reduce((sum, [error, value], i) => {
+          if (error) throw error;
+          return i < plan.keys.length ? sum + Number(value) : sum;
+        }, 0);
+        return { sessions: plan.sessions, answers: plan.answers, keys: deleted };
+      } finally {
+        watched.disconnect();
+      }
+    }
+    throw new Error('could not erase the user data: it kept changing');
+  }
+
+  /** Reads the user's indexes under WATCH (on `watched`, a connection of its own) and lists every key to delete. */
+  private async planUserErasure(
+    watched: Redis,
+    keys: TenantKeys,
+    userId: string,
+  ): Promise<{ keys: string[]; answerIds: string[]; sessions: number; answers: number }> {
+    await watched.watch(keys.userSessions(userId), keys.activeSession(userId));
+    const [indexed, active] = (await execOrThrow(
+      watched.pipeline().zrange(keys.userSessions(userId), 0, -1).get(keys.activeSession(userId)),
+    )) as [string[], string | null];
+    const candidates = [...new Set([...indexed, ...(active ? [active] : [])])];
+    const perSession = candidates.flatMap((id) => [keys.session(id), keys.sessionAnswers(id), keys.sessionAsks(id)]);
+    if (perSession.length > 0) await watched.watch(...perSession, ...candidates.map((id) => keys.turns(id)));
+    const reads = watched.pipeline();
+    for (const id of candidates) {
+      reads.hget(keys.session(id), 'userId').smembers(keys.sessionAnswers(id)).smembers(keys.sessionAsks(id)).lrange(keys.turns(id), 0, -1);
+    }
+    const results = (await reads.exec()) ?? [];
+    const value = (i: number): unknown => {
+      const [error, result] = results[i] ?? [null, null];
+      if (error) throw error;
+      return result;
+    };
+    const toDelete: string[] = [keys.userSessions(userId), keys.activeSession(userId)];
+    const answerIds = new Set<string>();
+    let sessions = 0;
+    candidates.forEach((id, n) => {
+      const owner = value(n * 4) as string | null;
+      // Never another user's session (the pointer and the index only ever name the user's own).
+      if (owner !== null && owner !== userId) return;
+      if (owner !== null) sessions++;
+      for (const answerId of value(n * 4 + 1) as string[]) answerIds.add(answerId);
+      for (const raw of value(n * 4 + 3) as string[]) {
+        const turn = JSON.parse(raw) as Partial<StoredTurn>;
+        if (turn.answerId) answerIds.add(turn.answerId);
+      }
+      const asks = (value(n * 4 + 2) as string[]).map((clientMessageId) => keys.askByClientMessage(id, clientMessageId));
+      toDelete.push(keys.session(id), keys.turns(id), keys.sessionAnswers(id), keys.sessionAsks(id), ...asks);
+    });
+    const ids = [...answerIds];
+    const existing = ids.length > 0 ? await watched.exists(...ids.map((id) => keys.answer(id))) : 0;
+    for (const answerId of ids) toDelete.push(...answerKeysOf(keys, answerId));
+    return { keys: toDelete, answerIds: ids, sessions, answers: existing };
   }
 }
