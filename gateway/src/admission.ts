@@ -3,8 +3,10 @@ import { GraphQLError } from 'graphql';
 import { anonymousCaller, type Authenticator, type Caller, type Credentials } from './caller';
 import { selectOperation, type DocumentCache, type SelectedOperation } from './documents';
 import type { GraphQLParams } from './graphql-request';
+import type { PersistedDocuments } from './persisted';
 
-export type AdmittedOperation = Extract<SelectedOperation, { ok: true }>;
+/** The operation to plan, with the document text it came from (sent, or looked up by id or hash). */
+export type AdmittedOperation = Extract<SelectedOperation, { ok: true }> & { query: string };
 
 /** A refusal as a value: the HTTP status, the GraphQL errors (each with its code) and any headers (Retry-After). */
 export interface Refusal {
@@ -28,6 +30,8 @@ export interface AdmissionOptions {
   /** Shared by every gateway replica (persisted documents, rate limits, subscription counts). */
   redis: Redis;
   keyPrefix: string;
+  /** Trusted documents (manifest), APQ and persisted-only callers. */
+  persisted: PersistedDocuments;
 }
 
 /**
@@ -44,10 +48,14 @@ export function createAdmission(options: AdmissionOptions) {
     },
 
     /** The document the caller may run: looked up, parsed and validated (cached), its operation picked. */
-    async admitOperation(_caller: Caller, params: GraphQLParams): Promise<AdmittedOperation | Refusal> {
-      const selected = selectOperation(options.documents, params.query, params.operationName);
+    async admitOperation(caller: Caller, params: GraphQLParams): Promise<AdmittedOperation | Refusal> {
+      const resolved = await options.persisted.resolve(caller, params);
+      if (!resolved.ok) return refusal(resolved.status, resolved.code, resolved.message);
+      const selected = selectOperation(options.documents, resolved.query, params.operationName);
       if (!selected.ok) return { ok: false, status: 400, errors: selected.errors };
-      return selected;
+      // Only documents that parse and validate are registered as APQs.
+      if (resolved.registerAs) await options.persisted.register(caller, resolved.registerAs, resolved.query);
+      return { ...selected, query: resolved.query };
     },
   };
 }

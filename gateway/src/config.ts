@@ -21,6 +21,15 @@ export const gatewayEnv = commonEnv.extend({
   GATEWAY_WORKERS: z.string().regex(/^(auto|[1-9][0-9]{0,2})$/, 'a number from 1 or "auto"').default('1'),
   /** Share identical in-flight subgraph queries between requests of the same caller. */
   GATEWAY_DEDUP_INFLIGHT: z.enum(['true', 'false']).default('true'),
+  /**
+   * The persisted-operation manifest (trusted documents): a path, or `none`. Default: beedesk's
+   * schema/persisted-operations.json with beedesk's supergraph, none with another SUPERGRAPH_PATH.
+   */
+  PERSISTED_OPERATIONS_PATH: z.string().min(1).optional(),
+  /** Every caller may run manifest documents only (not only API keys marked persisted-only). */
+  GATEWAY_PERSISTED_ONLY: z.enum(['true', 'false']).default('false'),
+  /** How long a registered automatic persisted query is kept (see DEFAULT_APQ_TTL_SECONDS). */
+  APQ_TTL_SECONDS: z.coerce.number().int().min(60).default(24 * 60 * 60),
 });
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
@@ -52,4 +61,11 @@ export function applyCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): N
 export function subgraphUrlOverride(name: string, env: NodeJS.ProcessEnv): string | undefined {
   const key = name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
   return env[`SUBGRAPH_URL_${key}`] ?? env[`${key}_URL`];
+}
+
+/** PERSISTED_OPERATIONS_PATH as a manifest path, null for none, or undefined for beedesk's own (only with its own supergraph). */
+export function manifestPathOf(setting: string | undefined, supergraphPath: string | undefined): string | null | undefined {
+  if (setting === 'none') return null;
+  if (setting) return setting;
+  return supergraphPath ? null : undefined;
 }

@@ -3,7 +3,10 @@ import { HttpError, readBody } from './http-io';
 
 /** A GraphQL-over-HTTP request, checked for shape (not yet for meaning). */
 export interface GraphQLParams {
-  query: string;
+  /** Absent when the request names a persisted document (`documentId` or `extensions.persistedQuery`). */
+  query?: string;
+  /** A trusted document's id (sha256 of its body) from the persisted-operation manifest. */
+  documentId?: string;
   operationName?: string;
   variables?: Record<string, unknown>;
   extensions?: Record<string, unknown>;
@@ -22,13 +25,19 @@ function parseJsonField(value: string | null, field: string): unknown {
 
 export function checkParams(raw: unknown): GraphQLParams {
   if (!isObject(raw)) throw new HttpError(400, 'BAD_REQUEST', 'The body must be a JSON object with a `query`.');
-  const { query, operationName, variables, extensions } = raw;
-  if (typeof query !== 'string' || query.trim() === '') throw new HttpError(400, 'BAD_REQUEST', 'A `query` string is required.');
+  const { query, documentId, operationName, variables, extensions } = raw;
+  if (query != null && typeof query !== 'string') throw new HttpError(400, 'BAD_REQUEST', '`query` must be a string.');
+  if (documentId != null && (typeof documentId !== 'string' || documentId === '')) throw new HttpError(400, 'BAD_REQUEST', '`documentId` must be a non-empty string.');
+  const persisted = documentId != null || (isObject(extensions) && extensions.persistedQuery != null);
+  // graphql-ws requires a `query` string, so an empty one counts as none.
+  const hasQuery = typeof query === 'string' && query.trim() !== '';
+  if (!hasQuery && !persisted) throw new HttpError(400, 'BAD_REQUEST', 'A `query` string is required (or a persisted document: `documentId` or `extensions.persistedQuery`).');
   if (operationName != null && typeof operationName !== 'string') throw new HttpError(400, 'BAD_REQUEST', '`operationName` must be a string.');
   if (variables != null && !isObject(variables)) throw new HttpError(400, 'BAD_REQUEST', '`variables` must be an object.');
   if (extensions != null && !isObject(extensions)) throw new HttpError(400, 'BAD_REQUEST', '`extensions` must be an object.');
   return {
-    query,
+    query: hasQuery ? (query as string) : undefined,
+    documentId: (documentId as string | null) ?? undefined,
     operationName: operationName ?? undefined,
     variables: (variables as Record<string, unknown> | null) ?? undefined,
     extensions: (extensions as Record<string, unknown> | null) ?? undefined,
@@ -40,6 +49,7 @@ export async function readGraphQLParams(req: IncomingMessage, url: URL, maxBodyB
     const p = url.searchParams;
     return checkParams({
       query: p.get('query'),
+      documentId: p.get('documentId'),
       operationName: p.get('operationName'),
       variables: parseJsonField(p.get('variables'), 'variables'),
       extensions: parseJsonField(p.get('extensions'), 'extensions'),

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { ConfigError, connectRedis, createInMemoryRedis, internalSecretOf, runServiceMain } from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator } from './auth';
-import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride } from './config';
+import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
 import { startGateway } from './server';
 import { runPrimary, workerCount } from './workers';
 
@@ -64,6 +64,11 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
     documentCacheSize: config.DOCUMENT_CACHE_SIZE,
     urlOverride: (name) => subgraphUrlOverride(name, process.env),
     dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
+    persistedOperations: {
+      manifestPath: manifestPathOf(config.PERSISTED_OPERATIONS_PATH, config.SUPERGRAPH_PATH),
+      requireTrusted: config.GATEWAY_PERSISTED_ONLY === 'true',
+      apqTtlSeconds: config.APQ_TTL_SECONDS,
+    },
   });
   return {
     ...gateway,

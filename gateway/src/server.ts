@@ -19,6 +19,7 @@ import type { Authenticator, Credentials } from './caller';
 import { DocumentCache } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { readGraphQLParams } from './graphql-request';
+import { ApqStore, createPersistedDocuments, defaultManifestPath, loadTrustedDocuments, TrustedDocuments } from './persisted';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
@@ -42,6 +43,16 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** Share identical in-flight subgraph queries between requests of the same caller (default true). */
   dedupInflight?: boolean;
+  /** Trusted documents and APQ; by default beedesk's manifest (schema/persisted-operations.json). */
+  persistedOperations?: PersistedOperationsSettings;
+}
+
+export interface PersistedOperationsSettings {
+  /** The manifest to trust; null: none (e.g. a foreign supergraph). Default: beedesk's own. */
+  manifestPath?: string | null;
+  /** Every caller may run manifest documents only (GATEWAY_PERSISTED_ONLY). */
+  requireTrusted?: boolean;
+  apqTtlSeconds?: number;
 }
 
 export interface StartedGateway extends StartedService {
@@ -77,7 +88,16 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
   let draining = false;
 
-  const admission = createAdmission({ documents, authenticate: options.authenticate, redis: options.redis, keyPrefix: options.keyPrefix });
+  const persistedSettings = options.persistedOperations ?? {};
+  const manifestPath = persistedSettings.manifestPath === undefined ? defaultManifestPath : persistedSettings.manifestPath;
+  const persisted = createPersistedDocuments({
+    // Validated against the supergraph now, so a stale or foreign manifest stops the gateway at start.
+    trusted: manifestPath === null ? TrustedDocuments.none : loadTrustedDocuments(manifestPath, executor.schema),
+    apq: new ApqStore(options.redis, options.keyPrefix, persistedSettings.apqTtlSeconds),
+    requireTrusted: persistedSettings.requireTrusted ?? false,
+    logger,
+  });
+  const admission = createAdmission({ documents, authenticate: options.authenticate, redis: options.redis, keyPrefix: options.keyPrefix, persisted });
   const sendRefusal = (res: ServerResponse, refused: Refusal, headers: Record<string, string> = {}) =>
     sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
 
@@ -104,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
     const admitted = await admission.admitOperation(authenticated, params);
     if (!admitted.ok) return sendRefusal(res, admitted, headers);
-    const { document, operation, queryHash, planKey } = admitted;
+    const { document, operation, queryHash, planKey, query } = admitted;
     if (operation.operation === 'subscription') {
       if (!wantsEventStream(req)) {
         throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
@@ -121,9 +141,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       dedupScope: JSON.stringify([caller.tenantId, caller.userId, caller.roles]),
     };
     const requestContext = {
-      request: { query: params.query, operationName: params.operationName, variables: params.variables ?? {}, extensions: params.extensions },
+      request: { query, operationName: params.operationName, variables: params.variables ?? {}, extensions: params.extensions },
       document,
-      source: params.query,
+      source: query,
       queryHash,
       operationName: operation.name?.value ?? null,
       operation,

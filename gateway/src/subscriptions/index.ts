@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Admission } from '../admission';
 import type { Caller } from '../caller';
+import { checkParams, type GraphQLParams } from '../graphql-request';
 import { codedGraphQLError } from './errors';
 import { attachGraphQLWs } from './graphql-ws';
 import type { Prepared } from './protocol';
@@ -31,20 +32,21 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
 
   /** graphql-ws `subscribe` payloads: admitted like HTTP requests; only subscriptions are served here. */
   async function prepare(caller: Caller, payload: Record<string, unknown>): Promise<Prepared> {
-    const { query, operationName, variables, extensions } = payload;
-    if (typeof query !== 'string' || query.trim() === '') return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'A `query` string is required.')] };
-    const selected = await options.admission.admitOperation(caller, {
-      query,
-      operationName: typeof operationName === 'string' ? operationName : undefined,
-      variables: variables as Record<string, unknown> | undefined,
-      extensions: extensions as Record<string, unknown> | undefined,
-    });
+    let params: GraphQLParams;
+    try {
+      // The same checks as HTTP: `query` may be empty when `documentId` or `extensions.persistedQuery` names the document.
+      params = checkParams(payload);
+    } catch (error) {
+      return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', (error as Error).message)] };
+    }
+    const { variables } = params;
+    const selected = await options.admission.admitOperation(caller, params);
     if (!selected.ok) return selected;
     const { document, operation, planKey } = selected;
     if (operation.operation !== 'subscription') {
       return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.')] };
     }
-    return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables as Record<string, unknown> | undefined } };
+    return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables } };
   }
 
   const serveSse = createSseHandler({ service, logger: options.logger, maxSocketBufferBytes });

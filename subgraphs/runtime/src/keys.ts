@@ -40,6 +40,11 @@ export function tenantKeys(prefix: string, tenantId: string) {
     /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
     pendingSeq: `${base}:pending-seq`,
+    /**
+     * An automatic persisted query (APQ) this tenant registered, by the sha256 of its text: under the
+     * tenant, because a document may embed one tenant's literals and no other tenant may read it.
+     */
+    apq: (sha256Hash: string) => `${base}:apq:${sha256Hash}`,
   };
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;

@@ -1,0 +1,2 @@
+export * from './persisted-client';
+export * from './example';

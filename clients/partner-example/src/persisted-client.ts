@@ -1,0 +1,77 @@
+/** Apollo's persisted-query manifest, as beedesk publishes it (schema/persisted-operations.json). */
+export interface PersistedQueryManifest {
+  format: 'apollo-persisted-query-manifest';
+  version: 1;
+  operations: { id: string; name: string; type: 'query' | 'mutation' | 'subscription'; body: string }[];
+}
+
+export interface GraphQLErrorPayload {
+  message: string;
+  extensions?: { code?: string };
+}
+
+/** A failed call: `code` is the first error's `extensions.code` (e.g. PERSISTED_QUERY_NOT_IN_LIST). */
+export class PartnerApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'PartnerApiError';
+  }
+}
+
+export interface PersistedClientOptions {
+  /** The gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  url: string;
+  /** A partner API key (`bdk_<tenant>_<secret>`), sent as `x-api-key`. */
+  apiKey: string;
+  manifest: PersistedQueryManifest;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Runs operations by name, sending only their manifest id (`documentId`) and variables: the text of
+ * an operation never leaves the partner, and a persisted-only key could run nothing else.
+ */
+export class PersistedClient {
+  private readonly ids: ReadonlyMap<string, { id: string; type: string }>;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: PersistedClientOptions) {
+    if (options.manifest.format !== 'apollo-persisted-query-manifest' || options.manifest.version !== 1) {
+      throw new Error('not an Apollo persisted-query manifest (version 1)');
+    }
+    this.ids = new Map(options.manifest.operations.map((o) => [o.name, { id: o.id, type: o.type }]));
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async run<TData>(operationName: string, variables: Record<string, unknown> = {}): Promise<TData> {
+    const operation = this.ids.get(operationName);
+    if (!operation) throw new Error(`${operationName} is not in the manifest`);
+    // Queries may go over GET (cacheable by HTTP caches); mutations must be POSTed.
+    const init: RequestInit =
+      operation.type === 'query'
+        ? { method: 'GET' }
+        : { method: 'POST', body: JSON.stringify({ documentId: operation.id, operationName, variables }) };
+    const url =
+      operation.type === 'query'
+        ? `${this.options.url}?${new URLSearchParams({ documentId: operation.id, operationName, variables: JSON.stringify(variables) })}`
+        : this.options.url;
+    const response = await this.fetchImpl(url, {
+      ...init,
+      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-api-key': this.options.apiKey },
+    });
+    let body: { data?: TData | null; errors?: GraphQLErrorPayload[] };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw new PartnerApiError(`HTTP ${response.status} without a GraphQL body`, 'BAD_RESPONSE', response.status);
+    }
+    const first = body.errors?.[0];
+    if (first) throw new PartnerApiError(first.message, first.extensions?.code ?? 'UNKNOWN', response.status);
+    if (body.data == null) throw new PartnerApiError('The response has no data', 'BAD_RESPONSE', response.status);
+    return body.data;
+  }
+}
