@@ -14,6 +14,12 @@ export const gatewayEnv = commonEnv.extend({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  /** The identity provider's JWKS (RS256/ES256 tokens); cached, refetched for an unknown `kid`. */
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Bound on one JWKS fetch: a request waiting on an unreachable provider is refused after it. */
+  JWT_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /** Least time between JWKS fetches caused by an unknown `kid`. */
+  JWT_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   DOCUMENT_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),

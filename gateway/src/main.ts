@@ -27,8 +27,8 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
   if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
     throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
   }
-  if (config.GATEWAY_AUTH === 'jwt' && !config.JWT_SECRET && config.NODE_ENV === 'production') {
-    throw new ConfigError(['JWT_SECRET: required with NODE_ENV=production']);
+  if (config.GATEWAY_AUTH === 'jwt' && !config.JWT_SECRET && !config.JWT_JWKS_URL && config.NODE_ENV === 'production') {
+    throw new ConfigError(['JWT_JWKS_URL or JWT_SECRET: one is required with NODE_ENV=production']);
   }
   const path = config.SUPERGRAPH_PATH ?? supergraphPath;
   let supergraphSdl: string;
@@ -48,10 +48,16 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
       config.GATEWAY_AUTH === 'none'
         ? null
         : createAuthenticator({
-            secret: config.JWT_SECRET ?? DEV_JWT_SECRET,
+            // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
+            secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
+            jwksUrl: config.JWT_JWKS_URL,
+            jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
+            jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
+            onJwksUnavailable: (reason) => logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
             issuer: config.JWT_ISSUER,
             audience: config.JWT_AUDIENCE,
             clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+            apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
           }),
     internalSecret: internalSecretOf(config),
     redis,

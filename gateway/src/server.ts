@@ -5,6 +5,7 @@ import {
   createMetrics,
   listen,
   newId,
+  requestLogger,
   routeLabel,
   serveHealth,
   serveMetrics,
@@ -113,7 +114,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     admission,
   });
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  /** `tags` gets the request's tenant and trace ids as soon as they are known, for the error log line. */
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, tags: Record<string, string>): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     const headers = { 'x-request-id': requestId };
@@ -121,6 +123,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     const authenticated = await admission.authenticate(credentialsOf(req), requestId);
     if (!authenticated.ok) return sendRefusal(res, authenticated, headers);
     const { context: caller, expiresAt } = authenticated;
+    Object.assign(tags, { tenant: caller.tenantId, traceId: requestId });
+    const log = requestLogger(logger, caller.tenantId, requestId);
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
     const admitted = await admission.admitOperation(authenticated, params);
     if (!admitted.ok) return sendRefusal(res, admitted, headers);
@@ -149,14 +153,14 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       operation,
       schema: executor.schema,
       context,
-      logger,
+      logger: log,
       metrics: {},
       cache: undefined,
       overallCachePolicy: undefined,
     } as unknown as GatewayGraphQLRequestContext<GatewayRequestContext>;
     const result = await executor.execute(requestContext);
     const body: Record<string, unknown> = {};
-    if (result.errors?.length) body['errors'] = withCodes(result.errors, 'data' in result, logger).map(formatError);
+    if (result.errors?.length) body['errors'] = withCodes(result.errors, 'data' in result, log).map(formatError);
     if ('data' in result) body['data'] = result.data;
     if (result.extensions) body['extensions'] = result.extensions;
     sendJson(res, requestErrorResults.has(result) ? 400 : 200, body, headers);
@@ -179,9 +183,10 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     if (route === '/health') return void serveHealth(res, async () => ({ supergraph: 'ok' }), draining);
     if (route === '/metrics') return void serveMetrics(res, metrics);
     if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
-    handleGraphQL(req, res, url).catch((error: unknown) => {
+    const tags: Record<string, string> = {};
+    handleGraphQL(req, res, url, tags).catch((error: unknown) => {
       if (error instanceof HttpError) return sendErrors(res, error.status, [errorBody(error.code, error.message)], error.headers);
-      logger.error({ err: error }, 'gateway request failed');
+      logger.error({ err: error, ...tags }, 'gateway request failed');
       if (!res.headersSent) sendErrors(res, 500, [errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.')]);
       else res.destroy();
     });

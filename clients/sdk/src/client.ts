@@ -1,4 +1,5 @@
 import * as ops from './operations';
+import type { DataDeletion, TenantErasure } from './types';
 import type { Operation } from './operations';
 import { subscribeSse, TransportClosed, WsTransport, type RawResult, type SubscriptionProtocol } from './subscriptions';
 import type { ActivityEvent, Answer, AnswerEvent, Article, ArticleInput, AskReceipt, InferenceStatus, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
@@ -193,6 +194,16 @@ export class BeedeskClient {
 
   async inferenceStatus(): Promise<InferenceStatus> {
     return (await this.request(ops.GetInferenceStatus)).inferenceStatus;
+  }
+
+  /** Erases all of the caller's own data (sessions, history, answers) in their tenant; any role. */
+  async deleteMyData(): Promise<DataDeletion> {
+    return (await this.request(ops.DeleteMyData)).deleteMyData;
+  }
+
+  /** Admins: erases every key of the caller's own tenant; `confirmTenantId` must repeat its id. */
+  async eraseTenant(confirmTenantId: string): Promise<TenantErasure> {
+    return (await this.request(ops.EraseTenant, { confirmTenantId })).eraseTenant;
   }
 }
 

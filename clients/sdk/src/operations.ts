@@ -5,10 +5,12 @@ import type {
   Article,
   ArticleInput,
   AskReceipt,
+  DataDeletion,
   InferenceStatus,
   Session,
   SessionWithTurns,
   Tenant,
+  TenantErasure,
   TenantWithArticles,
 } from './types';
 
@@ -59,6 +61,12 @@ export const GetInferenceStatus = operation<{ inferenceStatus: InferenceStatus }
   `query GetInferenceStatus { inferenceStatus { engine queueLag breaker } }`,
 );
 
+export const DeleteMyData = operation<{ deleteMyData: DataDeletion }>(`mutation DeleteMyData { deleteMyData { sessions answers keys } }`);
+
+export const EraseTenant = operation<{ eraseTenant: TenantErasure }, { confirmTenantId: string }>(
+  `mutation EraseTenant($confirmTenantId: ID!) { eraseTenant(confirmTenantId: $confirmTenantId) { keys sessions answers articles } }`,
+);
+
 export const AnswerStream = operation<{ answerStream: AnswerEvent }, { sessionId: string }>(
   `subscription AnswerStream($sessionId: ID!) {
     answerStream(sessionId: $sessionId) { answerId seq kind delta queuePosition answer { ${ANSWER} } }
@@ -80,6 +88,8 @@ export const ALL_OPERATIONS = {
   DeleteArticle,
   UpdateTenant,
   GetInferenceStatus,
+  DeleteMyData,
+  EraseTenant,
   AnswerStream,
   TenantActivity,
 } as const;

@@ -38,6 +38,8 @@ function closeToError(event: unknown): TransportClosed {
 export interface WsTransportOptions {
   url: string;
   token?: string;
+  /** A partner API key, sent as `connectionParams.apiKey` (instead of a token). */
+  apiKey?: string;
   /** A WebSocket class (e.g. `ws` on Node 20); Node 22+ and browsers have one built in. */
   webSocketImpl?: unknown;
 }
@@ -76,7 +78,10 @@ export class WsTransport {
     this.client = createClient({
       url: this.options.url.replace(/^http/, 'ws'),
       webSocketImpl: impl,
-      connectionParams: this.options.token ? { authorization: `Bearer ${this.options.token}` } : {},
+      connectionParams: {
+        ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        ...(this.options.apiKey ? { apiKey: this.options.apiKey } : {}),
+      },
       lazy: true,
       // Resubscribing is the caller's choice: events in between are not replayed.
       retryAttempts: 0,

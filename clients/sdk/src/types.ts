@@ -78,6 +78,21 @@ export interface InferenceStatus {
   breaker: BreakerState;
 }
 
+/** What deleteMyData removed of the caller's own data. */
+export interface DataDeletion {
+  sessions: number;
+  answers: number;
+  keys: number;
+}
+
+/** What eraseTenant removed. */
+export interface TenantErasure {
+  keys: number;
+  sessions: number;
+  answers: number;
+  articles: number;
+}
+
 export type AnswerEventKind = 'QUEUED' | 'TOKEN' | 'DONE' | 'FALLBACK' | 'ERROR';
 
 /** One step of an answer being produced (answerStream). */

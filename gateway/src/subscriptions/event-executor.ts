@@ -26,6 +26,8 @@ export interface EventInput {
   operation: OperationDefinitionNode;
   variables: Record<string, unknown>;
   context: GatewayRequestContext;
+  /** The subscription's logger (tagged with its tenant and request id). */
+  logger?: Logger;
 }
 
 /**
@@ -74,7 +76,7 @@ export function createEventExecutor(options: EventExecutorOptions) {
     const requestContext = {
       request: { variables: input.variables },
       context: input.context,
-      logger: options.logger,
+      logger: input.logger ?? options.logger,
       metrics: {},
       operation: input.operation,
     } as unknown as GatewayGraphQLRequestContext;
@@ -86,7 +88,7 @@ export function createEventExecutor(options: EventExecutorOptions) {
       options.supergraphSchema,
       options.apiSchema,
     );
-    return result.errors?.length ? { ...result, errors: withCodes(result.errors, 'data' in result, options.logger) } : (result as ExecutionResult);
+    return result.errors?.length ? { ...result, errors: withCodes(result.errors, 'data' in result, input.logger ?? options.logger) } : (result as ExecutionResult);
   };
 }
 export type EventExecutor = ReturnType<typeof createEventExecutor>;

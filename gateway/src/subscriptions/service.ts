@@ -1,5 +1,5 @@
 import type { ServiceMap } from '@apollo/gateway';
-import { newId, signContext, type Logger, type TenantContext } from '@beedesk/runtime';
+import { newId, requestLogger, signContext, type Logger, type TenantContext } from '@beedesk/runtime';
 import { getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Agent } from 'undici';
@@ -125,15 +125,17 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         if (error instanceof GraphQLError) return { errors: [error] };
         throw error;
       }
+      const requestId = newId();
       const subscription = startFederatedSubscription(
-        { plan, document: input.document, operation: input.operation, variables: coerced.coerced, requestId: newId() },
+        { plan, document: input.document, operation: input.operation, variables: coerced.coerced, requestId },
         {
           upstream: connection.upstream,
           executeEvent,
           signedContext: connection.signedContext,
           maxBuffered: options.maxBuffered,
           onOverflow,
-          logger: options.logger,
+          // Every line about this subscription names its tenant and its own request id.
+          logger: requestLogger(options.logger, connection.caller.tenantId, requestId),
         },
       );
       open.add(subscription);

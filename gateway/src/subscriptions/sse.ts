@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger, TenantContext } from '@beedesk/runtime';
+import { requestLogger, type Logger, type TenantContext } from '@beedesk/runtime';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { slowConsumer, tokenExpired } from './errors';
 import type { SubscriptionDocument, SubscriptionService } from './service';
@@ -96,7 +96,7 @@ export function createSseHandler(options: SseOptions) {
     } catch (error) {
       // The queue's own bound (events, not bytes) was passed, or the pipeline broke.
       const message = error instanceof Error ? error.message : String(error);
-      options.logger.warn({ err: error }, 'SSE subscription ended with an error');
+      requestLogger(options.logger, caller.tenantId, caller.requestId).warn({ err: error }, 'SSE subscription ended with an error');
       write('next', { errors: [{ message, extensions: { code: (error as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR' } }] });
     } finally {
       clearInterval(keepAlive);

@@ -64,7 +64,7 @@ export function startFederatedSubscription(request: FederatedSubscriptionRequest
         let result: ExecutionResult;
         try {
           result = await options.executeEvent(
-            { ...request, context: { signedContext: options.signedContext(), requestId: request.requestId } },
+            { ...request, context: { signedContext: options.signedContext(), requestId: request.requestId }, logger: options.logger },
             event,
           );
         } catch (error) {

@@ -80,7 +80,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     }
     const gateway = await startGateway({
       supergraphSdl: readSupergraph(),
-      authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30 }),
+      authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30, apiKeys: { redis, keyPrefix: 'bd' } }),
       internalSecret: DEV_INTERNAL_SECRET,
       redis,
       keyPrefix: 'bd',

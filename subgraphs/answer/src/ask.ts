@@ -6,6 +6,7 @@ import {
   forbidden,
   isSafeId,
   isStaff,
+  mayLogText,
   newId,
   notFound,
   type AnswerEventMessage,
@@ -110,6 +111,8 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
     throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The question could not be queued; please try again shortly.');
   }
   context.log.info({ answerId, sessionId: session.id, chars: question.length, queuePosition }, 'question queued');
+  // Text only for a tenant with debug logging switched on (LOG_DEBUG_TENANTS).
+  if (mayLogText(context.log)) context.log.debug({ answerId, question }, 'question text');
   return { answer, queuePosition };
 }
 

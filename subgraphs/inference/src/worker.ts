@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   isFinalStatus,
+  mayLogText,
   NO_EVENTS,
+  requestLogger,
   type AnswerEventKind,
   type AnswerOutcome,
   type AnswerRecord,
@@ -68,7 +70,8 @@ export class InferenceWorker {
 
   readonly handle = async (request: InferenceRequest, delivery: Delivery = NO_DELIVERY): Promise<void> => {
     const { tenantId, answerId } = request;
-    const log = this.logger.child({ tenant: tenantId, traceId: request.requestId, answerId });
+    // At debug level for a tenant with debug logging on (LOG_DEBUG_TENANTS), as every request logger.
+    const log = requestLogger(this.logger, tenantId, request.requestId).child({ answerId });
     const initial = await this.answers.get(tenantId, answerId);
     if (!initial) return log.warn('request for an unknown answer; skipped');
     if (isFinalStatus(initial.status)) return;
@@ -165,21 +168,22 @@ export class InferenceWorker {
     this.metrics?.answers.inc({ status: done.status });
     await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq + 1, kind, delta: null, queuePosition: null });
     await this.events.publishActivity(tenantId, { kind: 'ANSWER_DONE', sessionId, answerId, at: done.completedAt ?? new Date().toISOString() });
-    await this.announcePositions(tenantId);
+    await this.announcePositions(tenantId, log);
     log.info({ status: done.status, confidence: done.confidence, needsHuman: done.needsHuman, queuedMs: Date.now() - request.enqueuedAt }, 'answered');
+    if (mayLogText(log)) log.debug({ question: request.question, answer: done.text }, 'answer text');
   }
 
   /**
    * The line moved: tell the next waiting askers of this tenant their new position (QUEUED, seq 0,
    * the latest position wins). Bounded: askers further back hear on their way up.
    */
-  private async announcePositions(tenantId: string): Promise<void> {
+  private async announcePositions(tenantId: string, log: Logger): Promise<void> {
     try {
       for (const waiting of await this.answers.nextWaiting(tenantId, POSITION_UPDATES)) {
         await this.events.publishAnswerEvent(tenantId, { ...waiting, seq: 0, kind: 'QUEUED', delta: null, queuePosition: waiting.position });
       }
     } catch (error) {
-      this.logger.warn({ err: error, tenant: tenantId }, 'could not announce queue positions');
+      log.warn({ err: error }, 'could not announce queue positions');
     }
   }
 

@@ -7,6 +7,11 @@ import { z } from 'zod';
 export const commonEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Tenants whose requests log at debug level, message text included (logger.ts `mayLogText`); off for all by default. */
+  LOG_DEBUG_TENANTS: z
+    .string()
+    .regex(/^\s*[a-z0-9][a-z0-9-]{0,62}\s*(,\s*[a-z0-9][a-z0-9-]{0,62}\s*)*$/, 'a comma-separated list of tenant ids')
+    .optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]').optional(),
   REDIS_KEY_PREFIX: z

@@ -40,6 +40,10 @@ export function tenantKeys(prefix: string, tenantId: string) {
     /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
     pendingSeq: `${base}:pending-seq`,
+    /** Partner API keys: each key's record (JSON, secret only as its hash), the tenant's key ids, and hash → id. */
+    apiKey: (id: string) => `${base}:api-key:${id}`,
+    apiKeyIds: `${base}:api-keys`,
+    apiKeyBySecretHash: (sha256Hex: string) => `${base}:api-key-hash:${sha256Hex}`,
     /**
      * An automatic persisted query (APQ) this tenant registered, by the sha256 of its text: under the
      * tenant, because a document may embed one tenant's literals and no other tenant may read it.

@@ -9,6 +9,7 @@ import {
   type TenantRecord,
   type TenantUpdate,
 } from '@beedesk/runtime';
+import { apiKeyResolvers } from './api-keys';
 import type { TenantContext } from './context';
 import { eraseTenant } from './erase';
 import { articleFromInput, type ArticleInput } from './validation';
@@ -46,12 +47,14 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
       ref.id === context.tenant.tenantId ? tenantOf(context) : null,
     articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
     answerConfidenceThreshold: (tenant: TenantRecord) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+    ...apiKeyResolvers.Tenant,
   },
   Article: {
     __resolveReference: async (ref: TenantRef, context: TenantContext) =>
       isSafeId(ref.id) ? ((await context.articleLoader.load(ref.id)) ?? removedArticle(ref.id)) : null,
   },
   Mutation: {
+    ...apiKeyResolvers.Mutation,
     eraseTenant,
     upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
       requireAdmin(context);
