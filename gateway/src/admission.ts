@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { anonymousCaller, type Authenticator, type Caller, type Credentials } from './caller';
 import { selectOperation, type DocumentCache, type SelectedOperation } from './documents';
 import type { GraphQLParams } from './graphql-request';
+import type { GatewayLimits } from './limits';
 import type { PersistedDocuments } from './persisted';
 
 /** The operation to plan, with the document text it came from (sent, or looked up by id or hash). */
@@ -30,6 +31,8 @@ export interface AdmissionOptions {
   /** Shared by every gateway replica (persisted documents, rate limits, subscription counts). */
   redis: Redis;
   keyPrefix: string;
+  /** Rate limits, introspection, depth and cost (gateway/src/limits). */
+  limits: GatewayLimits;
   /** Trusted documents (manifest), APQ and persisted-only callers. */
   persisted: PersistedDocuments;
 }
@@ -47,12 +50,19 @@ export function createAdmission(options: AdmissionOptions) {
       return result;
     },
 
+    /** One request (HTTP) or subscribe (graphql-ws) of the caller, before its body is read: rate limits. */
+    async admitRequest(caller: Caller): Promise<{ ok: true } | Refusal> {
+      return (await options.limits.takeRequest(caller)) ?? { ok: true };
+    },
+
     /** The document the caller may run: looked up, parsed and validated (cached), its operation picked. */
     async admitOperation(caller: Caller, params: GraphQLParams): Promise<AdmittedOperation | Refusal> {
       const resolved = await options.persisted.resolve(caller, params);
       if (!resolved.ok) return refusal(resolved.status, resolved.code, resolved.message);
       const selected = selectOperation(options.documents, resolved.query, params.operationName);
       if (!selected.ok) return { ok: false, status: 400, errors: selected.errors };
+      const limited = options.limits.checkOperation(selected.document, selected.operation, params.variables);
+      if (limited) return limited;
       // Only documents that parse and validate are registered as APQs.
       if (resolved.registerAs) await options.persisted.register(caller, resolved.registerAs, resolved.query);
       return { ...selected, query: resolved.query };

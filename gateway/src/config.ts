@@ -1,6 +1,7 @@
 import { commonEnv } from '@beedesk/runtime';
 import { DEFAULT_PORTS } from '@beedesk/schema';
 import { z } from 'zod';
+import { BUCKET_OVERRIDES_PATTERN, BUCKET_PATTERN } from './limits/settings';
 
 export const gatewayEnv = commonEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.gateway),
@@ -27,6 +28,21 @@ export const gatewayEnv = commonEnv.extend({
   GATEWAY_WORKERS: z.string().regex(/^(auto|[1-9][0-9]{0,2})$/, 'a number from 1 or "auto"').default('1'),
   /** Share identical in-flight subgraph queries between requests of the same caller. */
   GATEWAY_DEDUP_INFLIGHT: z.enum(['true', 'false']).default('true'),
+  // Limits (gateway/README.md, "Limits"); 0 switches one off. Unset depth, cost and tenant limits are off in generic mode.
+  GATEWAY_MAX_DEPTH: z.coerce.number().int().min(0).optional(),
+  GATEWAY_MAX_COST: z.coerce.number().int().min(0).optional(),
+  GATEWAY_DEFAULT_LIST_SIZE: z.coerce.number().int().min(0).default(10),
+  /** `<per second>:<burst>` or 0. */
+  GATEWAY_RATE_LIMIT_TENANT: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
+  GATEWAY_RATE_LIMIT_API_KEY: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
+  /** `tenant=<per second>:<burst>,…` */
+  GATEWAY_RATE_LIMIT_TENANT_OVERRIDES: z.string().regex(BUCKET_OVERRIDES_PATTERN, 'tenant=<per second>:<burst>,…').optional(),
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(0).optional(),
+  /** Unset: on with NODE_ENV=development only. */
+  GATEWAY_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  /** `*` or a comma list of origins; unset: `*` with NODE_ENV=development, none otherwise. */
+  CORS_ORIGINS: z.string().optional(),
   /**
    * The persisted-operation manifest (trusted documents): a path, or `none`. Default: beedesk's
    * schema/persisted-operations.json with beedesk's supergraph, none with another SUPERGRAPH_PATH.

@@ -3,6 +3,8 @@ import { ConfigError, connectRedis, createInMemoryRedis, internalSecretOf, runSe
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator } from './auth';
 import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
+import { corsFromEnv } from './cors';
+import { limitSettingsFromEnv } from './limits';
 import { startGateway } from './server';
 import { runPrimary, workerCount } from './workers';
 
@@ -70,6 +72,8 @@ else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
     documentCacheSize: config.DOCUMENT_CACHE_SIZE,
     urlOverride: (name) => subgraphUrlOverride(name, process.env),
     dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
+    limits: limitSettingsFromEnv(config),
+    cors: corsFromEnv(config),
     persistedOperations: {
       manifestPath: manifestPathOf(config.PERSISTED_OPERATIONS_PATH, config.SUPERGRAPH_PATH),
       requireTrusted: config.GATEWAY_PERSISTED_ONLY === 'true',

@@ -17,8 +17,10 @@ import {
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { createAdmission, type Refusal } from './admission';
 import type { Authenticator, Credentials } from './caller';
+import { handleCors, type CorsPolicy } from './cors';
 import { DocumentCache } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
+import { createGatewayLimits, DEFAULT_LIMIT_SETTINGS, type GatewayLimitSettings } from './limits';
 import { readGraphQLParams } from './graphql-request';
 import { ApqStore, createPersistedDocuments, defaultManifestPath, loadTrustedDocuments, TrustedDocuments } from './persisted';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
@@ -44,6 +46,10 @@ export interface GatewayOptions {
   defaultMetrics?: boolean;
   /** Share identical in-flight subgraph queries between requests of the same caller (default true). */
   dedupInflight?: boolean;
+  /** Depth, cost, rate, subscription and introspection limits (default: DEFAULT_LIMIT_SETTINGS). */
+  limits?: GatewayLimitSettings;
+  /** Browser origins that may call the API (default: none, no CORS headers). */
+  cors?: CorsPolicy;
   /** Trusted documents and APQ; by default beedesk's manifest (schema/persisted-operations.json). */
   persistedOperations?: PersistedOperationsSettings;
 }
@@ -98,7 +104,17 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     requireTrusted: persistedSettings.requireTrusted ?? false,
     logger,
   });
-  const admission = createAdmission({ documents, authenticate: options.authenticate, redis: options.redis, keyPrefix: options.keyPrefix, persisted });
+  const limits = createGatewayLimits({
+    settings: options.limits ?? DEFAULT_LIMIT_SETTINGS,
+    schema: executor.schema,
+    supergraphSdl: options.supergraphSdl,
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    logger,
+    registry: metrics.registry,
+  });
+  const cors = options.cors ?? null;
+  const admission = createAdmission({ limits, documents, authenticate: options.authenticate, redis: options.redis, keyPrefix: options.keyPrefix, persisted });
   const sendRefusal = (res: ServerResponse, refused: Refusal, headers: Record<string, string> = {}) =>
     sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
 
@@ -112,6 +128,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     logger,
     registry: metrics.registry,
     admission,
+    tenantLeases: limits.subscriptionLeases,
+    maxSubscriptionsPerConnection: limits.maxSubscriptionsPerConnection,
+    onRefused: limits.countRefusal,
   });
 
   /** `tags` gets the request's tenant and trace ids as soon as they are known, for the error log line. */
@@ -122,6 +141,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
     const authenticated = await admission.authenticate(credentialsOf(req), requestId);
     if (!authenticated.ok) return sendRefusal(res, authenticated, headers);
+    const allowed = await admission.admitRequest(authenticated);
+    if (!allowed.ok) return sendRefusal(res, allowed, headers);
     const { context: caller, expiresAt } = authenticated;
     Object.assign(tags, { tenant: caller.tenantId, traceId: requestId });
     const log = requestLogger(logger, caller.tenantId, requestId);
@@ -183,6 +204,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     if (route === '/health') return void serveHealth(res, async () => ({ supergraph: 'ok' }), draining);
     if (route === '/metrics') return void serveMetrics(res, metrics);
     if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
+    if (handleCors(req, res, cors)) return;
     const tags: Record<string, string> = {};
     handleGraphQL(req, res, url, tags).catch((error: unknown) => {
       if (error instanceof HttpError) return sendErrors(res, error.status, [errorBody(error.code, error.message)], error.headers);
@@ -203,6 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       draining = true;
       // Open subscriptions complete first (closeServer does not wait for upgraded sockets).
       await subscriptions.close();
+      limits.close();
       await closeServer(server);
       await executor.stop();
       await agent.close();

@@ -92,7 +92,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         const subscription = service.subscribe(connection, args.rootValue as SubscriptionDocument, () =>
           socket.close(CloseCodes.SLOW_CONSUMER, 'Slow consumer: too many events waiting'),
         );
-        return subscription as AsyncGenerator<ExecutionResult> | ExecutionResult;
+        return subscription as Promise<AsyncGenerator<ExecutionResult> | ExecutionResult>;
       },
       context: (ctx): SocketContext => ({ connection: ctx.extra.connection, socket: ctx.extra.socket }),
       onNext: (ctx) => {

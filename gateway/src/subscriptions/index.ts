@@ -40,6 +40,9 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
       return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', (error as Error).message)] };
     }
     const { variables } = params;
+    // Every subscribe is one request for the rate limits, counted before its document is looked at.
+    const allowed = await options.admission.admitRequest(caller);
+    if (!allowed.ok) return allowed;
     const selected = await options.admission.admitOperation(caller, params);
     if (!selected.ok) return selected;
     const { document, operation, planKey } = selected;

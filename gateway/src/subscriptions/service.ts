@@ -3,8 +3,9 @@ import { newId, requestLogger, signContext, type Logger, type TenantContext } fr
 import { getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Agent } from 'undici';
+import type { TenantSubscriptionLeases } from '../limits';
 import { SubgraphDataSource } from '../subgraph-data-source';
-import { shuttingDown } from './errors';
+import { codedGraphQLError, shuttingDown } from './errors';
 import { createEventExecutor } from './event-executor';
 import { SubscriptionPlanner } from './planner';
 import { startFederatedSubscription, type FederatedSubscription } from './subscribe';
@@ -22,6 +23,12 @@ export interface SubscriptionServiceOptions {
   registry: Registry;
   /** Events waiting per client subscription before the client is dropped as too slow. */
   maxBuffered: number;
+  /** Concurrent subscriptions on one client connection (a graphql-ws socket); 0 or absent: no limit. */
+  maxSubscriptionsPerConnection?: number;
+  /** Open subscriptions per tenant over every gateway replica; absent: no limit. */
+  tenantLeases?: TenantSubscriptionLeases;
+  /** Told the code of every subscription a cap refused (metrics). */
+  onRefused?: (code: string) => void;
 }
 
 /** A validated subscription document, ready to start. */
@@ -38,7 +45,43 @@ export interface SubscriberConnection {
   caller: TenantContext;
   upstream: UpstreamConnection;
   signedContext: () => string;
+  /** Subscriptions of this connection being started or open. */
+  subscriptions: number;
+  /** Disconnected: nothing may start on it any more. */
+  closed: boolean;
 }
+
+/**
+ * Calls `onEnd` once when the subscription ends, however it ends: it completes, fails, or its
+ * consumer stops (return/throw). `onValue` runs for every result delivered.
+ */
+function onEnd(subscription: FederatedSubscription, onEnd: () => void, onValue: () => void): void {
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    onEnd();
+  };
+  const next = subscription.next.bind(subscription);
+  subscription.next = async () => {
+    const result = await next().catch((error: unknown) => {
+      end();
+      throw error;
+    });
+    if (result.done) end();
+    else onValue();
+    return result;
+  };
+  const ret = subscription.return.bind(subscription);
+  subscription.return = () => {
+    end();
+    return ret();
+  };
+}
+
+const subscriptionLimit = (message: string, extensions: Record<string, unknown>): ExecutionResult => ({
+  errors: [new GraphQLError(message, { extensions: { code: 'SUBSCRIPTION_LIMIT_REACHED', ...extensions } })],
+});
 
 /**
  * The protocol-independent core: plans, starts, counts and ends federated subscriptions.
@@ -97,23 +140,24 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       };
       const upstream = new UpstreamConnection((name) => urls.get(name), signedContext);
       connections.add(upstream);
-      return { caller, upstream, signedContext };
+      return { caller, upstream, signedContext, subscriptions: 0, closed: false };
     },
 
     async disconnect(connection: SubscriberConnection): Promise<void> {
+      connection.closed = true;
       connections.delete(connection.upstream);
       await connection.upstream.dispose();
     },
 
     /**
      * Starts a subscription, or answers a single result as graphql-js's subscribe() would
-     * (variable coercion errors).
+     * (variable coercion errors, SUBSCRIPTION_LIMIT_REACHED).
      */
-    subscribe(
+    async subscribe(
       connection: SubscriberConnection,
       input: SubscriptionDocument,
       onOverflow: () => void,
-    ): FederatedSubscription | ExecutionResult {
+    ): Promise<FederatedSubscription | ExecutionResult> {
       if (draining) return { errors: [shuttingDown()] };
       const coerced = getVariableValues(options.schema, input.operation.variableDefinitions ?? [], input.rawVariables ?? {});
       // As Apollo Server: variables that do not fit their definitions are the caller's input error.
@@ -124,6 +168,31 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       } catch (error) {
         if (error instanceof GraphQLError) return { errors: [error] };
         throw error;
+      }
+      const perConnection = options.maxSubscriptionsPerConnection ?? 0;
+      if (perConnection > 0 && connection.subscriptions >= perConnection) {
+        options.onRefused?.('SUBSCRIPTION_LIMIT_REACHED');
+        return subscriptionLimit(`This connection has ${perConnection} subscriptions open, the most allowed; complete one first.`, {
+          scope: 'connection',
+          limit: perConnection,
+        });
+      }
+      // Counted before the tenant's lease is awaited, so concurrent subscribes cannot overshoot.
+      connection.subscriptions++;
+      const leased = options.tenantLeases ? await options.tenantLeases.acquire(connection.caller.tenantId) : null;
+      if (leased && !leased.ok) {
+        connection.subscriptions--;
+        options.onRefused?.('SUBSCRIPTION_LIMIT_REACHED');
+        return subscriptionLimit(`This tenant has ${leased.limit} subscriptions open, the most allowed; complete one first.`, { scope: 'tenant', limit: leased.limit });
+      }
+      const release = () => {
+        connection.subscriptions--;
+        leased?.lease.release();
+      };
+      // The client left, or the gateway began draining, while the lease was being taken.
+      if (connection.closed || draining) {
+        release();
+        return { errors: [connection.closed ? codedGraphQLError('SERVICE_UNAVAILABLE', 'The connection has closed.') : shuttingDown()] };
       }
       const requestId = newId();
       const subscription = startFederatedSubscription(
@@ -139,22 +208,14 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         },
       );
       open.add(subscription);
-      // Count deliveries and forget the subscription once it has ended, however it ends.
-      const next = subscription.next.bind(subscription);
-      subscription.next = async () => {
-        const result = await next().catch((error: unknown) => {
+      onEnd(
+        subscription,
+        () => {
           open.delete(subscription);
-          throw error;
-        });
-        if (result.done) open.delete(subscription);
-        else delivered.inc();
-        return result;
-      };
-      const ret = subscription.return.bind(subscription);
-      subscription.return = () => {
-        open.delete(subscription);
-        return ret();
-      };
+          release();
+        },
+        () => delivered.inc(),
+      );
       return subscription;
     },
 

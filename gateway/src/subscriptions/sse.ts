@@ -51,7 +51,7 @@ export function createSseHandler(options: SseOptions) {
       res.end();
     };
 
-    const result = options.service.subscribe(connection, input, () => undefined);
+    const result = await options.service.subscribe(connection, input, () => undefined);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -85,6 +85,8 @@ export function createSseHandler(options: SseOptions) {
     req.on('close', () => {
       if (!res.writableEnded) stop();
     });
+    // The client may have gone while the subscription was being started (its close already fired).
+    if (res.destroyed) stop();
     try {
       for await (const value of subscription) {
         if (res.writableLength > options.maxSocketBufferBytes) {

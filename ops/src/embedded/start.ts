@@ -1,5 +1,5 @@
 import { startAnswerService } from '@beedesk/answer';
-import { createAuthenticator, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
+import { createAuthenticator, DEFAULT_LIMIT_SETTINGS, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
 import { inferenceSettings, startInferenceService, type StartedInferenceService } from '@beedesk/inference';
 import {
   createInMemoryRedis,
@@ -92,6 +92,9 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       documentCacheSize: 1000,
       urlOverride: (name) => (name in ports ? `http://${host}:${ports[name as SubgraphName]}/graphql` : undefined),
       defaultMetrics: false,
+      // The embedded default is development: introspection on, any origin may call.
+      limits: { ...DEFAULT_LIMIT_SETTINGS, introspection: true },
+      cors: { anyOrigin: true },
     });
     started.push(gateway);
     ports.gateway = gateway.port;

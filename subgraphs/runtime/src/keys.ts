@@ -19,6 +19,10 @@ export function tenantKeys(prefix: string, tenantId: string) {
      * the change), so inference replicas refresh the tenant's index before its next question.
      */
     kbChanged: `${base}:kb-changed`,
+    /** Gateway rate limits: the token bucket of the tenant (`tenant`) or of one of its API keys (`api-key:<id>`). */
+    rateBucket: (scope: 'tenant' | `api-key:${string}`) => `${base}:rate:${scope === 'tenant' ? scope : `api-key:${keyPart(scope.slice(8))}`}`,
+    /** Open subscriptions of the tenant on every gateway replica: sorted set of leases by expiry. */
+    subscriptionLeases: `${base}:subscription-leases`,
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,

@@ -1,0 +1,44 @@
+import { gatewayEnv } from '../config';
+import { DEFAULT_LIMIT_SETTINGS, limitSettingsFromEnv, parseBucket, parseBucketOverrides } from './settings';
+
+const settingsOf = (env: Record<string, string>) => limitSettingsFromEnv(gatewayEnv.parse(env));
+
+describe('limit settings from the environment', () => {
+  it('defaults to DEFAULT_LIMIT_SETTINGS (introspection only in development)', () => {
+    expect(settingsOf({ NODE_ENV: 'production' })).toEqual(DEFAULT_LIMIT_SETTINGS);
+    expect(settingsOf({ NODE_ENV: 'development' }).introspection).toBe(true);
+  });
+
+  it('generic mode (GATEWAY_AUTH=none) has no depth, cost or tenant limits unless set', () => {
+    const generic = settingsOf({ GATEWAY_AUTH: 'none' });
+    expect(generic).toMatchObject({ maxDepth: 0, maxCost: 0, maxSubscriptionsPerTenant: 0, maxSubscriptionsPerConnection: 100 });
+    expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_COST: '900', GATEWAY_MAX_DEPTH: '7' })).toMatchObject({ maxDepth: 7, maxCost: 900 });
+  });
+
+  it('reads buckets, overrides and caps', () => {
+    const settings = settingsOf({
+      GATEWAY_RATE_LIMIT_TENANT: '2.5:10',
+      GATEWAY_RATE_LIMIT_API_KEY: '0',
+      GATEWAY_RATE_LIMIT_TENANT_OVERRIDES: 'big=100:200,free=0',
+      GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
+      GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT: '50',
+      GATEWAY_INTROSPECTION: 'true',
+    });
+    expect(settings.rate).toEqual({
+      tenant: { ratePerSecond: 2.5, burst: 10 },
+      apiKey: null,
+      tenantOverrides: new Map([
+        ['big', { ratePerSecond: 100, burst: 200 }],
+        ['free', { ratePerSecond: 0, burst: 0 }],
+      ]),
+    });
+    expect(settings).toMatchObject({ maxSubscriptionsPerConnection: 5, maxSubscriptionsPerTenant: 50, introspection: true });
+  });
+
+  it('refuses malformed values at start', () => {
+    expect(() => gatewayEnv.parse({ GATEWAY_RATE_LIMIT_TENANT: '10' })).toThrow(/per second/);
+    expect(() => gatewayEnv.parse({ GATEWAY_RATE_LIMIT_TENANT_OVERRIDES: 'a=1:2,b' })).toThrow(/tenant=/);
+    expect(() => parseBucket('x:1')).toThrow();
+    expect(parseBucketOverrides(undefined).size).toBe(0);
+  });
+});
