@@ -1,0 +1,201 @@
+import type { Role } from '@beedesk/runtime';
+import type { World } from './world';
+
+/**
+ * What a caller gets: a refusal with a documented code (and no data for the field), or a result
+ * about its own tenant that `check` verifies. Either way, the leak check runs on the whole body.
+ */
+export type RefusalCode = 'NOT_FOUND' | 'FORBIDDEN' | 'BAD_USER_INPUT';
+export type Outcome =
+  | { kind: 'refused'; code: RefusalCode }
+  | { kind: 'own'; check: (data: Record<string, unknown>, world: World, caller: Caller) => void };
+
+/** B's users by role (`apiKey`: B's admin API key instead of a token), or mallory, another customer of A. */
+export type Caller = { tenant: 'b'; role: Role; apiKey?: true } | { tenant: 'a'; role: 'otherCustomer' };
+
+export interface OperationCase {
+  /** `Query.session`: the root field this case covers. */
+  field: string;
+  /** Tells apart two cases of one root field (e.g. a field of its result that has its own rule). */
+  variant?: string;
+  document: string;
+  /** Ids of A (its sessions, answers, articles) wherever the operation takes one. */
+  variables: (world: World) => Record<string, unknown>;
+  /** As a user of tenant B, by role. */
+  asTenantB: Record<Role, Outcome>;
+  /** As mallory, another customer of A, on alice's data. */
+  asOtherCustomerOfA: Outcome;
+}
+
+const refused = (code: RefusalCode): Outcome => ({ kind: 'refused', code });
+const own = (check: (data: Record<string, unknown>, world: World, caller: Caller) => void): Outcome => ({ kind: 'own', check });
+const allRoles = (outcome: Outcome): Record<Role, Outcome> => ({ customer: outcome, agent: outcome, admin: outcome });
+const adminOnly = (admin: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin });
+
+const tenantOf = (world: World, caller: Caller): string => (caller.tenant === 'a' ? world.a.id : world.b.id);
+function expectEqual(actual: unknown, expected: unknown, what: string): void {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+const field = <T>(data: Record<string, unknown>, name: string): T => data[name] as T;
+
+const ANSWER_FIELDS = 'id sessionId question text status confidence needsHuman sources { id title body questions } session { id userId turns { text answerId } }';
+
+/**
+ * One case per root field of the API. A new Query, Mutation or Subscription field makes the
+ * coverage test fail until it has a row here (and every mutation is followed by a check that
+ * A's tenant, articles and alice's history are unchanged).
+ */
+export const OPERATION_CASES: OperationCase[] = [
+  {
+    field: 'Query.tenant',
+    document: '{ tenant { id name answerConfidenceThreshold articles { id title body questions locale } } }',
+    variables: () => ({}),
+    // Always the caller's own tenant: A's name and articles are visible to A's customers, never to B.
+    asTenantB: allRoles(own((d, w, c) => expectEqual(field<{ id: string }>(d, 'tenant').id, tenantOf(w, c), 'tenant.id'))),
+    asOtherCustomerOfA: own((d, w, c) => expectEqual(field<{ id: string }>(d, 'tenant').id, tenantOf(w, c), 'tenant.id')),
+  },
+  {
+    field: 'Query.tenant',
+    variant: 'apiKeys',
+    document: '{ tenant { id apiKeys { id name prefix roles persistedOnly createdAt } } }',
+    variables: () => ({}),
+    // Schema: "Admin: the tenant's partner API keys …; others get FORBIDDEN" (Tenant! then nulls data).
+    asTenantB: adminOnly(own((d, w) => expectEqual(field<{ id: string }>(d, 'tenant').id, w.b.id, 'tenant.id'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.session',
+    document: 'query($id: ID!) { session(id: $id) { id userId status startedAt lastActiveAt turns { seq role text answerId } } }',
+    variables: (w) => ({ id: w.a.aliceSessionId }),
+    // Schema: "A session of the caller's tenant": another tenant's id is unknown here.
+    asTenantB: allRoles(refused('NOT_FOUND')),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.answer',
+    document: `query($id: ID!) { answer(id: $id) { ${ANSWER_FIELDS} } }`,
+    variables: (w) => ({ id: w.a.aliceAnswerId }),
+    asTenantB: allRoles(refused('NOT_FOUND')),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.inferenceStatus',
+    document: '{ inferenceStatus { engine queueLag breaker } }',
+    variables: () => ({}),
+    asTenantB: adminOnly(own((d) => expectEqual(typeof field<{ queueLag: unknown }>(d, 'inferenceStatus').queueLag, 'number', 'queueLag'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.upsertArticle',
+    document: 'mutation($input: ArticleInput!) { upsertArticle(input: $input) { id title body questions locale } }',
+    // A's article id: B's admin may only ever write an article of B that happens to share the id.
+    variables: (w) => ({ input: { id: w.a.upsertTargetId, title: 'written by an intruder', body: 'intruder body', questions: ['intruder question'] } }),
+    asTenantB: adminOnly(own((d) => expectEqual(field<{ title: string }>(d, 'upsertArticle').title, 'written by an intruder', 'upsertArticle.title'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.deleteArticle',
+    document: 'mutation($id: ID!) { deleteArticle(id: $id) }',
+    variables: (w) => ({ id: w.a.deleteTargetId }),
+    // Schema: "false when it did not exist" (in the caller's tenant).
+    asTenantB: adminOnly(own((d) => expectEqual(d.deleteArticle, false, 'deleteArticle'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.updateTenant',
+    document: 'mutation { updateTenant(name: "renamed by an intruder") { id name articles { id title } } }',
+    variables: () => ({}),
+    asTenantB: adminOnly(own((d, w) => expectEqual(field<{ id: string }>(d, 'updateTenant').id, w.b.id, 'updateTenant.id'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.startSession',
+    document: 'mutation { startSession { id userId status turns { text answerId } } }',
+    variables: () => ({}),
+    // B's "alice" has the same user id as A's alice: she must get a session of B, never A's.
+    asTenantB: allRoles(
+      own((d, w) => {
+        const session = field<{ id: string; turns: unknown[] }>(d, 'startSession');
+        if (session.id === w.a.aliceSessionId) throw new Error('startSession resumed A’s session for a user of B');
+      }),
+    ),
+    asOtherCustomerOfA: own((d, w) => {
+      if (field<{ id: string }>(d, 'startSession').id === w.a.aliceSessionId) throw new Error('startSession resumed alice’s session for mallory');
+    }),
+  },
+  {
+    field: 'Mutation.ask',
+    document: `mutation($s: ID!) { ask(sessionId: $s, text: "intruder question", clientMessageId: "iso-intruder") { queuePosition answer { ${ANSWER_FIELDS} } } }`,
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    // Like session(id): a session of another tenant is unknown in the caller's.
+    asTenantB: allRoles(refused('NOT_FOUND')),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.createApiKey',
+    document: 'mutation { createApiKey(name: "intruder key", roles: [ADMIN], persistedOnly: false) { apiKey { id name prefix roles } secret } }',
+    variables: () => ({}),
+    // A key B's admin creates is B's: its secret names B, and it opens nothing of A (the API-key caller rows show it).
+    asTenantB: adminOnly(
+      own((d, w) => {
+        const { secret } = field<{ secret: string }>(d, 'createApiKey');
+        if (!secret.startsWith(`bdk_${w.b.id}_`)) throw new Error(`a key created by B's admin does not name B: ${secret.slice(0, 20)}…`);
+      }),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.revokeApiKey',
+    document: 'mutation($id: ID!) { revokeApiKey(id: $id) }',
+    variables: (w) => ({ id: w.a.apiKey.id }),
+    // Schema: "false when it is unknown" (in the caller's tenant); A's key keeps working (snapshot).
+    asTenantB: adminOnly(own((d) => expectEqual(d.revokeApiKey, false, 'revokeApiKey'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.deleteMyData',
+    document: 'mutation { deleteMyData { sessions answers keys } }',
+    variables: () => ({}),
+    // B's alice shares A's alice's user id: only B's alice's data goes (the snapshot proves A's alice keeps hers).
+    asTenantB: allRoles(own((d) => expectEqual(typeof field<{ keys: unknown }>(d, 'deleteMyData').keys, 'number', 'deleteMyData.keys'))),
+    asOtherCustomerOfA: own((d) => expectEqual(typeof field<{ keys: unknown }>(d, 'deleteMyData').keys, 'number', 'deleteMyData.keys')),
+  },
+  {
+    field: 'Mutation.eraseTenant',
+    document: 'mutation($t: ID!) { eraseTenant(confirmTenantId: $t) { keys sessions answers articles } }',
+    variables: (w) => ({ t: w.a.id }),
+    // Schema: admins erase their own tenant only; any other confirmTenantId is BAD_USER_INPUT.
+    asTenantB: adminOnly(refused('BAD_USER_INPUT')),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+];
+
+export interface SubscriptionCase {
+  field: string;
+  document: string;
+  variables: (world: World) => Record<string, unknown>;
+  asTenantB: Record<Role, Outcome | 'live'>;
+  asOtherCustomerOfA: Outcome;
+}
+
+/**
+ * Subscriptions run over graphql-ws and SSE. `live` marks the one legitimate subscription (B's
+ * admin on its own tenantActivity), which the suite checks by driving both tenants meanwhile.
+ */
+export const SUBSCRIPTION_CASES: SubscriptionCase[] = [
+  {
+    field: 'Subscription.answerStream',
+    document: `subscription($s: ID!) { answerStream(sessionId: $s) { answerId seq kind delta queuePosition answer { ${ANSWER_FIELDS} } } }`,
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    // Schema: "FORBIDDEN for another user's or another tenant's session".
+    asTenantB: { customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin: refused('FORBIDDEN') },
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Subscription.tenantActivity',
+    document: 'subscription { tenantActivity { kind at session { id userId turns { text } } answer { id question text sources { title } } } }',
+    variables: () => ({}),
+    asTenantB: { customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin: 'live' },
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+];
