@@ -11,7 +11,12 @@ export interface PersistedQueryManifest {
  *   PERSISTED_QUERY_NOT_FOUND (once per document and tenant, for all gateway replicas);
  * - `{ manifest }`: trusted documents: only the manifest id (`documentId`), as persisted-only API keys must.
  */
-export type PersistedOperationsMode = 'apq' | { manifest: PersistedQueryManifest };
+export type PersistedOperationsMode = 'apq' | { manifest: ManifestIds };
+
+/** What the client needs of a manifest; a JSON import of the manifest file fits without a cast. */
+export interface ManifestIds {
+  operations: readonly { id: string; body: string }[];
+}
 
 /** The fields that name a document in a request (instead of, or besides, `query`). */
 export type DocumentFields = { query: string } | { documentId: string } | { extensions: { persistedQuery: { version: 1; sha256Hash: string } } };
