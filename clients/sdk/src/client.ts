@@ -1,9 +1,8 @@
 import * as ops from './operations';
 import type { DataDeletion, TenantErasure } from './types';
 import type { Operation } from './operations';
-import { PersistedDocuments, type PersistedOperationsMode } from './persisted';
 import { subscribeSse, TransportClosed, WsTransport, type RawResult, type SubscriptionProtocol } from './subscriptions';
-import type { ActivityEvent, Answer, AnswerEvent, Article, ArticleInput, AskReceipt, InferenceStatus, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
+import type { ActivityEvent, Answer, AnswerEvent, ApiKey, Article, ArticleInput, AskReceipt, CreatedApiKey, InferenceStatus, Role, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
 
 export interface GraphQLErrorPayload {
   message: string;
@@ -29,18 +28,14 @@ export interface ClientOptions {
   url: string;
   /** A JWT (sent as `Authorization: Bearer <token>`). */
   token?: string;
+  /** A partner API key instead of a token (sent as `x-api-key`, or `connectionParams.apiKey` on graphql-ws). */
+  apiKey?: string;
   headers?: Record<string, string>;
   fetch?: typeof fetch;
   /** How `subscribe()` connects unless told otherwise (default graphql-ws). */
   subscriptionProtocol?: SubscriptionProtocol;
   /** For graphql-ws on Node.js 20 (e.g. `import WebSocket from 'ws'`); Node 22+ has one built in. */
   webSocketImpl?: unknown;
-  /**
-   * Queries and mutations as persisted operations: `'apq'` (hash first, text on PERSISTED_QUERY_NOT_FOUND)
-   * or `{ manifest }` (documentId only). Subscriptions send their text, which the gateway accepts also
-   * from persisted-only keys because it is byte for byte a manifest document.
-   */
-  persistedOperations?: PersistedOperationsMode;
 }
 
 export interface SubscribeOptions {
@@ -53,11 +48,9 @@ const FINAL: ReadonlySet<string> = new Set(['DONE', 'FALLBACK', 'FAILED']);
 export class BeedeskClient {
   private readonly fetchImpl: typeof fetch;
   private ws: WsTransport | null = null;
-  private readonly persisted: PersistedDocuments;
 
   constructor(private readonly options: ClientOptions) {
     this.fetchImpl = options.fetch ?? fetch;
-    this.persisted = new PersistedDocuments(options.persistedOperations);
   }
 
   /**
@@ -120,36 +113,28 @@ export class BeedeskClient {
   }
 
   private authHeaders(): Record<string, string> {
-    return { ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}), ...this.options.headers };
+    return {
+      ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+      ...(this.options.apiKey ? { 'x-api-key': this.options.apiKey } : {}),
+      ...this.options.headers,
+    };
   }
 
   private wsTransport(): WsTransport {
-    this.ws ??= new WsTransport({ url: this.options.url, token: this.options.token, webSocketImpl: this.options.webSocketImpl });
+    this.ws ??= new WsTransport({ url: this.options.url, token: this.options.token, apiKey: this.options.apiKey, webSocketImpl: this.options.webSocketImpl });
     return this.ws;
   }
 
   /** Runs any typed operation; throws BeedeskError when the result has errors. */
   async request<TData, TVariables>(operation: Operation<TData, TVariables>, variables?: TVariables): Promise<TData> {
-    const fields = await this.persisted.fieldsFor(operation.document);
-    try {
-      return await this.post<TData>({ ...fields, variables: variables ?? {} });
-    } catch (error) {
-      // APQ: the gateway does not know this hash (for this tenant) yet: send the text once to register it.
-      if (!(error instanceof BeedeskError) || error.code !== 'PERSISTED_QUERY_NOT_FOUND' || !('extensions' in fields)) throw error;
-      return this.post<TData>({ ...fields, query: operation.document, variables: variables ?? {} });
-    }
-  }
-
-  private async post<TData>(payload: Record<string, unknown>): Promise<TData> {
     const response = await this.fetchImpl(this.options.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
-        ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
-        ...this.options.headers,
+        ...this.authHeaders(),
       },
-      body: JSON.stringify(payload),
+      body: JSON.stringify({ query: operation.document, variables: variables ?? {} }),
     });
     let body: { data?: TData | null; errors?: GraphQLErrorPayload[] };
     try {
@@ -214,6 +199,21 @@ export class BeedeskClient {
 
   async inferenceStatus(): Promise<InferenceStatus> {
     return (await this.request(ops.GetInferenceStatus)).inferenceStatus;
+  }
+
+  /** Admins: a new partner API key; `secret` is shown only in this result, store it now. */
+  async createApiKey(name: string, roles: Role[], options: { persistedOnly?: boolean } = {}): Promise<CreatedApiKey> {
+    return (await this.request(ops.CreateApiKey, { name, roles, persistedOnly: options.persistedOnly })).createApiKey;
+  }
+
+  /** Admins: revokes a key (it fails from the next request on); false when unknown or already revoked. */
+  async revokeApiKey(id: string): Promise<boolean> {
+    return (await this.request(ops.RevokeApiKey, { id })).revokeApiKey;
+  }
+
+  /** Admins: the tenant's API keys, revoked ones included. */
+  async apiKeys(): Promise<ApiKey[]> {
+    return (await this.request(ops.GetApiKeys)).tenant.apiKeys;
   }
 
   /** Erases all of the caller's own data (sessions, history, answers) in their tenant; any role. */

@@ -2,11 +2,14 @@ import type {
   ActivityEvent,
   Answer,
   AnswerEvent,
+  ApiKey,
   Article,
   ArticleInput,
   AskReceipt,
+  CreatedApiKey,
   DataDeletion,
   InferenceStatus,
+  Role,
   Session,
   SessionWithTurns,
   Tenant,
@@ -67,6 +70,18 @@ export const EraseTenant = operation<{ eraseTenant: TenantErasure }, { confirmTe
   `mutation EraseTenant($confirmTenantId: ID!) { eraseTenant(confirmTenantId: $confirmTenantId) { keys sessions answers articles } }`,
 );
 
+const API_KEY = 'id name roles persistedOnly prefix createdAt createdBy revokedAt';
+
+export const CreateApiKey = operation<{ createApiKey: CreatedApiKey }, { name: string; roles: Role[]; persistedOnly?: boolean }>(
+  `mutation CreateApiKey($name: String!, $roles: [Role!]!, $persistedOnly: Boolean) {
+    createApiKey(name: $name, roles: $roles, persistedOnly: $persistedOnly) { secret apiKey { ${API_KEY} } }
+  }`,
+);
+
+export const RevokeApiKey = operation<{ revokeApiKey: boolean }, { id: string }>(`mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) }`);
+
+export const GetApiKeys = operation<{ tenant: { id: string; apiKeys: ApiKey[] } }>(`query GetApiKeys { tenant { id apiKeys { ${API_KEY} } } }`);
+
 export const AnswerStream = operation<{ answerStream: AnswerEvent }, { sessionId: string }>(
   `subscription AnswerStream($sessionId: ID!) {
     answerStream(sessionId: $sessionId) { answerId seq kind delta queuePosition answer { ${ANSWER} } }
@@ -90,6 +105,9 @@ export const ALL_OPERATIONS = {
   GetInferenceStatus,
   DeleteMyData,
   EraseTenant,
+  CreateApiKey,
+  RevokeApiKey,
+  GetApiKeys,
   AnswerStream,
   TenantActivity,
 } as const;

@@ -72,6 +72,27 @@ export interface ArticleInput {
   locale?: string;
 }
 
+export type Role = 'CUSTOMER' | 'AGENT' | 'ADMIN';
+
+/** A partner API key as admins see it (never its secret). */
+export interface ApiKey {
+  id: string;
+  name: string;
+  roles: Role[];
+  persistedOnly: boolean;
+  /** Non-secret start of the key, to recognise it. */
+  prefix: string;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+}
+
+/** A new key; `secret` (the whole `bdk_<tenant>_<secret>` key) is shown only here, once. */
+export interface CreatedApiKey {
+  apiKey: ApiKey;
+  secret: string;
+}
+
 export interface InferenceStatus {
   engine: string;
   queueLag: number;
