@@ -7,6 +7,7 @@ import { createClient, type Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { tenantKeys } from '@beedesk/runtime';
+import { BeedeskClient, BeedeskError, GetTenant } from '@beedesk/sdk';
 import { runPartnerExample, type PersistedQueryManifest } from '../../../clients/partner-example/src';
 import { repoRoot } from '../../src/cluster';
 import { e2eEnvironment, postGraphQL } from '../harness/cluster';
@@ -216,5 +217,44 @@ describe('a persisted-only partner API key', () => {
       timeout: 60_000,
     });
     expect(JSON.parse(stdout)).toMatchObject({ tenant: TENANT_A, status: 'DONE', sources: expect.arrayContaining(['Card delivery']) });
+  });
+});
+
+describe('the SDK sending persisted operations', () => {
+  /** Real fetch, recording what the SDK sent. */
+  const recording = (sent: Record<string, unknown>[]): typeof fetch => async (input, init) => {
+    sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+    return fetch(input, init);
+  };
+
+  it('apq: hash first, the text once on PERSISTED_QUERY_NOT_FOUND, then the hash alone on the other replica', async () => {
+    const token = await e2e.token(TENANT_B, 'sdk-user', 'customer');
+    // Not a manifest document (those are known by hash already): registered on first use.
+    const document = 'query SdkApq { tenant { id name } }';
+    const sentToA: Record<string, unknown>[] = [];
+    const a = new BeedeskClient({ url: gatewayA, token, persistedOperations: 'apq', fetch: recording(sentToA) });
+    expect((await a.request<{ tenant: { id: string } }, Record<string, never>>({ document })).tenant.id).toBe(TENANT_B);
+    expect(sentToA.map((body) => 'query' in body)).toEqual([false, true]);
+    expect(await redis.get(tenantKeys(e2e.keyPrefix, TENANT_B).apq(sha256(document)))).toBe(document);
+
+    const sentToB: Record<string, unknown>[] = [];
+    const b = new BeedeskClient({ url: gatewayB, token, persistedOperations: 'apq', fetch: recording(sentToB) });
+    expect((await b.request<{ tenant: { id: string } }, Record<string, never>>({ document })).tenant.id).toBe(TENANT_B);
+    expect(sentToB).toEqual([{ extensions: apq(sha256(document)), variables: {} }]);
+    // Manifest documents are known by hash without registration.
+    const sent: Record<string, unknown>[] = [];
+    await new BeedeskClient({ url: gatewayA, token, persistedOperations: 'apq', fetch: recording(sent) }).tenant();
+    expect(sent).toEqual([{ extensions: apq(sha256(GetTenant.document)), variables: {} }]);
+  });
+
+  it('manifest: documentId only, which a persisted-only key may run; other documents fail before any request', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const client = new BeedeskClient({ url: gatewayB, headers: { 'x-api-key': partnerKey }, persistedOperations: { manifest }, fetch: recording(sent) });
+    const session = await client.startSession();
+    expect(session.id).toBeTruthy();
+    expect(sent).toEqual([{ documentId: idOf('StartSession'), variables: {} }]);
+    const adhoc = new BeedeskClient({ url: gatewayB, headers: { 'x-api-key': partnerKey } });
+    await expect(adhoc.request({ document: 'query Mine { tenant { id } }' })).rejects.toMatchObject({ code: 'PERSISTED_QUERY_NOT_IN_LIST' });
+    await expect(adhoc.request({ document: 'query Mine { tenant { id } }' })).rejects.toBeInstanceOf(BeedeskError);
   });
 });
