@@ -1,6 +1,7 @@
 import * as ops from './operations';
 import type { DataDeletion, TenantErasure } from './types';
 import type { Operation } from './operations';
+import { PersistedDocuments, type PersistedOperationsMode } from './persisted';
 import { subscribeSse, TransportClosed, WsTransport, type RawResult, type SubscriptionProtocol } from './subscriptions';
 import type { ActivityEvent, Answer, AnswerEvent, ApiKey, Article, ArticleInput, AskReceipt, CreatedApiKey, InferenceStatus, Role, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
 
@@ -36,6 +37,12 @@ export interface ClientOptions {
   subscriptionProtocol?: SubscriptionProtocol;
   /** For graphql-ws on Node.js 20 (e.g. `import WebSocket from 'ws'`); Node 22+ has one built in. */
   webSocketImpl?: unknown;
+  /**
+   * Queries and mutations as persisted operations: `'apq'` (hash first, text on PERSISTED_QUERY_NOT_FOUND)
+   * or `{ manifest }` (documentId only). Subscriptions send their text, which the gateway accepts also
+   * from persisted-only keys because it is byte for byte a manifest document.
+   */
+  persistedOperations?: PersistedOperationsMode;
 }
 
 export interface SubscribeOptions {
@@ -48,9 +55,11 @@ const FINAL: ReadonlySet<string> = new Set(['DONE', 'FALLBACK', 'FAILED']);
 export class BeedeskClient {
   private readonly fetchImpl: typeof fetch;
   private ws: WsTransport | null = null;
+  private readonly persisted: PersistedDocuments;
 
   constructor(private readonly options: ClientOptions) {
     this.fetchImpl = options.fetch ?? fetch;
+    this.persisted = new PersistedDocuments(options.persistedOperations);
   }
 
   /**
@@ -127,6 +136,17 @@ export class BeedeskClient {
 
   /** Runs any typed operation; throws BeedeskError when the result has errors. */
   async request<TData, TVariables>(operation: Operation<TData, TVariables>, variables?: TVariables): Promise<TData> {
+    const fields = await this.persisted.fieldsFor(operation.document);
+    try {
+      return await this.post<TData>({ ...fields, variables: variables ?? {} });
+    } catch (error) {
+      // APQ: the gateway does not know this hash (for this tenant) yet: send the text once to register it.
+      if (!(error instanceof BeedeskError) || error.code !== 'PERSISTED_QUERY_NOT_FOUND' || !('extensions' in fields)) throw error;
+      return this.post<TData>({ ...fields, query: operation.document, variables: variables ?? {} });
+    }
+  }
+
+  private async post<TData>(payload: Record<string, unknown>): Promise<TData> {
     const response = await this.fetchImpl(this.options.url, {
       method: 'POST',
       headers: {
@@ -134,7 +154,7 @@ export class BeedeskClient {
         accept: 'application/json',
         ...this.authHeaders(),
       },
-      body: JSON.stringify({ query: operation.document, variables: variables ?? {} }),
+      body: JSON.stringify(payload),
     });
     let body: { data?: TData | null; errors?: GraphQLErrorPayload[] };
     try {
@@ -201,6 +221,16 @@ export class BeedeskClient {
     return (await this.request(ops.GetInferenceStatus)).inferenceStatus;
   }
 
+  /** Erases all of the caller's own data (sessions, history, answers) in their tenant; any role. */
+  async deleteMyData(): Promise<DataDeletion> {
+    return (await this.request(ops.DeleteMyData)).deleteMyData;
+  }
+
+  /** Admins: erases every key of the caller's own tenant; `confirmTenantId` must repeat its id. */
+  async eraseTenant(confirmTenantId: string): Promise<TenantErasure> {
+    return (await this.request(ops.EraseTenant, { confirmTenantId })).eraseTenant;
+  }
+
   /** Admins: a new partner API key; `secret` is shown only in this result, store it now. */
   async createApiKey(name: string, roles: Role[], options: { persistedOnly?: boolean } = {}): Promise<CreatedApiKey> {
     return (await this.request(ops.CreateApiKey, { name, roles, persistedOnly: options.persistedOnly })).createApiKey;
@@ -214,16 +244,6 @@ export class BeedeskClient {
   /** Admins: the tenant's API keys, revoked ones included. */
   async apiKeys(): Promise<ApiKey[]> {
     return (await this.request(ops.GetApiKeys)).tenant.apiKeys;
-  }
-
-  /** Erases all of the caller's own data (sessions, history, answers) in their tenant; any role. */
-  async deleteMyData(): Promise<DataDeletion> {
-    return (await this.request(ops.DeleteMyData)).deleteMyData;
-  }
-
-  /** Admins: erases every key of the caller's own tenant; `confirmTenantId` must repeat its id. */
-  async eraseTenant(confirmTenantId: string): Promise<TenantErasure> {
-    return (await this.request(ops.EraseTenant, { confirmTenantId })).eraseTenant;
   }
 }
 
