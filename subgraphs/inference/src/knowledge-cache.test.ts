@@ -95,6 +95,8 @@ describe('KnowledgeCache', () => {
     await repo.upsert('t-live', { ...KB[0]!, title: 'Card delivery times' });
     const during = await c.indexFor('t-live');
     expect(c.status('t-live')?.building).toBe(true);
+    // The new title is a training example: the edited article is learned again by an interim patch.
+    expect(c.status('t-live')?.patched).toEqual(['card']);
     for (const q of ['I forgot my password', 'reset my password', 'password']) {
       const r = during.search(q, { limit: 10, threshold: 0 });
       expect(r.ranked.map((x) => x.article.id)).not.toContain('password');
@@ -105,8 +107,37 @@ describe('KnowledgeCache', () => {
     builder.open();
     await c.settled('t-live');
     const after = await c.indexFor('t-live');
-    expect(c.status('t-live')).toEqual({ servedVersion: expect.any(Number), modelVersion: c.status('t-live')?.servedVersion, untrained: [], building: false });
+    expect(c.status('t-live')).toEqual({ servedVersion: expect.any(Number), modelVersion: c.status('t-live')?.servedVersion, untrained: [], patched: [], building: false });
     expect(after.search('password', { limit: 10, threshold: 0 }).ranked.map((x) => x.article.id).sort()).toEqual(['card', 'fees']);
+  });
+
+  it('a new article is answered by the next question while the model trains (interim patch), until the new model replaces it', async () => {
+    await repo.upsertMany('t-patch', KB);
+    const builder = new GatedBuilder();
+    const c = cache(builder, false);
+    await c.indexFor('t-patch');
+    expect(builder.builds).toBe(1);
+
+    builder.hold();
+    await repo.upsert('t-patch', REFUND);
+    const during = await c.indexFor('t-patch');
+    expect(c.status('t-patch')).toMatchObject({ building: true, untrained: [], patched: ['refund'] });
+    const refund = during.search('the shop will not give me a refund');
+    expect(refund.best?.article.id).toBe('refund');
+    expect(refund.confident).toBe(true);
+    expect(during.search('I forgot my password').best?.article.id).toBe('password');
+
+    // Deleted before the model that knows it is trained: never returned again.
+    await repo.delete('t-patch', 'refund');
+    const deleted = await c.indexFor('t-patch');
+    expect(c.status('t-patch')?.patched).toEqual([]);
+    expect(deleted.search('the shop will not give me a refund', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).not.toContain('refund');
+
+    builder.open();
+    await c.settled('t-patch');
+    // One build for the change and (coalesced) one for the newest set: never one per change.
+    expect(builder.builds).toBeLessThanOrEqual(3);
+    expect(c.status('t-patch')).toMatchObject({ building: false, untrained: [], patched: [], modelVersion: c.status('t-patch')?.servedVersion });
   });
 
   it('a change on one replica reaches another through pub/sub before its next question', async () => {
@@ -116,6 +147,9 @@ describe('KnowledgeCache', () => {
     await b.indexFor('t-pubsub');
     const before = b.status('t-pubsub')?.servedVersion ?? -1;
     await repo.upsert('t-pubsub', REFUND); // "replica A" (any writer)
+    // Served (patched) on the notification, without a question to trigger it.
+    await until(() => (b.status('t-pubsub')?.servedVersion ?? -1) > before);
+    expect(b.status('t-pubsub')?.untrained).toEqual([]);
     await until(() => (b.status('t-pubsub')?.modelVersion ?? -1) > before && !b.status('t-pubsub')?.building);
     expect(b.status('t-pubsub')?.untrained).toEqual([]);
     expect((await b.indexFor('t-pubsub')).search('the shop will not give me a refund').best?.article.id).toBe('refund');

@@ -11,9 +11,44 @@ export interface KnowledgeCacheOptions {
   listen?: boolean;
 }
 
+/**
+ * Runs a task one at a time: a request while it runs asks for exactly one more run after it, so any
+ * number of requests coalesce into at most one run in flight and one queued.
+ */
+class Coalesced {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly task: () => Promise<void>) {}
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** Resolves when a run that started after this call has finished. */
+  request(): Promise<void> {
+    this.again = true;
+    this.running ??= (async () => {
+      try {
+        while (this.again) {
+          this.again = false;
+          await this.task();
+        }
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+}
+
 /** What a replica knows about one tenant. */
 interface TenantEntry {
-  /** The index questions are answered with: the latest model over the latest article set. */
+  /** The index questions are answered with: the latest model over the latest article set (patched for what it lacks). */
   served: KnowledgeIndex | null;
   /** The kb-version the served article set was read at. */
   servedVersion: number;
@@ -21,12 +56,11 @@ interface TenantEntry {
   model: Model | null;
   /** The kb-version the model was trained at (-1: none yet). */
   modelVersion: number;
-  /** An article-set load in flight, and whether another one was asked for meanwhile. */
-  loading: Promise<void> | null;
-  reload: boolean;
-  /** A build in flight (the loop builds again while newer article sets arrive), and the newest set to build. */
-  building: Promise<void> | null;
-  wanted: { version: number; articles: KnowledgeArticle[]; changedAt: number } | null;
+  /** A kb-version read just before the next article-set read was asked for: that read need not read it again. */
+  versionRead: number | null;
+  /** Article-set reads (fast; they serve at once) and trainings (slow; the newest set read when one starts). */
+  reads: Coalesced;
+  builds: Coalesced;
 }
 
 export interface KnowledgeStatus {
@@ -34,6 +68,8 @@ export interface KnowledgeStatus {
   modelVersion: number;
   /** Articles already in the tenant's knowledge base that the serving model cannot find yet. */
   untrained: string[];
+  /** Articles the serving model finds through an interim patch, until the next trained model. */
+  patched: string[];
   building: boolean;
 }
 
@@ -44,11 +80,12 @@ const toArticle = (a: ArticleRecord): KnowledgeArticle => ({ id: a.id, title: a.
  *
  * Freshness without blocking: before each question the tenant's kb-version (bumped atomically with every
  * article change, one round trip together with the tenant's answer threshold) is compared with the served
- * one. On a change the article set is re-read at once and the index keeps answering with the previous
- * model restricted to it (a deleted article is never returned again, an edited one is quoted as it is
- * now), while a new model is trained in a worker thread, warm-started from the previous one; it replaces
- * the old one when done. Every article change is also published on the tenant's kb-changed channel, so
- * every replica that serves the tenant starts that refresh at once, not on its next question.
+ * one. On a change the article set is re-read at once and served right away: with the last trained model,
+ * restricted to the current articles (a deleted article is never returned again) and patched in
+ * milliseconds with the new and edited ones (patch.ts), so the next question finds them. Meanwhile a new
+ * model is trained in a worker thread, warm-started from the previous one; it replaces the patched one
+ * when done. Every article change is also published on the tenant's kb-changed channel, so every replica
+ * that serves the tenant starts that refresh at once, not on its next question.
  * Only a tenant's first question on a replica waits for a build.
  */
 export class KnowledgeCache {
@@ -77,9 +114,11 @@ export class KnowledgeCache {
     let entry = this.entries.get(tenantId);
     if (!entry?.served || entry.servedVersion < state.version) {
       entry = this.entryOf(tenantId);
-      await this.load(tenantId, entry);
+      // Read before the articles are, so it is a safe tag for them: spares the read reading it again.
+      entry.versionRead = Math.max(entry.versionRead ?? -1, state.version);
+      await entry.reads.request();
       // Only a replica's very first index of a tenant waits for training; later ones serve the old model meanwhile.
-      while (!entry.model && entry.servedArticles.length > 0 && entry.building) await entry.building;
+      while (!entry.model && entry.servedArticles.length > 0 && entry.builds.busy) await entry.builds.idle();
     }
     const served = entry.served as KnowledgeIndex;
     served.threshold = state.answerConfidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD;
@@ -93,13 +132,13 @@ export class KnowledgeCache {
 
   /** Refresh a tenant now (what a kb-changed notification does); resolves when its article set is current. */
   async refresh(tenantId: string): Promise<void> {
-    await this.load(tenantId, this.entryOf(tenantId));
+    await this.entryOf(tenantId).reads.request();
   }
 
-  /** Resolves when no build of the tenant is in flight (tests, benchmarks). */
+  /** Resolves when no read or build of the tenant is in flight (tests, benchmarks). */
   async settled(tenantId: string): Promise<void> {
     const entry = this.entries.get(tenantId);
-    while (entry && (entry.loading || entry.building)) await (entry.loading ?? entry.building);
+    while (entry && (entry.reads.busy || entry.builds.busy)) await (entry.reads.busy ? entry.reads.idle() : entry.builds.idle());
   }
 
   status(tenantId: string): KnowledgeStatus | null {
@@ -109,7 +148,8 @@ export class KnowledgeCache {
       servedVersion: entry.servedVersion,
       modelVersion: entry.modelVersion,
       untrained: entry.served?.untrained ?? [],
-      building: entry.building !== null,
+      patched: entry.served?.patched ?? [],
+      building: entry.builds.busy,
     };
   }
 
@@ -144,71 +184,75 @@ export class KnowledgeCache {
   private entryOf(tenantId: string): TenantEntry {
     let entry = this.entries.get(tenantId);
     if (!entry) {
-      entry = { served: null, servedVersion: -1, servedArticles: [], model: null, modelVersion: -1, loading: null, reload: false, building: null, wanted: null };
-      this.entries.set(tenantId, entry);
+      const created: TenantEntry = {
+        served: null,
+        servedVersion: -1,
+        servedArticles: [],
+        model: null,
+        modelVersion: -1,
+        versionRead: null,
+        reads: new Coalesced(() => this.readArticles(tenantId, created)),
+        builds: new Coalesced(() => this.buildNewest(tenantId, created)),
+      };
+      this.entries.set(tenantId, created);
+      entry = created;
     }
     return entry;
   }
 
-  /** Re-reads the article set (coalescing concurrent asks), serves it at once, and schedules training. */
-  private load(tenantId: string, entry: TenantEntry): Promise<void> {
-    entry.reload = true;
-    if (entry.loading) return entry.loading;
-    entry.loading = (async () => {
-      while (entry.reload) {
-        entry.reload = false;
-        const changedAt = performance.now();
-        // Version first: the articles read after it are at least that new, so the view is never older than its tag.
-        const version = await this.articles.version(tenantId);
-        if (entry.served && version <= entry.servedVersion) continue;
-        const articles = (await this.articles.list(tenantId)).map(toArticle);
-        if (version < entry.servedVersion) continue;
-        entry.servedVersion = version;
-        entry.servedArticles = articles;
-        entry.served = KnowledgeIndex.serving(entry.model, articles, this.indexOptions);
-        if (version > entry.modelVersion) this.scheduleBuild(tenantId, entry, { version, articles, changedAt });
-      }
-    })().finally(() => {
-      entry.loading = null;
-    });
-    return entry.loading;
+  /** Re-reads the article set, serves it at once (patched), and asks for training when the model is older. */
+  private async readArticles(tenantId: string, entry: TenantEntry): Promise<void> {
+    // Version first: the articles read after it are at least that new, so the view is never older than its tag.
+    const version = entry.versionRead ?? (await this.articles.version(tenantId));
+    entry.versionRead = null;
+    if (entry.served && version <= entry.servedVersion) return;
+    const articles = (await this.articles.list(tenantId)).map(toArticle);
+    if (version < entry.servedVersion) return;
+    entry.servedVersion = version;
+    entry.servedArticles = articles;
+    this.serve(tenantId, entry, 'read');
+    // During a build this queues one more, which trains the newest set read by then.
+    if (version > entry.modelVersion) void entry.builds.request();
   }
 
-  private scheduleBuild(tenantId: string, entry: TenantEntry, wanted: NonNullable<TenantEntry['wanted']>): void {
-    entry.wanted = wanted;
-    if (entry.building) return;
-    entry.building = (async () => {
-      while (entry.wanted && entry.wanted.version > entry.modelVersion && !this.closed) {
-        const { version, articles, changedAt } = entry.wanted;
-        entry.wanted = null;
-        if (articles.length === 0) {
-          entry.model = null;
-          entry.modelVersion = version;
-          this.builder.forget(tenantId);
-        } else {
-          const result = await this.train(tenantId, articles);
-          if (!result) continue;
-          entry.model = result.model;
-          entry.modelVersion = version;
-          this.logger.info(
-            {
-              tenant: tenantId,
-              articles: articles.length,
-              version,
-              warm: result.warm,
-              buildMs: Math.round(result.buildMs),
-              sinceChangeMs: Math.round(performance.now() - changedAt),
-              builder: this.builder.kind,
-            },
-            'knowledge index built',
-          );
-        }
-        // The newest article set (possibly newer than the model) with the newest model.
-        entry.served = KnowledgeIndex.serving(entry.model, entry.servedArticles, this.indexOptions);
-      }
-    })().finally(() => {
-      entry.building = null;
-    });
+  /** Trains on the newest article set read, unless the model is already that new; serves the result. */
+  private async buildNewest(tenantId: string, entry: TenantEntry): Promise<void> {
+    const version = entry.servedVersion;
+    const articles = entry.servedArticles;
+    if (version <= entry.modelVersion || this.closed) return;
+    const changedAt = performance.now();
+    if (articles.length === 0) {
+      entry.model = null;
+      this.builder.forget(tenantId);
+    } else {
+      const result = await this.train(tenantId, articles);
+      if (!result) return;
+      entry.model = result.model;
+      this.logger.info(
+        {
+          tenant: tenantId,
+          articles: articles.length,
+          version,
+          warm: result.warm,
+          buildMs: Math.round(result.buildMs),
+          sinceChangeMs: Math.round(performance.now() - changedAt),
+          builder: this.builder.kind,
+        },
+        'knowledge index built',
+      );
+    }
+    entry.modelVersion = version;
+    // The newest model over the newest article set (possibly newer than the model, then patched again).
+    this.serve(tenantId, entry, 'build');
+  }
+
+  private serve(tenantId: string, entry: TenantEntry, after: 'read' | 'build'): void {
+    const started = performance.now();
+    entry.served = KnowledgeIndex.serving(entry.model, entry.servedArticles, this.indexOptions);
+    const patched = entry.served.patched.length;
+    if (patched > 0) {
+      this.logger.info({ tenant: tenantId, patched, version: entry.servedVersion, after, patchMs: Math.round(performance.now() - started) }, 'knowledge index patched');
+    }
   }
 
   private async train(tenantId: string, articles: KnowledgeArticle[]) {

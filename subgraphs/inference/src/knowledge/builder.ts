@@ -129,7 +129,7 @@ export class WorkerModelBuilder implements ModelBuilder {
       if (!pending) return;
       this.pending.delete(reply.id);
       if (reply.kind === 'failed') pending.reject(new Error(`knowledge model build failed: ${reply.message}`));
-      else pending.resolve({ model: Model.fromState(reply.state, this.options), warm: reply.warm, buildMs: reply.buildMs });
+      else pending.resolve({ model: Model.fromState(reply.state), warm: reply.warm, buildMs: reply.buildMs });
     });
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null;

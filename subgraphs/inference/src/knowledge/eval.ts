@@ -6,6 +6,10 @@
  *
  *   node dist/knowledge/eval.js [--data path/train.csv] [--folds 5] [--seed 7] [--threshold 0.5]
  *                               [--sample 0.2] [--calibrate] [--options '{"classifier":{"epochs":8}}']
+ *                               [--patch 4 [--patch-questions 5]]
+ * `--patch n`: instead, per fold, n intents are left out of a trained model and then added by an interim
+ * patch (patch.ts), which is compared with a model trained on all of them; `--patch-questions q` gives
+ * the added intents only q example questions (a freshly written article), in both.
  * Memory is measured after a forced GC (--expose-gc, or enabled at run time through v8.setFlagsFromString).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,6 +32,9 @@ interface Args {
   sample: number;
   calibrate: boolean;
   options: KnowledgeIndexOptions;
+  /** Intents added by an interim patch per fold (0: the normal evaluation). */
+  patch: number;
+  patchQuestions: number;
 }
 
 /** Minimal RFC 4180 CSV parser (quoted fields, doubled quotes, commas and newlines inside quotes). */
@@ -149,6 +156,8 @@ function parseArgs(argv: readonly string[]): Args {
     sample: Number(get('sample') ?? 1),
     calibrate: argv.includes('--calibrate'),
     options: options ? (JSON.parse(options) as KnowledgeIndexOptions) : {},
+    patch: Number(get('patch') ?? 0),
+    patchQuestions: Number(get('patch-questions') ?? Infinity),
   };
 }
 
@@ -158,6 +167,10 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
   const folds = stratifiedFolds(all, args.folds, args.seed);
   const random = rng(args.seed + 1);
   console.log(`BANKING77: ${all.length} questions, ${new Set(all.map((q) => q.label)).size} intents, ${args.folds}-fold stratified CV (seed ${args.seed}) from ${args.data}`);
+  if (args.patch > 0) {
+    patchEval(args, all, folds);
+    return;
+  }
 
   const perFold: Outcome[][] = [];
   const buildMs: number[] = [];
@@ -267,6 +280,69 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
       console.log(`  T=${T}: ${(nll / flat.length).toFixed(4)}`);
     }
   }
+}
+
+/**
+ * Interim patches against full training: per fold, `args.patch` random intents are left out of a trained
+ * model, then added by a patch; the held-out fold is asked of the patched model and of a model trained on
+ * all intents (the same questions each). Reports accuracy, confident-but-wrong, recall of the added intents,
+ * questions of other intents lost to them, and the patch's time.
+ */
+function patchEval(args: Args, all: readonly LabelledQuestion[], folds: readonly number[]): void {
+  const random = rng(args.seed + 2);
+  const labels = [...new Set(all.map((q) => q.label))];
+  type Tally = { n: number; top1: number; cbw: number; addedN: number; addedTop1: number; addedConfident: number; stolen: number };
+  const tally = (): Tally => ({ n: 0, top1: 0, cbw: 0, addedN: 0, addedTop1: 0, addedConfident: 0, stolen: 0 });
+  const full = tally();
+  const patched = tally();
+  const patchMs: number[] = [];
+  const ask = (index: KnowledgeIndex, q: LabelledQuestion, added: ReadonlySet<string>, t: Tally): void => {
+    const r = index.search(q.text, { threshold: args.threshold });
+    const got = r.best?.article.id;
+    t.n++;
+    if (got === q.label) t.top1++;
+    else if (r.confident) t.cbw++;
+    if (added.has(q.label)) {
+      t.addedN++;
+      if (got === q.label) t.addedTop1++;
+      if (got === q.label && r.confident) t.addedConfident++;
+    } else if (got !== undefined && added.has(got)) t.stolen++;
+  };
+  for (let f = 0; f < args.folds; f++) {
+    const added = new Set<string>();
+    while (added.size < Math.min(args.patch, labels.length)) added.add(labels[Math.floor(random() * labels.length)] as string);
+    const articles = articlesFrom(all.filter((_, i) => folds[i] !== f)).map((a) =>
+      added.has(a.id) ? { ...a, questions: a.questions.slice(0, args.patchQuestions) } : a,
+    );
+    const test = all.filter((_, i) => folds[i] === f);
+    const base = new KnowledgeIndex(args.options);
+    for (const a of articles) if (!added.has(a.id)) base.upsert(a);
+    base.rebuild();
+    const t0 = performance.now();
+    const withPatch = KnowledgeIndex.serving(base.trainedModel, articles, args.options);
+    patchMs.push(performance.now() - t0);
+    if (withPatch.patched.length !== added.size) throw new Error(`expected ${added.size} patched articles, got ${withPatch.patched.length}`);
+    const trained = new KnowledgeIndex(args.options);
+    for (const a of articles) trained.upsert(a);
+    trained.rebuild();
+    for (const q of test) {
+      ask(trained, q, added, full);
+      ask(withPatch, q, added, patched);
+    }
+    console.log(`  fold ${f + 1}/${args.folds}: added ${[...added].join(', ')}; patch ${patchMs[f]?.toFixed(1)} ms`);
+  }
+  const rows: Array<[string, (t: Tally) => string]> = [
+    ['top-1 accuracy, all questions', (t) => pct(t.top1 / t.n)],
+    [`confident-but-wrong @ ${args.threshold}`, (t) => pct(t.cbw / t.n)],
+    ['top-1 on the added intents', (t) => pct(t.addedTop1 / Math.max(1, t.addedN))],
+    [`answered confidently and right @ ${args.threshold}, added intents`, (t) => pct(t.addedConfident / Math.max(1, t.addedN))],
+    ['other intents’ questions answered with an added one', (t) => pct(t.stolen / Math.max(1, t.n - t.addedN))],
+  ];
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const q = Number.isFinite(args.patchQuestions) ? `${args.patchQuestions} questions each` : 'all their training questions';
+  console.log(`\n${args.patch} intents per fold added (${q}); ${full.n} held-out questions\n${''.padEnd(width)}  ${'trained'.padStart(8)}  ${'patched'.padStart(8)}`);
+  for (const [name, f] of rows) console.log(`${name.padEnd(width)}  ${f(full).padStart(8)}  ${f(patched).padStart(8)}`);
+  console.log(`${'patch time (median / max)'.padEnd(width)}  ${percentile(patchMs, 0.5).toFixed(1)} ms / ${Math.max(...patchMs).toFixed(1)} ms`);
 }
 
 /** global.gc when node runs with --expose-gc; otherwise enable it at run time (V8 allows this flag late). */

@@ -100,6 +100,8 @@ export interface VectoriserState {
   idf: Float32Array;
   blockWeights: readonly number[];
   minDf: readonly number[];
+  /** Training texts the idf was computed over. */
+  docs: number;
 }
 
 /**
@@ -107,8 +109,11 @@ export interface VectoriserState {
  * each block L2-normalised then weighted, as in a concatenation of separate TF-IDF vectorisers.
  */
 export class Vectoriser {
-  private readonly vocab: Array<Map<string, number>> = [];
+  private vocab: Array<Map<string, number>> = [];
+  /** For an extension (see extend()): the features it adds, per block, looked up after `vocab` (the parent's, shared). */
+  private added: Array<Map<string, number>> | null = null;
   private idf: Float32Array = new Float32Array(0);
+  private docs = 0;
   private readonly blockWeights: readonly number[];
   private readonly minDf: readonly number[];
 
@@ -123,7 +128,8 @@ export class Vectoriser {
 
   /** Ids are assigned block by block in insertion order, so each block's keys in order are its ids. */
   toState(): VectoriserState {
-    return { keys: this.vocab.map((m) => [...m.keys()]), idf: this.idf, blockWeights: this.blockWeights, minDf: this.minDf };
+    if (this.added) throw new Error('an extended vectoriser stays on its thread');
+    return { keys: this.vocab.map((m) => [...m.keys()]), idf: this.idf, blockWeights: this.blockWeights, minDf: this.minDf, docs: this.docs };
   }
 
   static fromState(state: VectoriserState): Vectoriser {
@@ -135,7 +141,43 @@ export class Vectoriser {
       v.vocab.push(ids);
     }
     v.idf = state.idf;
+    v.docs = state.docs;
     return v;
+  }
+
+  /**
+   * This vocabulary plus the features of `docs` (new training texts) that it lacks, as new ids from
+   * `dimension` on, without copying it (the maps are shared). Known features keep their ids and idf, so
+   * vectors of the extension are this one's vectors plus the new columns; a new feature's idf counts its
+   * document frequency in `docs` over all training texts, old and new (its minDf applies within `docs`).
+   */
+  extend(docs: readonly RawFeatures[]): Vectoriser {
+    if (this.added) throw new Error('extend the fitted vectoriser, not an extension');
+    const added: Array<Map<string, number>> = [];
+    const idf: number[] = [];
+    const n = this.docs + docs.length;
+    let next = this.dimension;
+    for (let b = 0; b < BLOCK_COUNT; b++) {
+      const known = this.vocab[b] ?? new Map<string, number>();
+      const counts = new Map<string, number>();
+      for (const doc of docs) for (const key of (doc[b] as Map<string, number>).keys()) if (!known.has(key)) add(counts, key);
+      const ids = new Map<string, number>();
+      const min = this.minDf[b] ?? 1;
+      for (const [key, count] of counts) {
+        if (count < min) continue;
+        ids.set(key, next++);
+        idf.push(Math.log((1 + n) / (1 + count)) + 1);
+      }
+      added.push(ids);
+    }
+    const extended = new Vectoriser({ blockWeights: this.blockWeights, minDf: this.minDf });
+    extended.vocab = this.vocab;
+    extended.added = added;
+    extended.idf = new Float32Array(next);
+    extended.idf.set(this.idf);
+    extended.idf.set(idf, this.dimension);
+    extended.docs = n;
+    return extended;
   }
 
   /** Id of a feature by block and name (for warm starts), or undefined. */
@@ -156,7 +198,8 @@ export class Vectoriser {
       for (const doc of docs) for (const key of (doc[b] as Map<string, number>).keys()) add(counts, key);
       df.push(counts);
     }
-    this.vocab.length = 0;
+    this.vocab = [];
+    this.added = null;
     const idf: number[] = [];
     const n = docs.length;
     for (let b = 0; b < BLOCK_COUNT; b++) {
@@ -171,6 +214,7 @@ export class Vectoriser {
     }
     this.idf = new Float32Array(new SharedArrayBuffer(Math.max(1, idf.length) * 4), 0, idf.length);
     this.idf.set(idf);
+    this.docs = n;
     return docs.map((d) => this.transform(d));
   }
 
@@ -180,10 +224,11 @@ export class Vectoriser {
     for (let b = 0; b < BLOCK_COUNT; b++) {
       const vocab = this.vocab[b];
       if (!vocab) continue;
+      const added = this.added?.[b];
       const start = ids.length;
       let sumSq = 0;
       for (const [key, tf] of raw[b] as Map<string, number>) {
-        const id = vocab.get(key);
+        const id = vocab.get(key) ?? added?.get(key);
         if (id === undefined) continue;
         const v = (1 + Math.log(tf)) * (this.idf[id] as number);
         ids.push(id);

@@ -8,16 +8,18 @@
  * rebuild()) retrains (~1.5 s for 10k example questions on a 2-core box; ~50 ms for 100), so loading N
  * articles costs one build, not N. The service does not train on its event loop: KnowledgeCache trains in
  * a worker thread (builder.ts, warm-started from the previous model) and serves `KnowledgeIndex.serving`
- * views, i.e. a trained model restricted to the current article set, meanwhile.
+ * views meanwhile: the last trained model over the current article set, with the articles it was not
+ * trained on learned by an interim patch (patch.ts) in milliseconds.
  */
 import { isFollowUp } from './context';
 import { blend, type SparseVector } from './features';
 import { softmaxInPlace } from './classifier';
-import { Model, type ModelOptions } from './model';
+import { Model, type ArticleModel, type ModelOptions } from './model';
+import { patchModel, PatchedModel, type PatchTraining } from './patch';
 import type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
 
 export type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
-export type { ModelOptions, ModelState } from './model';
+export type { ArticleModel, ModelOptions, ModelState } from './model';
 export { Model } from './model';
 export { DEFAULT_TEMPERATURE } from './model';
 export { normalise, segmentWords, stem, tokenise } from './text';
@@ -40,6 +42,8 @@ const MAX_CONFIDENCE = 0.9999;
 export interface KnowledgeIndexOptions extends ModelOptions {
   /** Weight of the context's topic similarity (cosine, 0..1) against the question's log-probability. */
   contextWeight?: number;
+  /** Training of interim patches (serving()). */
+  patch?: PatchTraining;
 }
 
 // Strong on purpose: within the gated candidates the context is what disambiguates.
@@ -59,8 +63,13 @@ interface Scored {
 export class KnowledgeIndex {
   private readonly articles = new Map<string, KnowledgeArticle>();
   private readonly options: KnowledgeIndexOptions;
-  private model: Model | null = null;
-  /** Per model class: 1 when its article is no longer in the index (deleted since the model was trained). */
+  /** What questions are answered with: the trained model, or that model with an interim patch. */
+  private model: ArticleModel | null = null;
+  private trained: Model | null = null;
+  /**
+   * Per model class: 1 when it must not answer, because its article is no longer in the index (deleted since
+   * the model was trained) or a patch learned the article's current version as a later class.
+   */
   private excluded: Uint8Array | null = null;
   /** Per model class: the article as it is now (an upsert may have changed its title or body since). */
   private current: KnowledgeArticle[] | null = null;
@@ -75,38 +84,52 @@ export class KnowledgeIndex {
   /**
    * An index over `articles` that answers with an already trained `model` (e.g. trained off the event
    * loop, possibly before the latest changes): articles deleted since it was trained are never returned,
-   * changed ones are returned as they are now, and ones added since are not found until the next model.
+   * and articles added or edited since are learned at once by an interim patch of the model (up to
+   * MAX_PATCHED_ARTICLES of them; beyond that they are not found, edited ones are quoted as they are now,
+   * until the next model).
    */
   static serving(model: Model | null, articles: readonly KnowledgeArticle[], options: KnowledgeIndexOptions & { threshold?: number } = {}): KnowledgeIndex {
     const index = new KnowledgeIndex(options);
     for (const a of articles) index.articles.set(a.id, a);
-    index.model = model;
-    if (model) {
-      const excluded = new Uint8Array(model.articles.length);
-      let any = false;
-      index.current = model.articles.map((a, i) => {
-        const now = index.articles.get(a.id);
-        if (!now) {
-          excluded[i] = 1;
-          any = true;
-        }
-        return now ?? a;
-      });
-      index.excluded = any ? excluded : null;
-    }
+    index.trained = model;
+    index.model = model ? (patchModel(model, articles, options, options.patch) ?? model) : null;
+    index.restrictToArticles();
     return index;
   }
 
-  /** Ids of articles in the index that its model was not trained on yet (they cannot be found yet). */
+  /** Excludes the model's classes that must not answer, and quotes each article as it is now. */
+  private restrictToArticles(): void {
+    const model = this.model;
+    if (!model) return;
+    const newest = new Map(model.articles.map((a, i) => [a.id, i]));
+    const excluded = new Uint8Array(model.articles.length);
+    let any = false;
+    this.current = model.articles.map((a, i) => {
+      const now = this.articles.get(a.id);
+      if (!now || newest.get(a.id) !== i) {
+        excluded[i] = 1;
+        any = true;
+      }
+      return now ?? a;
+    });
+    this.excluded = any ? excluded : null;
+  }
+
+  /** Ids of articles in the index that its model cannot find yet. */
   get untrained(): string[] {
     if (!this.model) return this.articles.size > 0 ? [...this.articles.keys()] : [];
-    const trained = new Set(this.model.articles.map((a) => a.id));
-    return [...this.articles.keys()].filter((id) => !trained.has(id));
+    const known = new Set(this.model.articles.map((a) => a.id));
+    return [...this.articles.keys()].filter((id) => !known.has(id));
+  }
+
+  /** Ids of the articles an interim patch learned (found already, until the next trained model). */
+  get patched(): string[] {
+    return this.model instanceof PatchedModel ? this.model.patched.map((a) => a.id) : [];
   }
 
   /** The trained model (shared, immutable), e.g. to warm-start the next one. */
   get trainedModel(): Model | null {
-    return this.model;
+    return this.trained;
   }
 
   /** Add or replace an article by id. Cheap: the model is retrained on the next search or rebuild(). */
@@ -124,6 +147,7 @@ export class KnowledgeIndex {
 
   private invalidate(): void {
     this.model = null;
+    this.trained = null;
     this.excluded = null;
     this.current = null;
   }
@@ -135,7 +159,8 @@ export class KnowledgeIndex {
   /** Retrain now (e.g. right after loading a tenant) instead of on the first search. */
   rebuild(): void {
     this.invalidate();
-    this.model = this.articles.size > 0 ? Model.build([...this.articles.values()], this.options) : null;
+    this.trained = this.articles.size > 0 ? Model.build([...this.articles.values()], this.options) : null;
+    this.model = this.trained;
   }
 
   /** Bytes held by the trained model's typed arrays (the vocabulary maps are on the JS heap besides). */
@@ -180,7 +205,7 @@ export class KnowledgeIndex {
     return { confident: best !== null && best.confidence >= threshold, best, ranked, usedContext };
   }
 
-  private score(model: Model, vector: SparseVector): Scored {
+  private score(model: ArticleModel, vector: SparseVector): Scored {
     const { probabilities, logits, knownFeatures } = model.classify(vector);
     let known = knownFeatures > 0;
     const excluded = this.excluded;
@@ -208,7 +233,7 @@ export class KnowledgeIndex {
    * into the question's features did worse: its topic words outvoted the follow-up's one content word.
    * Context = the last turn plus, at half weight, the one before.
    */
-  private withContext(model: Model, question: Scored, context: readonly string[]): Scored {
+  private withContext(model: ArticleModel, question: Scored, context: readonly string[]): Scored {
     const w = this.options.contextWeight ?? DEFAULT_CONTEXT_WEIGHT;
     const parts: Array<readonly [SparseVector, number]> = [];
     const last = context[context.length - 1];

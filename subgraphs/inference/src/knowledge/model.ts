@@ -1,6 +1,7 @@
 /**
  * A trained snapshot of one tenant's articles: vocabulary + classifier. Immutable once built; the
- * KnowledgeIndex rebuilds it (lazily) after upserts/removes.
+ * KnowledgeIndex rebuilds it (lazily) after upserts/removes, and an interim patch (patch.ts) extends it
+ * with new articles until the next build.
  */
 import { SoftmaxClassifier, sharedFloat32, sharedFloat64, softmaxInPlace, type ClassifierOptions, type ClassifierState, type InitialWeights } from './classifier';
 import {
@@ -14,6 +15,7 @@ import {
   type VectoriserState,
 } from './features';
 import { Centroids, type CentroidsState } from './centroids';
+import { sampleBytes, sampleTraining, type TrainingSample } from './sample';
 import type { KnowledgeArticle } from './types';
 
 export interface ModelOptions {
@@ -29,6 +31,8 @@ export interface ModelOptions {
    * upsert or delete): one pass over the data at a lower learning rate instead of a cold fit.
    */
   warmClassifier?: ClassifierOptions;
+  /** Training examples kept per article for interim patches (sample.ts). */
+  samplePerClass?: number;
 }
 
 /** A model as plain data whose big arrays are shared memory: what a build worker posts back. */
@@ -37,6 +41,7 @@ export interface ModelState {
   vectoriser: VectoriserState;
   classifier: ClassifierState;
   centroids: CentroidsState;
+  sample: TrainingSample;
   temperature: number;
 }
 
@@ -58,41 +63,57 @@ export interface ClassProbabilities {
   knownFeatures: number;
 }
 
+/** What a KnowledgeIndex answers with: a trained Model, or one extended by an interim patch. */
+export interface ArticleModel {
+  /** Class i is articles[i]; an id may appear twice in a patch (its newer class is the later one). */
+  readonly articles: readonly KnowledgeArticle[];
+  vectorise(text: string): SparseVector;
+  classify(vector: SparseVector): ClassProbabilities;
+  /** Term-overlap similarity of a text to each article (for context turns). */
+  topicSimilarity(vector: SparseVector): Float64Array;
+  readonly byteSize: number;
+}
+
+/** The parts of a trained model that a patch builds on. */
+export interface ModelParts {
+  vectoriser: Vectoriser;
+  classifier: SoftmaxClassifier;
+  centroids: Centroids;
+  sample: TrainingSample;
+  temperature: number;
+}
+
 /**
  * Fitted on BANKING77 5-fold cross-validation (`eval --calibrate`): the temperature that minimises the
  * held-out log-loss. Below 1 because L2 regularisation and early stopping leave the raw softmax underconfident.
  */
 export const DEFAULT_TEMPERATURE = 0.65;
 
-export class Model {
+export class Model implements ArticleModel {
   readonly articles: readonly KnowledgeArticle[];
   private readonly vectoriser: Vectoriser;
   private readonly classifier: SoftmaxClassifier;
   private readonly centroids: Centroids;
+  private readonly sample: TrainingSample;
   private readonly temperature: number;
 
-  private constructor(
-    articles: readonly KnowledgeArticle[],
-    vectoriser: Vectoriser,
-    classifier: SoftmaxClassifier,
-    centroids: Centroids,
-    options: ModelOptions,
-  ) {
-    this.centroids = centroids;
+  private constructor(articles: readonly KnowledgeArticle[], parts: ModelParts) {
     this.articles = articles;
-    this.vectoriser = vectoriser;
-    this.classifier = classifier;
-    this.temperature = options.temperature ?? DEFAULT_TEMPERATURE;
+    this.vectoriser = parts.vectoriser;
+    this.classifier = parts.classifier;
+    this.centroids = parts.centroids;
+    this.sample = parts.sample;
+    this.temperature = parts.temperature;
   }
 
-  static fromState(state: ModelState, options: ModelOptions = {}): Model {
-    return new Model(
-      state.articles,
-      Vectoriser.fromState(state.vectoriser),
-      SoftmaxClassifier.fromState(state.classifier),
-      Centroids.fromState(state.centroids),
-      { ...options, temperature: state.temperature },
-    );
+  static fromState(state: ModelState): Model {
+    return new Model(state.articles, {
+      vectoriser: Vectoriser.fromState(state.vectoriser),
+      classifier: SoftmaxClassifier.fromState(state.classifier),
+      centroids: Centroids.fromState(state.centroids),
+      sample: state.sample,
+      temperature: state.temperature,
+    });
   }
 
   toState(): ModelState {
@@ -101,6 +122,7 @@ export class Model {
       vectoriser: this.vectoriser.toState(),
       classifier: this.classifier.toState(),
       centroids: this.centroids.toState(),
+      sample: this.sample,
       temperature: this.temperature,
     };
   }
@@ -108,8 +130,6 @@ export class Model {
   static build(articles: readonly KnowledgeArticle[], options: ModelOptions = {}, build: BuildOptions = {}): Model {
     const docs: RawFeatures[] = [];
     const labels: number[] = [];
-    const titleWeight = options.titleWeight ?? 1;
-    const bodyWeight = options.bodyWeight ?? 1;
     const cache = build.featureCache;
     const used = cache ? new Map<string, RawFeatures>() : null;
     const featuresOf = (text: string): RawFeatures => {
@@ -118,20 +138,9 @@ export class Model {
       used?.set(text, raw);
       return raw;
     };
-    // Example weights are realised by repetition: simple, and SGD treats them exactly like weights.
-    const addExample = (text: string, label: number, weight: number): void => {
-      if (!text.trim() || weight <= 0) return;
-      const raw = featuresOf(text);
-      for (let r = 0; r < weight; r++) {
-        docs.push(raw);
-        labels.push(label);
-      }
-    };
-    articles.forEach((article, label) => {
-      for (const q of article.questions) addExample(q, label, 1);
-      addExample(article.title, label, titleWeight);
-      // Each body sentence is its own example: a long body as one document dilutes every term in it.
-      for (const sentence of splitSentences(article.body)) addExample(sentence, label, bodyWeight);
+    forEachExample(articles, options, (text, label) => {
+      docs.push(featuresOf(text));
+      labels.push(label);
     });
     if (cache && used) {
       // Keep exactly this build's texts: the next (warm) build of the tenant re-extracts only what changed.
@@ -145,12 +154,13 @@ export class Model {
       ? SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, { ...options.classifier, ...(options.warmClassifier ?? DEFAULT_WARM_CLASSIFIER) }, warm)
       : SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, options.classifier);
     const centroids = Centroids.fit(vectors, labels, articles.length, vectoriser.dimension);
-    return new Model(articles, vectoriser, classifier, centroids, options);
+    const sample = sampleTraining(vectors, labels, classifier, options.samplePerClass);
+    return new Model(articles, { vectoriser, classifier, centroids, sample, temperature: options.temperature ?? DEFAULT_TEMPERATURE });
   }
 
-  /** For warm starts: the vocabulary and classifier the previous model's weights are read from. */
-  static weightsOf(model: Model): { vectoriser: Vectoriser; classifier: SoftmaxClassifier } {
-    return { vectoriser: model.vectoriser, classifier: model.classifier };
+  /** For warm starts and patches: the vocabulary, weights and training sample of a model. */
+  static partsOf(model: Model): ModelParts {
+    return { vectoriser: model.vectoriser, classifier: model.classifier, centroids: model.centroids, sample: model.sample, temperature: model.temperature };
   }
 
   vectorise(text: string): SparseVector {
@@ -170,8 +180,35 @@ export class Model {
   }
 
   get byteSize(): number {
-    return this.classifier.byteSize + this.centroids.byteSize;
+    return this.classifier.byteSize + this.centroids.byteSize + sampleBytes(this.sample);
   }
+}
+
+/**
+ * Calls fn for every training example of `articles` (label = the article's position): each question, the
+ * title and each body sentence, repeated by their weights (SGD treats repetition exactly like a weight).
+ */
+export function forEachExample(articles: readonly KnowledgeArticle[], options: ModelOptions, fn: (text: string, label: number) => void): void {
+  const titleWeight = options.titleWeight ?? 1;
+  const bodyWeight = options.bodyWeight ?? 1;
+  const add = (text: string, label: number, weight: number): void => {
+    if (!text.trim()) return;
+    for (let r = 0; r < weight; r++) fn(text, label);
+  };
+  articles.forEach((article, label) => {
+    for (const q of article.questions) add(q, label, 1);
+    add(article.title, label, titleWeight);
+    // Each body sentence is its own example: a long body as one document dilutes every term in it.
+    for (const sentence of splitSentences(article.body)) add(sentence, label, bodyWeight);
+  });
+}
+
+/** True when two versions of an article train the same class (same questions, title and body). */
+export function sameTraining(a: KnowledgeArticle, b: KnowledgeArticle): boolean {
+  if (a === b) return true;
+  if (a.title !== b.title || a.body !== b.body || a.questions.length !== b.questions.length) return false;
+  for (let i = 0; i < a.questions.length; i++) if (a.questions[i] !== b.questions[i]) return false;
+  return true;
 }
 
 /**
@@ -180,7 +217,7 @@ export class Model {
  * over (e.g. every article is new), so the caller trains cold.
  */
 function carryOver(previous: Model, articles: readonly KnowledgeArticle[], vectoriser: Vectoriser): InitialWeights | null {
-  const { vectoriser: oldVec, classifier: old } = Model.weightsOf(previous);
+  const { vectoriser: oldVec, classifier: old } = Model.partsOf(previous);
   const oldClass = new Map(previous.articles.map((a, i) => [a.id, i]));
   const C = articles.length;
   const map = new Int32Array(C).fill(-1);
