@@ -120,7 +120,10 @@ interface AnswerView {
 export async function waitForAnswer(gatewayUrl: string, ownerToken: string, answerId: string, timeoutMs = 30_000): Promise<AnswerView['answer']> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { answer } = await dataOf<AnswerView>(gql(gatewayUrl, ownerToken, 'query($id: ID!) { answer(id: $id) { id status text sources { id } } }', { id: answerId }));
+    const response = await gql(gatewayUrl, ownerToken, 'query($id: ID!) { answer(id: $id) { id status text sources { id } } }', { id: answerId });
+    // A loaded machine (two clusters at once) may time out one poll: poll again.
+    const busy = response.body.errors?.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE') === true;
+    const answer = busy ? null : (await dataOf<AnswerView>(Promise.resolve(response))).answer;
     if (answer && answer.status !== 'QUEUED' && answer.status !== 'ANSWERING') return answer;
     if (Date.now() > deadline) throw new Error(`answer ${answerId} not answered in time: ${JSON.stringify(answer)}`);
     await new Promise((r) => setTimeout(r, 100));
