@@ -45,7 +45,13 @@ export function createAdmission(options: AdmissionOptions) {
   return {
     async authenticate(credentials: Credentials, requestId: string): Promise<({ ok: true } & Caller) | Refusal> {
       if (!options.authenticate) return { ok: true, ...anonymousCaller(requestId) };
-      const result = await options.authenticate(credentials, requestId);
+      let result;
+      try {
+        result = await options.authenticate(credentials, requestId);
+      } catch {
+        // The key store (Redis) did not answer: the caller may be fine, so not 401, and nothing to leak.
+        return refusal(503, 'SERVICE_UNAVAILABLE', 'Credentials cannot be checked right now; try again shortly.', { 'retry-after': '1' });
+      }
       if (!result.ok) return refusal(401, 'UNAUTHENTICATED', result.message, { 'www-authenticate': 'Bearer' });
       return result;
     },
