@@ -11,6 +11,8 @@ import { ChannelListeners, type EventTransport } from './transport';
 export class RedisTransport implements EventTransport {
   private readonly listeners = new ChannelListeners();
   private subscriber: Redis | null = null;
+  /** The subscriber once connected and ready: no SUBSCRIBE may reach it before its ready check ran. */
+  private subscriberReady: Promise<Redis> | null = null;
   /** Serialises SUBSCRIBE/UNSUBSCRIBE per channel, so an unsubscribe never overtakes a subscribe. */
   private readonly pending = new Map<string, Promise<unknown>>();
 
@@ -21,7 +23,7 @@ export class RedisTransport implements EventTransport {
   }
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
-    const connection = this.connection();
+    const connection = await this.connection();
     const first = this.listeners.add(channel, listener);
     const ready = first ? this.chain(channel, () => connection.subscribe(channel)) : (this.pending.get(channel) ?? Promise.resolve());
     try {
@@ -43,18 +45,31 @@ export class RedisTransport implements EventTransport {
   async close(): Promise<void> {
     const subscriber = this.subscriber;
     this.subscriber = null;
+    this.subscriberReady = null;
     if (subscriber) await subscriber.quit().catch(() => subscriber.disconnect());
   }
 
-  private connection(): Redis {
-    if (!this.subscriber) {
+  private connection(): Promise<Redis> {
+    if (!this.subscriberReady) {
       const subscriber = this.redis.duplicate();
       subscriber.on('message', (channel: string, message: string) => this.listeners.deliver(channel, message));
       // Errors surface through failed SUBSCRIBE calls and reconnects; keep them off the process.
       subscriber.on('error', () => undefined);
       this.subscriber = subscriber;
+      // A lazily connecting duplicate would let two early SUBSCRIBEs race its ready check
+      // ("ERR Can't execute 'info'" in subscriber mode): connect once, then subscribe.
+      const ready = subscriber.status === 'wait' ? subscriber.connect().then(() => subscriber) : Promise.resolve(subscriber);
+      this.subscriberReady = ready.catch((error: unknown) => {
+        // Let the next subscribe try a fresh connection instead of failing forever.
+        if (this.subscriber === subscriber) {
+          this.subscriber = null;
+          this.subscriberReady = null;
+        }
+        subscriber.disconnect();
+        throw error;
+      });
     }
-    return this.subscriber;
+    return this.subscriberReady;
   }
 
   private chain(channel: string, run: () => Promise<unknown>): Promise<unknown> {
