@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { tenantKeys } from '@beedesk/runtime';
 import { BeedeskClient, BeedeskError, GetTenant } from '@beedesk/sdk';
-import { runPartnerExample, type PersistedQueryManifest } from '../../../clients/partner-example/src';
+import { runPartnerExample, type PersistedQueryManifest } from '@beedesk/partner-example';
 import { repoRoot } from '../../src/cluster';
 import { e2eEnvironment, postGraphQL } from '../harness/cluster';
 
