@@ -45,8 +45,9 @@ describe('operation depth and cost', () => {
   it('lists multiply what is selected in them: turns by `last`, or by the assumed 100', () => {
     expect(measure('query($id: ID!) { session(id: $id) { turns { seq text } } }', { id: 's' })).toEqual({ depth: 3, cost: 1 + 100 });
     expect(measure('query($id: ID!) { session(id: $id) { turns(last: 5) { seq } } }', { id: 's' })).toEqual({ depth: 3, cost: 1 + 5 });
-    // Lists without @listSize: the configured default (10).
-    expect(measure('{ tenant { articles { id } } }').cost).toBe(1 + 10);
+    // Tenant.articles declares @listSize(assumedSize: 200); lists without @listSize take the configured default (10).
+    expect(measure('{ tenant { articles { id } } }').cost).toBe(1 + 200);
+    expect(measure('query($id: ID!) { answer(id: $id) { sources { id } } }', { id: 'a' }).cost).toBe(1 + 10);
   });
 
   it('a slicing argument given as a variable is read from the variables (and then not cached)', () => {
