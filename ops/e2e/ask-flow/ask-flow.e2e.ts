@@ -1,10 +1,11 @@
-import { BeedeskClient, BeedeskError, type AnswerEvent } from '@beedesk/sdk';
+import { BeedeskClient, type AnswerEvent } from '@beedesk/sdk';
 import WebSocket from 'ws';
 import { seedDemoTenants } from '../../src/demo/seed';
 import { demoBank } from '../../src/demo/data';
 import { e2eEnvironment, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { signContext } from '@beedesk/runtime';
 import { mintToken } from '../../src/dev-tokens';
+import { codeOf } from '../harness/error-code';
 
 // The acceptance flow through the real gateway, with real Redis and a real Kafka broker,
 // each service its own process.
@@ -23,16 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await e2e.cluster.stopAll();
 });
-
-const codeOf = async (promise: Promise<unknown>): Promise<string> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BeedeskError) return error.code;
-    throw error;
-  }
-  return 'NO_ERROR';
-};
 
 describe('ask flow through the gateway (real Redis and Kafka)', () => {
   it('answers a card question from the card-arrival article and keeps both turns', async () => {

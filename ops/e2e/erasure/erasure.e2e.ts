@@ -1,8 +1,9 @@
 import { connectRedis, type Redis } from '@beedesk/runtime';
-import { BeedeskClient, BeedeskError, type Answer } from '@beedesk/sdk';
+import { BeedeskClient, type Answer } from '@beedesk/sdk';
 import { seedDemoTenants } from '../../src/demo/seed';
 import type { DemoTenant } from '../../src/demo/data';
 import { e2eEnvironment, E2E_JWT_SECRET } from '../harness/cluster';
+import { codeOf } from '../harness/error-code';
 
 // deleteMyData and eraseTenant through the real gateway, real services (own processes), real
 // Kafka and real Redis; what is left is checked by SCANning the run's keys in Redis itself.
@@ -54,16 +55,6 @@ async function scan(pattern: string): Promise<[string, string][]> {
   } while (cursor !== '0');
   return found;
 }
-
-const codeOf = async (promise: Promise<unknown>): Promise<string> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BeedeskError) return error.code;
-    throw error;
-  }
-  return 'NO_ERROR';
-};
 
 interface Asked {
   sessionId: string;

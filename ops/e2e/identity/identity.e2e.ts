@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BeedeskClient, BeedeskError } from '@beedesk/sdk';
+import { BeedeskClient } from '@beedesk/sdk';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import WebSocket from 'ws';
 import { SERVICE_ORDER } from '../../src/cluster';
 import { e2eEnvironment, postGraphQL } from '../harness/cluster';
+import { codeOf } from '../harness/error-code';
 
 // Identity at the gateway, through the real gateway and services on real Redis: RS256 tokens from an
 // identity provider's JWKS (a loopback endpoint here) beside HS256 dev tokens, and partner API keys
@@ -20,16 +21,6 @@ let idpKey: { privateKey: KeyLike; kid: string };
 
 const idpToken = (claims: Record<string, unknown>, key = idpKey) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid }).setIssuedAt().setExpirationTime('5m').sign(key.privateKey);
-
-const codeOf = async (promise: Promise<unknown>): Promise<string> => {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BeedeskError) return error.code;
-    throw error;
-  }
-  return 'NO_ERROR';
-};
 
 let admin: BeedeskClient;
 const partner = (apiKey: string, options: { webSocket?: boolean } = {}) =>
