@@ -80,7 +80,8 @@ describe('knowledge-base engine end to end (two inference replicas, real Redis a
     expect(found.answer.needsHuman).toBe(false);
     expect(found.answer.text).toBe(GIFT_CARD.body);
     expect(answered(b.output)).toBeGreaterThan(before);
-    // The replica refreshed on the kb-changed notification, not on the question.
+    // The replica learned the article at once by an interim patch, then retrained its model in the background.
+    expect(b.output.join('')).toContain('"msg":"knowledge index patched"');
     expect(b.output.join('')).toContain('"msg":"knowledge index built"');
 
     expect(await admin.deleteArticle(GIFT_CARD.id)).toBe(true);

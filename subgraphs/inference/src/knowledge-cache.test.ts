@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArticleRepository, createInMemoryRedis, createLogger, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type ArticleRecord } from '@beedesk/runtime';
+import { ArticleRepository, createInMemoryRedis, createLogger, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, tenantKeys, TenantRepository, type ArticleRecord } from '@beedesk/runtime';
 import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from './knowledge';
 import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from './knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
@@ -156,6 +156,39 @@ describe('KnowledgeCache', () => {
     await repo.delete('t-pubsub', 'refund');
     await until(() => (b.status('t-pubsub')?.servedVersion ?? -1) > before + 1);
     expect((await b.indexFor('t-pubsub')).search('refund', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).not.toContain('refund');
+  });
+
+  it('an erased knowledge base (kb-version gone with its keys) is never answered from the old model, with or without a notification', async () => {
+    const erase = async (tenantId: string) => {
+      // What eraseTenant does to this tenant's knowledge base: every key goes, then a kb-changed notification.
+      const keys = tenantKeys(prefix, tenantId);
+      await redis.del(keys.kbVersion, keys.articleIds, ...KB.map((a) => keys.article(a.id)), keys.article(REFUND.id));
+      await redis.publish(keys.kbChanged, 'erase');
+    };
+    const gone = (index: { search: (q: string, o: { limit: number; threshold: number }) => { ranked: unknown[] } }) =>
+      ['I forgot my password', 'my card has not arrived', 'refund'].every((q) => index.search(q, { limit: 10, threshold: 0 }).ranked.length === 0);
+
+    await repo.upsertMany('t-erase-poll', KB);
+    await repo.upsert('t-erase-poll', REFUND);
+    const polling = cache(new InlineModelBuilder(), false);
+    expect((await polling.indexFor('t-erase-poll')).search('I forgot my password').best?.article.id).toBe('password');
+    await erase('t-erase-poll');
+    expect(gone(await polling.indexFor('t-erase-poll'))).toBe(true);
+    expect(polling.status('t-erase-poll')).toMatchObject({ servedVersion: 0, untrained: [], patched: [] });
+    // The tenant starts again: its new articles are trained on their own.
+    await repo.upsert('t-erase-poll', REFUND);
+    await polling.settled('t-erase-poll');
+    const again = await polling.indexFor('t-erase-poll');
+    expect(again.search('I forgot my password', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).toEqual(['refund']);
+    expect(polling.status('t-erase-poll')).toMatchObject({ servedVersion: 1, modelVersion: 1, building: false });
+
+    await repo.upsertMany('t-erase-sub', KB);
+    const listening = cache();
+    await listening.listen();
+    await listening.indexFor('t-erase-sub');
+    await erase('t-erase-sub');
+    await until(() => listening.status('t-erase-sub')?.servedVersion === 0);
+    expect(gone(await listening.indexFor('t-erase-sub'))).toBe(true);
   });
 
   it('without notifications the version check still finds changes on the next question', async () => {

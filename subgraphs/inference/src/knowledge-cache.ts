@@ -58,6 +58,8 @@ interface TenantEntry {
   modelVersion: number;
   /** A kb-version read just before the next article-set read was asked for: that read need not read it again. */
   versionRead: number | null;
+  /** Bumped when the tenant's knowledge base was erased: a build started before is of no use any more. */
+  generation: number;
   /** Article-set reads (fast; they serve at once) and trainings (slow; the newest set read when one starts). */
   reads: Coalesced;
   builds: Coalesced;
@@ -112,7 +114,8 @@ export class KnowledgeCache {
     void this.listen();
     const state = await this.articles.knowledgeState(tenantId);
     let entry = this.entries.get(tenantId);
-    if (!entry?.served || entry.servedVersion < state.version) {
+    // Any other version than the served one: newer, or lower when the knowledge base was erased (its kb-version went with it).
+    if (!entry?.served || entry.servedVersion !== state.version) {
       entry = this.entryOf(tenantId);
       // Read before the articles are, so it is a safe tag for them: spares the read reading it again.
       entry.versionRead = Math.max(entry.versionRead ?? -1, state.version);
@@ -191,6 +194,7 @@ export class KnowledgeCache {
         model: null,
         modelVersion: -1,
         versionRead: null,
+        generation: 0,
         reads: new Coalesced(() => this.readArticles(tenantId, created)),
         builds: new Coalesced(() => this.buildNewest(tenantId, created)),
       };
@@ -203,11 +207,15 @@ export class KnowledgeCache {
   /** Re-reads the article set, serves it at once (patched), and asks for training when the model is older. */
   private async readArticles(tenantId: string, entry: TenantEntry): Promise<void> {
     // Version first: the articles read after it are at least that new, so the view is never older than its tag.
-    const version = entry.versionRead ?? (await this.articles.version(tenantId));
+    // A hint no newer than what is served is no news; then a fresh read decides.
+    const hinted = entry.versionRead;
     entry.versionRead = null;
-    if (entry.served && version <= entry.servedVersion) return;
+    const version = hinted !== null && hinted > entry.servedVersion ? hinted : await this.articles.version(tenantId);
+    if (entry.served && version === entry.servedVersion) return;
+    // Versions only grow, except when the knowledge base is erased (eraseTenant removes the kb-version too):
+    // then nothing of the old model may answer again, and the next one starts cold.
+    if (version < entry.servedVersion) this.forgetModel(tenantId, entry);
     const articles = (await this.articles.list(tenantId)).map(toArticle);
-    if (version < entry.servedVersion) return;
     entry.servedVersion = version;
     entry.servedArticles = articles;
     this.serve(tenantId, entry, 'read');
@@ -215,10 +223,19 @@ export class KnowledgeCache {
     if (version > entry.modelVersion) void entry.builds.request();
   }
 
+  private forgetModel(tenantId: string, entry: TenantEntry): void {
+    entry.generation++;
+    entry.model = null;
+    entry.modelVersion = -1;
+    this.builder.forget(tenantId);
+    this.logger.info({ tenant: tenantId }, 'knowledge base erased; its model is dropped');
+  }
+
   /** Trains on the newest article set read, unless the model is already that new; serves the result. */
   private async buildNewest(tenantId: string, entry: TenantEntry): Promise<void> {
     const version = entry.servedVersion;
     const articles = entry.servedArticles;
+    const generation = entry.generation;
     if (version <= entry.modelVersion || this.closed) return;
     const changedAt = performance.now();
     if (articles.length === 0) {
@@ -226,7 +243,7 @@ export class KnowledgeCache {
       this.builder.forget(tenantId);
     } else {
       const result = await this.train(tenantId, articles);
-      if (!result) return;
+      if (!result || entry.generation !== generation) return;
       entry.model = result.model;
       this.logger.info(
         {

@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RawFeatures } from './features';
-import { Model, type ModelOptions, type ModelState } from './model';
+import { Model, type ModelOptions, type ModelState, type WarmSource } from './model';
+import { patchModel } from './patch';
 import type { KnowledgeArticle } from './types';
 
 export interface BuildResult {
@@ -33,6 +34,16 @@ export interface ModelBuilder {
   readonly kind: 'worker' | 'inline';
 }
 
+/**
+ * Where a warm start of `articles` begins: the previous model, patched with the articles it lacks. One
+ * warm pass learns a new article poorly from zero weights (measured: median confidence 0.28 on a paraphrase,
+ * sometimes not even ranked first), whereas the patch's weights for it are already good (0.95); the pass
+ * then tunes them together with everything else.
+ */
+export function warmStartFrom(previous: Model, articles: readonly KnowledgeArticle[], options: ModelOptions = {}): WarmSource {
+  return patchModel(previous, articles, options) ?? previous;
+}
+
 /** Tenants whose previous model and features are kept for warm starts (least recently built dropped). */
 const WARM_TENANTS = 16;
 
@@ -47,7 +58,8 @@ export class WarmBuilds {
     const previous = this.tenants.get(tenantId);
     this.tenants.delete(tenantId);
     const features = previous?.features ?? new Map<string, RawFeatures>();
-    const model = Model.build(articles, this.options, { warmFrom: previous?.model ?? null, featureCache: features });
+    const warmFrom = previous ? warmStartFrom(previous.model, articles, this.options) : null;
+    const model = Model.build(articles, this.options, { warmFrom, featureCache: features });
     this.tenants.set(tenantId, { model, features });
     while (this.tenants.size > WARM_TENANTS) this.tenants.delete(this.tenants.keys().next().value as string);
     return { model, warm: previous !== undefined, buildMs: performance.now() - started };

@@ -182,7 +182,7 @@ export class Vectoriser {
 
   /** Id of a feature by block and name (for warm starts), or undefined. */
   idOf(block: number, key: string): number | undefined {
-    return this.vocab[block]?.get(key);
+    return this.vocab[block]?.get(key) ?? this.added?.[block]?.get(key);
   }
 
   /** Calls fn(block, key, id) for every feature. */

@@ -45,9 +45,18 @@ export interface ModelState {
   temperature: number;
 }
 
+/** What a warm start reads previous weights from: a trained model, or one extended by a patch. */
+export interface WarmSource {
+  /** Class i is articles[i]; for an id that appears twice, the later class is the current one. */
+  readonly articles: readonly KnowledgeArticle[];
+  featureId(block: number, key: string): number | undefined;
+  weightOf(feature: number, cls: number): number;
+  biasOf(cls: number): number;
+}
+
 export interface BuildOptions {
   /** A previous model of the same tenant: its weights are carried over (by feature name and article id). */
-  warmFrom?: Model | null;
+  warmFrom?: WarmSource | null;
   /** Memo of extracted features by text, read and refreshed by the build (cached across builds). */
   featureCache?: Map<string, RawFeatures>;
 }
@@ -89,7 +98,7 @@ export interface ModelParts {
  */
 export const DEFAULT_TEMPERATURE = 0.65;
 
-export class Model implements ArticleModel {
+export class Model implements ArticleModel, WarmSource {
   readonly articles: readonly KnowledgeArticle[];
   private readonly vectoriser: Vectoriser;
   private readonly classifier: SoftmaxClassifier;
@@ -168,6 +177,18 @@ export class Model implements ArticleModel {
     return this.vectoriser.transform(extractFeatures(text));
   }
 
+  featureId(block: number, key: string): number | undefined {
+    return this.vectoriser.idOf(block, key);
+  }
+
+  weightOf(feature: number, cls: number): number {
+    return this.classifier.weightOf(feature, cls);
+  }
+
+  biasOf(cls: number): number {
+    return this.classifier.biasOf(cls);
+  }
+
   classify(vector: SparseVector): ClassProbabilities {
     const logits = this.classifier.scores(vector);
     const probabilities = softmaxInPlace(Float64Array.from(logits), this.temperature);
@@ -216,8 +237,7 @@ export function sameTraining(a: KnowledgeArticle, b: KnowledgeArticle): boolean 
  * name, classes by article id; new features and new articles start at zero. Null when nothing carries
  * over (e.g. every article is new), so the caller trains cold.
  */
-function carryOver(previous: Model, articles: readonly KnowledgeArticle[], vectoriser: Vectoriser): InitialWeights | null {
-  const { vectoriser: oldVec, classifier: old } = Model.partsOf(previous);
+function carryOver(previous: WarmSource, articles: readonly KnowledgeArticle[], vectoriser: Vectoriser): InitialWeights | null {
   const oldClass = new Map(previous.articles.map((a, i) => [a.id, i]));
   const C = articles.length;
   const map = new Int32Array(C).fill(-1);
@@ -232,15 +252,15 @@ function carryOver(previous: Model, articles: readonly KnowledgeArticle[], vecto
   if (carried === 0) return null;
   const weights = sharedFloat32(C * vectoriser.dimension);
   const bias = sharedFloat64(C);
-  for (let c = 0; c < C; c++) if ((map[c] as number) >= 0) bias[c] = old.biasOf(map[c] as number);
+  for (let c = 0; c < C; c++) if ((map[c] as number) >= 0) bias[c] = previous.biasOf(map[c] as number);
   vectoriser.forEachFeature((block, key, id) => {
     if (block >= BLOCK_COUNT) return;
-    const oldId = oldVec.idOf(block, key);
+    const oldId = previous.featureId(block, key);
     if (oldId === undefined) return;
     const base = id * C;
     for (let c = 0; c < C; c++) {
       const o = map[c] as number;
-      if (o >= 0) weights[base + c] = old.weightOf(oldId, o);
+      if (o >= 0) weights[base + c] = previous.weightOf(oldId, o);
     }
   });
   return { weights, bias };

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { articlesFrom, loadBanking77, stratifiedFolds } from './eval';
 import { KnowledgeIndex, type KnowledgeArticle } from './index';
 import { Model } from './model';
+import { warmStartFrom } from './builder';
 import { MAX_PATCHED_ARTICLES, patchModel } from './patch';
 
 const DATA = resolve(__dirname, '../../../../ops/demo/data');
@@ -105,6 +106,21 @@ describe('interim patches', () => {
     const r = index.search('and how much is that?', { context: ['Can I insure my dog?'] });
     expect(r.usedContext).toBe(true);
     expect(r.best?.article.id).toBe('pet-insurance');
+  });
+
+  it('the warm retrain that replaces a patch starts from it, so it does not forget the new article', () => {
+    const articles = [...KB, PET];
+    const fromPatch = KnowledgeIndex.serving(Model.build(articles, {}, { warmFrom: warmStartFrom(model, articles) }), articles);
+    const fromOld = KnowledgeIndex.serving(Model.build(articles, {}, { warmFrom: model }), articles);
+    expect(fromPatch.patched).toEqual([]);
+    for (const q of ['can I get insurance for my dog?', 'is there insurance for pets']) {
+      const r = fromPatch.search(q);
+      expect(r.best?.article.id).toBe('pet-insurance');
+      expect(r.confident).toBe(true);
+      expect(r.best?.confidence).toBeGreaterThanOrEqual(fromOld.search(q).best?.article.id === 'pet-insurance' ? (fromOld.search(q).best?.confidence ?? 0) : 0);
+    }
+    for (const a of KB) for (const q of a.questions) expect(fromPatch.search(q).best?.article.id).toBe(a.id);
+    expect(warmStartFrom(model, KB)).toBe(model);
   });
 
   it('too many changes at once wait for the full model instead', () => {

@@ -13,7 +13,7 @@
  */
 import { rng, softmaxInPlace } from './classifier';
 import { EMPTY_VECTOR, extractFeatures, type RawFeatures, type SparseVector, type Vectoriser } from './features';
-import { forEachExample, Model, sameTraining, type ArticleModel, type ClassProbabilities, type ModelOptions, type ModelParts } from './model';
+import { forEachExample, Model, sameTraining, type ArticleModel, type ClassProbabilities, type ModelOptions, type ModelParts, type WarmSource } from './model';
 import { sampledVector, sampleSize } from './sample';
 import type { KnowledgeArticle } from './types';
 
@@ -36,9 +36,10 @@ const PATCH_DEFAULTS: Required<PatchTraining> = { epochs: 3, minSteps: 5_000, ma
 // As in the full training: gradient entries this small do not move the fit.
 const GRAD_EPSILON = 1e-4;
 
-export class PatchedModel implements ArticleModel {
+export class PatchedModel implements ArticleModel, WarmSource {
   readonly articles: readonly KnowledgeArticle[];
   private readonly baseClasses: number;
+  private readonly baseDimension: number;
 
   constructor(
     private readonly base: ModelParts,
@@ -53,7 +54,22 @@ export class PatchedModel implements ArticleModel {
     private readonly centroids: ReadonlyArray<ReadonlyMap<number, number>>,
   ) {
     this.baseClasses = baseArticles.length;
+    this.baseDimension = base.classifier.dimension;
     this.articles = [...baseArticles, ...patched];
+  }
+
+  featureId(block: number, key: string): number | undefined {
+    return this.vectoriser.idOf(block, key);
+  }
+
+  /** The old classes have no weight on the new columns; the patched ones have theirs. */
+  weightOf(feature: number, cls: number): number {
+    if (cls < this.baseClasses) return feature < this.baseDimension ? this.base.classifier.weightOf(feature, cls) : 0;
+    return this.weights[feature * this.patched.length + cls - this.baseClasses] as number;
+  }
+
+  biasOf(cls: number): number {
+    return cls < this.baseClasses ? this.base.classifier.biasOf(cls) : (this.bias[cls - this.baseClasses] as number);
   }
 
   vectorise(text: string): SparseVector {
