@@ -28,6 +28,21 @@ export interface MainContext<C extends CommonConfig> {
  * The real-mode entry point of every service: validated config, connections that fail fast with a
  * clear message (exit 1, never a hang), and SIGTERM handling that ends with exit 0.
  */
+/**
+ * Process warnings as structured log lines instead of Node's plain text on stderr, so every line a
+ * service writes is JSON. kafkajs 2.2.4 sets a negative timer on every connection under Node 24
+ * (TimeoutNegativeWarning, tulios/kafkajs#1751; Node then waits 1 ms, which is what kafkajs meant):
+ * that one is kept at debug level.
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const fields = { warning: { name: warning.name, message: warning.message } };
+    if (warning.name === 'TimeoutNegativeWarning') logger.debug(fields, 'process warning');
+    else logger.warn(fields, 'process warning');
+  });
+}
+
 export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
   name: string,
   schema: S,
@@ -37,6 +52,7 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
   try {
     const config = loadConfig(schema);
     logger = createLogger(name, config.LOG_LEVEL);
+    logProcessWarnings(logger);
     const lifecycle = new Lifecycle(logger);
     const context: MainContext<z.infer<S>> = {
       config,
