@@ -62,6 +62,16 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** Fisher–Yates shuffle in place with `random` (a seeded rng): SGD visits examples in a new order each epoch. */
+export function shuffleInPlace(items: Int32Array | number[], random: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const tmp = items[i] as number;
+    items[i] = items[j] as number;
+    items[j] = tmp;
+  }
+}
+
 export class SoftmaxClassifier {
   readonly classes: number;
   readonly dimension: number;
@@ -123,12 +133,7 @@ export class SoftmaxClassifier {
     const total = epochs * n;
     let step = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        const tmp = order[i] as number;
-        order[i] = order[j] as number;
-        order[j] = tmp;
-      }
+      shuffleInPlace(order, random);
       for (let k = 0; k < n; k++) {
         const idx = order[k] as number;
         const x = vectors[idx] as SparseVector;

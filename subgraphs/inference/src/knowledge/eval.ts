@@ -16,7 +16,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { rng } from './classifier';
+import { rng, shuffleInPlace } from './classifier';
 import { warmStartFrom } from './builder';
 import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, Model, type KnowledgeArticle, type KnowledgeIndexOptions } from './index';
 
@@ -109,10 +109,7 @@ export function stratifiedFolds(questions: readonly LabelledQuestion[], k: numbe
   });
   let offset = 0;
   for (const idx of byLabel.values()) {
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
-    }
+    shuffleInPlace(idx, random);
     // Rotating the starting fold per label keeps fold sizes balanced.
     idx.forEach((q, n) => (folds[q] = (n + offset) % k));
     offset += idx.length;

@@ -11,7 +11,7 @@
  * so the patched model's confidences are calibrated like the full model's (same softmax, same temperature).
  * Deleted articles and the old versions of edited ones are left out of the softmax (as KnowledgeIndex does).
  */
-import { rng, softmaxInPlace } from './classifier';
+import { rng, shuffleInPlace, softmaxInPlace } from './classifier';
 import { EMPTY_VECTOR, extractFeatures, type RawFeatures, type SparseVector, type Vectoriser } from './features';
 import { forEachExample, Model, sameTraining, type ArticleModel, type ClassProbabilities, type ModelOptions, type ModelParts, type WarmSource } from './model';
 import { sampledVector, sampleSize } from './sample';
@@ -214,12 +214,7 @@ function trainPatchedClasses(data: PatchExamples, K: number, dimension: number, 
   let scale = 1;
   let step = 0;
   for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const tmp = order[i] as number;
-      order[i] = order[j] as number;
-      order[j] = tmp;
-    }
+    shuffleInPlace(order, random);
     for (let s = 0; s < n; s++) {
       const e = order[s] as number;
       const from = offsets[e] as number;
