@@ -53,17 +53,32 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     }),
   };
 
-  // Our own coded errors pass through; anything else is a bug and must not leak details.
-  const maskError = (error: unknown): GraphQLError => {
-    const graphqlError = error instanceof GraphQLError ? error : null;
-    const original = graphqlError?.originalError;
-    if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
-    logger.error({ err: original ?? error }, 'unexpected error in resolver');
-    return new GraphQLError('Unexpected error.', {
-      nodes: graphqlError?.nodes,
-      path: graphqlError?.path,
-      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-    });
+  // Our own coded errors pass through; anything else is a bug and must not leak details. The line
+  // about it carries the request's tenant and request id when the request got that far.
+  const maskErrorFor =
+    (log: Logger) =>
+    (error: unknown): GraphQLError => {
+      const graphqlError = error instanceof GraphQLError ? error : null;
+      const original = graphqlError?.originalError;
+      if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+      log.error({ err: original ?? error }, 'unexpected error in resolver');
+      return new GraphQLError('Unexpected error.', {
+        nodes: graphqlError?.nodes,
+        path: graphqlError?.path,
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      });
+    };
+  const maskError = maskErrorFor(logger);
+  // Masks a query's or mutation's errors while its context (and so its tagged logger) is at hand;
+  // yoga's own masking below then only sees coded errors, and still covers everything else.
+  const maskWithRequestLogger: Plugin = {
+    onExecute: ({ args }) => ({
+      onExecuteDone: ({ result, setResult }) => {
+        if (Symbol.asyncIterator in result || !result.errors?.length) return;
+        const log = (args.contextValue as Partial<BaseContext>).log ?? logger;
+        setResult({ ...result, errors: result.errors.map(maskErrorFor(log)) });
+      },
+    }),
   };
 
   const yoga = createYoga<Record<string, unknown>, TContext>({
@@ -88,7 +103,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       return options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
     },
     maskedErrors: { maskError },
-    plugins: [countSubscriptions],
+    plugins: [countSubscriptions, maskWithRequestLogger],
   });
 
   const server = createServer((req, res) => {
@@ -111,7 +126,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     logger,
     metrics,
     createContext: options.createContext,
-    maskError,
+    maskErrorFor,
     gauge,
   });
 

@@ -26,7 +26,8 @@ export interface SubgraphWsOptions<TContext> {
   logger: Logger;
   metrics: ServiceMetrics;
   createContext: (base: { tenant: TenantContext; log: Logger }) => TContext;
-  maskError: (error: GraphQLError) => GraphQLError;
+  /** Masks unexpected errors, logging them with the request's tagged logger. */
+  maskErrorFor: (log: Logger) => (error: GraphQLError) => GraphQLError;
   gauge: SubscriptionGauge;
 }
 
@@ -56,8 +57,9 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  const mask = (result: ExecutionResult): ExecutionResult =>
-    result.errors ? { ...result, errors: result.errors.map(options.maskError) } : result;
+  const logOf = (args: ExecutionArgs): Logger => (args.contextValue as { log?: Logger } | undefined)?.log ?? logger;
+  const mask = (result: ExecutionResult, args: ExecutionArgs): ExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map(options.maskErrorFor(logOf(args))) } : result;
 
   const ws = useServer<Record<string, unknown>, Extra>(
     {
@@ -92,11 +94,11 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
       },
       subscribe: async (args) => {
         const result = await subscribe(args);
-        return Symbol.asyncIterator in result ? options.gauge.count(result) : mask(result);
+        return Symbol.asyncIterator in result ? options.gauge.count(result) : mask(result, args);
       },
-      execute: async (args) => mask(await execute(args)),
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        const masked = mask(result);
+      execute: async (args) => mask(await execute(args), args),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        const masked = mask(result, args);
         return masked === result ? undefined : { ...masked, errors: masked.errors?.map((e) => e.toJSON()) };
       },
     },
