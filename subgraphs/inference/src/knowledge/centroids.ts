@@ -35,18 +35,8 @@ export class Centroids {
   }
 
   static fit(vectors: readonly SparseVector[], labels: ArrayLike<number>, classes: number, dimension: number): Centroids {
-    const sums: Array<Map<number, number>> = Array.from({ length: classes }, () => new Map<number, number>());
-    vectors.forEach((v, doc) => {
-      const norm = vectorNorm(v);
-      if (norm === 0) return;
-      const sum = sums[labels[doc] as number] as Map<number, number>;
-      for (let t = 0; t < v.ids.length; t++) {
-        const id = v.ids[t] as number;
-        sum.set(id, (sum.get(id) ?? 0) + (v.values[t] as number) / norm);
-      }
-    });
+    const sums = unitCentroids(vectors, labels, classes);
     const counts = sharedInt32(dimension + 1);
-    const norms = sums.map((m) => Math.sqrt([...m.values()].reduce((a, x) => a + x * x, 0)));
     for (const m of sums) for (const id of m.keys()) counts[id + 1] = (counts[id + 1] as number) + 1;
     for (let f = 0; f < dimension; f++) counts[f + 1] = (counts[f + 1] as number) + (counts[f] as number);
     const cls = sharedInt32(counts[dimension] as number);
@@ -57,7 +47,7 @@ export class Centroids {
         const at = fill[id] as number;
         fill[id] = at + 1;
         cls[at] = c;
-        weight[at] = w / ((norms[c] as number) || 1);
+        weight[at] = w;
       }
     });
     return new Centroids({ classes, start: counts, cls, weight });
@@ -87,7 +77,26 @@ export class Centroids {
   }
 }
 
-function vectorNorm(v: SparseVector): number {
+/** Per class, the unit-length sum of its unit-length training vectors, by feature id. */
+export function unitCentroids(vectors: readonly SparseVector[], labels: ArrayLike<number>, classes: number): Array<Map<number, number>> {
+  const sums = Array.from({ length: classes }, () => new Map<number, number>());
+  vectors.forEach((v, doc) => {
+    const norm = vectorNorm(v);
+    if (norm === 0) return;
+    const sum = sums[labels[doc] as number] as Map<number, number>;
+    for (let t = 0; t < v.ids.length; t++) {
+      const id = v.ids[t] as number;
+      sum.set(id, (sum.get(id) ?? 0) + (v.values[t] as number) / norm);
+    }
+  });
+  for (const sum of sums) {
+    const norm = Math.sqrt([...sum.values()].reduce((a, x) => a + x * x, 0)) || 1;
+    for (const [id, w] of sum) sum.set(id, w / norm);
+  }
+  return sums;
+}
+
+export function vectorNorm(v: SparseVector): number {
   let s = 0;
   for (let i = 0; i < v.values.length; i++) s += (v.values[i] as number) ** 2;
   return Math.sqrt(s);

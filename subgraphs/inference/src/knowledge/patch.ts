@@ -11,6 +11,7 @@
  * so the patched model's confidences are calibrated like the full model's (same softmax, same temperature).
  * Deleted articles and the old versions of edited ones are left out of the softmax (as KnowledgeIndex does).
  */
+import { unitCentroids, vectorNorm } from './centroids';
 import { rng, shuffleInPlace, softmaxInPlace } from './classifier';
 import { EMPTY_VECTOR, extractFeatures, type RawFeatures, type SparseVector, type Vectoriser } from './features';
 import { forEachExample, Model, sameTraining, type ArticleModel, type ClassProbabilities, type ModelOptions, type ModelParts, type WarmSource } from './model';
@@ -97,10 +98,8 @@ export class PatchedModel implements ArticleModel, WarmSource {
     const B = this.baseClasses;
     const out = new Float64Array(B + this.patched.length);
     out.set(this.base.centroids.similarity(vector));
-    let norm = 0;
-    for (let t = 0; t < vector.values.length; t++) norm += (vector.values[t] as number) ** 2;
+    const norm = vectorNorm(vector);
     if (norm === 0) return out;
-    norm = Math.sqrt(norm);
     this.centroids.forEach((centroid, k) => {
       let dot = 0;
       for (let t = 0; t < vector.ids.length; t++) dot += (vector.values[t] as number) * (centroid.get(vector.ids[t] as number) ?? 0);
@@ -142,7 +141,7 @@ export function patchModel(model: Model, articles: readonly KnowledgeArticle[], 
   const vectors = raws.map((raw) => vectoriser.transform(raw));
   const examples = patchExamples(parts, retired, vectors, labels);
   const { weights, bias } = trainPatchedClasses(examples, changed.length, vectoriser.dimension, { ...PATCH_DEFAULTS, ...training });
-  return new PatchedModel(parts, model.articles, changed, vectoriser, weights, bias, centroidsOf(vectors, labels, changed.length));
+  return new PatchedModel(parts, model.articles, changed, vectoriser, weights, bias, unitCentroids(vectors, labels, changed.length));
 }
 
 /**
@@ -276,21 +275,4 @@ function logSumExp(logits: ArrayLike<number>, offset: number, classes: number, r
   let sum = 0;
   for (let c = 0; c < classes; c++) if (!retired[c]) sum += Math.exp((logits[offset + c] as number) - max);
   return max + Math.log(sum);
-}
-
-function centroidsOf(vectors: readonly SparseVector[], labels: readonly number[], K: number): Array<Map<number, number>> {
-  const sums = Array.from({ length: K }, () => new Map<number, number>());
-  vectors.forEach((v, i) => {
-    let norm = 0;
-    for (let t = 0; t < v.values.length; t++) norm += (v.values[t] as number) ** 2;
-    if (norm === 0) return;
-    norm = Math.sqrt(norm);
-    const sum = sums[labels[i] as number] as Map<number, number>;
-    for (let t = 0; t < v.ids.length; t++) sum.set(v.ids[t] as number, (sum.get(v.ids[t] as number) ?? 0) + (v.values[t] as number) / norm);
-  });
-  for (const sum of sums) {
-    const norm = Math.sqrt([...sum.values()].reduce((a, x) => a + x * x, 0)) || 1;
-    for (const [id, w] of sum) sum.set(id, w / norm);
-  }
-  return sums;
 }
