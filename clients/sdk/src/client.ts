@@ -2,14 +2,11 @@ import * as ops from './operations';
 import type { DataDeletion, TenantErasure } from './types';
 import type { Operation } from './operations';
 import { PersistedDocuments, type PersistedOperationsMode } from './persisted';
-import { subscribeSse, TransportClosed, WsTransport, type RawResult, type SubscriptionProtocol } from './subscriptions';
+import { subscribeSse, TransportClosed, WsTransport, type RawErrorPayload, type RawResult, type SubscriptionProtocol } from './subscriptions';
 import type { ActivityEvent, Answer, AnswerEvent, ApiKey, Article, ArticleInput, AskReceipt, CreatedApiKey, InferenceStatus, Role, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
 
-export interface GraphQLErrorPayload {
-  message: string;
-  path?: (string | number)[];
-  extensions?: { code?: string; [key: string]: unknown };
-}
+/** One GraphQL error as the gateway sends it. */
+export type GraphQLErrorPayload = RawErrorPayload;
 
 /** A failed call: `code` is the first error's `extensions.code` (e.g. NOT_FOUND, UNAUTHENTICATED). */
 export class BeedeskError extends Error {
@@ -76,13 +73,8 @@ export class BeedeskClient {
         : this.wsTransport().subscribe<TData>(operation.document, vars);
     const status = protocol === 'sse' ? 200 : 0;
     const toData = (result: RawResult<TData>): TData => {
-      if (result.errors?.length) {
-        void raw.return();
-        const first = result.errors[0]!;
-        throw new BeedeskError(first.message, first.extensions?.code ?? 'UNKNOWN', result.errors, status);
-      }
-      if (result.data == null) throw new BeedeskError('The result has no data', 'BAD_RESPONSE', [], status);
-      return result.data;
+      if (result.errors?.length) void raw.return();
+      return dataOf(result, status, 'The result has no data');
     };
     const iterator: AsyncIterableIterator<TData> = {
       next: async () => {
@@ -156,18 +148,13 @@ export class BeedeskClient {
       },
       body: JSON.stringify(payload),
     });
-    let body: { data?: TData | null; errors?: GraphQLErrorPayload[] };
+    let body: RawResult<TData>;
     try {
       body = (await response.json()) as typeof body;
     } catch {
       throw new BeedeskError(`HTTP ${response.status} without a GraphQL body`, 'BAD_RESPONSE', [], response.status);
     }
-    if (body.errors?.length) {
-      const first = body.errors[0]!;
-      throw new BeedeskError(first.message, first.extensions?.code ?? 'UNKNOWN', body.errors, response.status);
-    }
-    if (body.data == null) throw new BeedeskError('The response has no data', 'BAD_RESPONSE', [], response.status);
-    return body.data;
+    return dataOf(body, response.status, 'The response has no data');
   }
 
   async startSession(): Promise<Session> {
@@ -245,6 +232,16 @@ export class BeedeskClient {
   async apiKeys(): Promise<ApiKey[]> {
     return (await this.request(ops.GetApiKeys)).tenant.apiKeys;
   }
+}
+
+/** A result's data, or a BeedeskError carrying its first error's code (BAD_RESPONSE when there is neither). */
+function dataOf<TData>(result: RawResult<TData>, status: number, noData: string): TData {
+  if (result.errors?.length) {
+    const first = result.errors[0]!;
+    throw new BeedeskError(first.message, first.extensions?.code ?? 'UNKNOWN', result.errors, status);
+  }
+  if (result.data == null) throw new BeedeskError(noData, 'BAD_RESPONSE', [], status);
+  return result.data;
 }
 
 function mapIterator<A, B>(source: AsyncIterableIterator<A>, map: (a: A) => B): AsyncIterableIterator<B> {
