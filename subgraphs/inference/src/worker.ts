@@ -37,6 +37,16 @@ export interface EngineSelector {
 /** Our claim lapsed and another worker took the answer over: stop, it finishes the answer. */
 class ClaimLost extends Error {}
 
+/** What a question given up on is answered with. */
+const failedOutcome = (question: string): AnswerOutcome => ({
+  text: fallbackText(question),
+  status: 'FAILED',
+  sourceIds: [],
+  confidence: null,
+  needsHuman: true,
+  engine: null,
+});
+
 const NO_DELIVERY: Delivery = { heartbeat: async () => undefined };
 
 export class AnswerClaimedElsewhere extends Error {
@@ -94,8 +104,7 @@ export class InferenceWorker {
       if (attempts > this.options.maxAttempts) {
         log.error({ attempts: this.options.maxAttempts }, 'giving up on this question');
         const { seq } = await this.answers.streamProgress(tenantId, answerId);
-        const failed: AnswerOutcome = { text: fallbackText(request.question), status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null };
-        await this.finish(request, answer, failed, 'ERROR', seq, log);
+        await this.finish(request, answer, failedOutcome(request.question), 'ERROR', seq, log);
         return;
       }
       await this.answer(request, answer, log);
@@ -107,8 +116,7 @@ export class InferenceWorker {
         const { seq } = await this.answers.streamProgress(tenantId, answerId);
         const current = await this.answers.get(tenantId, answerId);
         if (current && !isFinalStatus(current.status)) {
-          const failed: AnswerOutcome = { text: fallbackText(request.question), status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null };
-          await this.finish(request, current, failed, 'ERROR', seq, log);
+          await this.finish(request, current, failedOutcome(request.question), 'ERROR', seq, log);
         }
         return;
       }
