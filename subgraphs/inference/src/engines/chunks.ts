@@ -1,11 +1,14 @@
-import { isChinese } from './types';
+import { CJK, isChinese } from './types';
+
+/** A CJK character, a word with its trailing space, or leading space. */
+const PIECES = new RegExp(`${CJK.source}|\\S+\\s*|\\s+`, 'g');
 
 /**
  * Splits a finished text into stream-sized pieces: a few words for space-separated scripts, a few
  * characters for CJK. Concatenating the pieces gives the text back exactly.
  */
 export function streamChunks(text: string, wordsPerChunk = 3, cjkCharsPerChunk = 4): string[] {
-  const pieces = text.match(/[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]|\S+\s*|\s+/g) ?? [];
+  const pieces = text.match(PIECES) ?? [];
   const chunks: string[] = [];
   let current = '';
   let count = 0;

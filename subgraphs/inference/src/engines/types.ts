@@ -41,5 +41,6 @@ export class EngineUnavailableError extends Error {
   }
 }
 
-const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;
+/** One CJK character (kana, Han, Hangul). */
+export const CJK = /[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]/;
 export const isChinese = (text: string): boolean => CJK.test(text);
