@@ -11,8 +11,16 @@ import { SubgraphDataSource, type GatewayRequestContext, type InflightDeduplicat
 /** Results that are request errors (variables that do not coerce): HTTP 400, as Apollo Server answers. */
 export const requestErrorResults = new WeakSet<object>();
 
+/** The supergraph as built once at start: the subscription planner plans and executes over the same one. */
+export interface PlannedSupergraph {
+  apiSchema: Schema;
+  supergraphSchema: GraphQLSchema;
+  planner: QueryPlanner;
+}
+
 export interface FederatedExecutor {
   schema: GraphQLSchema;
+  supergraph: PlannedSupergraph;
   execute: GatewayExecutor;
   subgraphs: { name: string; url: string }[];
   stop(): Promise<void>;
@@ -106,5 +114,5 @@ export async function createFederatedExecutor(options: {
   };
 
   options.logger.debug({ subgraphs }, 'supergraph loaded');
-  return { schema, execute, subgraphs, stop: async () => undefined };
+  return { schema, supergraph: { apiSchema, supergraphSchema, planner }, execute, subgraphs, stop: async () => undefined };
 }

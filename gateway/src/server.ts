@@ -119,7 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
 
   const subscriptions = createGatewaySubscriptions({
-    supergraphSdl: options.supergraphSdl,
+    supergraph: executor.supergraph,
     schema: executor.schema,
     subgraphs: executor.subgraphs,
     agent,

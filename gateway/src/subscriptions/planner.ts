@@ -1,6 +1,7 @@
-import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
-import { QueryPlanner, type FetchNode, type PlanNode } from '@apollo/query-planner';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { operationFromDocument } from '@apollo/federation-internals';
+import type { FetchNode, PlanNode } from '@apollo/query-planner';
+import type { DocumentNode } from 'graphql';
+import type { PlannedSupergraph } from '../executor';
 
 /** What the Apollo planner makes of a subscription: one upstream stream, and per event the rest. */
 export interface SubscriptionPlan {
@@ -11,32 +12,24 @@ export interface SubscriptionPlan {
 }
 
 /**
- * Plans subscription operations with @apollo/query-planner over the same supergraph as the
- * query executor (@apollo/gateway plans them too, then refuses to execute them). Plans are kept
+ * Plans subscription operations with the query executor's own planner and supergraph (built once
+ * in executor.ts; @apollo/gateway plans subscriptions too, then refuses to execute them). Plans are kept
  * per document text in a small LRU: many clients subscribe with the same few documents.
  */
 export class SubscriptionPlanner {
-  readonly apiSchema: Schema;
-  readonly supergraphSchema: GraphQLSchema;
-  private readonly planner: QueryPlanner;
   private readonly cache = new Map<string, SubscriptionPlan>();
 
   constructor(
-    supergraphSdl: string,
+    private readonly supergraph: PlannedSupergraph,
     private readonly capacity = 500,
-  ) {
-    const supergraph = Supergraph.build(supergraphSdl);
-    this.apiSchema = supergraph.apiSchema();
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
-  }
+  ) {}
 
   /** `key` identifies document + operation name (e.g. the document cache's hash). */
   plan(key: string, document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const operation = operationFromDocument(this.apiSchema, document, { operationName, validate: false });
-    const node = this.planner.buildQueryPlan(operation).node;
+    const operation = operationFromDocument(this.supergraph.apiSchema, document, { operationName, validate: false });
+    const node = this.supergraph.planner.buildQueryPlan(operation).node;
     if (node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${node?.kind ?? 'an empty plan'}`);
     const plan: SubscriptionPlan = { primary: node.primary, rest: node.rest };
     if (this.cache.size >= this.capacity) this.cache.delete(this.cache.keys().next().value as string);

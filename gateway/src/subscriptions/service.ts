@@ -4,6 +4,7 @@ import { getVariableValues, GraphQLError, type DocumentNode, type ExecutionResul
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Agent } from 'undici';
 import type { TenantSubscriptionLeases } from '../limits';
+import type { PlannedSupergraph } from '../executor';
 import { SubgraphDataSource } from '../subgraph-data-source';
 import { codedGraphQLError, shuttingDown } from './errors';
 import { createEventExecutor } from './event-executor';
@@ -12,7 +13,8 @@ import { startFederatedSubscription, type FederatedSubscription } from './subscr
 import { UpstreamConnection } from './upstream';
 
 export interface SubscriptionServiceOptions {
-  supergraphSdl: string;
+  /** The executor's supergraph and planner (not built a second time). */
+  supergraph: PlannedSupergraph;
   /** The gateway's API schema: documents are validated against it before they get here. */
   schema: GraphQLSchema;
   subgraphs: { name: string; url: string }[];
@@ -88,14 +90,14 @@ const subscriptionLimit = (message: string, extensions: Record<string, unknown>)
  * graphql-ws and SSE both go through it.
  */
 export function createSubscriptionService(options: SubscriptionServiceOptions) {
-  const planner = new SubscriptionPlanner(options.supergraphSdl);
+  const planner = new SubscriptionPlanner(options.supergraph);
   const urls = new Map(options.subgraphs.map((s) => [s.name, s.url]));
   const serviceMap: ServiceMap = Object.create(null) as ServiceMap;
   for (const [name, url] of urls) serviceMap[name] = new SubgraphDataSource(name, url, options.agent, options.subgraphTimeoutMs);
   const executeEvent = createEventExecutor({
     serviceMap,
-    apiSchema: planner.apiSchema,
-    supergraphSchema: planner.supergraphSchema,
+    apiSchema: options.supergraph.apiSchema,
+    supergraphSchema: options.supergraph.supergraphSchema,
     schema: options.schema,
     logger: options.logger,
   });
