@@ -3,16 +3,14 @@ import {
   codedError,
   ErrorCode,
   execOrThrow,
-  forbidden,
   isSafeId,
-  isStaff,
   mayLogText,
   newId,
-  notFound,
   type AnswerEventMessage,
   type AnswerRecord,
   type InferenceRequest,
 } from '@beedesk/runtime';
+import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 
 /** Longest question accepted; longer text is refused before anything is stored or enqueued. */
@@ -49,10 +47,8 @@ export function validateAsk(args: AskArgs): string {
  */
 export async function ask(args: AskArgs, context: AskContext): Promise<AskReceipt> {
   const question = validateAsk(args);
-  const { tenantId, userId, requestId } = context.tenant;
-  const session = isSafeId(args.sessionId) ? await context.sessions.get(tenantId, args.sessionId) : null;
-  if (!session) throw notFound('Session', args.sessionId);
-  if (session.userId !== userId && !isStaff(context.tenant)) throw forbidden('This session belongs to another user.');
+  const { tenantId, requestId } = context.tenant;
+  const session = await accessibleSession(context, args.sessionId);
 
   const answerId = newId();
   if (args.clientMessageId) {

@@ -1,15 +1,13 @@
 import {
   forbidden,
   hasRole,
-  isSafeId,
-  isStaff,
-  notFound,
   sessionIdTenancy,
   type ActivityEventMessage,
   type AnswerEventMessage,
   type EventStream,
   type GraphQLResolverMap,
 } from '@beedesk/runtime';
+import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 
 /**
@@ -18,13 +16,10 @@ import type { AnswerContext } from './context';
  * id unknown in the caller's own tenant is NOT_FOUND.
  */
 async function checkSession(sessionId: string, context: AnswerContext): Promise<void> {
-  const { tenantId, userId } = context.tenant;
-  if (sessionIdTenancy(context.internalSecret, tenantId, sessionId) === 'other') {
+  if (sessionIdTenancy(context.internalSecret, context.tenant.tenantId, sessionId) === 'other') {
     throw forbidden('This session belongs to another tenant.');
   }
-  const session = isSafeId(sessionId) ? await context.sessions.get(tenantId, sessionId) : null;
-  if (!session) throw notFound('Session', sessionId);
-  if (session.userId !== userId && !isStaff(context.tenant)) throw forbidden('This session belongs to another user.');
+  await accessibleSession(context, sessionId);
 }
 
 /** The answer as stored now: read fresh per event (a subscription's context lives for many events). */

@@ -1,17 +1,15 @@
-import { forbidden, isSafeId, isStaff, notFound, type AnswerRecord, type GraphQLResolverMap } from '@beedesk/runtime';
+import { forbidden, isSafeId, notFound, type AnswerRecord, type GraphQLResolverMap } from '@beedesk/runtime';
+import { mayAccess } from './access';
 import { ask, type AskArgs } from './ask';
 import type { AnswerContext } from './context';
 import { liveResolvers } from './live';
-
-const mayRead = (context: AnswerContext, answer: AnswerRecord): boolean =>
-  isStaff(context.tenant) || answer.userId === context.tenant.userId;
 
 export const resolvers: GraphQLResolverMap<AnswerContext> = {
   Query: {
     answer: async (_root, { id }: { id: string }, context) => {
       const answer = isSafeId(id) ? await context.answerLoader.load(id) : null;
       if (!answer) throw notFound('Answer', id);
-      if (!mayRead(context, answer)) throw forbidden('This answer belongs to another user.');
+      if (!mayAccess(context, answer)) throw forbidden('This answer belongs to another user.');
       return answer;
     },
   },
@@ -21,7 +19,7 @@ export const resolvers: GraphQLResolverMap<AnswerContext> = {
   Answer: {
     __resolveReference: async (ref: { id: string }, context: AnswerContext) => {
       const answer = isSafeId(ref.id) ? await context.answerLoader.load(ref.id) : null;
-      return answer && mayRead(context, answer) ? answer : null;
+      return answer && mayAccess(context, answer) ? answer : null;
     },
     session: (answer: AnswerRecord) => ({ __typename: 'Session', id: answer.sessionId }),
     sources: (answer: AnswerRecord) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),
