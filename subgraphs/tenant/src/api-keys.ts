@@ -1,4 +1,5 @@
-import { badInput, forbidden, hasRole, isSafeId, ROLES, type ApiKeyRecord, type GraphQLResolverMap, type Role } from '@beedesk/runtime';
+import { badInput, isSafeId, ROLES, type ApiKeyRecord, type GraphQLResolverMap, type Role } from '@beedesk/runtime';
+import { requireAdmin } from './admin';
 import type { TenantContext } from './context';
 
 /** The GraphQL `Role` enum's values (upper case, as GraphQL enums are) and the roles they stand for. */
@@ -26,10 +27,6 @@ export function apiKeyFromInput(input: ApiKeyInput): { name: string; roles: Role
     throw badInput('roles: at least one of CUSTOMER, AGENT, ADMIN', 'roles');
   }
   return { name, roles, persistedOnly: input.persistedOnly ?? true };
-}
-
-function requireAdmin(context: TenantContext, what: string): void {
-  if (!hasRole(context.tenant, 'admin')) throw forbidden(`Only an admin of this tenant may ${what}.`);
 }
 
 /** An ApiKeyRecord as the schema's ApiKey (roles as enum values). */

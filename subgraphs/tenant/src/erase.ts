@@ -1,4 +1,5 @@
-import { badInput, forbidden, hasRole, tenantKeys, type Redis } from '@beedesk/runtime';
+import { badInput, tenantKeys, type Redis } from '@beedesk/runtime';
+import { requireAdmin } from './admin';
 import type { TenantContext } from './context';
 
 /** What eraseTenant removed. */
@@ -69,7 +70,7 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * mistaken or replayed call cannot erase a tenant by accident.
  */
 export async function eraseTenant(_root: unknown, { confirmTenantId }: { confirmTenantId: string }, context: TenantContext): Promise<TenantErasure> {
-  if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin of this tenant may erase it.');
+  requireAdmin(context, 'erase it');
   const { tenantId } = context.tenant;
   if (confirmTenantId !== tenantId) throw badInput('confirmTenantId: must be the id of your own tenant', 'confirmTenantId');
   const erased = await context.eraser.erase(tenantId);

@@ -1,14 +1,13 @@
 import {
   badInput,
   DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
-  forbidden,
-  hasRole,
   isSafeId,
   type ArticleRecord,
   type GraphQLResolverMap,
   type TenantRecord,
   type TenantUpdate,
 } from '@beedesk/runtime';
+import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
 import type { TenantContext } from './context';
 import { eraseTenant } from './erase';
@@ -16,10 +15,6 @@ import { articleFromInput, type ArticleInput } from './validation';
 
 interface TenantRef {
   id: string;
-}
-
-function requireAdmin(context: TenantContext): void {
-  if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin of this tenant may change it.');
 }
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
@@ -57,14 +52,14 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
     ...apiKeyResolvers.Mutation,
     eraseTenant,
     upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
-      requireAdmin(context);
+      requireAdmin(context, 'change it');
       const article = articleFromInput(input);
       await context.articles.upsert(context.tenant.tenantId, article);
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },
     deleteArticle: async (_root, { id }: { id: string }, context) => {
-      requireAdmin(context);
+      requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
       const deleted = await context.articles.delete(context.tenant.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
@@ -75,7 +70,7 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
       { name, answerConfidenceThreshold }: { name?: string | null; answerConfidenceThreshold?: number | null },
       context,
     ) => {
-      requireAdmin(context);
+      requireAdmin(context, 'change it');
       const update: TenantUpdate = {};
       if (name != null) {
         const trimmed = name.trim();
