@@ -28,8 +28,6 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
 
 export interface SubgraphServer {
   server: Server;
-  /** Subscriptions streaming over graphql-ws right now. */
-  readonly openSubscriptions: number;
   listen(port: number, host: string): Promise<number>;
   /** Stops taking requests (health turns 503) and waits for in-flight ones. */
   close(): Promise<void>;
@@ -132,9 +130,6 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
 
   return {
     server,
-    get openSubscriptions() {
-      return gauge.open;
-    },
     listen: (port, host) => listen(server, port, host),
     close: async () => {
       draining = true;

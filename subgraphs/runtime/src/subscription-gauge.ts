@@ -56,11 +56,7 @@ export function createSubscriptionGauge(metrics: ServiceMetrics) {
     return counted as AsyncGenerator<ExecutionResult>;
   }
 
-  return {
-    count,
-    get open() {
-      return open;
-    },
-  };
+  return { count };
 }
+
 export type SubscriptionGauge = ReturnType<typeof createSubscriptionGauge>;

@@ -58,9 +58,4 @@ export class TenantRepository extends TenantStore {
     await multi.exec();
     return (await this.get(tenantId)) as TenantRecord;
   }
-
-  /** The tenant's own answer-confidence threshold, or null when unset (one HGET; read per question). */
-  async answerConfidenceThreshold(tenantId: string): Promise<number | null> {
-    return parseThreshold(await this.redis.hget(this.keys(tenantId).tenant, THRESHOLD_FIELD));
-  }
 }

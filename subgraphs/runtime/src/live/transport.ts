@@ -39,8 +39,4 @@ export class ChannelListeners {
     if (!set) return;
     for (const listener of set) listener(message);
   }
-
-  get channelCount(): number {
-    return this.channels.size;
-  }
 }
