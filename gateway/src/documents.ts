@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { sha256Hex } from './persisted/manifest';
 
 export interface PreparedDocument {
   document: DocumentNode;
@@ -50,7 +50,7 @@ export class DocumentCache {
         errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
       };
     }
-    return { ok: true, prepared: { document, queryHash: createHash('sha256').update(query).digest('hex') } };
+    return { ok: true, prepared: { document, queryHash: sha256Hex(query) } };
   }
 }
 

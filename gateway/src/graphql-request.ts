@@ -12,7 +12,8 @@ export interface GraphQLParams {
   extensions?: Record<string, unknown>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function parseJsonField(value: string | null, field: string): unknown {
   if (value === null || value === '') return undefined;

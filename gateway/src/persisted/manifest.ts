@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@beedesk/runtime';
 import { schemaRoot } from '@beedesk/schema';
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { isObject } from '../graphql-request';
 
 /** beedesk's own trusted documents, generated from clients/ by `npm run manifest`. */
 export const defaultManifestPath = join(schemaRoot, 'persisted-operations.json');
@@ -46,7 +47,6 @@ export class TrustedDocuments {
 }
 
 const OPERATION_TYPES: ReadonlySet<string> = new Set(['query', 'mutation', 'subscription']);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks a manifest's shape, that every id is the sha256 of its body and that every body is one

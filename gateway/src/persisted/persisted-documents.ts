@@ -1,6 +1,6 @@
 import type { Logger } from '@beedesk/runtime';
 import type { Caller } from '../caller';
-import type { GraphQLParams } from '../graphql-request';
+import { isObject, type GraphQLParams } from '../graphql-request';
 import type { ApqStore } from './apq-store';
 import { sha256Hex, type TrustedDocuments } from './manifest';
 
@@ -34,8 +34,6 @@ const fail = (status: number, code: string, message: string): ResolvedDocument =
 /** Apollo Server's answer, which Apollo clients recognise (also by message) and retry with the query. HTTP 200 like Apollo. */
 const apqNotFound = fail(200, PersistedCodes.notFound, 'PersistedQueryNotFound');
 const notInList = fail(400, PersistedCodes.notInList, 'This caller may only run the persisted operations of the manifest (send its `documentId`).');
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `documentId` as in the manifest, also in the `sha256:<hex>` form of the GraphQL-over-HTTP persisted-documents draft. */
 const manifestIdOf = (documentId: string): string => (documentId.startsWith('sha256:') ? documentId.slice('sha256:'.length) : documentId);
