@@ -20,7 +20,10 @@ export interface ClassifierOptions {
   seed?: number;
 }
 
-/** Weights to start from (warm start), already laid out for the new feature and class ids. */
+/**
+ * Weights to start from (warm start), already laid out for the new feature and class ids (classes × dimension,
+ * on shared memory): training continues in these arrays, which become the classifier's.
+ */
 export interface InitialWeights {
   weights: Float32Array;
   bias: Float64Array;
@@ -112,11 +115,8 @@ export class SoftmaxClassifier {
     init?: InitialWeights,
   ): SoftmaxClassifier {
     const opts = { ...DEFAULTS, ...options };
-    const model = new SoftmaxClassifier(classes, dimension);
-    if (init) {
-      model.weights.set(init.weights.subarray(0, model.weights.length));
-      model.bias.set(init.bias.subarray(0, model.bias.length));
-    }
+    // A warm start trains on in its initial arrays (shared memory, sized for this model) rather than a copy.
+    const model = new SoftmaxClassifier(classes, dimension, init?.weights, init?.bias);
     const n = vectors.length;
     if (n === 0 || classes === 0) return model;
     const W = model.weights;
