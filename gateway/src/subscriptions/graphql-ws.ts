@@ -5,6 +5,7 @@ import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql'
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from './errors';
+import { armExpiry } from './expiry';
 import { newId } from '@beedesk/runtime';
 import type { Admission } from '../admission';
 import type { Caller } from '../caller';
@@ -27,15 +28,6 @@ export interface GraphQLWsOptions {
 type Extra = { connection?: SubscriberConnection; caller?: Caller; expiry?: NodeJS.Timeout };
 /** What the `context` option hands to `subscribe`. */
 type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
-
-/** setTimeout takes at most 2^31-1 ms; longer-lived tokens are re-armed. */
-function armExpiry(expiresAt: number, onExpired: () => void, assign: (t: NodeJS.Timeout) => void): void {
-  const delay = expiresAt * 1000 - Date.now();
-  if (delay <= 0) return onExpired();
-  const timer = setTimeout(() => (delay > 2 ** 31 - 1 ? armExpiry(expiresAt, onExpired, assign) : onExpired()), Math.min(delay, 2 ** 31 - 1));
-  timer.unref();
-  assign(timer);
-}
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the gateway's /graphql. The caller authenticates once per

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestLogger, type Logger, type TenantContext } from '@beedesk/runtime';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { slowConsumer, tokenExpired } from './errors';
+import { armExpiry } from './expiry';
 import type { SubscriptionDocument, SubscriptionService } from './service';
 
 export interface SseOptions {
@@ -73,12 +74,14 @@ export function createSseHandler(options: SseOptions) {
     keepAlive.unref();
     let expiry: NodeJS.Timeout | undefined;
     if (expiresAt !== null) {
-      const delay = Math.min(expiresAt * 1000 - Date.now(), 2 ** 31 - 1);
-      expiry = setTimeout(() => {
-        write('next', formatResult({ errors: [tokenExpired()] }));
-        stop();
-      }, Math.max(0, delay));
-      expiry.unref();
+      armExpiry(
+        expiresAt,
+        () => {
+          write('next', formatResult({ errors: [tokenExpired()] }));
+          stop();
+        },
+        (timer) => (expiry = timer),
+      );
     }
     // The client went away: release the upstream subscription at once.
     res.on('close', stop);
