@@ -127,19 +127,17 @@ export class SessionRepository extends TenantStore {
         ? await this.redis.set(pointerKey, session.id, 'PX', SESSION_RESUME_WINDOW_MS)
         : await this.redis.set(pointerKey, session.id, 'PX', SESSION_RESUME_WINDOW_MS, 'NX');
       if (claimed !== 'OK') continue;
-      await execOrThrow(
-        this.redis
-          .multi()
-          .hset(keys.session(session.id), {
-            userId: session.userId,
-            startedAt: session.startedAt,
-            lastActiveAt: session.lastActiveAt,
-            turnCount: 0,
-          })
-          .pexpire(keys.session(session.id), HISTORY_RETENTION_MS)
-          .zadd(keys.userSessions(userId), now.getTime(), session.id)
-          .pexpire(keys.userSessions(userId), HISTORY_RETENTION_MS),
-      );
+      const multi = this.redis
+        .multi()
+        .hset(keys.session(session.id), {
+          userId: session.userId,
+          startedAt: session.startedAt,
+          lastActiveAt: session.lastActiveAt,
+          turnCount: 0,
+        })
+        .pexpire(keys.session(session.id), HISTORY_RETENTION_MS);
+      queueIndexUserSession(multi, keys, userId, session.id, now);
+      await execOrThrow(multi);
       return { session, resumed: false };
     }
     throw new Error('could not start a session: the active-session pointer kept changing');
