@@ -25,10 +25,6 @@ export interface MainContext<C extends CommonConfig> {
 }
 
 /**
- * The real-mode entry point of every service: validated config, connections that fail fast with a
- * clear message (exit 1, never a hang), and SIGTERM handling that ends with exit 0.
- */
-/**
  * Process warnings as structured log lines instead of Node's plain text on stderr, so every line a
  * service writes is JSON. kafkajs 2.2.4 sets a negative timer on every connection under Node 24
  * (TimeoutNegativeWarning, tulios/kafkajs#1751; Node then waits 1 ms, which is what kafkajs meant):
@@ -43,6 +39,10 @@ export function logProcessWarnings(logger: Logger): void {
   });
 }
 
+/**
+ * The real-mode entry point of every service: validated config, connections that fail fast with a
+ * clear message (exit 1, never a hang), and SIGTERM handling that ends with exit 0.
+ */
 export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
   name: string,
   schema: S,

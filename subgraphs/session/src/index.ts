@@ -3,7 +3,6 @@ import { subgraphSdl } from '@beedesk/schema';
 import { contextFactory } from './context';
 import { resolvers } from './resolvers';
 
-
 /** Sessions, their turns (history) and the 30-minute resume rule. */
 export function startSessionService(deps: ServiceDeps): Promise<StartedService> {
   return startSubgraph(deps, {
