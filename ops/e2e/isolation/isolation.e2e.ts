@@ -10,7 +10,8 @@ import { badCredentials, type BadCredential } from './credentials';
 import { entitiesQuery, ENTITY_CASES, type EntityCase } from './entity-cases';
 import { leaksIn } from './planted';
 import { apiRootFields, resolvableEntities, uncovered } from './schema-coverage';
-import { drain, metric, rawSubgraphWs, sseRefusal, subscribeRaw, subscriber, until } from './streams';
+import { metric, until } from '../harness/metrics';
+import { drain, rawSubgraphWs, sseRefusal, subscribeRaw, subscriber } from './streams';
 import { aliceAsks, buildWorld, dataOf, gql, snapshotOfA, token, waitForAnswer, type GraphQLResponse, type World } from './world';
 
 // Issue 6 acceptance: for every operation and subscription of the API, called as a user of

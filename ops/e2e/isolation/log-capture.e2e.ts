@@ -7,7 +7,8 @@ import { e2eEnvironment, E2E_INTERNAL_SECRET, E2E_JWT_SECRET } from '../harness/
 import { badCredentials } from './credentials';
 import { auditLog, summarise, type LogFinding } from './log-audit';
 import { auditKafka, auditRedis, type StoreFinding } from './store-audit';
-import { drain, metric, subscriber, until } from './streams';
+import { metric, until } from '../harness/metrics';
+import { drain, subscriber } from './streams';
 import { aliceAsks, buildWorld, dataOf, gql, token, waitForAnswer, type World } from './world';
 
 // Issue 6 acceptance: "A log capture of an integration run contains no other tenant's text and

@@ -3,6 +3,7 @@ import { BeedeskClient } from '@beedesk/sdk';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { e2eEnvironment, postGraphQL } from '../harness/cluster';
+import { metric, until } from '../harness/metrics';
 
 // Issue 6 limits through two real gateway replicas sharing the real Redis.
 const e2e = e2eEnvironment('limits', 15100);
@@ -22,7 +23,6 @@ const SHARED_LIMITS = {
 
 type ErrorBody = { message: string; extensions?: Record<string, unknown> };
 const bearer = async (tenant: string, user: string, ...roles: Role[]) => ({ authorization: `Bearer ${await e2e.token(tenant, user, ...roles)}` });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function graphqlRequests(service: 'session' | 'tenant' | 'answer'): Promise<number> {
   const text = await (await fetch(e2e.cluster.urlOf(service).replace('/graphql', '/metrics'))).text();
@@ -32,19 +32,7 @@ async function graphqlRequests(service: 'session' | 'tenant' | 'answer'): Promis
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
-async function openSubscriptions(url: string): Promise<number> {
-  const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith('beedesk_gateway_open_subscriptions'));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await sleep(50);
-  }
-}
+const openSubscriptions = (url: string) => metric(url, 'beedesk_gateway_open_subscriptions');
 
 const sockets: Client[] = [];
 function wsClient(url: string, authorization: string): Client {

@@ -16,6 +16,7 @@ import { demoBank } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';
 import { mintToken } from '../../src/dev-tokens';
 import { e2eEnvironment, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
+import { metric, until } from '../harness/metrics';
 
 // Federated subscriptions through the real gateway, with two replicas of the answer subgraph on
 // different ports against one real Redis. The gateway's answer URL is replica A; questions are
@@ -72,20 +73,7 @@ async function answerAsWorker(tenantId: string, sessionId: string, answerId: str
   await bus.publishAnswerEvent(tenantId, event('DONE', null));
 }
 
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
-}
 const openOnReplicaA = () => metric(e2e.cluster.urlOf('answer'), 'beedesk_open_subscriptions');
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function take<T>(iterator: AsyncIterableIterator<T>, n: number): Promise<T[]> {
   const out: T[] = [];
