@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { schemaRoot } from '@beedesk/schema';
-import { ALL_OPERATIONS } from '@beedesk/sdk';
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { ALL_OPERATIONS, type PersistedQueryManifest } from '@beedesk/sdk';
+import { Kind, parse } from 'graphql';
 import { repoRoot } from '../cluster';
 
 /** Where the manifest lives: beside the supergraph, where the gateway loads it by default. */
@@ -11,19 +11,8 @@ export const manifestPath = join(schemaRoot, 'persisted-operations.json');
 /** The partner example's operations: plain GraphQL, so the example itself needs no dependency. */
 export const partnerOperationsPath = join(repoRoot, 'clients', 'partner-example', 'src', 'operations.graphql');
 
-export interface ManifestOperation {
-  id: string;
-  name: string;
-  type: OperationDefinitionNode['operation'];
-  body: string;
-}
-
-/** Apollo's persisted-query manifest format (what Apollo's generate-persisted-query-manifest writes). */
-export interface PersistedQueryManifest {
-  format: 'apollo-persisted-query-manifest';
-  version: 1;
-  operations: ManifestOperation[];
-}
+/** One entry of Apollo's persisted-query manifest (the format the SDK reads). */
+export type ManifestOperation = PersistedQueryManifest['operations'][number];
 
 /** A document as a client sends it: the body is hashed byte for byte, so it is never reformatted. */
 export interface ClientDocument {
