@@ -9,15 +9,9 @@ import { startGateway } from './server';
 import { runPrimary, workerCount } from './workers';
 
 // Real-mode entry: `node gateway/dist/main.js [--supergraph <file>] [--auth none] [--port <n>] [--workers <n|auto>]`.
-try {
-  Object.assign(process.env, applyCliArgs(process.argv.slice(2), process.env));
-} catch (error) {
-  process.stderr.write(`gateway: ${(error as Error).message}\n`);
-  process.exit(2);
-}
-
 let workers = 1;
 try {
+  Object.assign(process.env, applyCliArgs(process.argv.slice(2), process.env));
   workers = workerCount(process.env.GATEWAY_WORKERS);
 } catch (error) {
   process.stderr.write(`gateway: ${(error as Error).message}\n`);
