@@ -36,7 +36,7 @@ export class EngineRouter {
         dispatcher,
         knowledge,
       });
-      this.engines.set('llm', new ResilientEngine(llm, this.breakers, this.breakers.options));
+      this.engines.set('llm', new ResilientEngine(llm, this.breakers));
       this.breakers.breakerFor(llm.endpoint);
     }
   }

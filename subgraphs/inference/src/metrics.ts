@@ -1,14 +1,12 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createMetrics, type InferenceConsumer, type ServiceMetrics } from '@beedesk/runtime';
-import type { BreakerRegistry, BreakerStateName } from './resilience';
+import { BREAKER_SEVERITY, type BreakerRegistry } from './resilience';
 
 export interface InferenceMetrics extends ServiceMetrics {
   answers: Counter<'status'>;
   engineSeconds: Histogram<'engine'>;
   firstTokenSeconds: Histogram<'engine'>;
 }
-
-const BREAKER_VALUE: Record<BreakerStateName, number> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
 
 /** The inference service's metrics: answers, latency to first token, queue lag per partition, breakers. */
 export function createInferenceMetrics(consumer: InferenceConsumer, breakers: BreakerRegistry, defaultMetrics = true): InferenceMetrics {
@@ -33,7 +31,7 @@ export function createInferenceMetrics(consumer: InferenceConsumer, breakers: Br
     labelNames: ['endpoint'],
     registers,
     collect() {
-      for (const [endpoint, state] of Object.entries(breakers.states())) this.set({ endpoint }, BREAKER_VALUE[state]);
+      for (const [endpoint, state] of Object.entries(breakers.states())) this.set({ endpoint }, BREAKER_SEVERITY[state]);
     },
   });
   const buckets = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30];

@@ -29,7 +29,8 @@ const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
   [CircuitState.HalfOpen]: 'HALF_OPEN',
   [CircuitState.Isolated]: 'OPEN',
 };
-const SEVERITY: Record<BreakerStateName, number> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
+/** How bad a breaker state is (also its metric value): closed 0, half-open 1, open 2. */
+export const BREAKER_SEVERITY: Record<BreakerStateName, number> = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2 };
 
 /** The engine could not answer (circuit open, retries exhausted, or it failed mid-stream). */
 export class EngineFallbackError extends Error {
@@ -73,14 +74,14 @@ export class BreakerRegistry {
 
   /** The most severe state over all endpoints (what inferenceStatus.breaker reports). */
   worstState(): BreakerStateName {
-    return Object.values(this.states()).reduce<BreakerStateName>((worst, s) => (SEVERITY[s] > SEVERITY[worst] ? s : worst), 'CLOSED');
+    return Object.values(this.states()).reduce<BreakerStateName>((worst, s) => (BREAKER_SEVERITY[s] > BREAKER_SEVERITY[worst] ? s : worst), 'CLOSED');
   }
 }
 
 /**
  * Wraps an engine with retries (exponential back-off with decorrelated jitter, only before any
- * token reached the user) inside its endpoint's circuit breaker. Whatever still fails becomes an
- * EngineFallbackError, which the worker turns into a polite FALLBACK answer.
+ * token reached the user; as set in the registry's options) inside its endpoint's circuit breaker.
+ * Whatever still fails becomes an EngineFallbackError, which the worker turns into a polite FALLBACK answer.
  */
 export class ResilientEngine implements AnswerEngine {
   readonly name: string;
@@ -89,7 +90,6 @@ export class ResilientEngine implements AnswerEngine {
   constructor(
     private readonly inner: AnswerEngine,
     private readonly breakers: BreakerRegistry,
-    private readonly options: ResilienceOptions,
   ) {
     this.name = inner.name;
     this.endpoint = inner.endpoint;
@@ -101,11 +101,12 @@ export class ResilientEngine implements AnswerEngine {
       streamed = true;
       await call.onToken(delta);
     };
+    const options = this.breakers.options;
     const retrying = retry(
       handleWhen((e) => !streamed && e instanceof EngineUnavailableError && e.retryable),
       {
-        maxAttempts: this.options.maxRetries,
-        backoff: new ExponentialBackoff({ initialDelay: this.options.initialDelayMs, maxDelay: this.options.maxDelayMs }),
+        maxAttempts: options.maxRetries,
+        backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs, maxDelay: options.maxDelayMs }),
       },
     );
     const breaker = this.breakers.breakerFor(this.endpoint);

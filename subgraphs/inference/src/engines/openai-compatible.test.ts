@@ -31,7 +31,7 @@ describe('OpenAI-compatible engine with retries and a circuit breaker', () => {
 
   const makeEngine = (breakers = new BreakerRegistry(resilience)) => {
     const llm = new OpenAICompatibleEngine({ baseUrl, model: 'm', firstTokenTimeoutMs: 300, idleTimeoutMs: 200, dispatcher: agent, knowledge });
-    return { engine: new ResilientEngine(llm, breakers, resilience), breakers };
+    return { engine: new ResilientEngine(llm, breakers), breakers };
   };
   const run = async (engine: ResilientEngine, resumeFrom = '') => {
     const tokens: string[] = [];
