@@ -5,6 +5,7 @@
  * - chars: character 3-5-grams inside each word (spelling variants, typos, unseen inflections) and, for
  *   dense scripts such as Chinese, character uni/bi-grams across the run (robust to segmentation errors).
  */
+import { sharedFloat32 } from './classifier';
 import { denseRuns, isDenseScript, normalise, segmentWords, stem } from './text';
 
 export const BLOCKS = ['words', 'pairs', 'chars'] as const;
@@ -212,7 +213,7 @@ export class Vectoriser {
       }
       this.vocab.push(ids);
     }
-    this.idf = new Float32Array(new SharedArrayBuffer(Math.max(1, idf.length) * 4), 0, idf.length);
+    this.idf = sharedFloat32(idf.length);
     this.idf.set(idf);
     this.docs = n;
     return docs.map((d) => this.transform(d));
