@@ -17,7 +17,8 @@ import { demoBank } from '../../demo/data';
 import { seedDemoTenants } from '../../demo/seed';
 import { mintToken } from '../../dev-tokens';
 import { provideKafka, provideRedis, stopKafka } from '../../local-services';
-import { cpuSecondsOf, fmt, percentile } from './stats';
+import { cpuMs } from '../gateway/proc';
+import { fmt, percentile } from './stats';
 
 interface Options {
   steady: number;
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     }, 250);
 
     const inferencePid = cluster.processes.get('inference')!.child.pid!;
-    const cpuBefore = await cpuSecondsOf(inferencePid);
+    const cpuBeforeMs = cpuMs(inferencePid);
     let next = 0;
     const phases: [Phase, number, number][] = [
       ['steady-1', options.steady, options.steadySeconds],
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
     while (Date.now() < drainDeadline && asked.some((a) => !finals.has(a.answerId))) await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show up here
     clearInterval(lagTimer);
-    const cpuAfter = await cpuSecondsOf(inferencePid);
+    const cpuAfterMs = cpuMs(inferencePid);
 
     // Lost and duplicated, from what is stored (not only from events).
     const keys = tenantKeys(run, TENANT);
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
       ['max Kafka lag (requests)', String(maxLag)],
       ['backlog drained, after the burst ended (s)', fmt(drainedAfterBurst(lagSamples, burstEnd, options.steady) / 1000, 1)],
       ['last answer, after the load ended (s)', fmt(Math.max(0, lastFinalAt - loadEnd) / 1000, 1)],
-      ['inference CPU per answer (ms)', fmt(((cpuAfter - cpuBefore) * 1000) / Math.max(1, final), 2)],
+      ['inference CPU per answer (ms)', fmt((cpuAfterMs - cpuBeforeMs) / Math.max(1, final), 2)],
     ];
     for (const phase of ['steady-1', 'burst', 'steady-2'] as Phase[]) {
       const l = latency(phase);
