@@ -19,7 +19,7 @@ import { resolve } from 'node:path';
 import { ArticleRepository, connectRedis, createLogger, type ArticleRecord } from '@beedesk/runtime';
 import { DEFAULT_CONFIDENCE_THRESHOLD } from './knowledge';
 import { InlineModelBuilder, createModelBuilder } from './knowledge/builder';
-import { articlesFrom, loadBanking77 } from './knowledge/eval';
+import { articlesFrom, loadBanking77, percentile } from './knowledge/eval';
 import { KnowledgeCache } from './knowledge-cache';
 
 const arg = (name: string): string | undefined => {
@@ -27,10 +27,6 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 
-function percentile(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
-}
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 /** Median / max of the rounds where it happened, and in how many it never did. */
 const spread = (xs: readonly number[], never: number, rounds: number): string =>
