@@ -221,9 +221,7 @@ export class KnowledgeIndex {
       if (rest > 0) for (let i = 0; i < probabilities.length; i++) probabilities[i] = (probabilities[i] as number) / rest;
       else known = false;
     }
-    let confidence = 0;
-    for (let i = 0; i < probabilities.length; i++) confidence = Math.max(confidence, probabilities[i] as number);
-    return { probabilities, logits, confidence: known ? confidence : 0, known };
+    return { probabilities, logits, confidence: known ? maxOf(probabilities) : 0, known };
   }
 
   /**
@@ -251,10 +249,15 @@ export class KnowledgeIndex {
     }
     if (!logits.some((l) => l > -Infinity)) return question;
     const probabilities = softmaxInPlace(Float64Array.from(logits));
-    let confidence = 0;
-    for (let i = 0; i < probabilities.length; i++) confidence = Math.max(confidence, probabilities[i] as number);
-    return { probabilities, logits, confidence, known: true };
+    return { probabilities, logits, confidence: maxOf(probabilities), known: true };
   }
+}
+
+/** The largest probability (0 for none). */
+function maxOf(probabilities: Float64Array): number {
+  let max = 0;
+  for (let i = 0; i < probabilities.length; i++) max = Math.max(max, probabilities[i] as number);
+  return max;
 }
 
 function topK(scored: Scored, k: number, excluded: Uint8Array | null): number[] {
