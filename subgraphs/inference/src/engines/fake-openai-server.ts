@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { remainderAfter } from './chunks';
 
 /** How the fake answers one request: stream normally, or fail in one of the ways real ones do. */
 export type FakeLlmMode = 'ok' | 'stall' | 'stall-mid-stream' | 'http-500' | 'reset' | 'http-400';
@@ -81,8 +82,9 @@ export class FakeOpenAIServer {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (mode === 'stall') return; // headers, then silence until the client gives up
     const reply = FakeOpenAIServer.replyFor(request);
-    const assistantPrefix = request.messages[request.messages.length - 1]?.role === 'assistant' ? request.messages[request.messages.length - 1]!.content : '';
-    const tokens = (reply.startsWith(assistantPrefix) ? reply.slice(assistantPrefix.length) : reply).match(/\S+\s*/g) ?? [];
+    const last = request.messages[request.messages.length - 1];
+    const assistantPrefix = last?.role === 'assistant' ? last.content : '';
+    const tokens = remainderAfter(reply, assistantPrefix).match(/\S+\s*/g) ?? [];
     for (let i = 0; i < tokens.length; i++) {
       if (mode === 'stall-mid-stream' && i === 2) return;
       if (res.destroyed) return;
