@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { repoRoot } from '../../cluster';
 import { ResponseChecker, type Variant, type WrongSample } from './check';
 import { composeBenchSupergraph, DEFAULT_BASE_PORT, subgraphPort } from './compose';
 import { generateDataset, indexDataset } from './data';
@@ -45,8 +46,6 @@ export interface Options {
 const READY_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_S = 10;
 const GRAPHQL_PATH = '/graphql';
-/** ops/dist/bench/gateway (or ops/src/bench/gateway under ts-jest) → repository root. */
-const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 
 export function parseOptions(argv: readonly string[]): Options {
   const num = (flag: string, fallback: number, min: number): number => {
@@ -74,7 +73,7 @@ export function parseOptions(argv: readonly string[]): Options {
     basePort: Math.floor(num('--base-port', DEFAULT_BASE_PORT, 1024)),
     strictOrder: argv.includes('--strict-order'),
     keepLogs: argv.includes('--keep-logs'),
-    oursMain: resolve(argValue(argv, '--ours-main') ?? join(REPO_ROOT, 'gateway', 'dist', 'main.js')),
+    oursMain: resolve(argValue(argv, '--ours-main') ?? join(repoRoot, 'gateway', 'dist', 'main.js')),
   };
 }
 
@@ -321,7 +320,7 @@ async function startGateway(id: GatewayId, supergraph: string, port: number, log
   const log = openSync(logFile, 'a');
   const child = track(
     spawn(launch.command, launch.args, {
-      cwd: id === 'ours' ? REPO_ROOT : workDir,
+      cwd: id === 'ours' ? repoRoot : workDir,
       env: childEnv(launch.env),
       stdio: launch.ipc ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
     }),

@@ -11,7 +11,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
@@ -19,12 +19,11 @@ import { CONTEXT_HEADER, createLogger, createRedisEventBus, signContext } from '
 import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, type SubscriptionProtocol } from '@beedesk/sdk';
 import { mintToken } from '../../dev-tokens';
-import { argValue, cpuMs, rssKb } from '../gateway/proc';
+import { repoRoot } from '../../cluster';
+import { argValue, cpuMs, HOST, rssKb } from '../gateway/proc';
 
 const VARIANTS = ['ours-ws', 'ours-sse', 'hive-sse'] as const;
 type Variant = (typeof VARIANTS)[number];
-const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
-const HOST = '127.0.0.1';
 const SECRET = 'bench-subscriptions-internal-secret';
 const JWT_SECRET = 'bench-subscriptions-jwt-secret';
 const TENANT = 'bench-subs';
@@ -63,7 +62,7 @@ async function openUpstream(answerPort: number): Promise<number> {
 
 function startGateway(variant: Variant, port: number, supergraphFile: string, workDir: string, subgraphPort: (n: number) => number): ChildProcess {
   if (variant.startsWith('ours')) {
-    return spawn(process.execPath, [join(REPO_ROOT, 'gateway', 'dist', 'main.js'), '--port', String(port)], {
+    return spawn(process.execPath, [join(repoRoot, 'gateway', 'dist', 'main.js'), '--port', String(port)], {
       env: {
         ...process.env,
         NODE_ENV: 'development',
