@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { codedError, ErrorCode } from './errors';
 import { closeServer, listen, routeLabel, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
@@ -67,14 +67,19 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       });
     };
   const maskError = maskErrorFor(logger);
+  /** The result with its errors masked, logged with the request's tagged logger (the service's when there is no context). */
+  const maskResult = (result: ExecutionResult, contextValue: unknown): ExecutionResult =>
+    result.errors?.length
+      ? { ...result, errors: result.errors.map(maskErrorFor((contextValue as Partial<BaseContext> | undefined)?.log ?? logger)) }
+      : result;
   // Masks a query's or mutation's errors while its context (and so its tagged logger) is at hand;
   // yoga's own masking below then only sees coded errors, and still covers everything else.
   const maskWithRequestLogger: Plugin = {
     onExecute: ({ args }) => ({
       onExecuteDone: ({ result, setResult }) => {
-        if (Symbol.asyncIterator in result || !result.errors?.length) return;
-        const log = (args.contextValue as Partial<BaseContext>).log ?? logger;
-        setResult({ ...result, errors: result.errors.map(maskErrorFor(log)) });
+        if (Symbol.asyncIterator in result) return;
+        const masked = maskResult(result, args.contextValue);
+        if (masked !== result) setResult(masked);
       },
     }),
   };
@@ -124,7 +129,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     logger,
     metrics,
     createContext: options.createContext,
-    maskErrorFor,
+    maskResult,
     gauge,
   });
 

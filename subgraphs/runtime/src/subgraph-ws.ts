@@ -26,8 +26,8 @@ export interface SubgraphWsOptions<TContext> {
   logger: Logger;
   metrics: ServiceMetrics;
   createContext: (base: { tenant: TenantContext; log: Logger }) => TContext;
-  /** Masks unexpected errors, logging them with the request's tagged logger. */
-  maskErrorFor: (log: Logger) => (error: GraphQLError) => GraphQLError;
+  /** Masks a result's unexpected errors, logging them with the logger of the request's context. */
+  maskResult: (result: ExecutionResult, contextValue: unknown) => ExecutionResult;
   gauge: SubscriptionGauge;
 }
 
@@ -57,9 +57,7 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  const logOf = (args: ExecutionArgs): Logger => (args.contextValue as { log?: Logger } | undefined)?.log ?? logger;
-  const mask = (result: ExecutionResult, args: ExecutionArgs): ExecutionResult =>
-    result.errors ? { ...result, errors: result.errors.map(options.maskErrorFor(logOf(args))) } : result;
+  const mask = (result: ExecutionResult, args: ExecutionArgs): ExecutionResult => options.maskResult(result, args.contextValue);
 
   const ws = useServer<Record<string, unknown>, Extra>(
     {
