@@ -1,14 +1,10 @@
-import { forbidden, isSafeId, isStaff, notFound, type SessionRecord } from '@beedesk/runtime';
+import { forbidden, isSafeId, mayAccess, notFound, type SessionRecord } from '@beedesk/runtime';
 import type { AnswerContext } from './context';
-
-/** Customers reach their own sessions and answers; agents and admins every one of their tenant. */
-export const mayAccess = (context: Pick<AnswerContext, 'tenant'>, record: { userId: string }): boolean =>
-  isStaff(context.tenant) || record.userId === context.tenant.userId;
 
 /** The session, when the caller may ask in it or follow it: NOT_FOUND when unknown, FORBIDDEN when another user's. */
 export async function accessibleSession(context: Pick<AnswerContext, 'tenant' | 'sessions'>, sessionId: string): Promise<SessionRecord> {
   const session = isSafeId(sessionId) ? await context.sessions.get(context.tenant.tenantId, sessionId) : null;
   if (!session) throw notFound('Session', sessionId);
-  if (!mayAccess(context, session)) throw forbidden('This session belongs to another user.');
+  if (!mayAccess(context.tenant, session)) throw forbidden('This session belongs to another user.');
   return session;
 }

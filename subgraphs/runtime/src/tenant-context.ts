@@ -77,3 +77,6 @@ export function verifyContext(
 export const hasRole = (context: TenantContext, ...roles: Role[]): boolean => roles.some((r) => context.roles.includes(r));
 /** Staff see all of their tenant's sessions; customers only their own. */
 export const isStaff = (context: TenantContext): boolean => hasRole(context, 'agent', 'admin');
+
+/** Customers reach their own sessions and answers; agents and admins every one of their tenant. */
+export const mayAccess = (caller: TenantContext, record: { userId: string }): boolean => isStaff(caller) || record.userId === caller.userId;

@@ -3,22 +3,18 @@ import {
   forbidden,
   isSafeId,
   isSessionActive,
-  isStaff,
+  mayAccess,
   mintSessionId,
   notFound,
   type GraphQLResolverMap,
   type SessionRecord,
-  type TenantContext as Caller,
 } from '@beedesk/runtime';
 import type { SessionContext } from './context';
-
-/** Customers see their own sessions; agents and admins every session of their tenant. */
-export const maySee = (caller: Caller, session: SessionRecord): boolean => isStaff(caller) || session.userId === caller.userId;
 
 async function visibleSession(id: string, context: SessionContext): Promise<SessionRecord | null> {
   if (!isSafeId(id)) return null;
   const session = await context.sessionLoader.load(id);
-  return session && maySee(context.tenant, session) ? session : null;
+  return session && mayAccess(context.tenant, session) ? session : null;
 }
 
 export const resolvers: GraphQLResolverMap<SessionContext> = {
@@ -26,7 +22,7 @@ export const resolvers: GraphQLResolverMap<SessionContext> = {
     session: async (_root, { id }: { id: string }, context) => {
       const session = isSafeId(id) ? await context.sessionLoader.load(id) : null;
       if (!session) throw notFound('Session', id);
-      if (!maySee(context.tenant, session)) throw forbidden('This session belongs to another user.');
+      if (!mayAccess(context.tenant, session)) throw forbidden('This session belongs to another user.');
       return session;
     },
   },
