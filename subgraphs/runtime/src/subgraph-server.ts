@@ -84,6 +84,9 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     }),
   };
 
+  const contextFor = (tenant: TenantContext): TContext =>
+    options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
+
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
@@ -102,8 +105,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
           http: { status: 401 },
         });
       }
-      const tenant = verified.context;
-      return options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
+      return contextFor(verified.context);
     },
     maskedErrors: { maskError },
     plugins: [countSubscriptions, maskWithRequestLogger],
@@ -126,9 +128,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     server,
     schema: options.schema,
     internalSecret: options.internalSecret,
-    logger,
-    metrics,
-    createContext: options.createContext,
+    contextFor,
     maskResult,
     gauge,
   });

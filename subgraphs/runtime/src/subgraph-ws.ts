@@ -14,8 +14,6 @@ import {
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { requestLogger, type Logger } from './logger';
-import type { ServiceMetrics } from './metrics';
 import type { SubscriptionGauge } from './subscription-gauge';
 import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
 
@@ -23,9 +21,8 @@ export interface SubgraphWsOptions<TContext> {
   server: Server;
   schema: GraphQLSchema;
   internalSecret: string;
-  logger: Logger;
-  metrics: ServiceMetrics;
-  createContext: (base: { tenant: TenantContext; log: Logger }) => TContext;
+  /** The resolvers' context for a verified caller, built as for an HTTP request. */
+  contextFor: (tenant: TenantContext) => TContext;
   /** Masks a result's unexpected errors, logging them with the logger of the request's context. */
   maskResult: (result: ExecutionResult, contextValue: unknown) => ExecutionResult;
   gauge: SubscriptionGauge;
@@ -45,7 +42,6 @@ type Extra = { tenant?: TenantContext };
  * subscriptions when the caller's token expires). A connection without a valid one is closed 4401.
  */
 export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>): SubgraphWs {
-  const { logger } = options;
   let draining = false;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -86,7 +82,7 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) }),
+          contextValue: options.contextFor(tenant),
         };
         return args;
       },
