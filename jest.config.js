@@ -1,6 +1,16 @@
 // `npm test`: unit tests of every package, then the end-to-end scenarios against real Redis, Kafka and processes.
 const { transform } = require('./jest.preset.js');
-const packages = ['subgraphs/runtime', 'schema', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference', 'gateway', 'clients/sdk', 'ops'];
+const packages = [
+  'subgraphs/runtime',
+  'schema',
+  'subgraphs/tenant',
+  'subgraphs/session',
+  'subgraphs/answer',
+  'subgraphs/inference',
+  'gateway',
+  'clients/sdk',
+  'ops',
+];
 
 module.exports = {
   // A leaked handle must never hang CI; find leaks with `npx jest --detectOpenHandles`.

@@ -4,7 +4,14 @@ import { createAuthenticator } from './auth';
 
 describe('admission: authentication', () => {
   // A key store that cannot be reached: nothing listens on port 1.
-  const unreachable = new Redis({ port: 1, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: true, retryStrategy: () => null });
+  const unreachable = new Redis({
+    port: 1,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: true,
+    retryStrategy: () => null,
+  });
   unreachable.on('error', () => undefined);
   afterAll(() => unreachable.disconnect());
 
@@ -13,7 +20,13 @@ describe('admission: authentication', () => {
     createAdmission({ authenticate } as unknown as AdmissionOptions);
 
   it('answers 503 SERVICE_UNAVAILABLE, not 401 or a crash, when the API-key store is down', async () => {
-    const admission = admissionWith(createAuthenticator({ secret: 'unit-test-secret-123456', clockToleranceSeconds: 0, apiKeys: { redis: unreachable, keyPrefix: 'bdtest' } }));
+    const admission = admissionWith(
+      createAuthenticator({
+        secret: 'unit-test-secret-123456',
+        clockToleranceSeconds: 0,
+        apiKeys: { redis: unreachable, keyPrefix: 'bdtest' },
+      }),
+    );
     const result = await admission.authenticate({ apiKey: `bdk_demo-bank_${'a'.repeat(43)}` }, 'req-1');
     expect(result).toMatchObject({ ok: false, status: 503, headers: { 'retry-after': '1' } });
     expect(result.ok === false && result.errors[0]?.extensions['code']).toBe('SERVICE_UNAVAILABLE');

@@ -17,7 +17,13 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
-export const refusal = (status: number, code: string, message: string, headers?: Record<string, string>, extensions: Record<string, unknown> = {}): Refusal => ({
+export const refusal = (
+  status: number,
+  code: string,
+  message: string,
+  headers?: Record<string, string>,
+  extensions: Record<string, unknown> = {},
+): Refusal => ({
   ok: false,
   status,
   errors: [new GraphQLError(message, { extensions: { code, ...extensions } })],

@@ -31,18 +31,29 @@ describe('JWT authentication (HS256)', () => {
     ['an empty header', async () => '  ', /Missing credentials/],
     ['not bearer', async () => 'Basic abc', /Malformed/],
     ['garbage', async () => 'Bearer abc.def.ghi', /not valid/],
-    ['foreign key', async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { key: 'another-secret-12345', iss: 'beedesk' })}`, /not valid/],
+    [
+      'foreign key',
+      async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { key: 'another-secret-12345', iss: 'beedesk' })}`,
+      /not valid/,
+    ],
     ['expired', async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { exp: '-1m', iss: 'beedesk' })}`, /expired/],
     ['wrong issuer', async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { iss: 'other' })}`, /refused/],
     ['bad tenant', async () => `Bearer ${await sign({ sub: 'a', tid: 'Bad Tenant!' }, { iss: 'beedesk' })}`, /tid/],
     ['bad role', async () => `Bearer ${await sign({ sub: 'a', tid: 't', roles: ['root'] }, { iss: 'beedesk' })}`, /roles/],
-    ['alg none', async () => `Bearer ${new UnsecuredJWT({ sub: 'a', tid: 't' }).setIssuer('beedesk').setExpirationTime('1h').encode()}`, /algorithm \(none\) is not accepted/],
+    [
+      'alg none',
+      async () => `Bearer ${new UnsecuredJWT({ sub: 'a', tid: 't' }).setIssuer('beedesk').setExpirationTime('1h').encode()}`,
+      /algorithm \(none\) is not accepted/,
+    ],
   ])('refuses %s', async (_name, header, message) => {
     await expect(authenticate({ authorization: await header() }, 'req-2')).resolves.toEqual(refused(message));
   });
 
   it('refuses a token without exp', async () => {
-    const token = await new SignJWT({ sub: 'a', tid: 't' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('beedesk').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({ sub: 'a', tid: 't' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('beedesk')
+      .sign(new TextEncoder().encode(secret));
     await expect(authenticate({ authorization: `Bearer ${token}` }, 'r')).resolves.toEqual(refused(/"exp" claim/));
   });
 });
@@ -88,7 +99,10 @@ async function signingKey(kid: string, alg: 'RS256' | 'ES256'): Promise<SigningK
 }
 
 const claims = { sub: 'partner-user', tid: 'acme', roles: ['agent'] };
-function idpToken(key: SigningKey, options: { alg?: string; kid?: string; iss?: string; aud?: string; exp?: string; privateKey?: KeyLike } = {}) {
+function idpToken(
+  key: SigningKey,
+  options: { alg?: string; kid?: string; iss?: string; aud?: string; exp?: string; privateKey?: KeyLike } = {},
+) {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: options.alg ?? key.alg, kid: options.kid ?? key.kid })
     .setIssuer(options.iss ?? 'https://idp.example')
@@ -122,14 +136,23 @@ describe('JWT authentication (JWKS: RS256 and ES256)', () => {
   afterAll(() => jwks.stop());
 
   it('accepts RS256 and ES256 tokens from the key set, fetched once and cached', async () => {
-    await expect(bearer(idpToken(rsa))).resolves.toMatchObject({ ok: true, context: { tenantId: 'acme', userId: 'partner-user', roles: ['agent'] }, credential: { kind: 'jwt' } });
+    await expect(bearer(idpToken(rsa))).resolves.toMatchObject({
+      ok: true,
+      context: { tenantId: 'acme', userId: 'partner-user', roles: ['agent'] },
+      credential: { kind: 'jwt' },
+    });
     await expect(bearer(idpToken(ec))).resolves.toMatchObject({ ok: true, context: { tenantId: 'acme' } });
     for (let i = 0; i < 5; i++) await expect(bearer(idpToken(rsa))).resolves.toMatchObject({ ok: true });
     expect(jwks.fetches).toBe(1);
   });
 
   it('keeps HS256 with JWT_SECRET working beside the JWKS, picked by the token’s alg', async () => {
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://idp.example').setAudience('beedesk').setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://idp.example')
+      .setAudience('beedesk')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
     await expect(bearer(Promise.resolve(token))).resolves.toMatchObject({ ok: true });
   });
 
@@ -148,7 +171,11 @@ describe('JWT authentication (JWKS: RS256 and ES256)', () => {
 
   it.each([
     ['a disallowed algorithm (RS384)', async () => idpToken(rsa, { alg: 'RS384' }), /algorithm \(RS384\) is not accepted/],
-    ['a foreign key under a published kid', async () => idpToken(rsa, { privateKey: (await generateKeyPair('RS256')).privateKey }), /not valid/],
+    [
+      'a foreign key under a published kid',
+      async () => idpToken(rsa, { privateKey: (await generateKeyPair('RS256')).privateKey }),
+      /not valid/,
+    ],
     ['an unknown kid', async () => idpToken({ ...(await signingKey('stranger', 'ES256')) }), /does not publish/],
     ['an expired token', async () => idpToken(rsa, { exp: '-1m' }), /expired/],
     ['a wrong issuer', async () => idpToken(ec, { iss: 'https://evil.example' }), /refused.*iss/],
@@ -159,8 +186,13 @@ describe('JWT authentication (JWKS: RS256 and ES256)', () => {
 
   it('refuses an HS256 token signed with the RSA public key as the secret (algorithm confusion)', async () => {
     const onlyJwks = createAuthenticator({ jwksUrl: jwks.url, clockToleranceSeconds: 0 });
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(rsa.jwk)));
-    await expect(onlyJwks({ authorization: `Bearer ${forged}` }, 'r')).resolves.toEqual(refused(/algorithm \(HS256\) is not accepted; accepted: RS256, ES256/));
+    const forged = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JSON.stringify(rsa.jwk)));
+    await expect(onlyJwks({ authorization: `Bearer ${forged}` }, 'r')).resolves.toEqual(
+      refused(/algorithm \(HS256\) is not accepted; accepted: RS256, ES256/),
+    );
   });
 });
 
@@ -173,15 +205,25 @@ describe('JWT authentication when the JWKS endpoint is down', () => {
     const url = jwks.url;
     await jwks.stop();
     const told: string[] = [];
-    const authenticate = createAuthenticator({ jwksUrl: url, clockToleranceSeconds: 0, jwksTimeoutMs: 500, jwksCooldownMs: 0, onJwksUnavailable: (reason) => told.push(reason) });
+    const authenticate = createAuthenticator({
+      jwksUrl: url,
+      clockToleranceSeconds: 0,
+      jwksTimeoutMs: 500,
+      jwksCooldownMs: 0,
+      onJwksUnavailable: (reason) => told.push(reason),
+    });
     const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('5m').sign(key.privateKey);
     const started = Date.now();
-    await expect(authenticate({ authorization: `Bearer ${token}` }, 'r')).resolves.toEqual(refused(/signing keys \(JWKS\) are unavailable/));
+    await expect(authenticate({ authorization: `Bearer ${token}` }, 'r')).resolves.toEqual(
+      refused(/signing keys \(JWKS\) are unavailable/),
+    );
     expect(Date.now() - started).toBeLessThan(1000);
     expect(told).toHaveLength(1);
     // Same port, back up: the next request fetches again and passes.
     const port = Number(new URL(url).port);
-    const revived = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.jwk] })));
+    const revived = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [key.jwk] })),
+    );
     await new Promise<void>((resolve) => revived.listen(port, '127.0.0.1', resolve));
     try {
       await expect(authenticate({ authorization: `Bearer ${token}` }, 'r')).resolves.toMatchObject({ ok: true });
@@ -229,7 +271,12 @@ describe('partner API keys', () => {
   });
 
   it('maps a key to its tenant and roles, and stops accepting it once revoked', async () => {
-    const { key, record } = await repository.create('acme', { name: 'crm', roles: ['agent', 'customer'], persistedOnly: true, createdBy: 'admin-1' });
+    const { key, record } = await repository.create('acme', {
+      name: 'crm',
+      roles: ['agent', 'customer'],
+      persistedOnly: true,
+      createdBy: 'admin-1',
+    });
     await expect(authenticate({ apiKey: key }, 'req-9')).resolves.toEqual({
       ok: true,
       context: { tenantId: 'acme', userId: `api-key:${record.id}`, roles: ['agent', 'customer'], requestId: 'req-9' },

@@ -21,11 +21,18 @@ export const gatewayEnv = commonEnv.extend({
   JWT_JWKS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   /** Least time between JWKS fetches caused by an unknown `kid`. */
   JWT_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   DOCUMENT_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
   /** Gateway processes sharing the port (node:cluster): a number or `auto` (one per core). */
-  GATEWAY_WORKERS: z.string().regex(/^(auto|[1-9][0-9]{0,2})$/, 'a number from 1 or "auto"').default('1'),
+  GATEWAY_WORKERS: z
+    .string()
+    .regex(/^(auto|[1-9][0-9]{0,2})$/, 'a number from 1 or "auto"')
+    .default('1'),
   /** Share identical in-flight subgraph queries between requests of the same caller. */
   GATEWAY_DEDUP_INFLIGHT: z.enum(['true', 'false']).default('true'),
   // Limits (gateway/README.md, "Limits"); 0 switches one off. Unset depth, cost and tenant limits are off in generic mode.
@@ -51,7 +58,11 @@ export const gatewayEnv = commonEnv.extend({
   /** Every caller may run manifest documents only (not only API keys marked persisted-only). */
   GATEWAY_PERSISTED_ONLY: z.enum(['true', 'false']).default('false'),
   /** How long a registered automatic persisted query is kept (see DEFAULT_APQ_TTL_SECONDS). */
-  APQ_TTL_SECONDS: z.coerce.number().int().min(60).default(24 * 60 * 60),
+  APQ_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(24 * 60 * 60),
 });
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 

@@ -38,7 +38,10 @@ describe('handleCors over HTTP', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const preflight = (origin: string) =>
-    fetch(base, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    fetch(base, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
 
   it('answers an allowed origin’s preflight with the methods and headers it may use', async () => {
     policy = corsPolicyOf('https://app.example.com', 'production');

@@ -1,4 +1,12 @@
-import { getOperationAST, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { sha256Hex } from './persisted/manifest';
 
 export interface PreparedDocument {
@@ -41,7 +49,10 @@ export class DocumentCache {
       document = parse(query, { maxTokens: 10_000 });
     } catch (error) {
       const e = error as GraphQLError;
-      return { ok: false, errors: [new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+      return {
+        ok: false,
+        errors: [new GraphQLError(e.message, { source: e.source, positions: e.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })],
+      };
     }
     const errors = validate(this.schema, document);
     if (errors.length > 0) {

@@ -6,7 +6,12 @@ import type { Logger } from '@beedesk/runtime';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import type { Agent } from 'undici';
-import { SubgraphDataSource, type GatewayRequestContext, type InflightDeduplication, type SubgraphHttpErrors } from './subgraph-data-source';
+import {
+  SubgraphDataSource,
+  type GatewayRequestContext,
+  type InflightDeduplication,
+  type SubgraphHttpErrors,
+} from './subgraph-data-source';
 
 /** Results that are request errors (variables that do not coerce): HTTP 400, as Apollo Server answers. */
 export const requestErrorResults = new WeakSet<object>();
@@ -57,7 +62,9 @@ export async function createFederatedExecutor(options: {
   /** As ApolloGateway: validate the supergraph unless NODE_ENV=production. */
   validateSupergraph?: boolean;
 }): Promise<FederatedExecutor> {
-  const supergraph = Supergraph.build(options.supergraphSdl, { validateSupergraph: options.validateSupergraph ?? process.env.NODE_ENV !== 'production' });
+  const supergraph = Supergraph.build(options.supergraphSdl, {
+    validateSupergraph: options.validateSupergraph ?? process.env.NODE_ENV !== 'production',
+  });
   const apiSchema: Schema = supergraph.apiSchema();
   const schema = apiSchema.toGraphQLJSSchema();
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
@@ -110,7 +117,14 @@ export async function createFederatedExecutor(options: {
         return result;
       }
     }
-    return executeQueryPlan(queryPlan, serviceMap, requestContext as GatewayGraphQLRequestContext<GatewayRequestContext>, operationContext, supergraphSchema, apiSchema);
+    return executeQueryPlan(
+      queryPlan,
+      serviceMap,
+      requestContext as GatewayGraphQLRequestContext<GatewayRequestContext>,
+      operationContext,
+      supergraphSchema,
+      apiSchema,
+    );
   };
 
   options.logger.debug({ subgraphs }, 'supergraph loaded');

@@ -28,12 +28,19 @@ export function checkParams(raw: unknown): GraphQLParams {
   if (!isObject(raw)) throw new HttpError(400, 'BAD_REQUEST', 'The body must be a JSON object with a `query`.');
   const { query, documentId, operationName, variables, extensions } = raw;
   if (query != null && typeof query !== 'string') throw new HttpError(400, 'BAD_REQUEST', '`query` must be a string.');
-  if (documentId != null && (typeof documentId !== 'string' || documentId === '')) throw new HttpError(400, 'BAD_REQUEST', '`documentId` must be a non-empty string.');
+  if (documentId != null && (typeof documentId !== 'string' || documentId === ''))
+    throw new HttpError(400, 'BAD_REQUEST', '`documentId` must be a non-empty string.');
   const persisted = documentId != null || (isObject(extensions) && extensions.persistedQuery != null);
   // graphql-ws requires a `query` string, so an empty one counts as none.
   const hasQuery = typeof query === 'string' && query.trim() !== '';
-  if (!hasQuery && !persisted) throw new HttpError(400, 'BAD_REQUEST', 'A `query` string is required (or a persisted document: `documentId` or `extensions.persistedQuery`).');
-  if (operationName != null && typeof operationName !== 'string') throw new HttpError(400, 'BAD_REQUEST', '`operationName` must be a string.');
+  if (!hasQuery && !persisted)
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      'A `query` string is required (or a persisted document: `documentId` or `extensions.persistedQuery`).',
+    );
+  if (operationName != null && typeof operationName !== 'string')
+    throw new HttpError(400, 'BAD_REQUEST', '`operationName` must be a string.');
   if (variables != null && !isObject(variables)) throw new HttpError(400, 'BAD_REQUEST', '`variables` must be an object.');
   if (extensions != null && !isObject(extensions)) throw new HttpError(400, 'BAD_REQUEST', '`extensions` must be an object.');
   return {

@@ -47,7 +47,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-export function sendErrors(res: ServerResponse, status: number, errors: readonly GraphQLFormattedError[], headers: Record<string, string> = {}): void {
+export function sendErrors(
+  res: ServerResponse,
+  status: number,
+  errors: readonly GraphQLFormattedError[],
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { errors }, headers);
 }
 

@@ -11,7 +11,9 @@ describe('introspection', () => {
     expect(introspects('{ __schema { types { name } } }')).toBe(true);
     expect(introspects('{ __type(name: "Session") { fields { name } } }')).toBe(true);
     expect(introspects('{ tenant { id } ... on Query { __type(name: "X") { name } } }')).toBe(true);
-    expect(introspects('query Q { ...Meta } fragment Meta on Query { ...Deeper } fragment Deeper on Query { __schema { queryType { name } } }')).toBe(true);
+    expect(
+      introspects('query Q { ...Meta } fragment Meta on Query { ...Deeper } fragment Deeper on Query { __schema { queryType { name } } }'),
+    ).toBe(true);
   });
 
   it('leaves ordinary operations and __typename alone', () => {

@@ -46,10 +46,15 @@ function remoteKeys(url: URL, timeoutMs: number, cooldownMs: number, cacheMaxAge
       return await Promise.race([remote(header, token), deadline]);
     } catch (error) {
       // The token's own problems (no key with its kid, an algorithm the set cannot serve) stay what they are.
-      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys || error instanceof joseErrors.JOSENotSupported) {
+      if (
+        error instanceof joseErrors.JWKSNoMatchingKey ||
+        error instanceof joseErrors.JWKSMultipleMatchingKeys ||
+        error instanceof joseErrors.JOSENotSupported
+      ) {
         throw error;
       }
-      const reason = error instanceof joseErrors.JWKSTimeout ? `no answer within ${timeoutMs} ms` : (error as Error).message || String(error);
+      const reason =
+        error instanceof joseErrors.JWKSTimeout ? `no answer within ${timeoutMs} ms` : (error as Error).message || String(error);
       throw new JwksUnavailable(reason);
     } finally {
       clearTimeout(timer);
@@ -109,11 +114,15 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     } catch (error) {
       if (error instanceof JwksUnavailable) {
         tellJwksUnavailable(error.message);
-        return { ok: false, message: 'The token could not be verified: the identity provider’s signing keys (JWKS) are unavailable. Try again later.' };
+        return {
+          ok: false,
+          message: 'The token could not be verified: the identity provider’s signing keys (JWKS) are unavailable. Try again later.',
+        };
       }
       if (error instanceof joseErrors.JWTExpired) return { ok: false, message: 'The token has expired.' };
       if (error instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, message: `The token was refused: ${error.message}.` };
-      if (error instanceof joseErrors.JWKSNoMatchingKey) return { ok: false, message: 'The token is signed with a key the identity provider does not publish.' };
+      if (error instanceof joseErrors.JWKSNoMatchingKey)
+        return { ok: false, message: 'The token is signed with a key the identity provider does not publish.' };
       return { ok: false, message: 'The token is not valid.' };
     }
   };

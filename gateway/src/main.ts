@@ -19,66 +19,68 @@ try {
 }
 
 if (workers > 1 && cluster.isPrimary) runPrimary(workers);
-else void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
-  if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
-    throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
-  }
-  if (config.GATEWAY_AUTH === 'jwt' && !config.JWT_SECRET && !config.JWT_JWKS_URL && config.NODE_ENV === 'production') {
-    throw new ConfigError(['JWT_JWKS_URL or JWT_SECRET: one is required with NODE_ENV=production']);
-  }
-  const path = config.SUPERGRAPH_PATH ?? supergraphPath;
-  let supergraphSdl: string;
-  try {
-    supergraphSdl = readSupergraph(path);
-  } catch (error) {
-    throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
-  }
-  if (!config.REDIS_URL && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
-    throw new ConfigError(['REDIS_URL: required with NODE_ENV=production (persisted documents and limits are shared by all replicas)']);
-  }
-  // Without REDIS_URL (development, generic mode) each replica keeps its own in-process store.
-  const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : createInMemoryRedis();
-  const gateway = await startGateway({
-    supergraphSdl,
-    authenticate:
-      config.GATEWAY_AUTH === 'none'
-        ? null
-        : createAuthenticator({
-            // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
-            secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
-            jwksUrl: config.JWT_JWKS_URL,
-            jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
-            jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
-            onJwksUnavailable: (reason) => logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
-            issuer: config.JWT_ISSUER,
-            audience: config.JWT_AUDIENCE,
-            clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-            apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
-          }),
-    internalSecret: internalSecretOf(config),
-    redis,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    logger,
-    host: config.HOST,
-    port: config.PORT,
-    maxBodyBytes: config.MAX_BODY_BYTES,
-    subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-    documentCacheSize: config.DOCUMENT_CACHE_SIZE,
-    urlOverride: (name) => subgraphUrlOverride(name, process.env),
-    dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
-    limits: limitSettingsFromEnv(config),
-    cors: corsFromEnv(config),
-    persistedOperations: {
-      manifestPath: manifestPathOf(config.PERSISTED_OPERATIONS_PATH, config.SUPERGRAPH_PATH),
-      requireTrusted: config.GATEWAY_PERSISTED_ONLY === 'true',
-      apqTtlSeconds: config.APQ_TTL_SECONDS,
-    },
+else
+  void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
+    if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
+      throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
+    }
+    if (config.GATEWAY_AUTH === 'jwt' && !config.JWT_SECRET && !config.JWT_JWKS_URL && config.NODE_ENV === 'production') {
+      throw new ConfigError(['JWT_JWKS_URL or JWT_SECRET: one is required with NODE_ENV=production']);
+    }
+    const path = config.SUPERGRAPH_PATH ?? supergraphPath;
+    let supergraphSdl: string;
+    try {
+      supergraphSdl = readSupergraph(path);
+    } catch (error) {
+      throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
+    }
+    if (!config.REDIS_URL && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
+      throw new ConfigError(['REDIS_URL: required with NODE_ENV=production (persisted documents and limits are shared by all replicas)']);
+    }
+    // Without REDIS_URL (development, generic mode) each replica keeps its own in-process store.
+    const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : createInMemoryRedis();
+    const gateway = await startGateway({
+      supergraphSdl,
+      authenticate:
+        config.GATEWAY_AUTH === 'none'
+          ? null
+          : createAuthenticator({
+              // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
+              secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
+              jwksUrl: config.JWT_JWKS_URL,
+              jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
+              jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
+              onJwksUnavailable: (reason) =>
+                logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
+              issuer: config.JWT_ISSUER,
+              audience: config.JWT_AUDIENCE,
+              clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+              apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
+            }),
+      internalSecret: internalSecretOf(config),
+      redis,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      logger,
+      host: config.HOST,
+      port: config.PORT,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+      documentCacheSize: config.DOCUMENT_CACHE_SIZE,
+      urlOverride: (name) => subgraphUrlOverride(name, process.env),
+      dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
+      limits: limitSettingsFromEnv(config),
+      cors: corsFromEnv(config),
+      persistedOperations: {
+        manifestPath: manifestPathOf(config.PERSISTED_OPERATIONS_PATH, config.SUPERGRAPH_PATH),
+        requireTrusted: config.GATEWAY_PERSISTED_ONLY === 'true',
+        apqTtlSeconds: config.APQ_TTL_SECONDS,
+      },
+    });
+    return {
+      ...gateway,
+      close: async () => {
+        await gateway.close();
+        redis.disconnect();
+      },
+    };
   });
-  return {
-    ...gateway,
-    close: async () => {
-      await gateway.close();
-      redis.disconnect();
-    },
-  };
-});

@@ -114,7 +114,14 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
   });
   const cors = options.cors ?? null;
-  const admission = createAdmission({ limits, documents, authenticate: options.authenticate, redis: options.redis, keyPrefix: options.keyPrefix, persisted });
+  const admission = createAdmission({
+    limits,
+    documents,
+    authenticate: options.authenticate,
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    persisted,
+  });
   const sendRefusal = (res: ServerResponse, refused: Refusal, headers: Record<string, string> = {}) =>
     sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
 

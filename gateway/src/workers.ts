@@ -9,7 +9,8 @@ export function workerCount(raw: string | undefined, cores = availableParallelis
   const value = (raw ?? '1').trim();
   if (value === 'auto') return Math.max(1, cores);
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`GATEWAY_WORKERS must be a whole number from 1 to 256 or "auto", got ${raw}`);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new Error(`GATEWAY_WORKERS must be a whole number from 1 to 256 or "auto", got ${raw}`);
   return n;
 }
 

@@ -11,9 +11,7 @@ export class CompositionError extends Error {
 
 /** Composes the subgraphs' SDL into a supergraph with @apollo/composition; throws on any error. */
 export function composeSupergraph(sdlOf: (name: SubgraphName) => string = subgraphSdl): string {
-  const result = composeServices(
-    SUBGRAPHS.map((name) => ({ name, typeDefs: parse(sdlOf(name)), url: defaultSubgraphUrl(name) })),
-  );
+  const result = composeServices(SUBGRAPHS.map((name) => ({ name, typeDefs: parse(sdlOf(name)), url: defaultSubgraphUrl(name) })));
   if (result.errors) throw new CompositionError(result.errors.map((e) => e.message));
   return result.supergraphSdl;
 }

@@ -24,5 +24,4 @@ export function readSupergraph(path: string = supergraphPath): string {
   return readFileSync(path, 'utf8');
 }
 
-export const defaultSubgraphUrl = (name: SubgraphName, host = '127.0.0.1'): string =>
-  `http://${host}:${DEFAULT_PORTS[name]}/graphql`;
+export const defaultSubgraphUrl = (name: SubgraphName, host = '127.0.0.1'): string => `http://${host}:${DEFAULT_PORTS[name]}/graphql`;

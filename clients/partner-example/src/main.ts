@@ -16,7 +16,9 @@ const question = process.argv[2] ?? 'My card has not arrived yet';
 
 runPartnerExample({ url, apiKey, manifest, question }).then(
   ({ tenant, answer }) => {
-    process.stdout.write(`${JSON.stringify({ tenant: tenant.id, status: answer.status, text: answer.text, sources: answer.sources.map((s) => s.title) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ tenant: tenant.id, status: answer.status, text: answer.text, sources: answer.sources.map((s) => s.title) })}\n`,
+    );
   },
   (error: Error & { code?: string }) => {
     process.stderr.write(`partner example failed: ${error.code ?? ''} ${error.message}\n`);

@@ -2,8 +2,30 @@ import * as ops from './operations';
 import type { DataDeletion, TenantErasure } from './types';
 import type { Operation } from './operations';
 import { PersistedDocuments, type PersistedOperationsMode } from './persisted';
-import { subscribeSse, TransportClosed, WsTransport, type RawErrorPayload, type RawResult, type SubscriptionProtocol } from './subscriptions';
-import type { ActivityEvent, Answer, AnswerEvent, ApiKey, Article, ArticleInput, AskReceipt, CreatedApiKey, InferenceStatus, Role, Session, SessionWithTurns, Tenant, TenantWithArticles } from './types';
+import {
+  subscribeSse,
+  TransportClosed,
+  WsTransport,
+  type RawErrorPayload,
+  type RawResult,
+  type SubscriptionProtocol,
+} from './subscriptions';
+import type {
+  ActivityEvent,
+  Answer,
+  AnswerEvent,
+  ApiKey,
+  Article,
+  ArticleInput,
+  AskReceipt,
+  CreatedApiKey,
+  InferenceStatus,
+  Role,
+  Session,
+  SessionWithTurns,
+  Tenant,
+  TenantWithArticles,
+} from './types';
 
 /** One GraphQL error as the gateway sends it. */
 export type GraphQLErrorPayload = RawErrorPayload;
@@ -64,7 +86,11 @@ export class BeedeskClient {
    * NOT_FOUND, FORBIDDEN, SERVICE_UNAVAILABLE when a service restarted) ends the iteration with a
    * BeedeskError. `break` (or `return()`) unsubscribes at once.
    */
-  subscribe<TData, TVariables>(operation: Operation<TData, TVariables>, variables?: TVariables, options: SubscribeOptions = {}): AsyncIterableIterator<TData> {
+  subscribe<TData, TVariables>(
+    operation: Operation<TData, TVariables>,
+    variables?: TVariables,
+    options: SubscribeOptions = {},
+  ): AsyncIterableIterator<TData> {
     const protocol = options.protocol ?? this.options.subscriptionProtocol ?? 'graphql-ws';
     const vars = (variables ?? {}) as Record<string, unknown>;
     const raw =
@@ -122,7 +148,12 @@ export class BeedeskClient {
   }
 
   private wsTransport(): WsTransport {
-    this.ws ??= new WsTransport({ url: this.options.url, token: this.options.token, apiKey: this.options.apiKey, webSocketImpl: this.options.webSocketImpl });
+    this.ws ??= new WsTransport({
+      url: this.options.url,
+      token: this.options.token,
+      apiKey: this.options.apiKey,
+      webSocketImpl: this.options.webSocketImpl,
+    });
     return this.ws;
   }
 

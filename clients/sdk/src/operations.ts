@@ -40,7 +40,9 @@ export const Ask = operation<{ ask: AskReceipt }, { sessionId: string; text: str
   }`,
 );
 
-export const GetAnswer = operation<{ answer: Answer | null }, { id: string }>(`query GetAnswer($id: ID!) { answer(id: $id) { ${ANSWER} } }`);
+export const GetAnswer = operation<{ answer: Answer | null }, { id: string }>(
+  `query GetAnswer($id: ID!) { answer(id: $id) { ${ANSWER} } }`,
+);
 
 export const GetTenant = operation<{ tenant: Tenant }>(`query GetTenant { tenant { id name } }`);
 
@@ -78,9 +80,13 @@ export const CreateApiKey = operation<{ createApiKey: CreatedApiKey }, { name: s
   }`,
 );
 
-export const RevokeApiKey = operation<{ revokeApiKey: boolean }, { id: string }>(`mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) }`);
+export const RevokeApiKey = operation<{ revokeApiKey: boolean }, { id: string }>(
+  `mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) }`,
+);
 
-export const GetApiKeys = operation<{ tenant: { id: string; apiKeys: ApiKey[] } }>(`query GetApiKeys { tenant { id apiKeys { ${API_KEY} } } }`);
+export const GetApiKeys = operation<{ tenant: { id: string; apiKeys: ApiKey[] } }>(
+  `query GetApiKeys { tenant { id apiKeys { ${API_KEY} } } }`,
+);
 
 export const AnswerStream = operation<{ answerStream: AnswerEvent }, { sessionId: string }>(
   `subscription AnswerStream($sessionId: ID!) {

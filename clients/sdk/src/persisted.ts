@@ -19,7 +19,8 @@ export interface ManifestIds {
 }
 
 /** The fields that name a document in a request (instead of, or besides, `query`). */
-export type DocumentFields = { query: string } | { documentId: string } | { extensions: { persistedQuery: { version: 1; sha256Hash: string } } };
+export type DocumentFields =
+  { query: string } | { documentId: string } | { extensions: { persistedQuery: { version: 1; sha256Hash: string } } };
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));

@@ -31,7 +31,11 @@ function closeToError(event: unknown): TransportClosed {
   const code = event && typeof event === 'object' && 'code' in event ? Number((event as { code: unknown }).code) : 0;
   const reason = event && typeof event === 'object' && 'reason' in event ? String((event as { reason: unknown }).reason) : '';
   const known: Record<number, string> = { 4401: 'UNAUTHENTICATED', 4403: 'FORBIDDEN', 1008: 'SLOW_CONSUMER', 1001: 'SERVICE_UNAVAILABLE' };
-  const message = code ? `The connection closed (${code}${reason ? `: ${reason}` : ''})` : event instanceof Error ? event.message : 'The connection failed';
+  const message = code
+    ? `The connection closed (${code}${reason ? `: ${reason}` : ''})`
+    : event instanceof Error
+      ? event.message
+      : 'The connection failed';
   return new TransportClosed(message, known[code] ?? 'CONNECTION_CLOSED', code);
 }
 
@@ -58,7 +62,8 @@ export class WsTransport {
       {
         next: (result) => queue.push(result as RawResult<TData>),
         // A graphql-ws `error` message is a list of GraphQL errors; anything else is the socket closing.
-        error: (error: unknown) => (Array.isArray(error) ? (queue.push({ errors: error as RawErrorPayload[] }), queue.end()) : queue.end(closeToError(error))),
+        error: (error: unknown) =>
+          Array.isArray(error) ? (queue.push({ errors: error as RawErrorPayload[] }), queue.end()) : queue.end(closeToError(error)),
         complete: () => queue.end(),
       },
     );

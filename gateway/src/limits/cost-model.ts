@@ -1,4 +1,12 @@
-import { isTypeDefinitionNode, isTypeExtensionNode, Kind, parse, type ConstDirectiveNode, type ConstValueNode, type DocumentNode } from 'graphql';
+import {
+  isTypeDefinitionNode,
+  isTypeExtensionNode,
+  Kind,
+  parse,
+  type ConstDirectiveNode,
+  type ConstValueNode,
+  type DocumentNode,
+} from 'graphql';
 
 /** How many items a list field is assumed to return (`@listSize`). */
 export interface ListSizeRule {

@@ -37,8 +37,19 @@ export interface GatewayLimitsOptions {
 export function createGatewayLimits(options: GatewayLimitsOptions) {
   const { settings } = options;
   const metrics = createLimitMetrics(options.registry);
-  const analyzer = new CostAnalyzer({ schema: options.schema, annotations: costAnnotationsOf(options.supergraphSdl), defaultListSize: settings.defaultListSize });
-  const rateLimiter = new RateLimiter({ redis: options.redis, keyPrefix: options.keyPrefix, settings: settings.rate, logger: options.logger, metrics, storeTimeoutMs: settings.storeTimeoutMs });
+  const analyzer = new CostAnalyzer({
+    schema: options.schema,
+    annotations: costAnnotationsOf(options.supergraphSdl),
+    defaultListSize: settings.defaultListSize,
+  });
+  const rateLimiter = new RateLimiter({
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    settings: settings.rate,
+    logger: options.logger,
+    metrics,
+    storeTimeoutMs: settings.storeTimeoutMs,
+  });
   const subscriptionLeases = new TenantSubscriptionLeases({
     redis: options.redis,
     keyPrefix: options.keyPrefix,
@@ -47,7 +58,13 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     metrics,
     storeTimeoutMs: settings.storeTimeoutMs,
   });
-  const refuse = (status: number, code: string, message: string, extensions: Record<string, unknown>, headers?: Record<string, string>): Refusal => {
+  const refuse = (
+    status: number,
+    code: string,
+    message: string,
+    extensions: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Refusal => {
     metrics.refused.inc({ code });
     return refusal(status, code, message, headers, extensions);
   };
@@ -74,18 +91,30 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     },
 
     /** Introspection, depth and cost of the operation about to be planned. */
-    checkOperation(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): Refusal | null {
+    checkOperation(
+      document: DocumentNode,
+      operation: OperationDefinitionNode,
+      variables: Record<string, unknown> | undefined,
+    ): Refusal | null {
       if (!settings.introspection && usesIntrospection(document, operation)) {
         return refuse(400, 'INTROSPECTION_DISABLED', 'Introspection is disabled on this gateway.', {});
       }
       if (settings.maxDepth <= 0 && settings.maxCost <= 0) return null;
       const { depth, cost } = analyzer.measure(document, operation, variables);
       if (settings.maxDepth > 0 && depth > settings.maxDepth) {
-        return refuse(400, 'DEPTH_LIMIT_EXCEEDED', `The operation is ${depth} levels deep; at most ${settings.maxDepth} are allowed.`, { depth, maxDepth: settings.maxDepth });
+        return refuse(400, 'DEPTH_LIMIT_EXCEEDED', `The operation is ${depth} levels deep; at most ${settings.maxDepth} are allowed.`, {
+          depth,
+          maxDepth: settings.maxDepth,
+        });
       }
       if (settings.maxCost > 0 && cost > settings.maxCost) {
         const reported = Number.isFinite(cost) ? cost : Number.MAX_SAFE_INTEGER;
-        return refuse(400, 'COST_LIMIT_EXCEEDED', `The operation's estimated cost is ${reported}; at most ${settings.maxCost} is allowed.`, { cost: reported, maxCost: settings.maxCost });
+        return refuse(
+          400,
+          'COST_LIMIT_EXCEEDED',
+          `The operation's estimated cost is ${reported}; at most ${settings.maxCost} is allowed.`,
+          { cost: reported, maxCost: settings.maxCost },
+        );
       }
       return null;
     },

@@ -9,7 +9,12 @@ export interface LimitMetrics {
 
 export function createLimitMetrics(registry: Registry): LimitMetrics {
   return {
-    refused: new Counter({ name: 'beedesk_gateway_limit_refusals_total', help: 'Requests refused by a gateway limit, by code', labelNames: ['code'], registers: [registry] }),
+    refused: new Counter({
+      name: 'beedesk_gateway_limit_refusals_total',
+      help: 'Requests refused by a gateway limit, by code',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
     storeFailures: new Counter({
       name: 'beedesk_gateway_limit_store_failures_total',
       help: 'Limit checks that could not reach Redis and admitted the request (fail open)',

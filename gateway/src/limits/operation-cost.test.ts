@@ -31,7 +31,9 @@ describe('cost annotations from the supergraph', () => {
   });
 
   it('reads nothing from a supergraph that does not link the cost spec', () => {
-    const annotations = costAnnotationsOf('type Query { items: [Int] @listSize(assumedSize: 3) }\ndirective @listSize(assumedSize: Int) on FIELD_DEFINITION');
+    const annotations = costAnnotationsOf(
+      'type Query { items: [Int] @listSize(assumedSize: 3) }\ndirective @listSize(assumedSize: Int) on FIELD_DEFINITION',
+    );
     expect(annotations.listSize('Query', 'items')).toBeUndefined();
   });
 });
@@ -61,7 +63,9 @@ describe('operation depth and cost', () => {
 
   it('mutations and subscriptions weigh 10 at the root', () => {
     expect(measure('mutation { startSession { id } }').cost).toBe(10);
-    expect(measure('subscription($s: ID!) { answerStream(sessionId: $s) { seq answer { id sources { id } } } }', { s: 'x' }).cost).toBe(10 + 1 + 10);
+    expect(measure('subscription($s: ID!) { answerStream(sessionId: $s) { seq answer { id sources { id } } } }', { s: 'x' }).cost).toBe(
+      10 + 1 + 10,
+    );
   });
 
   it('aliases count once each: 1,600 aliased `turns` cost 1,600 lists of 100', () => {

@@ -134,7 +134,10 @@ class Measurement {
 
     const named = getNamedType(definition.type);
     const composite = isCompositeType(named);
-    const weight = this.options.annotations.fieldWeight(parent.name, name) ?? this.options.annotations.typeWeight(named.name) ?? this.defaultWeight(composite, atRoot);
+    const weight =
+      this.options.annotations.fieldWeight(parent.name, name) ??
+      this.options.annotations.typeWeight(named.name) ??
+      this.defaultWeight(composite, atRoot);
     const children = composite && node.selectionSet ? this.selectionSet(named, node.selectionSet, false) : { cost: 0, depth: 0 };
     const items = this.listMultiplier(definition.type, parent.name, node);
     return { cost: items * (weight + children.cost), depth: 1 + children.depth };

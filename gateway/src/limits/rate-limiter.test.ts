@@ -6,7 +6,11 @@ import { createLimitMetrics } from './metrics';
 import { RateLimiter, type RateLimitSettings } from './rate-limiter';
 
 const logger = createLogger('test', 'silent');
-const jwtCaller = (tenantId: string): Caller => ({ context: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r' }, expiresAt: null, credential: { kind: 'jwt' } });
+const jwtCaller = (tenantId: string): Caller => ({
+  context: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r' },
+  expiresAt: null,
+  credential: { kind: 'jwt' },
+});
 const keyCaller = (tenantId: string, keyId: string): Caller => ({
   context: { tenantId, userId: `api-key:${keyId}`, roles: ['agent'], requestId: 'r' },
   expiresAt: null,
@@ -43,7 +47,9 @@ describe('token buckets in Redis', () => {
     const decisions = [];
     for (let i = 0; i < 8; i++) decisions.push(await replicas[i % 2]!.take(jwtCaller(tenant)));
     expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
-    expect(decisions.slice(5)).toEqual(Array(3).fill({ allowed: false, scope: 'tenant', retryAfterSeconds: 1, bucket: { ratePerSecond: 1, burst: 5 } }));
+    expect(decisions.slice(5)).toEqual(
+      Array(3).fill({ allowed: false, scope: 'tenant', retryAfterSeconds: 1, bucket: { ratePerSecond: 1, burst: 5 } }),
+    );
     // Keys live under the tenant's hash tag.
     expect(await redis.exists(`${keyPrefix}:{${tenant}}:rate:tenant`)).toBe(1);
   });
@@ -101,7 +107,11 @@ describe('token buckets in Redis', () => {
   });
 
   it('anonymous callers (generic mode) have no bucket', async () => {
-    const anonymous: Caller = { context: { tenantId: 'public', userId: 'anonymous', roles: [], requestId: 'r' }, expiresAt: null, credential: { kind: 'anonymous' } };
+    const anonymous: Caller = {
+      context: { tenantId: 'public', userId: 'anonymous', roles: [], requestId: 'r' },
+      expiresAt: null,
+      credential: { kind: 'anonymous' },
+    };
     expect(limiter(settings()).bucketsOf(anonymous)).toEqual([]);
   });
 
@@ -115,7 +125,13 @@ describe('token buckets in Redis', () => {
 
   it('fails open when Redis cannot answer in time, and counts it', async () => {
     // A real client whose server is gone: commands wait in the offline queue until the store timeout.
-    const unreachable = new IORedis({ host: '127.0.0.1', port: 1, lazyConnect: true, retryStrategy: () => 200, maxRetriesPerRequest: null });
+    const unreachable = new IORedis({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      retryStrategy: () => 200,
+      maxRetriesPerRequest: null,
+    });
     unreachable.on('error', () => undefined);
     const registry = new Registry();
     try {
@@ -124,7 +140,9 @@ describe('token buckets in Redis', () => {
       const decisions = [await failing.take(jwtCaller('t-down')), await failing.take(jwtCaller('t-down'))];
       expect(decisions).toEqual([{ allowed: true }, { allowed: true }]);
       expect(Date.now() - started).toBeLessThan(1500);
-      expect(await registry.getSingleMetricAsString('beedesk_gateway_limit_store_failures_total')).toContain('beedesk_gateway_limit_store_failures_total{limit="rate"} 2');
+      expect(await registry.getSingleMetricAsString('beedesk_gateway_limit_store_failures_total')).toContain(
+        'beedesk_gateway_limit_store_failures_total{limit="rate"} 2',
+      );
     } finally {
       unreachable.disconnect();
     }

@@ -112,7 +112,12 @@ export class RateLimiter {
     const [admitted, index, waitMs] = (answer as number[]).map(Number);
     if (admitted === 1) return { allowed: true };
     const refused = buckets[(index ?? 1) - 1] ?? buckets[0]!;
-    return { allowed: false, scope: refused.scope, bucket: refused.bucket, retryAfterSeconds: Math.max(1, Math.ceil((waitMs ?? 1000) / 1000)) };
+    return {
+      allowed: false,
+      scope: refused.scope,
+      bucket: refused.bucket,
+      retryAfterSeconds: Math.max(1, Math.ceil((waitMs ?? 1000) / 1000)),
+    };
   }
 
   private storeFailed(error: unknown, caller: Caller): void {
@@ -120,6 +125,9 @@ export class RateLimiter {
     // One line per 10 s at most: an outage must not flood the logs.
     if (Date.now() - this.lastFailureLog < 10_000) return;
     this.lastFailureLog = Date.now();
-    this.options.logger.warn({ err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId }, 'rate limit store unavailable: admitting (fail open)');
+    this.options.logger.warn(
+      { err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId },
+      'rate limit store unavailable: admitting (fail open)',
+    );
   }
 }

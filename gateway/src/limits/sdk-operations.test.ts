@@ -14,7 +14,11 @@ it('every operation of clients/sdk passes the default depth and cost limits with
   const { ALL_OPERATIONS } = jest.requireActual<{ ALL_OPERATIONS: Record<string, { document: string }> }>(SDK_OPERATIONS);
   const supergraphSdl = readSupergraph();
   const schema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
-  const analyzer = new CostAnalyzer({ schema, annotations: costAnnotationsOf(supergraphSdl), defaultListSize: DEFAULT_LIMIT_SETTINGS.defaultListSize });
+  const analyzer = new CostAnalyzer({
+    schema,
+    annotations: costAnnotationsOf(supergraphSdl),
+    defaultListSize: DEFAULT_LIMIT_SETTINGS.defaultListSize,
+  });
   const names = Object.keys(ALL_OPERATIONS);
   expect(names.length).toBeGreaterThanOrEqual(12);
   const measured: Record<string, { depth: number; cost: number }> = {};
@@ -25,7 +29,10 @@ it('every operation of clients/sdk passes the default depth and cost limits with
     measured[name] = analyzer.measure(document, getOperationAST(document)!, {});
   }
   for (const [name, { depth, cost }] of Object.entries(measured)) {
-    expect({ name, fits: depth <= DEFAULT_LIMIT_SETTINGS.maxDepth / 2 && cost <= DEFAULT_LIMIT_SETTINGS.maxCost / 10 }).toEqual({ name, fits: true });
+    expect({ name, fits: depth <= DEFAULT_LIMIT_SETTINGS.maxDepth / 2 && cost <= DEFAULT_LIMIT_SETTINGS.maxCost / 10 }).toEqual({
+      name,
+      fits: true,
+    });
   }
   // The most expensive SDK operation reads a session's whole history (100 turns).
   expect(measured['GetSession']).toEqual({ depth: 3, cost: 101 });

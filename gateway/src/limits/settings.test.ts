@@ -12,7 +12,10 @@ describe('limit settings from the environment', () => {
   it('generic mode (GATEWAY_AUTH=none) has no depth, cost or tenant limits unless set', () => {
     const generic = settingsOf({ GATEWAY_AUTH: 'none' });
     expect(generic).toMatchObject({ maxDepth: 0, maxCost: 0, maxSubscriptionsPerTenant: 0, maxSubscriptionsPerConnection: 100 });
-    expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_COST: '900', GATEWAY_MAX_DEPTH: '7' })).toMatchObject({ maxDepth: 7, maxCost: 900 });
+    expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_COST: '900', GATEWAY_MAX_DEPTH: '7' })).toMatchObject({
+      maxDepth: 7,
+      maxCost: 900,
+    });
   });
 
   it('reads buckets, overrides and caps', () => {

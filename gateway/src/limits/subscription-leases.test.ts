@@ -19,7 +19,15 @@ describe('tenant subscription leases across replicas', () => {
   let tenantSeq = 0;
   const freshTenant = () => `t${++tenantSeq}`;
   const replica = (options: Partial<SubscriptionLeasesOptions> = {}) => {
-    const leases = new TenantSubscriptionLeases({ redis, keyPrefix, maxPerTenant: 3, logger, metrics: createLimitMetrics(new Registry()), storeTimeoutMs: 250, ...options });
+    const leases = new TenantSubscriptionLeases({
+      redis,
+      keyPrefix,
+      maxPerTenant: 3,
+      logger,
+      metrics: createLimitMetrics(new Registry()),
+      storeTimeoutMs: 250,
+      ...options,
+    });
     replicas.push(leases);
     return leases;
   };
@@ -73,9 +81,22 @@ describe('tenant subscription leases across replicas', () => {
   });
 
   it('fails open when Redis cannot answer in time', async () => {
-    const unreachable = new IORedis({ host: '127.0.0.1', port: 1, lazyConnect: true, retryStrategy: () => 200, maxRetriesPerRequest: null });
+    const unreachable = new IORedis({
+      host: '127.0.0.1',
+      port: 1,
+      lazyConnect: true,
+      retryStrategy: () => 200,
+      maxRetriesPerRequest: null,
+    });
     unreachable.on('error', () => undefined);
-    const leases = new TenantSubscriptionLeases({ redis: unreachable as unknown as Redis, keyPrefix, maxPerTenant: 1, logger, metrics: createLimitMetrics(new Registry()), storeTimeoutMs: 200 });
+    const leases = new TenantSubscriptionLeases({
+      redis: unreachable as unknown as Redis,
+      keyPrefix,
+      maxPerTenant: 1,
+      logger,
+      metrics: createLimitMetrics(new Registry()),
+      storeTimeoutMs: 200,
+    });
     try {
       const results = [await leases.acquire('t-down'), await leases.acquire('t-down')];
       expect(results.map((r) => r.ok)).toEqual([true, true]);

@@ -66,7 +66,8 @@ export class TenantSubscriptionLeases {
 
   constructor(private readonly options: SubscriptionLeasesOptions) {
     this.ttlMs = options.leaseTtlMs ?? 30_000;
-    this.heartbeat = options.maxPerTenant > 0 ? setInterval(() => void this.renew(), options.renewEveryMs ?? Math.floor(this.ttlMs / 3)) : null;
+    this.heartbeat =
+      options.maxPerTenant > 0 ? setInterval(() => void this.renew(), options.renewEveryMs ?? Math.floor(this.ttlMs / 3)) : null;
     this.heartbeat?.unref();
   }
 
@@ -79,7 +80,10 @@ export class TenantSubscriptionLeases {
     const key = tenantKeys(this.options.keyPrefix, tenantId).subscriptionLeases;
     const member = `${this.replica}:${newId()}`;
     try {
-      const answer = (await withTimeout(ACQUIRE.run(this.options.redis, [key], [member, this.options.maxPerTenant, this.ttlMs]), this.options.storeTimeoutMs)) as number[];
+      const answer = (await withTimeout(
+        ACQUIRE.run(this.options.redis, [key], [member, this.options.maxPerTenant, this.ttlMs]),
+        this.options.storeTimeoutMs,
+      )) as number[];
       const [granted, open] = answer.map(Number);
       if (granted !== 1) return { ok: false, limit: this.options.maxPerTenant, open: open ?? this.options.maxPerTenant };
     } catch (error) {

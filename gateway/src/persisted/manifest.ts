@@ -77,7 +77,8 @@ export function manifestProblems(manifest: unknown, schema: GraphQLSchema): stri
     if (errors.length > 0) return void problems.push(`${at} (${name}): ${errors.map((e) => e.message).join(' ')}`);
     const operation = getOperationAST(document);
     if (!operation) return void problems.push(`${at} (${name}): the body must hold exactly one operation`);
-    if (operation.name?.value !== name) problems.push(`${at}: \`name\` is ${name} but the operation is named ${operation.name?.value ?? '(anonymous)'}`);
+    if (operation.name?.value !== name)
+      problems.push(`${at}: \`name\` is ${name} but the operation is named ${operation.name?.value ?? '(anonymous)'}`);
     if (operation.operation !== type) problems.push(`${at} (${name}): \`type\` is ${type} but the operation is a ${operation.operation}`);
   });
   return problems;

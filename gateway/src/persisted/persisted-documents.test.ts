@@ -51,7 +51,11 @@ describe('persisted documents (APQ, trusted documents, persisted-only callers)',
   it('APQ round trip: unknown hash → PERSISTED_QUERY_NOT_FOUND (HTTP 200), hash + query registers, hash alone then runs it', async () => {
     const a = callerOf('tenant-a');
     const hash = sha256Hex(ADHOC);
-    expect(refused(await admit(a, { extensions: apqOf(hash) }))).toEqual({ status: 200, code: 'PERSISTED_QUERY_NOT_FOUND', message: 'PersistedQueryNotFound' });
+    expect(refused(await admit(a, { extensions: apqOf(hash) }))).toEqual({
+      status: 200,
+      code: 'PERSISTED_QUERY_NOT_FOUND',
+      message: 'PersistedQueryNotFound',
+    });
     expect(admitted(await admit(a, { query: ADHOC, extensions: apqOf(hash) })).query).toBe(ADHOC);
     const hit = admitted(await admit(a, { extensions: apqOf(hash) }));
     expect(hit).toEqual({ ok: true, query: ADHOC });
@@ -69,15 +73,24 @@ describe('persisted documents (APQ, trusted documents, persisted-only callers)',
 
   it('refuses a query whose sha256 is not the hash sent, and does not store it', async () => {
     const wrong = sha256Hex('query Other { tenant { id } }');
-    expect(refused(await admit(callerOf('tenant-a'), { query: ADHOC, extensions: apqOf(wrong) }))).toMatchObject({ status: 400, code: 'PERSISTED_QUERY_HASH_MISMATCH' });
+    expect(refused(await admit(callerOf('tenant-a'), { query: ADHOC, extensions: apqOf(wrong) }))).toMatchObject({
+      status: 400,
+      code: 'PERSISTED_QUERY_HASH_MISMATCH',
+    });
     expect(await redis.keys(`${prefix}:*`)).toEqual([]);
   });
 
   it('checks the persistedQuery extension: version 1 and a sha256 hex hash', async () => {
     const a = callerOf('tenant-a');
     const hash = sha256Hex(ADHOC);
-    expect(refused(await admit(a, { extensions: { persistedQuery: { version: 2, sha256Hash: hash } } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
-    expect(refused(await admit(a, { extensions: { persistedQuery: { version: 1, sha256Hash: hash.toUpperCase() } } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+    expect(refused(await admit(a, { extensions: { persistedQuery: { version: 2, sha256Hash: hash } } }))).toMatchObject({
+      status: 400,
+      code: 'BAD_REQUEST',
+    });
+    expect(refused(await admit(a, { extensions: { persistedQuery: { version: 1, sha256Hash: hash.toUpperCase() } } }))).toMatchObject({
+      status: 400,
+      code: 'BAD_REQUEST',
+    });
     expect(refused(await admit(a, { extensions: { persistedQuery: 'x' } }))).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
   });
 

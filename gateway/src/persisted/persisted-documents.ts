@@ -18,8 +18,7 @@ export const PersistedCodes = {
 
 /** The document text to run, and whether it should be registered as an APQ once it validates. */
 export type ResolvedDocument =
-  | { ok: true; query: string; registerAs?: string }
-  | { ok: false; status: number; code: string; message: string };
+  { ok: true; query: string; registerAs?: string } | { ok: false; status: number; code: string; message: string };
 
 export interface PersistedDocumentsOptions {
   trusted: TrustedDocuments;
@@ -33,7 +32,11 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const fail = (status: number, code: string, message: string): ResolvedDocument => ({ ok: false, status, code, message });
 /** Apollo Server's answer, which Apollo clients recognise (also by message) and retry with the query. HTTP 200 like Apollo. */
 const apqNotFound = fail(200, PersistedCodes.notFound, 'PersistedQueryNotFound');
-const notInList = fail(400, PersistedCodes.notInList, 'This caller may only run the persisted operations of the manifest (send its `documentId`).');
+const notInList = fail(
+  400,
+  PersistedCodes.notInList,
+  'This caller may only run the persisted operations of the manifest (send its `documentId`).',
+);
 
 /** `documentId` as in the manifest, also in the `sha256:<hex>` form of the GraphQL-over-HTTP persisted-documents draft. */
 const manifestIdOf = (documentId: string): string => (documentId.startsWith('sha256:') ? documentId.slice('sha256:'.length) : documentId);
@@ -50,7 +53,8 @@ export function createPersistedDocuments(options: PersistedDocumentsOptions) {
 
   async function byHash(caller: Caller, hash: string, query: string | undefined): Promise<ResolvedDocument> {
     if (query !== undefined) {
-      if (sha256Hex(query) !== hash) return fail(400, PersistedCodes.hashMismatch, 'The sha256 of `query` is not `extensions.persistedQuery.sha256Hash`.');
+      if (sha256Hex(query) !== hash)
+        return fail(400, PersistedCodes.hashMismatch, 'The sha256 of `query` is not `extensions.persistedQuery.sha256Hash`.');
       if (options.trusted.get(hash)) return { ok: true, query };
       if (persistedOnly(caller)) return notInList;
       return { ok: true, query, registerAs: hash };
@@ -73,14 +77,20 @@ export function createPersistedDocuments(options: PersistedDocumentsOptions) {
       const { query, documentId } = params;
       if (documentId !== undefined) {
         const trusted = options.trusted.get(manifestIdOf(documentId));
-        if (!trusted) return fail(400, PersistedCodes.notInList, `No persisted operation has the id ${JSON.stringify(documentId.slice(0, 80))}.`);
-        if (query !== undefined && query !== trusted.body) return fail(400, PersistedCodes.badRequest, 'Send `documentId` or `query`, not two different documents.');
+        if (!trusted)
+          return fail(400, PersistedCodes.notInList, `No persisted operation has the id ${JSON.stringify(documentId.slice(0, 80))}.`);
+        if (query !== undefined && query !== trusted.body)
+          return fail(400, PersistedCodes.badRequest, 'Send `documentId` or `query`, not two different documents.');
         return { ok: true, query: trusted.body };
       }
       const persistedQuery = params.extensions?.persistedQuery;
       if (persistedQuery !== undefined) {
         if (!isObject(persistedQuery) || persistedQuery.version !== 1) {
-          return fail(400, PersistedCodes.badRequest, 'Unsupported persisted query: `extensions.persistedQuery` must be {"version":1,"sha256Hash":"<hex>"}.');
+          return fail(
+            400,
+            PersistedCodes.badRequest,
+            'Unsupported persisted query: `extensions.persistedQuery` must be {"version":1,"sha256Hash":"<hex>"}.',
+          );
         }
         const hash = persistedQuery.sha256Hash;
         if (typeof hash !== 'string' || !SHA256_HEX.test(hash)) {
@@ -98,7 +108,10 @@ export function createPersistedDocuments(options: PersistedDocumentsOptions) {
       try {
         await options.apq.put(caller.context.tenantId, hash, query);
       } catch (error) {
-        options.logger?.warn({ err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId }, 'APQ registration failed');
+        options.logger?.warn(
+          { err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId },
+          'APQ registration failed',
+        );
       }
     },
   };

@@ -88,7 +88,9 @@ export function createEventExecutor(options: EventExecutorOptions) {
       options.supergraphSchema,
       options.apiSchema,
     );
-    return result.errors?.length ? { ...result, errors: withCodes(result.errors, 'data' in result, input.logger ?? options.logger) } : (result as ExecutionResult);
+    return result.errors?.length
+      ? { ...result, errors: withCodes(result.errors, 'data' in result, input.logger ?? options.logger) }
+      : (result as ExecutionResult);
   };
 }
 export type EventExecutor = ReturnType<typeof createEventExecutor>;

@@ -6,7 +6,10 @@
 export function armExpiry(expiresAt: number, onExpired: () => void, assign: (t: NodeJS.Timeout) => void): void {
   const delay = expiresAt * 1000 - Date.now();
   if (delay <= 0) return onExpired();
-  const timer = setTimeout(() => (delay > 2 ** 31 - 1 ? armExpiry(expiresAt, onExpired, assign) : onExpired()), Math.min(delay, 2 ** 31 - 1));
+  const timer = setTimeout(
+    () => (delay > 2 ** 31 - 1 ? armExpiry(expiresAt, onExpired, assign) : onExpired()),
+    Math.min(delay, 2 ** 31 - 1),
+  );
   timer.unref();
   assign(timer);
 }

@@ -39,7 +39,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if ((req.url ?? '/').split('?')[0] !== options.path || service.draining) {
-      socket.end(`HTTP/1.1 ${service.draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${service.draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -51,7 +53,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
       connectionInitWaitTimeout: 5_000,
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
-        const param = (name: string) => (typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined);
+        const param = (name: string) =>
+          typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined;
         const auth = await options.admission.authenticate({ authorization: param('authorization'), apiKey: param('apiKey') }, newId());
         if (!auth.ok) {
           socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.errors[0]?.message ?? ''}`.slice(0, 120));
@@ -75,7 +78,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         const prepared = await options.prepare(ctx.extra.caller, payload as unknown as Record<string, unknown>);
         if (!prepared.ok) return prepared.errors;
         // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
-        const args: ExecutionArgs = { schema: prepared.schema, document: prepared.input.document, operationName: payload.operationName, rootValue: prepared.input };
+        const args: ExecutionArgs = {
+          schema: prepared.schema,
+          document: prepared.input.document,
+          operationName: payload.operationName,
+          rootValue: prepared.input,
+        };
         return args;
       },
       subscribe: (args) => {

@@ -47,7 +47,10 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     if (!selected.ok) return selected;
     const { document, operation, planKey } = selected;
     if (operation.operation !== 'subscription') {
-      return { ok: false, errors: [codedGraphQLError('BAD_REQUEST', 'Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.')] };
+      return {
+        ok: false,
+        errors: [codedGraphQLError('BAD_REQUEST', 'Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.')],
+      };
     }
     return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables } };
   }

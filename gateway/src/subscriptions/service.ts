@@ -1,6 +1,13 @@
 import type { ServiceMap } from '@apollo/gateway';
 import { newId, requestLogger, signContext, type Logger, type TenantContext } from '@beedesk/runtime';
-import { getVariableValues, GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  getVariableValues,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Agent } from 'undici';
 import type { TenantSubscriptionLeases } from '../limits';
@@ -163,7 +170,10 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       if (draining) return { errors: [shuttingDown()] };
       const coerced = getVariableValues(options.schema, input.operation.variableDefinitions ?? [], input.rawVariables ?? {});
       // As Apollo Server: variables that do not fit their definitions are the caller's input error.
-      if (coerced.errors) return { errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
+      if (coerced.errors)
+        return {
+          errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })),
+        };
       let plan;
       try {
         plan = planner.plan(input.planKey, input.document, input.operation.name?.value);
@@ -185,7 +195,10 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       if (leased && !leased.ok) {
         connection.subscriptions--;
         options.onRefused?.('SUBSCRIPTION_LIMIT_REACHED');
-        return subscriptionLimit(`This tenant has ${leased.limit} subscriptions open, the most allowed; complete one first.`, { scope: 'tenant', limit: leased.limit });
+        return subscriptionLimit(`This tenant has ${leased.limit} subscriptions open, the most allowed; complete one first.`, {
+          scope: 'tenant',
+          limit: leased.limit,
+        });
       }
       const release = () => {
         connection.subscriptions--;

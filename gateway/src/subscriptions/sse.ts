@@ -102,7 +102,11 @@ export function createSseHandler(options: SseOptions) {
       // The queue's own bound (events, not bytes) was passed, or the pipeline broke.
       const message = error instanceof Error ? error.message : String(error);
       requestLogger(options.logger, caller.tenantId, caller.requestId).warn({ err: error }, 'SSE subscription ended with an error');
-      write('next', { errors: [{ message, extensions: { code: (error as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR' } }] });
+      write('next', {
+        errors: [
+          { message, extensions: { code: (error as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR' } },
+        ],
+      });
     } finally {
       clearInterval(keepAlive);
       if (expiry) clearTimeout(expiry);

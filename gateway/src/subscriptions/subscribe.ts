@@ -35,7 +35,10 @@ export type FederatedSubscription = AsyncQueue<ExecutionResult>;
  * upstream fails, what was already received is delivered, then a final result carrying the
  * coded error, then the stream completes.
  */
-export function startFederatedSubscription(request: FederatedSubscriptionRequest, options: FederatedSubscriptionOptions): FederatedSubscription {
+export function startFederatedSubscription(
+  request: FederatedSubscriptionRequest,
+  options: FederatedSubscriptionOptions,
+): FederatedSubscription {
   let stopUpstream: () => void = () => undefined;
   // The bound is enforced below (received + waiting); the queue's own is only a backstop.
   const out = new AsyncQueue<ExecutionResult>(options.maxBuffered + 1, () => stopUpstream());

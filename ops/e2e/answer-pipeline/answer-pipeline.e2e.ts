@@ -2,7 +2,7 @@ import { FakeOpenAIServer } from '@beedesk/inference';
 import type { BeedeskClient } from '@beedesk/sdk';
 import Redis from 'ioredis';
 import { Cluster } from '../../src/cluster';
-import { e2eEnvironment } from '../harness/cluster';
+import { e2eEnvironment, e2ePort } from '../harness/cluster';
 
 // Issue 4 through real processes, real Kafka and Redis, and a real (fake) LLM over HTTP.
 const e2e = e2eEnvironment('pipeline', 14600);
@@ -32,8 +32,18 @@ beforeAll(async () => {
   redis = new Redis(e2e.env.REDIS_URL!);
   admin = e2e.client(await e2e.token(LLM_TENANT, 'admin', 'admin'));
   customer = e2e.client(await e2e.token(LLM_TENANT, 'carol', 'customer'));
-  await admin.upsertArticle({ id: 'card', title: 'Card delivery', body: 'Cards arrive within 7 days.', questions: ['my card has not arrived', 'where is my card'] });
-  await admin.upsertArticle({ id: 'pin', title: 'PIN reset', body: 'Reset the PIN in the app.', questions: ['forgot my pin', 'reset my pin'] });
+  await admin.upsertArticle({
+    id: 'card',
+    title: 'Card delivery',
+    body: 'Cards arrive within 7 days.',
+    questions: ['my card has not arrived', 'where is my card'],
+  });
+  await admin.upsertArticle({
+    id: 'pin',
+    title: 'PIN reset',
+    body: 'Reset the PIN in the app.',
+    questions: ['forgot my pin', 'reset my pin'],
+  });
 });
 
 afterAll(async () => {
@@ -49,8 +59,7 @@ async function ask(text: string) {
   return { session, answerId: receipt.answer.id };
 }
 
-const expectedReply = (question: string) =>
-  `According to "Card delivery", here is the answer to: ${question}`;
+const expectedReply = (question: string) => `According to "Card delivery", here is the answer to: ${question}`;
 
 it('streams an LLM answer built from the tenant’s articles', async () => {
   fake.plan([], 'ok', 5);
@@ -101,7 +110,7 @@ it('a worker killed (SIGKILL) mid-answer: another worker completes it exactly on
   await e2e.cluster.stop('inference', 'SIGKILL');
   // Another worker joins the group; once the dead member's session and claim lapse, it takes over.
   const requestsBefore = fake.requests.length;
-  const replacement = new Cluster({ env: { ...e2e.env, ...llmEnv }, ports: { inference: 14699 } });
+  const replacement = new Cluster({ env: { ...e2e.env, ...llmEnv }, ports: { inference: e2ePort(14699) } });
   extraReplicas.push(replacement);
   await replacement.start('inference');
 
@@ -118,7 +127,7 @@ it('a worker killed (SIGKILL) mid-answer: another worker completes it exactly on
 
 it('keeps per-session order under concurrency with two workers', async () => {
   fake.plan([], 'ok', 1);
-  const replica = new Cluster({ env: { ...e2e.env, ...llmEnv }, ports: { inference: 14698 } });
+  const replica = new Cluster({ env: { ...e2e.env, ...llmEnv }, ports: { inference: e2ePort(14698) } });
   extraReplicas.push(replica);
   await replica.start('inference');
   const sessions = await Promise.all(

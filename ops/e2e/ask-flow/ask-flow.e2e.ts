@@ -59,30 +59,43 @@ describe('ask flow through the gateway (real Redis and Kafka)', () => {
     expect((await agent.session(aliceSession.id))?.userId).toBe('alice');
   });
 
-  it.each(['graphql-ws', 'sse'] as const)('streams the real worker’s answer through the gateway over %s, sources resolved by the tenant subgraph', async (protocol) => {
-    const client = new BeedeskClient({ url: e2e.gatewayUrl, token: aliceToken, webSocketImpl: WebSocket, subscriptionProtocol: protocol });
-    const session = await client.startSession();
-    const stream = client.answerStream(session.id);
-    const events: AnswerEvent[] = [];
-    const collected = (async () => {
-      for await (const event of stream) {
-        events.push(event);
-        if (['DONE', 'FALLBACK', 'ERROR'].includes(event.kind)) break;
-      }
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the subscription is live
-    const receipt = await client.ask(session.id, 'My card still has not arrived, where is it?');
-    await collected;
-    await client.close();
-    expect(events.every((e) => e.answerId === receipt.answer.id)).toBe(true);
-    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
-    expect(events[0]).toMatchObject({ kind: 'QUEUED', seq: 0 });
-    expect(events.slice(1, -1).every((e) => e.kind === 'TOKEN')).toBe(true);
-    const done = events[events.length - 1]!;
-    expect(done.kind).toBe('DONE');
-    expect(events.slice(1, -1).map((e) => e.delta).join('')).toBe(done.answer?.text);
-    expect(done.answer?.sources[0]?.title).toBe('My new card has not arrived yet');
-  });
+  it.each(['graphql-ws', 'sse'] as const)(
+    'streams the real worker’s answer through the gateway over %s, sources resolved by the tenant subgraph',
+    async (protocol) => {
+      const client = new BeedeskClient({
+        url: e2e.gatewayUrl,
+        token: aliceToken,
+        webSocketImpl: WebSocket,
+        subscriptionProtocol: protocol,
+      });
+      const session = await client.startSession();
+      const stream = client.answerStream(session.id);
+      const events: AnswerEvent[] = [];
+      const collected = (async () => {
+        for await (const event of stream) {
+          events.push(event);
+          if (['DONE', 'FALLBACK', 'ERROR'].includes(event.kind)) break;
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the subscription is live
+      const receipt = await client.ask(session.id, 'My card still has not arrived, where is it?');
+      await collected;
+      await client.close();
+      expect(events.every((e) => e.answerId === receipt.answer.id)).toBe(true);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+      expect(events[0]).toMatchObject({ kind: 'QUEUED', seq: 0 });
+      expect(events.slice(1, -1).every((e) => e.kind === 'TOKEN')).toBe(true);
+      const done = events[events.length - 1]!;
+      expect(done.kind).toBe('DONE');
+      expect(
+        events
+          .slice(1, -1)
+          .map((e) => e.delta)
+          .join(''),
+      ).toBe(done.answer?.text);
+      expect(done.answer?.sources[0]?.title).toBe('My new card has not arrived yet');
+    },
+  );
 
   it('answers NOT_FOUND for an unknown session id, also across tenants', async () => {
     expect(await codeOf(alice.session('00000000-0000-0000-0000-000000000000'))).toBe('NOT_FOUND');
@@ -117,8 +130,12 @@ describe('ask flow through the gateway (real Redis and Kafka)', () => {
       {},
       { authorization: 'Bearer not-a-jwt' },
       { authorization: 'Basic abc' },
-      { authorization: `Bearer ${await mintToken({ tenant: 'demo-bank', user: 'a', roles: ['admin'], secret: 'some-other-secret-123456' })}` },
-      { authorization: `Bearer ${await mintToken({ tenant: 'demo-bank', user: 'a', roles: ['admin'], secret: E2E_JWT_SECRET, ttlSeconds: -120 })}` },
+      {
+        authorization: `Bearer ${await mintToken({ tenant: 'demo-bank', user: 'a', roles: ['admin'], secret: 'some-other-secret-123456' })}`,
+      },
+      {
+        authorization: `Bearer ${await mintToken({ tenant: 'demo-bank', user: 'a', roles: ['admin'], secret: E2E_JWT_SECRET, ttlSeconds: -120 })}`,
+      },
     ];
     for (const headers of cases) {
       const { status, body } = await postGraphQL(e2e.gatewayUrl, query, headers);
@@ -145,8 +162,12 @@ describe('ask flow through the gateway (real Redis and Kafka)', () => {
 
   it('reports bad GraphQL with stable codes and stays healthy', async () => {
     const auth = { authorization: `Bearer ${aliceToken}` };
-    expect((await postGraphQL(e2e.gatewayUrl, { query: '{ tenant { ' }, auth)).body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect((await postGraphQL(e2e.gatewayUrl, { query: '{ nope }' }, auth)).body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await postGraphQL(e2e.gatewayUrl, { query: '{ tenant { ' }, auth)).body.errors?.[0]?.extensions?.code).toBe(
+      'GRAPHQL_PARSE_FAILED',
+    );
+    expect((await postGraphQL(e2e.gatewayUrl, { query: '{ nope }' }, auth)).body.errors?.[0]?.extensions?.code).toBe(
+      'GRAPHQL_VALIDATION_FAILED',
+    );
     expect((await postGraphQL(e2e.gatewayUrl, '{"query": ', auth)).body.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     const health = await fetch(e2e.gatewayUrl.replace('/graphql', '/health'));
     expect(health.status).toBe(200);

@@ -11,9 +11,27 @@ const e2e = e2eEnvironment('erasure', 15700);
 const TENANT_A = 'erase-a';
 const TENANT_B = 'erase-b';
 const ARTICLES = [
-  { id: 'er-hours', title: 'Opening hours', body: 'Our stores are open 9:00 to 18:00, Monday to Saturday.', questions: ['When are you open?', 'What are your opening hours?', 'Are you open on Saturday?', 'What time do the stores close?'], locale: 'en' },
-  { id: 'er-delivery', title: 'Delivery times', body: 'Orders arrive within 3 working days.', questions: ['How long does delivery take?', 'When will my order arrive?', 'My parcel has not arrived yet', 'Where is my order?'], locale: 'en' },
-  { id: 'er-password', title: 'Resetting your password', body: 'Use "Forgot password" on the login page.', questions: ['I forgot my password', 'How do I reset my password?', 'I cannot log in', 'Change my login password'], locale: 'en' },
+  {
+    id: 'er-hours',
+    title: 'Opening hours',
+    body: 'Our stores are open 9:00 to 18:00, Monday to Saturday.',
+    questions: ['When are you open?', 'What are your opening hours?', 'Are you open on Saturday?', 'What time do the stores close?'],
+    locale: 'en',
+  },
+  {
+    id: 'er-delivery',
+    title: 'Delivery times',
+    body: 'Orders arrive within 3 working days.',
+    questions: ['How long does delivery take?', 'When will my order arrive?', 'My parcel has not arrived yet', 'Where is my order?'],
+    locale: 'en',
+  },
+  {
+    id: 'er-password',
+    title: 'Resetting your password',
+    body: 'Use "Forgot password" on the login page.',
+    questions: ['I forgot my password', 'How do I reset my password?', 'I cannot log in', 'Change my login password'],
+    locale: 'en',
+  },
 ];
 const tenants: DemoTenant[] = [
   { id: TENANT_A, name: 'Erasure shop A', articles: ARTICLES },

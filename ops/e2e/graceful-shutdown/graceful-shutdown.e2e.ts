@@ -6,14 +6,35 @@ import { e2eEnvironment } from '../harness/cluster';
 const e2e = e2eEnvironment('shutdown', 14200);
 const SESSIONS = 20;
 const QUESTIONS = 5;
-const questions = ['My card has not arrived', 'How do I reset my PIN?', 'What is the exchange rate?', 'Where is my card?', 'PIN help please'];
+const questions = [
+  'My card has not arrived',
+  'How do I reset my PIN?',
+  'What is the exchange rate?',
+  'Where is my card?',
+  'PIN help please',
+];
 
 beforeAll(async () => {
   await e2e.cluster.startAll();
   const admin = e2e.client(await e2e.token('demo-bank', 'admin', 'admin'));
-  await admin.upsertArticle({ id: 'card', title: 'Card delivery', body: 'Cards arrive within 7 days.', questions: ['my card has not arrived', 'where is my new card'] });
-  await admin.upsertArticle({ id: 'pin', title: 'PIN reset', body: 'Reset your PIN in the app.', questions: ['how do I reset my pin', 'forgot my pin'] });
-  await admin.upsertArticle({ id: 'fx', title: 'Exchange rates', body: 'We use the interbank rate.', questions: ['what exchange rate do you use'] });
+  await admin.upsertArticle({
+    id: 'card',
+    title: 'Card delivery',
+    body: 'Cards arrive within 7 days.',
+    questions: ['my card has not arrived', 'where is my new card'],
+  });
+  await admin.upsertArticle({
+    id: 'pin',
+    title: 'PIN reset',
+    body: 'Reset your PIN in the app.',
+    questions: ['how do I reset my pin', 'forgot my pin'],
+  });
+  await admin.upsertArticle({
+    id: 'fx',
+    title: 'Exchange rates',
+    body: 'We use the interbank rate.',
+    questions: ['what exchange rate do you use'],
+  });
 });
 
 afterAll(() => e2e.cluster.stopAll());

@@ -29,7 +29,16 @@ function required(name: string): string {
  * A real-mode cluster for one scenario: every service its own process, real Redis and Kafka, its
  * own ports, Redis key prefix, Kafka topic and consumer group so scenarios never see each other.
  */
-export function e2eEnvironment(scenario: string, portBase: number): E2EEnvironment {
+/**
+ * Every e2e port is shifted by E2E_PORT_OFFSET (default 0), so two checkouts can run the suite side by
+ * side on one machine without their scenarios' ports colliding.
+ */
+export function e2ePort(port: number): number {
+  return port + Number(process.env.E2E_PORT_OFFSET ?? 0);
+}
+
+export function e2eEnvironment(scenario: string, firstPort: number): E2EEnvironment {
+  const portBase = e2ePort(firstPort);
   const runId = required('E2E_RUN_ID');
   const keyPrefix = `${runId}-${scenario}`.slice(0, 32);
   const topic = `inference.requests.${runId}.${scenario}`;
@@ -46,7 +55,10 @@ export function e2eEnvironment(scenario: string, portBase: number): E2EEnvironme
     INTERNAL_SECRET: E2E_INTERNAL_SECRET,
     SHUTDOWN_TIMEOUT_MS: '20000',
   };
-  const ports = Object.fromEntries(SERVICE_ORDER.map((name, i) => [name, portBase + (name === 'gateway' ? 0 : i + 1)])) as Record<ServiceName, number>;
+  const ports = Object.fromEntries(SERVICE_ORDER.map((name, i) => [name, portBase + (name === 'gateway' ? 0 : i + 1)])) as Record<
+    ServiceName,
+    number
+  >;
   const cluster = new Cluster({ env, ports, echo: process.env.E2E_ECHO === '1' });
   const gatewayUrl = cluster.urlOf('gateway');
   return {

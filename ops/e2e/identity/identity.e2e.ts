@@ -30,7 +30,9 @@ beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   idpKey = { privateKey, kid: 'idp-2026-01' };
   jwksKeys = [{ ...(await exportJWK(publicKey)), kid: idpKey.kid, alg: 'RS256', use: 'sig' }];
-  jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwksKeys })));
+  jwksServer = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwksKeys })),
+  );
   await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
   const jwksUrl = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
 
@@ -62,7 +64,13 @@ describe('identity at the gateway (real gateway, services and Redis)', () => {
   it('lets an admin create a key whose secret is shown once; a partner uses it until it is revoked', async () => {
     const created = await admin.createApiKey('CRM sync', ['AGENT'], { persistedOnly: false });
     expect(created.secret).toMatch(new RegExp(`^bdk_${TENANT}_[A-Za-z0-9_-]{43}$`));
-    expect(created.apiKey).toMatchObject({ name: 'CRM sync', roles: ['AGENT'], persistedOnly: false, createdBy: 'admin-1', revokedAt: null });
+    expect(created.apiKey).toMatchObject({
+      name: 'CRM sync',
+      roles: ['AGENT'],
+      persistedOnly: false,
+      createdBy: 'admin-1',
+      revokedAt: null,
+    });
     expect(created.secret.startsWith(created.apiKey.prefix)).toBe(true);
     const listed = await admin.apiKeys();
     expect(listed.map((key) => key.id)).toContain(created.apiKey.id);
@@ -110,7 +118,11 @@ describe('identity at the gateway (real gateway, services and Redis)', () => {
     expect(refused.status).toBe(401);
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
-    const both = await postGraphQL(e2e.gatewayUrl, { query: '{ tenant { name } }' }, { 'x-api-key': created.secret, authorization: `Bearer ${await e2e.token(TENANT, 'u', 'admin')}` });
+    const both = await postGraphQL(
+      e2e.gatewayUrl,
+      { query: '{ tenant { name } }' },
+      { 'x-api-key': created.secret, authorization: `Bearer ${await e2e.token(TENANT, 'u', 'admin')}` },
+    );
     expect(both.status).toBe(401);
     expect(both.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/not both/), extensions: { code: 'UNAUTHENTICATED' } });
   });
@@ -130,7 +142,10 @@ describe('identity at the gateway (real gateway, services and Redis)', () => {
     const refused = await postGraphQL(e2e.gatewayUrl, { query: '{ tenant { id } }' }, { authorization: `Bearer ${token}` });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(refused.status).toBe(401);
-    expect(refused.body.errors?.[0]).toMatchObject({ message: expect.stringMatching(/JWKS\) are unavailable/), extensions: { code: 'UNAUTHENTICATED' } });
+    expect(refused.body.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/JWKS\) are unavailable/),
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
     await expect(admin.tenant()).resolves.toMatchObject({ id: TENANT });
     const key = await admin.createApiKey('still works', ['AGENT'], { persistedOnly: false });
     await expect(partner(key.secret).tenant()).resolves.toMatchObject({ id: TENANT });

@@ -7,8 +7,7 @@ import type { World } from './world';
  */
 export type RefusalCode = 'NOT_FOUND' | 'FORBIDDEN' | 'BAD_USER_INPUT';
 export type Outcome =
-  | { kind: 'refused'; code: RefusalCode }
-  | { kind: 'own'; check: (data: Record<string, unknown>, world: World, caller: Caller) => void };
+  { kind: 'refused'; code: RefusalCode } | { kind: 'own'; check: (data: Record<string, unknown>, world: World, caller: Caller) => void };
 
 /** B's users by role (`apiKey`: B's admin API key instead of a token), or mallory, another customer of A. */
 export type Caller = { tenant: 'b'; role: Role; apiKey?: true } | { tenant: 'a'; role: 'otherCustomer' };
@@ -34,11 +33,13 @@ const adminOnly = (admin: Outcome): Record<Role, Outcome> => ({ customer: refuse
 
 const tenantOf = (world: World, caller: Caller): string => (caller.tenant === 'a' ? world.a.id : world.b.id);
 function expectEqual(actual: unknown, expected: unknown, what: string): void {
-  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (JSON.stringify(actual) !== JSON.stringify(expected))
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 const field = <T>(data: Record<string, unknown>, name: string): T => data[name] as T;
 
-const ANSWER_FIELDS = 'id sessionId question text status confidence needsHuman sources { id title body questions } session { id userId turns { text answerId } }';
+const ANSWER_FIELDS =
+  'id sessionId question text status confidence needsHuman sources { id title body questions } session { id userId turns { text answerId } }';
 
 /**
  * One case per root field of the API. A new Query, Mutation or Subscription field makes the
@@ -89,8 +90,12 @@ export const OPERATION_CASES: OperationCase[] = [
     field: 'Mutation.upsertArticle',
     document: 'mutation($input: ArticleInput!) { upsertArticle(input: $input) { id title body questions locale } }',
     // A's article id: B's admin may only ever write an article of B that happens to share the id.
-    variables: (w) => ({ input: { id: w.a.upsertTargetId, title: 'written by an intruder', body: 'intruder body', questions: ['intruder question'] } }),
-    asTenantB: adminOnly(own((d) => expectEqual(field<{ title: string }>(d, 'upsertArticle').title, 'written by an intruder', 'upsertArticle.title'))),
+    variables: (w) => ({
+      input: { id: w.a.upsertTargetId, title: 'written by an intruder', body: 'intruder body', questions: ['intruder question'] },
+    }),
+    asTenantB: adminOnly(
+      own((d) => expectEqual(field<{ title: string }>(d, 'upsertArticle').title, 'written by an intruder', 'upsertArticle.title')),
+    ),
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
   {
@@ -120,7 +125,8 @@ export const OPERATION_CASES: OperationCase[] = [
       }),
     ),
     asOtherCustomerOfA: own((d, w) => {
-      if (field<{ id: string }>(d, 'startSession').id === w.a.aliceSessionId) throw new Error('startSession resumed alice’s session for mallory');
+      if (field<{ id: string }>(d, 'startSession').id === w.a.aliceSessionId)
+        throw new Error('startSession resumed alice’s session for mallory');
     }),
   },
   {
@@ -133,7 +139,8 @@ export const OPERATION_CASES: OperationCase[] = [
   },
   {
     field: 'Mutation.createApiKey',
-    document: 'mutation { createApiKey(name: "intruder key", roles: [ADMIN], persistedOnly: false) { apiKey { id name prefix roles } secret } }',
+    document:
+      'mutation { createApiKey(name: "intruder key", roles: [ADMIN], persistedOnly: false) { apiKey { id name prefix roles } secret } }',
     variables: () => ({}),
     // A key B's admin creates is B's: its secret names B, and it opens nothing of A (the API-key caller rows show it).
     asTenantB: adminOnly(
@@ -193,7 +200,8 @@ export const SUBSCRIPTION_CASES: SubscriptionCase[] = [
   },
   {
     field: 'Subscription.tenantActivity',
-    document: 'subscription { tenantActivity { kind at session { id userId turns { text } } answer { id question text sources { title } } } }',
+    document:
+      'subscription { tenantActivity { kind at session { id userId turns { text } } answer { id question text sources { title } } } }',
     variables: () => ({}),
     asTenantB: { customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin: 'live' },
     asOtherCustomerOfA: refused('FORBIDDEN'),

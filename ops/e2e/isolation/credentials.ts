@@ -26,7 +26,12 @@ export async function badCredentials(world: World): Promise<BadCredential[]> {
   const now = Math.floor(Date.now() / 1000);
   const claimsOfAdminA = { sub: 'admin', tid: world.a.id, roles: ['admin'], iat: now, exp: now + 3600 };
   const expired = await mintToken({ tenant: world.a.id, user: 'admin', roles: ['admin'], secret: E2E_JWT_SECRET, ttlSeconds: -3600 });
-  const otherKey = await mintToken({ tenant: world.a.id, user: 'admin', roles: ['admin'], secret: 'another-key-not-the-gateways-0123456789' });
+  const otherKey = await mintToken({
+    tenant: world.a.id,
+    user: 'admin',
+    roles: ['admin'],
+    secret: 'another-key-not-the-gateways-0123456789',
+  });
   // B's customer's real token with its payload rewritten to A's admin, B's signature kept.
   const [header, , signature] = world.b.tokens.customer.split('.');
   const tampered = `${header}.${b64url(claimsOfAdminA)}.${signature}`;
@@ -38,8 +43,18 @@ export async function badCredentials(world: World): Promise<BadCredential[]> {
     jwtCredential('a token signed by another key', otherKey),
     jwtCredential('an unsigned token (alg none)', unsigned),
     jwtCredential('a malformed token', 'not-a-jwt'),
-    { name: 'a Basic authorization', headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` }, wsToken: undefined, overWebSocket: false },
-    { name: 'an unknown API key naming A', headers: { 'x-api-key': `bdk_${world.a.id}_${randomBytes(16).toString('hex')}` }, wsToken: undefined, overWebSocket: false },
+    {
+      name: 'a Basic authorization',
+      headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
+      wsToken: undefined,
+      overWebSocket: false,
+    },
+    {
+      name: 'an unknown API key naming A',
+      headers: { 'x-api-key': `bdk_${world.a.id}_${randomBytes(16).toString('hex')}` },
+      wsToken: undefined,
+      overWebSocket: false,
+    },
     { name: 'a revoked API key of A', headers: { 'x-api-key': world.a.revokedApiKeySecret }, wsToken: undefined, overWebSocket: false },
   ];
 }

@@ -81,13 +81,22 @@ describe('coverage: every operation and entity has an isolation case', () => {
   it('every entity each subgraph resolves has an _entities case', () => {
     const entities = SUBGRAPHS.flatMap((name) => resolvableEntities(name, subgraphSdl(name)));
     expect(entities.length).toBeGreaterThanOrEqual(4);
-    expect(uncovered(entities, ENTITY_CASES.map((c) => c.entity))).toEqual([]);
+    expect(
+      uncovered(
+        entities,
+        ENTITY_CASES.map((c) => c.entity),
+      ),
+    ).toEqual([]);
   });
 
   it('the coverage check names a new field or entity that has no case', () => {
-    const sdl = 'type Query { tenant: Int } type Mutation { eraseEverything: Boolean @inaccessible  grantAll: Boolean } type Subscription { spy: Int }';
+    const sdl =
+      'type Query { tenant: Int } type Mutation { eraseEverything: Boolean @inaccessible  grantAll: Boolean } type Subscription { spy: Int }';
     expect(uncovered(apiRootFields(sdl), ['Query.tenant'])).toEqual(['Mutation.grantAll', 'Subscription.spy']);
-    const entities = resolvableEntities('x', 'type Secret @key(fields: "id") { id: ID! } type Ref @key(fields: "id", resolvable: false) { id: ID! }');
+    const entities = resolvableEntities(
+      'x',
+      'type Secret @key(fields: "id") { id: ID! } type Ref @key(fields: "id", resolvable: false) { id: ID! }',
+    );
     expect(entities).toEqual(['x.Secret']);
   });
 });
@@ -95,7 +104,9 @@ describe('coverage: every operation and entity has an isolation case', () => {
 describe('the setup can see A’s data (controls)', () => {
   it('alice reads her answer, with A’s planted article text in it', async () => {
     const { answer } = await dataOf<{ answer: unknown }>(
-      gql(e2e.gatewayUrl, world.a.tokens.alice, `query($id: ID!) { answer(id: $id) { id question text sources { title } } }`, { id: world.a.aliceAnswerId }),
+      gql(e2e.gatewayUrl, world.a.tokens.alice, `query($id: ID!) { answer(id: $id) { id question text sources { title } } }`, {
+        id: world.a.aliceAnswerId,
+      }),
     );
     expect(leaksIn(answer, world.a.planted.texts).length).toBeGreaterThanOrEqual(2);
   });
@@ -119,7 +130,12 @@ describe.each(OPERATION_CASES.map((c) => [caseName(c), c] as const))('%s over HT
     const variables = operation.variables(world);
     for (const credential of credentials) {
       const response = await gql(e2e.gatewayUrl, undefined, operation.document, variables, credential.headers);
-      expect({ credential: credential.name, status: response.status, code: response.body.errors?.[0]?.extensions?.code, data: response.body.data ?? null }).toEqual({
+      expect({
+        credential: credential.name,
+        status: response.status,
+        code: response.body.errors?.[0]?.extensions?.code,
+        data: response.body.data ?? null,
+      }).toEqual({
         credential: credential.name,
         status: 401,
         code: 'UNAUTHENTICATED',
@@ -135,7 +151,11 @@ describe('the gateway exposes nothing beyond the API schema', () => {
     for (const ec of ENTITY_CASES) {
       const variables = { representations: ec.representations(world) };
       const response = await gql(e2e.gatewayUrl, world.b.tokens.admin, entitiesQuery(ec.selection), variables);
-      expect([ec.entity, response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([ec.entity, 400, 'GRAPHQL_VALIDATION_FAILED']);
+      expect([ec.entity, response.status, response.body.errors?.[0]?.extensions?.code]).toEqual([
+        ec.entity,
+        400,
+        'GRAPHQL_VALIDATION_FAILED',
+      ]);
       expect(leaksIn(response.body, world.a.planted.all, variables)).toEqual([]);
     }
     const service = await gql(e2e.gatewayUrl, world.b.tokens.admin, '{ _service { sdl } }');
@@ -143,7 +163,10 @@ describe('the gateway exposes nothing beyond the API schema', () => {
   });
 
   it('a tenant context header sent by a client is ignored: the caller’s token decides', async () => {
-    const aliceContext = signContext({ tenantId: world.a.id, userId: world.sharedUserId, roles: ['admin'], requestId: 'forged' }, E2E_INTERNAL_SECRET);
+    const aliceContext = signContext(
+      { tenantId: world.a.id, userId: world.sharedUserId, roles: ['admin'], requestId: 'forged' },
+      E2E_INTERNAL_SECRET,
+    );
     const query = 'query($id: ID!) { session(id: $id) { id turns { text } } }';
     const variables = { id: world.a.aliceSessionId };
     const asB = await gql(e2e.gatewayUrl, world.b.tokens.customer, query, variables, { [CONTEXT_HEADER]: aliceContext });
@@ -162,9 +185,17 @@ describe('persisted documents are per tenant or shared code, never a way into A'
   it('a document alice registered (APQ, with her session id inside) is unknown to B’s callers', async () => {
     const query = `query IsoApq { session(id: ${JSON.stringify(world.a.aliceSessionId)}) { id turns { text } } }`;
     const hash = sha256(query);
-    const registered = await postGraphQL(e2e.gatewayUrl, { query, extensions: persistedQuery(hash) }, { authorization: `Bearer ${world.a.tokens.alice}` });
+    const registered = await postGraphQL(
+      e2e.gatewayUrl,
+      { query, extensions: persistedQuery(hash) },
+      { authorization: `Bearer ${world.a.tokens.alice}` },
+    );
     expect(registered.body.errors ?? []).toEqual([]);
-    const replayedByAlice = await postGraphQL(e2e.gatewayUrl, { extensions: persistedQuery(hash) }, { authorization: `Bearer ${world.a.tokens.alice}` });
+    const replayedByAlice = await postGraphQL(
+      e2e.gatewayUrl,
+      { extensions: persistedQuery(hash) },
+      { authorization: `Bearer ${world.a.tokens.alice}` },
+    );
     expect(leaksIn(replayedByAlice.body, world.a.planted.private).length).toBeGreaterThan(0);
     for (const caller of CALLERS.filter((c) => c.tenant === 'b')) {
       const auth: Record<string, string> = tokenOf(caller) ? { authorization: `Bearer ${tokenOf(caller)}` } : {};
@@ -175,7 +206,9 @@ describe('persisted documents are per tenant or shared code, never a way into A'
   });
 
   it('a trusted document (documentId) runs with the caller’s own tenant: A’s ids stay NOT_FOUND for B', async () => {
-    const manifest = JSON.parse(readFileSync(join(schemaRoot, 'persisted-operations.json'), 'utf8')) as { operations: { id: string; name: string }[] };
+    const manifest = JSON.parse(readFileSync(join(schemaRoot, 'persisted-operations.json'), 'utf8')) as {
+      operations: { id: string; name: string }[];
+    };
     const getSession = manifest.operations.find((o) => o.name === 'GetSession')!;
     const variables = { id: world.a.aliceSessionId };
     for (const caller of CALLERS.filter((c) => c.tenant === 'b')) {
@@ -193,16 +226,24 @@ const openOnAnswer = () => metric(e2e.cluster.urlOf('answer'), 'beedesk_open_sub
 describe.each(SUBSCRIPTION_CASES.map((c) => [c.field, c] as const))('%s', (field, subscription) => {
   describe.each(PROTOCOLS)('over %s', (protocol) => {
     // API keys on graphql-ws go in connectionParams.apiKey: not covered here (SSE carries the header).
-    const refusedCallers = CALLERS.filter((c) => outcomeFor(subscription, c) !== 'live' && !(protocol === 'graphql-ws' && c.tenant === 'b' && c.apiKey));
-    it.each(refusedCallers.map((c) => [callerName(c), c] as const))('as %s with A’s ids: the documented code, no event', async (_name, caller) => {
-      const outcome = outcomeFor(subscription, caller) as Outcome;
-      const variables = subscription.variables(world);
-      const client = subscriber(e2e.gatewayUrl, tokenOf(caller), headersOf(caller));
-      const result = await drain(subscribeRaw(client, subscription.document, variables, protocol));
-      await client.close();
-      expect({ values: result.values, code: result.code }).toEqual({ values: [], code: outcome.kind === 'refused' ? outcome.code : null });
-      expect(leaksIn(result, forbiddenFor(caller), variables)).toEqual([]);
-    });
+    const refusedCallers = CALLERS.filter(
+      (c) => outcomeFor(subscription, c) !== 'live' && !(protocol === 'graphql-ws' && c.tenant === 'b' && c.apiKey),
+    );
+    it.each(refusedCallers.map((c) => [callerName(c), c] as const))(
+      'as %s with A’s ids: the documented code, no event',
+      async (_name, caller) => {
+        const outcome = outcomeFor(subscription, caller) as Outcome;
+        const variables = subscription.variables(world);
+        const client = subscriber(e2e.gatewayUrl, tokenOf(caller), headersOf(caller));
+        const result = await drain(subscribeRaw(client, subscription.document, variables, protocol));
+        await client.close();
+        expect({ values: result.values, code: result.code }).toEqual({
+          values: [],
+          code: outcome.kind === 'refused' ? outcome.code : null,
+        });
+        expect(leaksIn(result, forbiddenFor(caller), variables)).toEqual([]);
+      },
+    );
 
     it('refuses every bad credential: graphql-ws closes 4401, SSE answers 401', async () => {
       const variables = subscription.variables(world);
@@ -317,7 +358,12 @@ describe.each(ENTITY_CASES.map((c) => [c.entity, c] as const))('_entities direct
   it('is refused (401 UNAUTHENTICATED, no data) without a valid gateway signature', async () => {
     for (const { name, headers } of unsignedCalls(ec)) {
       const response = await call(headers);
-      expect([name, response.status, response.body.errors?.[0]?.extensions?.code, response.body.data ?? null]).toEqual([name, 401, 'UNAUTHENTICATED', null]);
+      expect([name, response.status, response.body.errors?.[0]?.extensions?.code, response.body.data ?? null]).toEqual([
+        name,
+        401,
+        'UNAUTHENTICATED',
+        null,
+      ]);
       expect(leaksIn(response.body, world.a.planted.all, ec.representations(world))).toEqual([]);
     }
   });
@@ -348,7 +394,8 @@ describe.each(ENTITY_CASES.map((c) => [c.entity, c] as const))('_entities direct
 describe('subscriptions directly on the answer subgraph (graphql-ws)', () => {
   const answerUrl = () => e2e.cluster.urlOf('answer');
   // Only the answer subgraph's own fields: entity fields of other subgraphs are the gateway's to fetch.
-  const document = () => 'subscription($s: ID!) { answerStream(sessionId: $s) { answerId seq kind delta answer { id question text status } } }';
+  const document = () =>
+    'subscription($s: ID!) { answerStream(sessionId: $s) { answerId seq kind delta answer { id question text status } } }';
 
   it('closes 4401 without a valid signed context', async () => {
     const owner = { tenantId: world.a.id, userId: world.sharedUserId, roles: ['customer' as Role] };
@@ -384,7 +431,9 @@ describe('erasure stays inside the tenant', () => {
     );
     expect(eraseTenant.keys).toBeGreaterThan(0);
     expect(await snapshotOfA(world)).toEqual(before);
-    const { tenant } = await dataOf<{ tenant: { articles: unknown[] } }>(gql(e2e.gatewayUrl, world.b.tokens.admin, '{ tenant { articles { id } } }'));
+    const { tenant } = await dataOf<{ tenant: { articles: unknown[] } }>(
+      gql(e2e.gatewayUrl, world.b.tokens.admin, '{ tenant { articles { id } } }'),
+    );
     expect(tenant.articles).toEqual([]);
   });
 });

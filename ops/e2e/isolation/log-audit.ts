@@ -28,7 +28,8 @@ export function auditLog(file: string, content: string, rules: LogAuditRules): L
   content.split('\n').forEach((text, index) => {
     if (!text.trim()) return;
     const line = index + 1;
-    const add = (rule: LogFinding['rule'], detail: string, at = 0) => findings.push({ file, line, rule, detail, excerpt: excerptOf(text, at) });
+    const add = (rule: LogFinding['rule'], detail: string, at = 0) =>
+      findings.push({ file, line, rule, detail, excerpt: excerptOf(text, at) });
     let parsed: Record<string, unknown> | null = null;
     try {
       const value: unknown = JSON.parse(text);

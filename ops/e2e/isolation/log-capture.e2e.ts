@@ -27,10 +27,15 @@ const ASK = 'mutation($s: ID!, $t: String!) { ask(sessionId: $s, text: $t) { ans
 
 /** B's customer asks in B's own session, with B's planted text. */
 async function bAsks(label: string): Promise<string> {
-  const { startSession } = await dataOf<{ startSession: { id: string } }>(gql(e2e.gatewayUrl, world.b.tokens.customer, 'mutation { startSession { id } }'));
+  const { startSession } = await dataOf<{ startSession: { id: string } }>(
+    gql(e2e.gatewayUrl, world.b.tokens.customer, 'mutation { startSession { id } }'),
+  );
   world.b.planted.add(startSession.id, 'private');
   const { ask } = await dataOf<{ ask: { answer: { id: string } } }>(
-    gql(e2e.gatewayUrl, world.b.tokens.customer, ASK, { s: startSession.id, t: `how do I reset my pin ${world.b.planted.text(label, 'private')}` }),
+    gql(e2e.gatewayUrl, world.b.tokens.customer, ASK, {
+      s: startSession.id,
+      t: `how do I reset my pin ${world.b.planted.text(label, 'private')}`,
+    }),
   );
   await waitForAnswer(e2e.gatewayUrl, world.b.tokens.customer, ask.answer.id);
   return world.b.planted.add(ask.answer.id, 'private');
@@ -50,10 +55,18 @@ async function driveBothTenants(): Promise<void> {
     // One after the other: two first subscriptions at once on a fresh answer process can fail
     // (RedisTransport's lazily connected subscriber races its ready check; see the report).
     const firstEvent = stream.next();
-    await until(async () => (await openOnAnswer()) >= before + 1, 10_000, `answerStream subscribed (${protocol})`).catch(async (error: Error) => {
-      const state = await Promise.race([firstEvent.then((r) => JSON.stringify(r), (e: Error) => `failed: ${e.message}`), new Promise((r) => setTimeout(() => r('pending'), 500))]);
-      throw new Error(`${error.message}: open ${await openOnAnswer()} (before ${before}); stream ${String(state)}`);
-    });
+    await until(async () => (await openOnAnswer()) >= before + 1, 10_000, `answerStream subscribed (${protocol})`).catch(
+      async (error: Error) => {
+        const state = await Promise.race([
+          firstEvent.then(
+            (r) => JSON.stringify(r),
+            (e: Error) => `failed: ${e.message}`,
+          ),
+          new Promise((r) => setTimeout(() => r('pending'), 500)),
+        ]);
+        throw new Error(`${error.message}: open ${await openOnAnswer()} (before ${before}); stream ${String(state)}`);
+      },
+    );
     const firstActivity = activity.next();
     await until(async () => (await openOnAnswer()) >= before + 2, 10_000, `tenantActivity subscribed (${protocol})`);
     const answerId = await aliceAsks(world, `aquestion-${protocol}`);
@@ -72,9 +85,14 @@ async function driveBothTenants(): Promise<void> {
   await dataOf(gql(e2e.gatewayUrl, undefined, '{ tenant { id name } }', {}, { 'x-api-key': world.b.apiKeySecret }));
   // Attacks: B on A's session and answer, over HTTP and both stream protocols.
   for (const role of ['customer', 'agent', 'admin'] as const) {
-    await gql(e2e.gatewayUrl, world.b.tokens[role], 'query($id: ID!) { session(id: $id) { turns { text } } }', { id: world.a.aliceSessionId });
+    await gql(e2e.gatewayUrl, world.b.tokens[role], 'query($id: ID!) { session(id: $id) { turns { text } } }', {
+      id: world.a.aliceSessionId,
+    });
     await gql(e2e.gatewayUrl, world.b.tokens[role], 'query($id: ID!) { answer(id: $id) { text } }', { id: world.a.aliceAnswerId });
-    await gql(e2e.gatewayUrl, world.b.tokens[role], ASK, { s: world.a.aliceSessionId, t: `intrusion ${world.b.planted.text(`intrusion-${role}`)}` });
+    await gql(e2e.gatewayUrl, world.b.tokens[role], ASK, {
+      s: world.a.aliceSessionId,
+      t: `intrusion ${world.b.planted.text(`intrusion-${role}`)}`,
+    });
     for (const protocol of ['graphql-ws', 'sse'] as const) {
       const intruder = subscriber(e2e.gatewayUrl, world.b.tokens[role]);
       expect((await drain(intruder.answerStream(world.a.aliceSessionId, { protocol }))).code).toBe('FORBIDDEN');
@@ -88,7 +106,10 @@ async function driveBothTenants(): Promise<void> {
   // Errors whose documents or inputs carry planted text: parse, validation, input checks.
   await gql(e2e.gatewayUrl, world.a.tokens.alice, `{ session(id: "${world.a.planted.text('parse-error', 'private')}") { id `);
   await gql(e2e.gatewayUrl, world.a.tokens.alice, `{ ${world.a.planted.text('alias', 'private')}: tenant { nope } }`);
-  await gql(e2e.gatewayUrl, world.a.tokens.alice, ASK, { s: world.a.aliceSessionId, t: `${world.a.planted.text('too-long', 'private')} ${'x'.repeat(5000)}` });
+  await gql(e2e.gatewayUrl, world.a.tokens.alice, ASK, {
+    s: world.a.aliceSessionId,
+    t: `${world.a.planted.text('too-long', 'private')} ${'x'.repeat(5000)}`,
+  });
   await gql(e2e.gatewayUrl, world.a.tokens.admin, 'mutation($input: ArticleInput!) { upsertArticle(input: $input) { id } }', {
     input: { title: world.a.planted.text('bad-article-title'), body: '', questions: [] },
   });
@@ -122,7 +143,9 @@ describe('log capture of an integration run with two tenants', () => {
   let findings: LogFinding[] = [];
   beforeAll(() => {
     const secrets = [E2E_JWT_SECRET, E2E_INTERNAL_SECRET, world.a.apiKey.secret, world.a.revokedApiKeySecret, world.b.apiKeySecret];
-    findings = logFiles.flatMap((file) => auditLog(file, readFileSync(join(logDir, file), 'utf8'), { plantedTexts: plantedTexts(), secrets }));
+    findings = logFiles.flatMap((file) =>
+      auditLog(file, readFileSync(join(logDir, file), 'utf8'), { plantedTexts: plantedTexts(), secrets }),
+    );
   });
   const byRule = (...rules: LogFinding['rule'][]) => summarise(findings.filter((f) => rules.includes(f.rule)));
 
@@ -135,8 +158,18 @@ describe('log capture of an integration run with two tenants', () => {
       JSON.stringify({ tenant: 't', s: E2E_INTERNAL_SECRET }),
       JSON.stringify({ answerId: 'x', msg: 'answered' }),
     ].join('\n');
-    const rules = auditLog('synthetic', lines, { plantedTexts: { t: ['mkSECRETTEXT'] }, secrets: [E2E_INTERNAL_SECRET] }).map((f) => [f.line, f.rule]);
-    expect(rules).toEqual([[1, 'not-json'], [2, 'planted-text'], [3, 'jwt'], [4, 'api-key'], [5, 'secret'], [6, 'no-tenant']]);
+    const rules = auditLog('synthetic', lines, { plantedTexts: { t: ['mkSECRETTEXT'] }, secrets: [E2E_INTERNAL_SECRET] }).map((f) => [
+      f.line,
+      f.rule,
+    ]);
+    expect(rules).toEqual([
+      [1, 'not-json'],
+      [2, 'planted-text'],
+      [3, 'jwt'],
+      [4, 'api-key'],
+      [5, 'secret'],
+      [6, 'no-tenant'],
+    ]);
   });
 
   it('captured every service’s output to files, with lines to audit', () => {

@@ -4,9 +4,7 @@ export const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
 
 type ObjectNode = ObjectTypeDefinitionNode | ObjectTypeExtensionNode;
 const objectNodes = (document: DocumentNode): ObjectNode[] =>
-  document.definitions.filter(
-    (d): d is ObjectNode => d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION,
-  );
+  document.definitions.filter((d): d is ObjectNode => d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION);
 
 const isInaccessible = (directives: readonly DirectiveNode[] | undefined): boolean =>
   (directives ?? []).some((d) => d.name.value === 'inaccessible');

@@ -42,7 +42,11 @@ async function contentOf(redis: Redis, key: string): Promise<string> {
  * SCANs the run's keys: each must carry a tenant hash tag, no key may name another tenant's id,
  * and no value may hold another tenant's ids or texts.
  */
-export async function auditRedis(redis: Redis, prefix: string, planted: PlantedByTenant): Promise<{ keys: number; findings: StoreFinding[] }> {
+export async function auditRedis(
+  redis: Redis,
+  prefix: string,
+  planted: PlantedByTenant,
+): Promise<{ keys: number; findings: StoreFinding[] }> {
   const findings: StoreFinding[] = [];
   let keys = 0;
   let cursor = '0';
@@ -53,9 +57,11 @@ export async function auditRedis(redis: Redis, prefix: string, planted: PlantedB
       keys++;
       const tag = tagOf(key);
       if (!tag) findings.push({ where: key, rule: 'untagged-key', detail: 'no {tenant} hash tag' });
-      for (const [tenant, value] of foreignIn(key, tag, planted)) findings.push({ where: key, rule: 'foreign-id-in-key', detail: `${tenant}'s ${value}` });
+      for (const [tenant, value] of foreignIn(key, tag, planted))
+        findings.push({ where: key, rule: 'foreign-id-in-key', detail: `${tenant}'s ${value}` });
       const content = await contentOf(redis, key);
-      for (const [tenant, value] of foreignIn(content, tag, planted)) findings.push({ where: key, rule: 'foreign-data-in-value', detail: `${tenant}'s ${value}` });
+      for (const [tenant, value] of foreignIn(content, tag, planted))
+        findings.push({ where: key, rule: 'foreign-data-in-value', detail: `${tenant}'s ${value}` });
     }
   } while (cursor !== '0');
   return { keys, findings };
@@ -102,7 +108,8 @@ export async function auditKafka(
             findings.push({ where, rule: 'tenant-mismatch', detail: `header ${header}, key ${key}, body ${String(bodyTenant)}` });
           }
           if (header) byTenant[header] = (byTenant[header] ?? 0) + 1;
-          for (const [tenant, value] of foreignIn(`${key} ${body}`, header, planted)) findings.push({ where, rule: 'foreign-data-in-value', detail: `${tenant}'s ${value}` });
+          for (const [tenant, value] of foreignIn(`${key} ${body}`, header, planted))
+            findings.push({ where, rule: 'foreign-data-in-value', detail: `${tenant}'s ${value}` });
           if (messages >= expected) {
             clearTimeout(timer);
             resolve();

@@ -46,7 +46,12 @@ export function subscribeRaw(
 }
 
 /** An SSE subscription request with raw headers: the status and body of a refused one. */
-export async function sseRefusal(url: string, headers: Record<string, string>, document: string, variables: Record<string, unknown>): Promise<{ status: number; text: string }> {
+export async function sseRefusal(
+  url: string,
+  headers: Record<string, string>,
+  document: string,
+  variables: Record<string, unknown>,
+): Promise<{ status: number; text: string }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },

@@ -85,10 +85,16 @@ const ARTICLES: ArticleSeed[] = [
   { key: 'refund', questions: ['I want a refund', 'how do I get my money back', 'refund for a cancelled order'] },
 ];
 
-async function plantTenant(gatewayUrl: string, tenantId: string, planted: Planted): Promise<{ name: string; articleTitles: Map<string, string> }> {
+async function plantTenant(
+  gatewayUrl: string,
+  tenantId: string,
+  planted: Planted,
+): Promise<{ name: string; articleTitles: Map<string, string> }> {
   const admin = await token(tenantId, 'admin', 'admin');
   const name = planted.text('name');
-  await dataOf(gql(gatewayUrl, admin, 'mutation($n: String!) { updateTenant(name: $n, answerConfidenceThreshold: 0.3) { id } }', { n: name }));
+  await dataOf(
+    gql(gatewayUrl, admin, 'mutation($n: String!) { updateTenant(name: $n, answerConfidenceThreshold: 0.3) { id } }', { n: name }),
+  );
   const articleTitles = new Map<string, string>();
   for (const article of ARTICLES) {
     const id = planted.id(article.key);
@@ -108,7 +114,9 @@ async function plantTenant(gatewayUrl: string, tenantId: string, planted: Plante
 const CREATE_API_KEY = 'mutation($n: String!) { createApiKey(name: $n, roles: [ADMIN], persistedOnly: false) { apiKey { id } secret } }';
 
 async function createApiKey(gatewayUrl: string, adminToken: string, name: string): Promise<{ id: string; secret: string }> {
-  const { createApiKey: created } = await dataOf<{ createApiKey: { apiKey: { id: string }; secret: string } }>(gql(gatewayUrl, adminToken, CREATE_API_KEY, { n: name }));
+  const { createApiKey: created } = await dataOf<{ createApiKey: { apiKey: { id: string }; secret: string } }>(
+    gql(gatewayUrl, adminToken, CREATE_API_KEY, { n: name }),
+  );
   return { id: created.apiKey.id, secret: created.secret };
 }
 
@@ -117,10 +125,17 @@ interface AnswerView {
 }
 
 /** Polls until the worker has answered (the answer then carries A's article text). */
-export async function waitForAnswer(gatewayUrl: string, ownerToken: string, answerId: string, timeoutMs = 30_000): Promise<AnswerView['answer']> {
+export async function waitForAnswer(
+  gatewayUrl: string,
+  ownerToken: string,
+  answerId: string,
+  timeoutMs = 30_000,
+): Promise<AnswerView['answer']> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await gql(gatewayUrl, ownerToken, 'query($id: ID!) { answer(id: $id) { id status text sources { id } } }', { id: answerId });
+    const response = await gql(gatewayUrl, ownerToken, 'query($id: ID!) { answer(id: $id) { id status text sources { id } } }', {
+      id: answerId,
+    });
     // A loaded machine (two clusters at once) may time out one poll: poll again.
     const busy = response.body.errors?.every((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE') === true;
     const answer = busy ? null : (await dataOf<AnswerView>(Promise.resolve(response))).answer;
@@ -157,7 +172,9 @@ export async function buildWorld(gatewayUrl: string, ids: { a: string; b: string
     mallory: await token(ids.a, 'mallory', 'customer'),
     admin: await token(ids.a, 'admin', 'admin'),
   };
-  const { startSession } = await dataOf<{ startSession: { id: string } }>(gql(gatewayUrl, aTokens.alice, 'mutation { startSession { id } }'));
+  const { startSession } = await dataOf<{ startSession: { id: string } }>(
+    gql(gatewayUrl, aTokens.alice, 'mutation { startSession { id } }'),
+  );
   await dataOf(gql(gatewayUrl, aTokens.mallory, 'mutation { startSession { id } }'));
   const a: VictimTenant = {
     id: ids.a,

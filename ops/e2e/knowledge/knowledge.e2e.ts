@@ -4,32 +4,56 @@ import type { BeedeskClient } from '@beedesk/sdk';
 import { Cluster } from '../../src/cluster';
 import { demoBank, demoCn, demoDataDir } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';
-import { e2eEnvironment, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
+import { e2eEnvironment, e2ePort, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 
 // The knowledge-base engine through the real gateway, real Redis and a real Kafka broker, with two
 // inference replicas in one consumer group: replica A is part of the scenario's cluster, replica B a
 // second Cluster instance that only runs inference on its own port.
 const e2e = e2eEnvironment('knowledge', 14500);
-const replicaB = new Cluster({ env: e2e.env, ports: { inference: 14510 }, echo: process.env.E2E_ECHO === '1' });
+const replicaB = new Cluster({ env: e2e.env, ports: { inference: e2ePort(14510) }, echo: process.env.E2E_ECHO === '1' });
 
 const TENANT = 'kb-e2e';
 const EMPTY_TENANT = 'kb-e2e-empty';
 const SHOP_ARTICLES = [
-  { id: 'kb-opening-hours', title: 'Opening hours', body: 'Our stores are open 9:00 to 18:00, Monday to Saturday.', questions: ['When are you open?', 'What are your opening hours?', 'Are you open on Saturday?', 'What time do the stores close?'] },
-  { id: 'kb-delivery', title: 'Delivery times', body: 'Orders arrive within 3 working days.', questions: ['How long does delivery take?', 'When will my order arrive?', 'My parcel has not arrived yet', 'Where is my order?'] },
-  { id: 'kb-password', title: 'Resetting your password', body: 'Use "Forgot password" on the login page.', questions: ['I forgot my password', 'How do I reset my password?', 'I cannot log in', 'Change my login password'] },
+  {
+    id: 'kb-opening-hours',
+    title: 'Opening hours',
+    body: 'Our stores are open 9:00 to 18:00, Monday to Saturday.',
+    questions: ['When are you open?', 'What are your opening hours?', 'Are you open on Saturday?', 'What time do the stores close?'],
+  },
+  {
+    id: 'kb-delivery',
+    title: 'Delivery times',
+    body: 'Orders arrive within 3 working days.',
+    questions: ['How long does delivery take?', 'When will my order arrive?', 'My parcel has not arrived yet', 'Where is my order?'],
+  },
+  {
+    id: 'kb-password',
+    title: 'Resetting your password',
+    body: 'Use "Forgot password" on the login page.',
+    questions: ['I forgot my password', 'How do I reset my password?', 'I cannot log in', 'Change my login password'],
+  },
 ];
 const GIFT_CARD = {
   id: 'kb-gift-cards',
   title: 'Gift cards',
   body: 'Gift cards are sold in every store and online, from 10 to 500 euros, and never expire.',
-  questions: ['Do you sell gift cards?', 'Can I buy a voucher for a friend?', 'Do gift cards expire?', 'How much can I put on a gift card?'],
+  questions: [
+    'Do you sell gift cards?',
+    'Can I buy a voucher for a friend?',
+    'Do gift cards expire?',
+    'How much can I put on a gift card?',
+  ],
 };
 
 let admin: BeedeskClient;
 let customer: BeedeskClient;
 
-const answered = (output: string[]): number => output.join('').split('\n').filter((line) => line.includes('"msg":"answered"')).length;
+const answered = (output: string[]): number =>
+  output
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"msg":"answered"')).length;
 
 async function ask(client: BeedeskClient, text: string, sessionId?: string) {
   const session = sessionId ?? (await client.startSession()).id;
@@ -131,7 +155,14 @@ describe('knowledge-base engine end to end (two inference replicas, real Redis a
   it('a tenant’s answerConfidenceThreshold decides when an answer needs a human', async () => {
     const token = await e2e.token(TENANT, 'kb-admin', 'admin');
     const set = async (value: number) =>
-      postGraphQL(e2e.gatewayUrl, { query: 'mutation($t: Float) { updateTenant(answerConfidenceThreshold: $t) { answerConfidenceThreshold } }', variables: { t: value } }, { authorization: `Bearer ${token}` });
+      postGraphQL(
+        e2e.gatewayUrl,
+        {
+          query: 'mutation($t: Float) { updateTenant(answerConfidenceThreshold: $t) { answerConfidenceThreshold } }',
+          variables: { t: value },
+        },
+        { authorization: `Bearer ${token}` },
+      );
     expect((await set(1)).body).toEqual({ data: { updateTenant: { answerConfidenceThreshold: 1 } } });
     const strict = await ask(customer, 'What are your opening hours?');
     expect(strict.answer.needsHuman).toBe(true);
@@ -143,7 +174,10 @@ describe('knowledge-base engine end to end (two inference replicas, real Redis a
   });
 
   it('Chinese questions against the Chinese demo tenant pick the right article (held-out paraphrases)', async () => {
-    const heldOut = JSON.parse(readFileSync(join(demoDataDir, 'demo-cn-heldout.json'), 'utf8')) as { question: string; articleId: string }[];
+    const heldOut = JSON.parse(readFileSync(join(demoDataDir, 'demo-cn-heldout.json'), 'utf8')) as {
+      question: string;
+      articleId: string;
+    }[];
     const articleIds = new Set(demoCn().articles.map((a) => a.id));
     const questions = new Set(demoCn().articles.flatMap((a) => a.questions));
     expect(heldOut.length).toBeGreaterThanOrEqual(20);

@@ -2,12 +2,12 @@ import type { Role } from '@beedesk/runtime';
 import { BeedeskClient } from '@beedesk/sdk';
 import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { e2eEnvironment, postGraphQL } from '../harness/cluster';
+import { e2eEnvironment, e2ePort, postGraphQL } from '../harness/cluster';
 import { metric, until } from '../harness/metrics';
 
 // Issue 6 limits through two real gateway replicas sharing the real Redis.
 const e2e = e2eEnvironment('limits', 15100);
-const REPLICA_B_PORT = 15109;
+const REPLICA_B_PORT = e2ePort(15109);
 const urlA = e2e.gatewayUrl;
 const urlB = `http://127.0.0.1:${REPLICA_B_PORT}/graphql`;
 
@@ -22,7 +22,9 @@ const SHARED_LIMITS = {
 // Replica A refuses past depth 3 (beedesk's schema is never deeper than 4); B keeps the defaults.
 
 type ErrorBody = { message: string; extensions?: Record<string, unknown> };
-const bearer = async (tenant: string, user: string, ...roles: Role[]) => ({ authorization: `Bearer ${await e2e.token(tenant, user, ...roles)}` });
+const bearer = async (tenant: string, user: string, ...roles: Role[]) => ({
+  authorization: `Bearer ${await e2e.token(tenant, user, ...roles)}`,
+});
 
 async function graphqlRequests(service: 'session' | 'tenant' | 'answer'): Promise<number> {
   const text = await (await fetch(e2e.cluster.urlOf(service).replace('/graphql', '/metrics'))).text();
@@ -36,7 +38,13 @@ const openSubscriptions = (url: string) => metric(url, 'beedesk_gateway_open_sub
 
 const sockets: Client[] = [];
 function wsClient(url: string, authorization: string): Client {
-  const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization }, retryAttempts: 0, lazy: false });
+  const client = createClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization },
+    retryAttempts: 0,
+    lazy: false,
+  });
   sockets.push(client);
   return client;
 }
@@ -58,7 +66,8 @@ function subscribe(client: Client, query: string, variables: Record<string, unkn
   return state;
 }
 const ANSWER_STREAM = 'subscription($s: ID!) { answerStream(sessionId: $s) { seq kind } }';
-const codeOf = (sub: ReturnType<typeof subscribe>) => (sub.results[0]?.errors?.[0] as ErrorBody | undefined)?.extensions ?? sub.errors[0]?.extensions;
+const codeOf = (sub: ReturnType<typeof subscribe>) =>
+  (sub.results[0]?.errors?.[0] as ErrorBody | undefined)?.extensions ?? sub.errors[0]?.extensions;
 
 beforeAll(async () => {
   for (const name of ['tenant', 'session', 'answer'] as const) await e2e.cluster.start(name);
@@ -85,7 +94,11 @@ describe('depth and cost', () => {
     });
     expect(sse.status).toBe(400);
     expect(((await sse.json()) as { errors: ErrorBody[] }).errors[0]?.extensions?.code).toBe('DEPTH_LIMIT_EXCEEDED');
-    const ws = subscribe(wsClient(urlA, headers.authorization), 'subscription { answerStream(sessionId: "s1") { answer { session { id } } } }', {});
+    const ws = subscribe(
+      wsClient(urlA, headers.authorization),
+      'subscription { answerStream(sessionId: "s1") { answer { session { id } } } }',
+      {},
+    );
     await until(async () => ws.completed);
     expect(ws.errors[0]?.extensions).toMatchObject({ code: 'DEPTH_LIMIT_EXCEEDED', depth: 4 });
     // Within the limit: served.
@@ -99,13 +112,23 @@ describe('depth and cost', () => {
     const aliases = Array.from({ length: 1600 }, (_, i) => `t${i}: turns { seq }`).join(' ');
     const before = await graphqlRequests('session');
     for (const url of [urlA, urlB]) {
-      const refused = await postGraphQL(url, { query: `query($id: ID!) { session(id: $id) { ${aliases} } }`, variables: { id: session.id } }, headers);
+      const refused = await postGraphQL(
+        url,
+        { query: `query($id: ID!) { session(id: $id) { ${aliases} } }`, variables: { id: session.id } },
+        headers,
+      );
       expect(refused.status).toBe(400);
-      expect(refused.body.errors).toEqual([expect.objectContaining({ extensions: { code: 'COST_LIMIT_EXCEEDED', cost: 1 + 1600 * 100, maxCost: 5000 } })]);
+      expect(refused.body.errors).toEqual([
+        expect.objectContaining({ extensions: { code: 'COST_LIMIT_EXCEEDED', cost: 1 + 1600 * 100, maxCost: 5000 } }),
+      ]);
     }
     expect(await graphqlRequests('session')).toBe(before);
     // A sensible read of the same session is served (and does reach the session subgraph).
-    const fine = await postGraphQL(urlA, { query: 'query($id: ID!) { session(id: $id) { turns(last: 5) { seq } } }', variables: { id: session.id } }, headers);
+    const fine = await postGraphQL(
+      urlA,
+      { query: 'query($id: ID!) { session(id: $id) { turns(last: 5) { seq } } }', variables: { id: session.id } },
+      headers,
+    );
     expect(fine.status).toBe(200);
     expect(await graphqlRequests('session')).toBeGreaterThan(before);
   });
@@ -138,8 +161,17 @@ describe('rate limits shared by the replicas', () => {
     const statuses: { replica: 'A' | 'B'; status: number; retryAfter: string | null; body: { errors?: ErrorBody[] } }[] = [];
     for (let i = 0; i < 30; i++) {
       const replica = i % 2 === 0 ? 'A' : 'B';
-      const response = await fetch(replica === 'A' ? urlA : urlB, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-      statuses.push({ replica, status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as { errors?: ErrorBody[] } });
+      const response = await fetch(replica === 'A' ? urlA : urlB, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{"query":"{ __typename }"}',
+      });
+      statuses.push({
+        replica,
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: (await response.json()) as { errors?: ErrorBody[] },
+      });
     }
     const admitted = statuses.filter((s) => s.status === 200).length;
     // The bucket holds 20 and refills 0.2/s: the 30 requests (well under 5 s) get 20, at most 21.
@@ -150,7 +182,11 @@ describe('rate limits shared by the replicas', () => {
     expect(new Set(refused.map((s) => s.replica))).toEqual(new Set(['A', 'B']));
     for (const r of refused) {
       expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
-      expect(r.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: Number(r.retryAfter), scope: 'tenant' });
+      expect(r.body.errors?.[0]?.extensions).toMatchObject({
+        code: 'RATE_LIMITED',
+        retryAfterSeconds: Number(r.retryAfter),
+        scope: 'tenant',
+      });
     }
     // A subscribe is a request too: graphql-ws answers it with the same error.
     const ws = subscribe(wsClient(urlB, headers.authorization), ANSWER_STREAM, { s: 'any' });
@@ -216,7 +252,10 @@ describe('subscription caps', () => {
 describe('CORS and introspection', () => {
   it('answers the allowed origin’s preflight, refuses others, and marks responses', async () => {
     const preflight = (origin: string) =>
-      fetch(urlA, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      fetch(urlA, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
     const allowed = await preflight('https://app.example.com');
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');

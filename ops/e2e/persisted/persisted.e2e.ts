@@ -10,18 +10,18 @@ import { tenantKeys } from '@beedesk/runtime';
 import { BeedeskClient, BeedeskError, GetTenant } from '@beedesk/sdk';
 import { runPartnerExample, type PersistedQueryManifest } from '@beedesk/partner-example';
 import { repoRoot } from '../../src/cluster';
-import { e2eEnvironment, postGraphQL } from '../harness/cluster';
+import { e2eEnvironment, e2ePort, postGraphQL } from '../harness/cluster';
 
 // Persisted operations through TWO gateway replicas sharing one real Redis: APQ registered on one
 // replica is served by the other, per tenant; trusted documents by id over HTTP and graphql-ws; a
 // persisted-only partner API key; and the partner example against the whole cluster (real Kafka
 // and inference worker answering).
 const e2e = e2eEnvironment('persisted', 15500);
-const GATEWAY_B = { instance: 'gateway-b', port: 15510 };
+const GATEWAY_B = { instance: 'gateway-b', port: e2ePort(15510) };
 const gatewayA = e2e.gatewayUrl;
 const gatewayB = `http://127.0.0.1:${GATEWAY_B.port}/graphql`;
 /** A third replica with GATEWAY_PERSISTED_ONLY=true. */
-const STRICT = { instance: 'gateway-strict', port: 15511 };
+const STRICT = { instance: 'gateway-strict', port: e2ePort(15511) };
 const strictGateway = `http://127.0.0.1:${STRICT.port}/graphql`;
 const TENANT_A = 'pq-bank';
 const TENANT_B = 'pq-shop';
@@ -57,8 +57,18 @@ beforeAll(async () => {
   bearerA = { authorization: `Bearer ${await e2e.token(TENANT_A, 'alice', 'customer')}` };
   bearerB = { authorization: `Bearer ${await e2e.token(TENANT_B, 'bob', 'customer')}` };
   const admin = e2e.client(await e2e.token(TENANT_A, 'admin', 'admin'));
-  await admin.upsertArticle({ id: 'card', title: 'Card delivery', body: 'Cards arrive within 7 days.', questions: ['my card has not arrived', 'where is my card', 'when will my card come'] });
-  await admin.upsertArticle({ id: 'pin', title: 'PIN reset', body: 'Reset the PIN in the app.', questions: ['forgot my pin', 'reset my pin'] });
+  await admin.upsertArticle({
+    id: 'card',
+    title: 'Card delivery',
+    body: 'Cards arrive within 7 days.',
+    questions: ['my card has not arrived', 'where is my card', 'when will my card come'],
+  });
+  await admin.upsertArticle({
+    id: 'pin',
+    title: 'PIN reset',
+    body: 'Reset the PIN in the app.',
+    questions: ['forgot my pin', 'reset my pin'],
+  });
   const created = await postGraphQL(
     gatewayA,
     { query: 'mutation { createApiKey(name: "partner", roles: [CUSTOMER], persistedOnly: true) { secret apiKey { id persistedOnly } } }' },
@@ -148,7 +158,9 @@ it('GATEWAY_PERSISTED_ONLY=true holds every caller (also JWT users) to the manif
   const adhoc = await postGraphQL(strictGateway, { query: '{ tenant { id } }' }, bearerA);
   expect(adhoc.status).toBe(400);
   expect(codeOf(adhoc)).toBe('PERSISTED_QUERY_NOT_IN_LIST');
-  expect((await postGraphQL(strictGateway, { documentId: idOf('GetTenant') }, bearerA)).body.data).toEqual({ tenant: { id: TENANT_A, name: expect.any(String) } });
+  expect((await postGraphQL(strictGateway, { documentId: idOf('GetTenant') }, bearerA)).body.data).toEqual({
+    tenant: { id: TENANT_A, name: expect.any(String) },
+  });
 });
 
 describe('a persisted-only partner API key', () => {
@@ -165,25 +177,40 @@ describe('a persisted-only partner API key', () => {
   });
 
   it('succeeds with the manifest’s documents: by documentId, by hash, or as their exact text', async () => {
-    expect((await postGraphQL(gatewayA, { documentId: idOf('GetTenant') }, key())).body).toEqual({ data: { tenant: { id: TENANT_A, name: expect.any(String) } } });
-    expect((await getGraphQL(gatewayB, { extensions: JSON.stringify(apq(idOf('PartnerTenant'))) }, key())).body.data).toEqual({ tenant: { id: TENANT_A, name: expect.any(String) } });
+    expect((await postGraphQL(gatewayA, { documentId: idOf('GetTenant') }, key())).body).toEqual({
+      data: { tenant: { id: TENANT_A, name: expect.any(String) } },
+    });
+    expect((await getGraphQL(gatewayB, { extensions: JSON.stringify(apq(idOf('PartnerTenant'))) }, key())).body.data).toEqual({
+      tenant: { id: TENANT_A, name: expect.any(String) },
+    });
     const body = manifest.operations.find((o) => o.name === 'GetTenant')!.body;
     expect((await postGraphQL(gatewayA, { query: body }, key())).body.data).toEqual({ tenant: { id: TENANT_A, name: expect.any(String) } });
   });
 
   it('subscribes over graphql-ws by documentId (AnswerStream) and receives the answer; an ad-hoc subscription is refused', async () => {
-    const socket = createClient({ url: gatewayB.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { apiKey: partnerKey }, retryAttempts: 0 });
+    const socket = createClient({
+      url: gatewayB.replace('http', 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { apiKey: partnerKey },
+      retryAttempts: 0,
+    });
     sockets.push(socket);
     const session = await postGraphQL(gatewayA, { documentId: idOf('PartnerStartSession') }, key());
     const sessionId = (session.body.data as { startSession: { id: string } }).startSession.id;
 
     // graphql-ws requires a `query` string: an empty one with `documentId` names the trusted document.
     const payload = { query: '', documentId: idOf('AnswerStream'), variables: { sessionId } };
-    const events = socket.iterate<{ answerStream: { kind: string; answer: { text: string; sources: { title: string }[] } | null } }>(payload);
+    const events = socket.iterate<{ answerStream: { kind: string; answer: { text: string; sources: { title: string }[] } | null } }>(
+      payload,
+    );
     const first = events.next();
     // Let the subscription reach the subgraph before asking.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const asked = await postGraphQL(gatewayA, { documentId: idOf('PartnerAsk'), variables: { sessionId, text: 'where is my card?' } }, key());
+    const asked = await postGraphQL(
+      gatewayA,
+      { documentId: idOf('PartnerAsk'), variables: { sessionId, text: 'where is my card?' } },
+      key(),
+    );
     expect(asked.body.errors).toBeUndefined();
     const kinds: string[] = [];
     let step = await first;
@@ -206,26 +233,38 @@ describe('a persisted-only partner API key', () => {
   });
 
   it('runs the partner example (documentId only) against the cluster', async () => {
-    const result = await runPartnerExample({ url: gatewayB, apiKey: partnerKey, manifest, question: 'my card has not arrived', timeoutMs: 60_000 });
+    const result = await runPartnerExample({
+      url: gatewayB,
+      apiKey: partnerKey,
+      manifest,
+      question: 'my card has not arrived',
+      timeoutMs: 60_000,
+    });
     expect(result.tenant.id).toBe(TENANT_A);
     expect(result.answer.status).toBe('DONE');
     expect(result.answer.sources.map((s) => s.id)).toContain('card');
 
     // And as its command, the way a partner runs it (built by `turbo run build`).
-    const { stdout } = await promisify(execFile)(process.execPath, [join(repoRoot, 'clients', 'partner-example', 'dist', 'main.js'), 'where is my card?'], {
-      env: { ...process.env, BEEDESK_URL: gatewayA, BEEDESK_API_KEY: partnerKey },
-      timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(repoRoot, 'clients', 'partner-example', 'dist', 'main.js'), 'where is my card?'],
+      {
+        env: { ...process.env, BEEDESK_URL: gatewayA, BEEDESK_API_KEY: partnerKey },
+        timeout: 60_000,
+      },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ tenant: TENANT_A, status: 'DONE', sources: expect.arrayContaining(['Card delivery']) });
   });
 });
 
 describe('the SDK sending persisted operations', () => {
   /** Real fetch, recording what the SDK sent. */
-  const recording = (sent: Record<string, unknown>[]): typeof fetch => async (input, init) => {
-    sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
-    return fetch(input, init);
-  };
+  const recording =
+    (sent: Record<string, unknown>[]): typeof fetch =>
+    async (input, init) => {
+      sent.push(JSON.parse(String(init?.body)) as Record<string, unknown>);
+      return fetch(input, init);
+    };
 
   it('apq: hash first, the text once on PERSISTED_QUERY_NOT_FOUND, then the hash alone on the other replica', async () => {
     const token = await e2e.token(TENANT_B, 'sdk-user', 'customer');
@@ -249,12 +288,19 @@ describe('the SDK sending persisted operations', () => {
 
   it('manifest: documentId only, which a persisted-only key may run; other documents fail before any request', async () => {
     const sent: Record<string, unknown>[] = [];
-    const client = new BeedeskClient({ url: gatewayB, headers: { 'x-api-key': partnerKey }, persistedOperations: { manifest }, fetch: recording(sent) });
+    const client = new BeedeskClient({
+      url: gatewayB,
+      headers: { 'x-api-key': partnerKey },
+      persistedOperations: { manifest },
+      fetch: recording(sent),
+    });
     const session = await client.startSession();
     expect(session.id).toBeTruthy();
     expect(sent).toEqual([{ documentId: idOf('StartSession'), variables: {} }]);
     const adhoc = new BeedeskClient({ url: gatewayB, headers: { 'x-api-key': partnerKey } });
-    await expect(adhoc.request({ document: 'query Mine { tenant { id } }' })).rejects.toMatchObject({ code: 'PERSISTED_QUERY_NOT_IN_LIST' });
+    await expect(adhoc.request({ document: 'query Mine { tenant { id } }' })).rejects.toMatchObject({
+      code: 'PERSISTED_QUERY_NOT_IN_LIST',
+    });
     await expect(adhoc.request({ document: 'query Mine { tenant { id } }' })).rejects.toBeInstanceOf(BeedeskError);
   });
 });

@@ -3,7 +3,10 @@ import { e2eEnvironment } from '../harness/cluster';
 // A service that cannot reach what it needs must say so and exit non-zero, never hang.
 const e2e = e2eEnvironment('startup', 14300);
 
-async function startupError(service: 'answer' | 'inference' | 'gateway' | 'tenant', env: NodeJS.ProcessEnv): Promise<{ message: string; ms: number }> {
+async function startupError(
+  service: 'answer' | 'inference' | 'gateway' | 'tenant',
+  env: NodeJS.ProcessEnv,
+): Promise<{ message: string; ms: number }> {
   const started = Date.now();
   try {
     await e2e.cluster.start(service, env);

@@ -15,7 +15,7 @@ import { BeedeskClient, BeedeskError, type AnswerEvent, type SubscriptionProtoco
 import { demoBank } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';
 import { mintToken } from '../../src/dev-tokens';
-import { e2eEnvironment, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
+import { e2eEnvironment, e2ePort, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { metric, until } from '../harness/metrics';
 
 // Federated subscriptions through the real gateway, with two replicas of the answer subgraph on
@@ -24,7 +24,7 @@ import { metric, until } from '../harness/metrics';
 // connection (a third publisher), so every event crosses processes through Redis pub/sub.
 // No inference process runs: the test plays the worker, which makes the event sequence exact.
 const e2e = e2eEnvironment('subs', 14400);
-const REPLICA_B = { instance: 'answer-b', port: 14410 };
+const REPLICA_B = { instance: 'answer-b', port: e2ePort(14410) };
 const replicaB = `http://127.0.0.1:${REPLICA_B.port}/graphql`;
 let redis: Redis;
 let bus: EventBus;
@@ -65,10 +65,24 @@ async function askOnReplicaB(tenantId: string, userId: string, sessionId: string
 /** Plays the inference worker: TOKEN deltas, then the stored DONE answer and its event. */
 async function answerAsWorker(tenantId: string, sessionId: string, answerId: string, deltas: string[]): Promise<void> {
   let seq = 0;
-  const event = (kind: AnswerEventMessage['kind'], delta: string | null): AnswerEventMessage => ({ answerId, sessionId, seq: ++seq, kind, delta, queuePosition: null });
+  const event = (kind: AnswerEventMessage['kind'], delta: string | null): AnswerEventMessage => ({
+    answerId,
+    sessionId,
+    seq: ++seq,
+    kind,
+    delta,
+    queuePosition: null,
+  });
   for (const delta of deltas) await bus.publishAnswerEvent(tenantId, event('TOKEN', delta));
   const record = await answers.get(tenantId, answerId);
-  const outcome = { text: deltas.join(''), status: 'DONE' as const, sourceIds: ['bank-card-arrival'], confidence: 0.9, needsHuman: false, engine: 'e2e' };
+  const outcome = {
+    text: deltas.join(''),
+    status: 'DONE' as const,
+    sourceIds: ['bank-card-arrival'],
+    confidence: 0.9,
+    needsHuman: false,
+    engine: 'e2e',
+  };
   await answers.complete(tenantId, record!, outcome, () => undefined);
   await bus.publishAnswerEvent(tenantId, event('DONE', null));
 }
@@ -140,7 +154,14 @@ describe.each(['graphql-ws', 'sse'] as SubscriptionProtocol[])('answerStream ove
     const foreign = alice.answerStream(foreignSession.id, { protocol });
     const outcome = drain(foreign);
     // Even if the stream were open, an event on the other tenant's channel must not reach alice.
-    await bus.publishAnswerEvent('demo-cn', { answerId: 'x', sessionId: foreignSession.id, seq: 0, kind: 'QUEUED', delta: null, queuePosition: 0 });
+    await bus.publishAnswerEvent('demo-cn', {
+      answerId: 'x',
+      sessionId: foreignSession.id,
+      seq: 0,
+      kind: 'QUEUED',
+      delta: null,
+      queuePosition: 0,
+    });
     expect(await outcome).toEqual({ values: [], code: 'FORBIDDEN' });
 
     const bobSession = await (await client('demo-bank', 'bob')).startSession();
@@ -194,7 +215,8 @@ describe('connections and lifecycle', () => {
 
   it('validates operations as graphql-js does: two root fields, unknown fields, missing variables', async () => {
     const alice = await client('demo-bank', 'alice');
-    const codeOf = async (document: string, variables?: Record<string, unknown>) => (await drain(alice.subscribe({ document }, variables))).code;
+    const codeOf = async (document: string, variables?: Record<string, unknown>) =>
+      (await drain(alice.subscribe({ document }, variables))).code;
     expect(await codeOf('subscription { tenantActivity { kind } answerStream(sessionId: "x") { seq } }')).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(await codeOf('subscription { answerStream(sessionId: "x") { nope } }')).toBe('GRAPHQL_VALIDATION_FAILED');
     const missing = await drain(alice.subscribe({ document: 'subscription($s: ID!) { answerStream(sessionId: $s) { seq } }' }, {}));
@@ -232,7 +254,14 @@ describe('connections and lifecycle', () => {
       await until(async () => (await openOnReplicaA()) >= before + Math.min(i + 100, N), 30_000);
     }
     const rssOpen = rssKb(gatewayPid);
-    await bus.publishAnswerEvent('demo-bank', { answerId: 'a-crowd', sessionId: session.id, seq: 0, kind: 'QUEUED', delta: null, queuePosition: 3 });
+    await bus.publishAnswerEvent('demo-bank', {
+      answerId: 'a-crowd',
+      sessionId: session.id,
+      seq: 0,
+      kind: 'QUEUED',
+      delta: null,
+      queuePosition: 3,
+    });
     const results = await Promise.all(firsts);
     expect(results.every((r) => !r.done && r.value.answerId === 'a-crowd' && r.value.queuePosition === 3)).toBe(true);
     await Promise.all(clients.map((c) => c.close()));
@@ -251,7 +280,14 @@ describe('connections and lifecycle', () => {
     const before = await openOnReplicaA();
     const outcome = drain(alice.answerStream(session.id));
     await until(async () => (await openOnReplicaA()) === before + 1);
-    await bus.publishAnswerEvent('demo-bank', { answerId: 'a-kill', sessionId: session.id, seq: 0, kind: 'QUEUED', delta: null, queuePosition: 0 });
+    await bus.publishAnswerEvent('demo-bank', {
+      answerId: 'a-kill',
+      sessionId: session.id,
+      seq: 0,
+      kind: 'QUEUED',
+      delta: null,
+      queuePosition: 0,
+    });
     await until(() => false, 300).catch(() => undefined);
     await e2e.cluster.stop('answer', 'SIGKILL');
     const { values, code } = await outcome;

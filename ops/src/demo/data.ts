@@ -33,7 +33,13 @@ export function demoBank(): DemoTenant {
   }
   return {
     ...tenant,
-    articles: written.map((a) => ({ id: a.id, title: a.title, body: a.body, questions: questionsByIntent.get(a.intent) ?? [], locale: 'en' })),
+    articles: written.map((a) => ({
+      id: a.id,
+      title: a.title,
+      body: a.body,
+      questions: questionsByIntent.get(a.intent) ?? [],
+      locale: 'en',
+    })),
   };
 }
 

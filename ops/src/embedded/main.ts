@@ -13,7 +13,10 @@ async function main(): Promise<void> {
     [
       '',
       `beedesk is running (embedded mode: in-process Redis and queue) — gateway ${url}`,
-      `  subgraphs: ${Object.entries(embedded.ports).filter(([n]) => n !== 'gateway').map(([n, p]) => `${n} :${p}`).join(', ')}`,
+      `  subgraphs: ${Object.entries(embedded.ports)
+        .filter(([n]) => n !== 'gateway')
+        .map(([n, p]) => `${n} :${p}`)
+        .join(', ')}`,
       `  demo tenants: ${embedded.seeded.map((s) => `${s.tenant} (${s.articles} articles)`).join(', ')}`,
       '',
       'Get a token and ask a question (in another terminal):',

@@ -70,7 +70,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       ['answer', () => startAnswerService({ ...deps('answer'), queue })],
       [
         'inference',
-        async () => (handles.inference = await startInferenceService({ ...deps('inference'), consumer: queue, settings: loadConfig(inferenceSettings) })),
+        async () =>
+          (handles.inference = await startInferenceService({
+            ...deps('inference'),
+            consumer: queue,
+            settings: loadConfig(inferenceSettings),
+          })),
       ],
     ];
     for (const [name, start] of services) {

@@ -15,7 +15,9 @@ describe('persisted-operation manifest (trusted documents)', () => {
       expect(entry?.body).toBe(operation.document);
       expect(entry?.id).toBe(createHash('sha256').update(operation.document).digest('hex'));
     }
-    expect(manifest.operations.map((o) => o.name)).toEqual(expect.arrayContaining(['PartnerTenant', 'PartnerStartSession', 'PartnerAsk', 'PartnerAnswer']));
+    expect(manifest.operations.map((o) => o.name)).toEqual(
+      expect.arrayContaining(['PartnerTenant', 'PartnerStartSession', 'PartnerAsk', 'PartnerAnswer']),
+    );
   });
 
   it('writes Apollo’s manifest format, operations sorted by name', () => {
@@ -27,15 +29,28 @@ describe('persisted-operation manifest (trusted documents)', () => {
       format: 'apollo-persisted-query-manifest',
       version: 1,
       operations: [
-        { id: createHash('sha256').update('query A { tenant { id } }').digest('hex'), name: 'A', type: 'query', body: 'query A { tenant { id } }' },
-        { id: createHash('sha256').update('mutation B { startSession { id } }').digest('hex'), name: 'B', type: 'mutation', body: 'mutation B { startSession { id } }' },
+        {
+          id: createHash('sha256').update('query A { tenant { id } }').digest('hex'),
+          name: 'A',
+          type: 'query',
+          body: 'query A { tenant { id } }',
+        },
+        {
+          id: createHash('sha256').update('mutation B { startSession { id } }').digest('hex'),
+          name: 'B',
+          type: 'mutation',
+          body: 'mutation B { startSession { id } }',
+        },
       ],
     });
   });
 
   it('splits a .graphql file into its operations’ exact text', () => {
     const source = '# comment\nquery A { tenant { id } }\n\nmutation B {\n  startSession { id }\n}\n';
-    expect(splitGraphQLFile('f', source).map((d) => d.body)).toEqual(['query A { tenant { id } }', 'mutation B {\n  startSession { id }\n}']);
+    expect(splitGraphQLFile('f', source).map((d) => d.body)).toEqual([
+      'query A { tenant { id } }',
+      'mutation B {\n  startSession { id }\n}',
+    ]);
   });
 
   it('refuses anonymous operations, fragments and one name for two documents', () => {

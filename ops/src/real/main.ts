@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     const seeded = await seedDemoTenants(cluster.urlOf('gateway'));
     process.stderr.write(`seeded ${seeded.map((s) => `${s.tenant} (${s.articles})`).join(', ')}\n`);
   }
-  process.stderr.write(`\nbeedesk is running in real mode (Redis ${env.REDIS_URL}, Kafka ${env.KAFKA_BROKERS}): ${cluster.urlOf('gateway')}\n`);
+  process.stderr.write(
+    `\nbeedesk is running in real mode (Redis ${env.REDIS_URL}, Kafka ${env.KAFKA_BROKERS}): ${cluster.urlOf('gateway')}\n`,
+  );
 }
 
 void main();

@@ -34,7 +34,16 @@ const client = async (tenant: string, user: string, role: 'customer' | 'admin' =
   });
 
 beforeAll(async () => {
-  const deps = (port = 0) => ({ redis, keyPrefix: 'bd', internalSecret: INTERNAL, logger, host: '127.0.0.1', port, defaultMetrics: false, events });
+  const deps = (port = 0) => ({
+    redis,
+    keyPrefix: 'bd',
+    internalSecret: INTERNAL,
+    logger,
+    host: '127.0.0.1',
+    port,
+    defaultMetrics: false,
+    events,
+  });
   const tenant = await startTenantService(deps());
   const session = await startSessionService(deps());
   const answer = await startAnswerService({ ...deps(), queue: new InProcessQueue(logger) });
@@ -90,7 +99,12 @@ const until = async (check: () => boolean, timeoutMs = 3000) => {
 async function answerDone(tenantId: string, answerId: string, sessionId: string, seq: number): Promise<AnswerEventMessage> {
   const answers = new AnswerRepository(redis, 'bd');
   const record = await answers.get(tenantId, answerId);
-  await answers.complete(tenantId, record!, { text: 'Cards arrive in 5 days.', status: 'DONE', sourceIds: ['card'], confidence: 0.9, needsHuman: false, engine: 'test' }, () => undefined);
+  await answers.complete(
+    tenantId,
+    record!,
+    { text: 'Cards arrive in 5 days.', status: 'DONE', sourceIds: ['card'], confidence: 0.9, needsHuman: false, engine: 'test' },
+    () => undefined,
+  );
   return { answerId, sessionId, seq, kind: 'DONE', delta: null, queuePosition: null };
 }
 
@@ -102,8 +116,18 @@ describe.each(['graphql-ws', 'sse'] as const)('answerStream over %s', (protocol)
     const received = take(stream, 4);
     await until(() => events.openStreams > 0);
     const { answer } = await alice.ask(session.id, 'Where is my card?');
-    for (const [seq, delta] of [[1, 'Cards '], [2, 'arrive.']] as const) {
-      await events.publishAnswerEvent('bank', { answerId: answer.id, sessionId: session.id, seq, kind: 'TOKEN', delta, queuePosition: null });
+    for (const [seq, delta] of [
+      [1, 'Cards '],
+      [2, 'arrive.'],
+    ] as const) {
+      await events.publishAnswerEvent('bank', {
+        answerId: answer.id,
+        sessionId: session.id,
+        seq,
+        kind: 'TOKEN',
+        delta,
+        queuePosition: null,
+      });
     }
     await events.publishAnswerEvent('bank', await answerDone('bank', answer.id, session.id, 3));
     const got: AnswerEvent[] = await received;
@@ -122,7 +146,11 @@ describe.each(['graphql-ws', 'sse'] as const)('answerStream over %s', (protocol)
 
   it('answers NOT_FOUND for an unknown session and FORBIDDEN for another tenant’s', async () => {
     const alice = await client('bank', 'alice');
-    const codeOf = async (iterator: AsyncIterableIterator<unknown>) => iterator.next().then(() => 'NO_ERROR', (e: unknown) => (e as BeedeskError).code);
+    const codeOf = async (iterator: AsyncIterableIterator<unknown>) =>
+      iterator.next().then(
+        () => 'NO_ERROR',
+        (e: unknown) => (e as BeedeskError).code,
+      );
     expect(await codeOf(alice.answerStream('00000000-0000-0000-0000-000000000000', { protocol }))).toBe('NOT_FOUND');
     const other = await client('shop', 'mallory');
     const foreign = await other.startSession();
@@ -134,7 +162,10 @@ describe.each(['graphql-ws', 'sse'] as const)('answerStream over %s', (protocol)
 it('shapes aliases, __typename and fragments like a query result', async () => {
   const alice = await client('bank', 'alice-shape');
   const session = await alice.startSession();
-  const stream = alice.subscribe<{ e: { __typename: string; n: number; a: { t: string; src: { __typename: string; title: string }[] } | null } }, { s: string }>(
+  const stream = alice.subscribe<
+    { e: { __typename: string; n: number; a: { t: string; src: { __typename: string; title: string }[] } | null } },
+    { s: string }
+  >(
     {
       document: `subscription($s: ID!) { e: answerStream(sessionId: $s) { __typename n: seq ... on AnswerEvent { a: answer { t: status ...F } } } }
                  fragment F on Answer { src: sources { __typename title } }`,

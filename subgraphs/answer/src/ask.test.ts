@@ -11,6 +11,8 @@ describe('ask validation', () => {
     ['too long', { sessionId: 's', text: 'x'.repeat(MAX_QUESTION_LENGTH + 1) }, /at most 4000/],
     ['bad client id', { sessionId: 's', text: 'hi', clientMessageId: 'a b' }, /clientMessageId/],
   ])('refuses %s text with BAD_USER_INPUT', (_name, args, message) => {
-    expect(() => validateAsk(args)).toThrow(expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+    expect(() => validateAsk(args)).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    );
   });
 });

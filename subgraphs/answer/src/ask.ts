@@ -101,7 +101,8 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
       answer,
       { text: '', status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null },
       // The client is told to try again: a retry with the same clientMessageId must ask anew.
-      (multi) => (args.clientMessageId ? context.answers.queueForgetClientMessage(multi, tenantId, session.id, args.clientMessageId) : undefined),
+      (multi) =>
+        args.clientMessageId ? context.answers.queueForgetClientMessage(multi, tenantId, session.id, args.clientMessageId) : undefined,
     );
     await publishLive(context, answer, { seq: 1, kind: 'ERROR', queuePosition: null });
     throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The question could not be queued; please try again shortly.');
@@ -138,7 +139,12 @@ async function publishLive(
   try {
     await context.events.publishAnswerEvent(tenantId, { answerId: answer.id, sessionId: answer.sessionId, delta: null, ...event });
     if (event.kind === 'QUEUED') {
-      await context.events.publishActivity(tenantId, { kind: 'QUESTION_ASKED', sessionId: answer.sessionId, answerId: answer.id, at: answer.createdAt });
+      await context.events.publishActivity(tenantId, {
+        kind: 'QUESTION_ASKED',
+        sessionId: answer.sessionId,
+        answerId: answer.id,
+        at: answer.createdAt,
+      });
     }
   } catch (error) {
     context.log.warn({ err: error, answerId: answer.id, kind: event.kind }, 'could not publish a live event');

@@ -1,4 +1,12 @@
-import { createInProcessEventBus, startSubgraph, type EventBus, type InferenceQueue, type Readiness, type ServiceDeps, type StartedService } from '@beedesk/runtime';
+import {
+  createInProcessEventBus,
+  startSubgraph,
+  type EventBus,
+  type InferenceQueue,
+  type Readiness,
+  type ServiceDeps,
+  type StartedService,
+} from '@beedesk/runtime';
 import { subgraphSdl } from '@beedesk/schema';
 import { contextFactory } from './context';
 import { resolvers } from './resolvers';
@@ -19,7 +27,13 @@ export function startAnswerService(deps: AnswerServiceDeps): Promise<StartedServ
     name: 'answer',
     sdl: subgraphSdl('answer'),
     resolvers,
-    createContext: contextFactory({ redis: deps.redis, keyPrefix: deps.keyPrefix, queue: deps.queue, events, internalSecret: deps.internalSecret }),
+    createContext: contextFactory({
+      redis: deps.redis,
+      keyPrefix: deps.keyPrefix,
+      queue: deps.queue,
+      events,
+      internalSecret: deps.internalSecret,
+    }),
     readiness: deps.queueReadiness,
   });
 }

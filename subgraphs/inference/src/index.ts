@@ -45,14 +45,7 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
   const answers = new AnswerRepository(deps.redis, deps.keyPrefix);
-  const worker = new InferenceWorker(
-    answers,
-    engines,
-    deps.logger,
-    deps.events ?? NO_EVENTS,
-    metrics,
-    deps.worker,
-  );
+  const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, deps.worker);
   const server = await startSubgraph(deps, {
     name: 'inference',
     sdl: subgraphSdl('inference'),

@@ -1,13 +1,28 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArticleRepository, createInMemoryRedis, createLogger, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, tenantKeys, TenantRepository, type ArticleRecord } from '@beedesk/runtime';
+import {
+  ArticleRepository,
+  createInMemoryRedis,
+  createLogger,
+  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+  tenantKeys,
+  TenantRepository,
+  type ArticleRecord,
+} from '@beedesk/runtime';
 import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from './knowledge';
 import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from './knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
 
 const logger = createLogger('test', 'silent');
 const now = new Date(0).toISOString();
-const rec = (id: string, title: string, questions: string[]): ArticleRecord => ({ id, title, body: `${title}.`, questions, locale: 'en', updatedAt: now });
+const rec = (id: string, title: string, questions: string[]): ArticleRecord => ({
+  id,
+  title,
+  body: `${title}.`,
+  questions,
+  locale: 'en',
+  updatedAt: now,
+});
 
 const KB: ArticleRecord[] = [
   rec('card', 'When will my card arrive', ['my card has not arrived', 'where is my new card', 'card still not delivered']),
@@ -107,8 +122,19 @@ describe('KnowledgeCache', () => {
     builder.open();
     await c.settled('t-live');
     const after = await c.indexFor('t-live');
-    expect(c.status('t-live')).toEqual({ servedVersion: expect.any(Number), modelVersion: c.status('t-live')?.servedVersion, untrained: [], patched: [], building: false });
-    expect(after.search('password', { limit: 10, threshold: 0 }).ranked.map((x) => x.article.id).sort()).toEqual(['card', 'fees']);
+    expect(c.status('t-live')).toEqual({
+      servedVersion: expect.any(Number),
+      modelVersion: c.status('t-live')?.servedVersion,
+      untrained: [],
+      patched: [],
+      building: false,
+    });
+    expect(
+      after
+        .search('password', { limit: 10, threshold: 0 })
+        .ranked.map((x) => x.article.id)
+        .sort(),
+    ).toEqual(['card', 'fees']);
   });
 
   it('a new article is answered by the next question while the model trains (interim patch), until the new model replaces it', async () => {
@@ -131,13 +157,20 @@ describe('KnowledgeCache', () => {
     await repo.delete('t-patch', 'refund');
     const deleted = await c.indexFor('t-patch');
     expect(c.status('t-patch')?.patched).toEqual([]);
-    expect(deleted.search('the shop will not give me a refund', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).not.toContain('refund');
+    expect(deleted.search('the shop will not give me a refund', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).not.toContain(
+      'refund',
+    );
 
     builder.open();
     await c.settled('t-patch');
     // One build for the change and (coalesced) one for the newest set: never one per change.
     expect(builder.builds).toBeLessThanOrEqual(3);
-    expect(c.status('t-patch')).toMatchObject({ building: false, untrained: [], patched: [], modelVersion: c.status('t-patch')?.servedVersion });
+    expect(c.status('t-patch')).toMatchObject({
+      building: false,
+      untrained: [],
+      patched: [],
+      modelVersion: c.status('t-patch')?.servedVersion,
+    });
   });
 
   it('a change on one replica reaches another through pub/sub before its next question', async () => {
@@ -155,7 +188,9 @@ describe('KnowledgeCache', () => {
     expect((await b.indexFor('t-pubsub')).search('the shop will not give me a refund').best?.article.id).toBe('refund');
     await repo.delete('t-pubsub', 'refund');
     await until(() => (b.status('t-pubsub')?.servedVersion ?? -1) > before + 1);
-    expect((await b.indexFor('t-pubsub')).search('refund', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).not.toContain('refund');
+    expect((await b.indexFor('t-pubsub')).search('refund', { limit: 10, threshold: 0 }).ranked.map((r) => r.article.id)).not.toContain(
+      'refund',
+    );
   });
 
   it('an erased knowledge base (kb-version gone with its keys) is never answered from the old model, with or without a notification', async () => {
@@ -166,7 +201,9 @@ describe('KnowledgeCache', () => {
       await redis.publish(keys.kbChanged, 'erase');
     };
     const gone = (index: { search: (q: string, o: { limit: number; threshold: number }) => { ranked: unknown[] } }) =>
-      ['I forgot my password', 'my card has not arrived', 'refund'].every((q) => index.search(q, { limit: 10, threshold: 0 }).ranked.length === 0);
+      ['I forgot my password', 'my card has not arrived', 'refund'].every(
+        (q) => index.search(q, { limit: 10, threshold: 0 }).ranked.length === 0,
+      );
 
     await repo.upsertMany('t-erase-poll', KB);
     await repo.upsert('t-erase-poll', REFUND);

@@ -75,7 +75,13 @@ export interface KnowledgeStatus {
   building: boolean;
 }
 
-const toArticle = (a: ArticleRecord): KnowledgeArticle => ({ id: a.id, title: a.title, body: a.body, questions: a.questions, locale: a.locale });
+const toArticle = (a: ArticleRecord): KnowledgeArticle => ({
+  id: a.id,
+  title: a.title,
+  body: a.body,
+  questions: a.questions,
+  locale: a.locale,
+});
 
 /**
  * One knowledge index per tenant, built from that tenant's articles only.
@@ -268,7 +274,10 @@ export class KnowledgeCache {
     entry.served = KnowledgeIndex.serving(entry.model, entry.servedArticles, this.indexOptions);
     const patched = entry.served.patched.length;
     if (patched > 0) {
-      this.logger.info({ tenant: tenantId, patched, version: entry.servedVersion, after, patchMs: Math.round(performance.now() - started) }, 'knowledge index patched');
+      this.logger.info(
+        { tenant: tenantId, patched, version: entry.servedVersion, after, patchMs: Math.round(performance.now() - started) },
+        'knowledge index patched',
+      );
     }
   }
 

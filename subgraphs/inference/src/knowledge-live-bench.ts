@@ -35,11 +35,51 @@ const spread = (xs: readonly number[], never: number, rounds: number): string =>
 const ROUND_TIMEOUT_MS = 30_000;
 
 const PROBES = [
-  { title: 'Staking crypto for rewards', questions: ['How do I stake my crypto?', 'Can I earn rewards by staking crypto?', 'Is crypto staking available in the app?', 'What staking rewards do you pay?'], probe: 'can I stake crypto to earn rewards' },
-  { title: 'Lounge access at airports', questions: ['Do I get airport lounge access?', 'Which airport lounges can I use?', 'Is lounge access included with my plan?', 'How do I enter an airport lounge?'], probe: 'can I use the airport lounge' },
-  { title: 'Pet insurance', questions: ['Do you offer pet insurance?', 'Can I insure my dog?', 'Is my cat covered by insurance?', 'How much is pet insurance?'], probe: 'insurance for my dog' },
-  { title: 'Mortgages', questions: ['Do you offer mortgages?', 'Can I get a home loan?', 'How do I apply for a mortgage?', 'What is your mortgage interest rate?'], probe: 'I want a mortgage for a house' },
-  { title: 'Student accounts', questions: ['Do you have accounts for students?', 'Is there a student account?', 'Can I open an account as a student?', 'What do students get?'], probe: 'account for university students' },
+  {
+    title: 'Staking crypto for rewards',
+    questions: [
+      'How do I stake my crypto?',
+      'Can I earn rewards by staking crypto?',
+      'Is crypto staking available in the app?',
+      'What staking rewards do you pay?',
+    ],
+    probe: 'can I stake crypto to earn rewards',
+  },
+  {
+    title: 'Lounge access at airports',
+    questions: [
+      'Do I get airport lounge access?',
+      'Which airport lounges can I use?',
+      'Is lounge access included with my plan?',
+      'How do I enter an airport lounge?',
+    ],
+    probe: 'can I use the airport lounge',
+  },
+  {
+    title: 'Pet insurance',
+    questions: ['Do you offer pet insurance?', 'Can I insure my dog?', 'Is my cat covered by insurance?', 'How much is pet insurance?'],
+    probe: 'insurance for my dog',
+  },
+  {
+    title: 'Mortgages',
+    questions: [
+      'Do you offer mortgages?',
+      'Can I get a home loan?',
+      'How do I apply for a mortgage?',
+      'What is your mortgage interest rate?',
+    ],
+    probe: 'I want a mortgage for a house',
+  },
+  {
+    title: 'Student accounts',
+    questions: [
+      'Do you have accounts for students?',
+      'Is there a student account?',
+      'Can I open an account as a student?',
+      'What do students get?',
+    ],
+    probe: 'account for university students',
+  },
 ];
 
 async function main(): Promise<void> {
@@ -47,7 +87,9 @@ async function main(): Promise<void> {
   const rounds = Number(arg('rounds') ?? 10);
   const inline = process.argv.includes('--inline');
   // Other work on the machine: processes that spin until this benchmark ends them.
-  const busy: ChildProcess[] = Array.from({ length: Number(arg('busy') ?? 0) }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  const busy: ChildProcess[] = Array.from({ length: Number(arg('busy') ?? 0) }, () =>
+    spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }),
+  );
   const prefix = `kbbench-${process.pid}`;
   const tenant = 'bench';
   const repoCopy = resolve(__dirname, '../../../ops/demo/data/banking77/train.csv');
@@ -61,7 +103,9 @@ async function main(): Promise<void> {
   const questions = kb.flatMap((a) => a.questions.slice(0, 20));
 
   const logger = createLogger('bench', 'warn');
-  const replica = new KnowledgeCache(new ArticleRepository(readerRedis, prefix), logger, { builder: inline ? new InlineModelBuilder() : createModelBuilder() });
+  const replica = new KnowledgeCache(new ArticleRepository(readerRedis, prefix), logger, {
+    builder: inline ? new InlineModelBuilder() : createModelBuilder(),
+  });
   await replica.listen();
   let t = performance.now();
   await replica.indexFor(tenant);
@@ -153,11 +197,20 @@ async function main(): Promise<void> {
   const rows: Array<[string, string]> = [
     ['upsert → ranked first on the other replica (median / max)', spread(visible, neverFirst, rounds)],
     [`upsert → answered confidently (≥ ${DEFAULT_CONFIDENCE_THRESHOLD}) (median / max)`, spread(answered, neverConfident, rounds)],
-    ['confidence when first ranked first / once retrained (median)', `${percentile(confidenceFound, 0.5).toFixed(2)} / ${percentile(confidenceTrained, 0.5).toFixed(2)}`],
+    [
+      'confidence when first ranked first / once retrained (median)',
+      `${percentile(confidenceFound, 0.5).toFixed(2)} / ${percentile(confidenceTrained, 0.5).toFixed(2)}`,
+    ],
     ['upsert → retrained model serving (median / max)', `${ms(percentile(builtAfter, 0.5))} / ${ms(Math.max(...builtAfter))}`],
     ['delete → never returned on the other replica (median / max)', `${ms(percentile(gone, 0.5))} / ${ms(Math.max(...gone))}`],
-    ['question latency, no rebuild (p50 / p99 / max, n)', `${ms(percentile(idle, 0.5))} / ${ms(percentile(idle, 0.99))} / ${ms(Math.max(...idle))}, ${idle.length}`],
-    ['question latency during a rebuild (p50 / p99 / max, n)', `${ms(percentile(rebuilding, 0.5))} / ${ms(percentile(rebuilding, 0.99))} / ${ms(Math.max(0, ...rebuilding))}, ${rebuilding.length}`],
+    [
+      'question latency, no rebuild (p50 / p99 / max, n)',
+      `${ms(percentile(idle, 0.5))} / ${ms(percentile(idle, 0.99))} / ${ms(Math.max(...idle))}, ${idle.length}`,
+    ],
+    [
+      'question latency during a rebuild (p50 / p99 / max, n)',
+      `${ms(percentile(rebuilding, 0.5))} / ${ms(percentile(rebuilding, 0.99))} / ${ms(Math.max(0, ...rebuilding))}, ${rebuilding.length}`,
+    ],
   ];
   const width = Math.max(...rows.map((x) => x[0].length));
   console.log('');

@@ -6,7 +6,13 @@ import { startInferenceService } from './index';
 void runSubgraphMain('inference', DEFAULT_PORTS.inference, async ({ deps, kafka, config, logger }) => {
   const settings = loadConfig(inferenceSettings);
   const base = await deps();
-  const consumer = new KafkaInferenceConsumer(await kafka(), config.KAFKA_TOPIC, config.KAFKA_GROUP_ID, logger, settings.INFERENCE_CONCURRENCY);
+  const consumer = new KafkaInferenceConsumer(
+    await kafka(),
+    config.KAFKA_TOPIC,
+    config.KAFKA_GROUP_ID,
+    logger,
+    settings.INFERENCE_CONCURRENCY,
+  );
   return startInferenceService({
     ...base,
     settings,

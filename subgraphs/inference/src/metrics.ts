@@ -37,8 +37,19 @@ export function createInferenceMetrics(consumer: InferenceConsumer, breakers: Br
   const buckets = [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30];
   return {
     ...base,
-    answers: new Counter({ name: 'beedesk_inference_answers_total', help: 'Answers written, by final status', labelNames: ['status'], registers }),
-    engineSeconds: new Histogram({ name: 'beedesk_inference_engine_seconds', help: 'Engine time per answer', labelNames: ['engine'], buckets, registers }),
+    answers: new Counter({
+      name: 'beedesk_inference_answers_total',
+      help: 'Answers written, by final status',
+      labelNames: ['status'],
+      registers,
+    }),
+    engineSeconds: new Histogram({
+      name: 'beedesk_inference_engine_seconds',
+      help: 'Engine time per answer',
+      labelNames: ['engine'],
+      buckets,
+      registers,
+    }),
     firstTokenSeconds: new Histogram({
       name: 'beedesk_inference_first_token_seconds',
       help: 'From ask (enqueue) to the first streamed token',

@@ -54,10 +54,13 @@ export class BreakerRegistry {
   breakerFor(endpoint: string): CircuitBreakerPolicy {
     let breaker = this.breakers.get(endpoint);
     if (!breaker) {
-      breaker = circuitBreaker(handleWhen((e) => e instanceof EngineUnavailableError), {
-        halfOpenAfter: this.options.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(this.options.breakerThreshold),
-      });
+      breaker = circuitBreaker(
+        handleWhen((e) => e instanceof EngineUnavailableError),
+        {
+          halfOpenAfter: this.options.halfOpenAfterMs,
+          breaker: new ConsecutiveBreaker(this.options.breakerThreshold),
+        },
+      );
       breaker.onStateChange((state) => this.listeners.forEach((listen) => listen(endpoint, STATE_NAMES[state])));
       this.breakers.set(endpoint, breaker);
     }
@@ -74,7 +77,10 @@ export class BreakerRegistry {
 
   /** The most severe state over all endpoints (what inferenceStatus.breaker reports). */
   worstState(): BreakerStateName {
-    return Object.values(this.states()).reduce<BreakerStateName>((worst, s) => (BREAKER_SEVERITY[s] > BREAKER_SEVERITY[worst] ? s : worst), 'CLOSED');
+    return Object.values(this.states()).reduce<BreakerStateName>(
+      (worst, s) => (BREAKER_SEVERITY[s] > BREAKER_SEVERITY[worst] ? s : worst),
+      'CLOSED',
+    );
   }
 }
 

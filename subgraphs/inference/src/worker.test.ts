@@ -1,4 +1,12 @@
-import { AnswerRepository, createInMemoryRedis, SessionRepository, type AnswerEventMessage, type AnswerRecord, type EventPublisher, type InferenceRequest } from '@beedesk/runtime';
+import {
+  AnswerRepository,
+  createInMemoryRedis,
+  SessionRepository,
+  type AnswerEventMessage,
+  type AnswerRecord,
+  type EventPublisher,
+  type InferenceRequest,
+} from '@beedesk/runtime';
 import pino from 'pino';
 import { streamChunks } from './engines/chunks';
 import type { AnswerEngine, EngineCall } from './engines/types';
@@ -37,19 +45,40 @@ describe('InferenceWorker', () => {
     };
     return engine;
   };
-  const worker = (engine: AnswerEngine, claimTtlMs = 2000) => new InferenceWorker(answers, { engineFor: () => engine }, log, events, undefined, { claimTtlMs, maxAttempts: 3 });
+  const worker = (engine: AnswerEngine, claimTtlMs = 2000) =>
+    new InferenceWorker(answers, { engineFor: () => engine }, log, events, undefined, { claimTtlMs, maxAttempts: 3 });
 
   async function queued(question: string): Promise<InferenceRequest> {
     const { session } = await sessions.startOrResume('t', `user-${question}`);
     const answer: AnswerRecord = {
-      id: `ans-${question}`, sessionId: session.id, userId: session.userId, question, text: '', status: 'QUEUED',
-      sourceIds: [], confidence: null, needsHuman: false, engine: null, clientMessageId: null,
-      createdAt: new Date().toISOString(), completedAt: null,
+      id: `ans-${question}`,
+      sessionId: session.id,
+      userId: session.userId,
+      question,
+      text: '',
+      status: 'QUEUED',
+      sourceIds: [],
+      confidence: null,
+      needsHuman: false,
+      engine: null,
+      clientMessageId: null,
+      createdAt: new Date().toISOString(),
+      completedAt: null,
     };
     const multi = redis.multi();
     answers.queueSave(multi, 't', answer);
     await multi.exec();
-    return { v: 1, tenantId: 't', sessionId: session.id, userId: session.userId, answerId: answer.id, question, history: [], requestId: 'r', enqueuedAt: Date.now() };
+    return {
+      v: 1,
+      tenantId: 't',
+      sessionId: session.id,
+      userId: session.userId,
+      answerId: answer.id,
+      question,
+      history: [],
+      requestId: 'r',
+      enqueuedAt: Date.now(),
+    };
   }
   const assistantTurns = async (r: InferenceRequest) => (await sessions.turns('t', r.sessionId)).filter((t) => t.role === 'ASSISTANT');
   const eventsOf = (r: InferenceRequest) => published.filter((e) => e.answerId === r.answerId);
@@ -63,7 +92,11 @@ describe('InferenceWorker', () => {
     expect(await answers.get('t', request.answerId)).toMatchObject({ status: 'DONE', text: 'one two three four', engine: 'scripted' });
     expect(await assistantTurns(request)).toHaveLength(1);
     expect(eventsOf(request).map((e) => [e.seq, e.kind, e.delta])).toEqual([
-      [1, 'TOKEN', 'one '], [2, 'TOKEN', 'two '], [3, 'TOKEN', 'three '], [4, 'TOKEN', 'four'], [5, 'DONE', null],
+      [1, 'TOKEN', 'one '],
+      [2, 'TOKEN', 'two '],
+      [3, 'TOKEN', 'three '],
+      [4, 'TOKEN', 'four'],
+      [5, 'DONE', null],
     ]);
   });
 
@@ -75,7 +108,11 @@ describe('InferenceWorker', () => {
     // Simulate its death: its heartbeat stops with it, so the claim lapses.
     await answers.release('t', request.answerId);
     await worker(scripted(text), 300).handle(request);
-    expect(eventsOf(request).map((e) => e.delta ?? e.kind).join('')).toBe(`${text}DONE`);
+    expect(
+      eventsOf(request)
+        .map((e) => e.delta ?? e.kind)
+        .join(''),
+    ).toBe(`${text}DONE`);
     expect(eventsOf(request).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect((await assistantTurns(request)).map((t) => t.text)).toEqual([text]);
   });
@@ -95,7 +132,11 @@ describe('InferenceWorker', () => {
   it('stores a FALLBACK answer when the engine is unavailable', async () => {
     const request = await queued('q4');
     await worker(scripted('', { fail: new EngineFallbackError('circuit open') })).handle(request);
-    expect(await answers.get('t', request.answerId)).toMatchObject({ status: 'FALLBACK', text: 'The system is busy, please try again shortly.', needsHuman: true });
+    expect(await answers.get('t', request.answerId)).toMatchObject({
+      status: 'FALLBACK',
+      text: 'The system is busy, please try again shortly.',
+      needsHuman: true,
+    });
     expect(eventsOf(request).map((e) => e.kind)).toEqual(['FALLBACK']);
   });
 

@@ -88,7 +88,9 @@ export class InferenceWorker {
     if (!(await this.claim(request, delivery))) return;
 
     const heartbeat = setInterval(() => {
-      this.answers.refreshClaim(tenantId, answerId, this.workerId, this.options.claimTtlMs).catch((err: unknown) => log.warn({ err }, 'claim refresh failed'));
+      this.answers
+        .refreshClaim(tenantId, answerId, this.workerId, this.options.claimTtlMs)
+        .catch((err: unknown) => log.warn({ err }, 'claim refresh failed'));
       delivery.heartbeat().catch(() => undefined);
     }, this.options.claimTtlMs / 3);
     heartbeat.unref();
@@ -150,7 +152,14 @@ export class InferenceWorker {
     } catch (error) {
       if (!(error instanceof EngineFallbackError)) throw error;
       log.warn({ reason: error.reason, engine: engine.name }, 'engine unavailable; answering with the fallback');
-      outcome = { text: fallbackText(request.question), status: 'FALLBACK', sourceIds: [], confidence: null, needsHuman: true, engine: engine.name };
+      outcome = {
+        text: fallbackText(request.question),
+        status: 'FALLBACK',
+        sourceIds: [],
+        confidence: null,
+        needsHuman: true,
+        engine: engine.name,
+      };
       kind = 'FALLBACK';
     }
     this.metrics?.engineSeconds.observe({ engine: engine.name }, (performance.now() - started) / 1000);
@@ -175,9 +184,17 @@ export class InferenceWorker {
     if (!done) return log.warn('another worker took this answer over; not writing it');
     this.metrics?.answers.inc({ status: done.status });
     await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq + 1, kind, delta: null, queuePosition: null });
-    await this.events.publishActivity(tenantId, { kind: 'ANSWER_DONE', sessionId, answerId, at: done.completedAt ?? new Date().toISOString() });
+    await this.events.publishActivity(tenantId, {
+      kind: 'ANSWER_DONE',
+      sessionId,
+      answerId,
+      at: done.completedAt ?? new Date().toISOString(),
+    });
     await this.announcePositions(tenantId, log);
-    log.info({ status: done.status, confidence: done.confidence, needsHuman: done.needsHuman, queuedMs: Date.now() - request.enqueuedAt }, 'answered');
+    log.info(
+      { status: done.status, confidence: done.confidence, needsHuman: done.needsHuman, queuedMs: Date.now() - request.enqueuedAt },
+      'answered',
+    );
     if (mayLogText(log)) log.debug({ question: request.question, answer: done.text }, 'answer text');
   }
 
@@ -188,7 +205,13 @@ export class InferenceWorker {
   private async announcePositions(tenantId: string, log: Logger): Promise<void> {
     try {
       for (const waiting of await this.answers.nextWaiting(tenantId, POSITION_UPDATES)) {
-        await this.events.publishAnswerEvent(tenantId, { ...waiting, seq: 0, kind: 'QUEUED', delta: null, queuePosition: waiting.position });
+        await this.events.publishAnswerEvent(tenantId, {
+          ...waiting,
+          seq: 0,
+          kind: 'QUEUED',
+          delta: null,
+          queuePosition: waiting.position,
+        });
       }
     } catch (error) {
       log.warn({ err: error }, 'could not announce queue positions');

@@ -13,7 +13,10 @@ export const commonEnv = z.object({
     .regex(/^\s*[a-z0-9][a-z0-9-]{0,62}\s*(,\s*[a-z0-9][a-z0-9-]{0,62}\s*)*$/, 'a comma-separated list of tenant ids')
     .optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]')
+    .optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')

@@ -20,7 +20,8 @@ export function tenantKeys(prefix: string, tenantId: string) {
      */
     kbChanged: `${base}:kb-changed`,
     /** Gateway rate limits: the token bucket of the tenant (`tenant`) or of one of its API keys (`api-key:<id>`). */
-    rateBucket: (scope: 'tenant' | `api-key:${string}`) => `${base}:rate:${scope === 'tenant' ? scope : `api-key:${keyPart(scope.slice(8))}`}`,
+    rateBucket: (scope: 'tenant' | `api-key:${string}`) =>
+      `${base}:rate:${scope === 'tenant' ? scope : `api-key:${keyPart(scope.slice(8))}`}`,
     /** Open subscriptions of the tenant on every gateway replica: sorted set of leases by expiry. */
     subscriptionLeases: `${base}:subscription-leases`,
     session: (id: string) => `${base}:session:${id}`,
@@ -39,8 +40,7 @@ export function tenantKeys(prefix: string, tenantId: string) {
     answerStream: (id: string) => `${base}:answer:${id}:stream`,
     answerStreamSeq: (id: string) => `${base}:answer:${id}:stream-seq`,
     answerAttempts: (id: string) => `${base}:answer:${id}:attempts`,
-    askByClientMessage: (sessionId: string, clientMessageId: string) =>
-      `${base}:session:${sessionId}:ask:${clientMessageId}`,
+    askByClientMessage: (sessionId: string, clientMessageId: string) => `${base}:session:${sessionId}:ask:${clientMessageId}`,
     /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
     pendingSeq: `${base}:pending-seq`,

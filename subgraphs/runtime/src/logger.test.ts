@@ -28,7 +28,18 @@ describe('log redaction', () => {
       'request',
     );
     expect(lines).toHaveLength(1);
-    for (const secret of ['eyJhbGciOi', 'bdk_t_s3cr3t', 'sid=abc', 'eyJws', 'hs256-secret-value', 'internal-secret-value', 'at-123', 'cs-456', 'pw-789', 'ak-000']) {
+    for (const secret of [
+      'eyJhbGciOi',
+      'bdk_t_s3cr3t',
+      'sid=abc',
+      'eyJws',
+      'hs256-secret-value',
+      'internal-secret-value',
+      'at-123',
+      'cs-456',
+      'pw-789',
+      'ak-000',
+    ]) {
       expect(lines[0]).not.toContain(secret);
     }
     const [record] = records();
@@ -50,7 +61,11 @@ describe('log redaction', () => {
   });
 
   it('leaves errors to the error serializer and plain values alone', () => {
-    expect(censorSecrets({ answerId: 'a1', chars: 12, list: [{ secret: 'x' }] })).toEqual({ answerId: 'a1', chars: 12, list: [{ secret: CENSOR }] });
+    expect(censorSecrets({ answerId: 'a1', chars: 12, list: [{ secret: 'x' }] })).toEqual({
+      answerId: 'a1',
+      chars: 12,
+      list: [{ secret: CENSOR }],
+    });
     const error = new Error('boom');
     expect(censorSecrets({ err: error }).err).toBe(error);
   });

@@ -8,7 +8,12 @@ type WithDebugTenants = Logger & { [DEBUG_TENANTS]?: ReadonlySet<string> };
 
 /** `LOG_DEBUG_TENANTS`: a comma-separated list of tenant ids (blanks ignored). */
 export function parseDebugTenants(raw: string | undefined): Set<string> {
-  return new Set((raw ?? '').split(',').map((id) => id.trim()).filter(Boolean));
+  return new Set(
+    (raw ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -36,7 +41,8 @@ export const REDACTED_PATHS: readonly string[] = [
 export const CENSOR = '[redacted]';
 
 /** Field names that hold credentials whatever their exact spelling (accessToken, clientSecret, x-api-key…). */
-const SECRET_NAME = /secret|token|passw(or)?d|api[-_]?key|private[-_]?key|signing[-_]?key|^key$|authorization|cookie|connectionparams|credential/i;
+const SECRET_NAME =
+  /secret|token|passw(or)?d|api[-_]?key|private[-_]?key|signing[-_]?key|^key$|authorization|cookie|connectionparams|credential/i;
 const MAX_DEPTH = 5;
 
 /**

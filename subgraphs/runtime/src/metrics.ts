@@ -13,7 +13,12 @@ export function createMetrics(service: string, withDefaults = true): ServiceMetr
   if (withDefaults) collectDefaultMetrics({ register: registry });
   return {
     registry,
-    requests: new Counter({ name: 'beedesk_http_requests_total', help: 'HTTP requests served', labelNames: ['route', 'status'], registers: [registry] }),
+    requests: new Counter({
+      name: 'beedesk_http_requests_total',
+      help: 'HTTP requests served',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
     requestSeconds: new Histogram({
       name: 'beedesk_http_request_duration_seconds',
       help: 'HTTP request duration',

@@ -18,7 +18,13 @@ describe('subgraph server: unexpected resolver errors', () => {
     name: 'test',
     schema: createSchema({
       typeDefs: 'type Query { boom: String }',
-      resolvers: { Query: { boom: () => { throw new Error('database password is hunter2'); } } },
+      resolvers: {
+        Query: {
+          boom: () => {
+            throw new Error('database password is hunter2');
+          },
+        },
+      },
     }),
     internalSecret: secret,
     logger: createLogger('test', 'info', { destination }),
@@ -40,7 +46,9 @@ describe('subgraph server: unexpected resolver errors', () => {
       body: JSON.stringify({ query: '{ boom }' }),
     });
     const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
-    expect(body.errors).toEqual([expect.objectContaining({ message: 'Unexpected error.', extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) })]);
+    expect(body.errors).toEqual([
+      expect.objectContaining({ message: 'Unexpected error.', extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) }),
+    ]);
     expect(JSON.stringify(body)).not.toContain('hunter2');
     const logged = lines.filter((l) => l['msg'] === 'unexpected error in resolver');
     expect(logged).toHaveLength(1);

@@ -28,7 +28,8 @@ export interface SubgraphWsOptions<TContext> {
   gauge: SubscriptionGauge;
 }
 
-export interface SubgraphWs {  /** Ends every subscription (close 1001) and stops accepting new sockets. */
+export interface SubgraphWs {
+  /** Ends every subscription (close 1001) and stops accepting new sockets. */
   close(): Promise<void>;
 }
 

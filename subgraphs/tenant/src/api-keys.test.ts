@@ -12,7 +12,11 @@ const codeOf = (run: () => unknown): unknown => {
 
 describe('createApiKey input', () => {
   it('trims the name, maps and de-duplicates roles, defaults to persisted-only', () => {
-    expect(apiKeyFromInput({ name: '  CRM sync ', roles: ['AGENT', 'ADMIN', 'AGENT'] })).toEqual({ name: 'CRM sync', roles: ['agent', 'admin'], persistedOnly: true });
+    expect(apiKeyFromInput({ name: '  CRM sync ', roles: ['AGENT', 'ADMIN', 'AGENT'] })).toEqual({
+      name: 'CRM sync',
+      roles: ['agent', 'admin'],
+      persistedOnly: true,
+    });
     expect(apiKeyFromInput({ name: 'k', roles: ['CUSTOMER'], persistedOnly: false }).persistedOnly).toBe(false);
     expect(apiKeyFromInput({ name: 'k', roles: ['CUSTOMER'], persistedOnly: null }).persistedOnly).toBe(true);
   });

@@ -69,7 +69,11 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * Admin: erases the caller's own tenant. `confirmTenantId` must repeat the tenant's id, so a
  * mistaken or replayed call cannot erase a tenant by accident.
  */
-export async function eraseTenant(_root: unknown, { confirmTenantId }: { confirmTenantId: string }, context: TenantContext): Promise<TenantErasure> {
+export async function eraseTenant(
+  _root: unknown,
+  { confirmTenantId }: { confirmTenantId: string },
+  context: TenantContext,
+): Promise<TenantErasure> {
   requireAdmin(context, 'erase it');
   const { tenantId } = context.tenant;
   if (confirmTenantId !== tenantId) throw badInput('confirmTenantId: must be the id of your own tenant', 'confirmTenantId');

@@ -38,8 +38,7 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref: TenantRef, context: TenantContext) =>
-      ref.id === context.tenant.tenantId ? tenantOf(context) : null,
+    __resolveReference: (ref: TenantRef, context: TenantContext) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
     articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
     answerConfidenceThreshold: (tenant: TenantRecord) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,

@@ -20,7 +20,8 @@ export function articleFromInput(input: ArticleInput, now = new Date()): Article
   if (!body || body.length > LIMITS.body) throw badInput(`body: 1 to ${LIMITS.body} characters`, 'body');
   const questions = (input.questions ?? []).map((q) => q.trim()).filter(Boolean);
   if (questions.length > LIMITS.questions) throw badInput(`questions: at most ${LIMITS.questions}`, 'questions');
-  if (questions.some((q) => q.length > LIMITS.question)) throw badInput(`questions: each at most ${LIMITS.question} characters`, 'questions');
+  if (questions.some((q) => q.length > LIMITS.question))
+    throw badInput(`questions: each at most ${LIMITS.question} characters`, 'questions');
   const locale = input.locale ?? 'en';
   if (!LOCALE.test(locale)) throw badInput('locale: a BCP-47 tag such as en or zh-CN', 'locale');
   return { id: input.id ?? newId(), title, body, questions, locale, updatedAt: now.toISOString() };

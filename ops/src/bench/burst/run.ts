@@ -84,7 +84,10 @@ async function main(): Promise<void> {
     JWT_SECRET,
     INTERNAL_SECRET: 'bench-burst-internal-secret-0123',
   };
-  const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<ServiceName, number>;
+  const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<
+    ServiceName,
+    number
+  >;
   const cluster = new Cluster({ env, ports });
   const redis = new Redis(redisInfo.url);
   const subscriber = new Redis(redisInfo.url);
@@ -98,12 +101,17 @@ async function main(): Promise<void> {
 
     const clients = await Promise.all(
       Array.from({ length: options.sessions }, async (_, i) => {
-        const client = new BeedeskClient({ url: cluster.urlOf('gateway'), token: await mintToken({ tenant: TENANT, user: `burst-user-${i}`, roles: ['customer'], secret: JWT_SECRET }) });
+        const client = new BeedeskClient({
+          url: cluster.urlOf('gateway'),
+          token: await mintToken({ tenant: TENANT, user: `burst-user-${i}`, roles: ['customer'], secret: JWT_SECRET }),
+        });
         return { client, sessionId: (await client.startSession()).id };
       }),
     );
     // Warm the knowledge index so the first phase does not measure its one-off build.
-    await clients[0]!.client.waitForAnswer((await clients[0]!.client.ask(clients[0]!.sessionId, 'warm up')).answer.id, { timeoutMs: 60_000 });
+    await clients[0]!.client.waitForAnswer((await clients[0]!.client.ask(clients[0]!.sessionId, 'warm up')).answer.id, {
+      timeoutMs: 60_000,
+    });
 
     // Every answer event of the tenant, timestamped on arrival (what a subscriber would see).
     const firstTokenAt = new Map<string, number>();
@@ -180,7 +188,9 @@ async function main(): Promise<void> {
     // Lost and duplicated, from what is stored (not only from events).
     const keys = tenantKeys(run, TENANT);
     const stored = await redis.mget(asked.map((a) => keys.answer(a.answerId)));
-    const final = stored.filter((raw) => raw && ['DONE', 'FALLBACK', 'FAILED'].includes((JSON.parse(raw) as { status: string }).status)).length;
+    const final = stored.filter(
+      (raw) => raw && ['DONE', 'FALLBACK', 'FAILED'].includes((JSON.parse(raw) as { status: string }).status),
+    ).length;
     let duplicatedTurns = 0;
     const perSession = new Map<number, Set<string>>();
     for (const a of asked) perSession.set(a.sessionIndex, (perSession.get(a.sessionIndex) ?? new Set()).add(a.answerId));
@@ -189,7 +199,8 @@ async function main(): Promise<void> {
       const counts = new Map<string, number>();
       for (const raw of turns) {
         const turn = JSON.parse(raw) as { role: string; answerId?: string };
-        if (turn.role === 'ASSISTANT' && turn.answerId && ids.has(turn.answerId)) counts.set(turn.answerId, (counts.get(turn.answerId) ?? 0) + 1);
+        if (turn.role === 'ASSISTANT' && turn.answerId && ids.has(turn.answerId))
+          counts.set(turn.answerId, (counts.get(turn.answerId) ?? 0) + 1);
       }
       for (const c of counts.values()) if (c > 1) duplicatedTurns += c - 1;
     }
@@ -211,9 +222,14 @@ async function main(): Promise<void> {
     ];
     for (const phase of ['steady-1', 'burst', 'steady-2'] as Phase[]) {
       const l = latency(phase);
-      rows.push([`ask→first token ${phase} p50/p95/p99 (ms)`, `${fmt(percentile(l, 50))} / ${fmt(percentile(l, 95))} / ${fmt(percentile(l, 99))} (n=${l.length})`]);
+      rows.push([
+        `ask→first token ${phase} p50/p95/p99 (ms)`,
+        `${fmt(percentile(l, 50))} / ${fmt(percentile(l, 95))} / ${fmt(percentile(l, 99))} (n=${l.length})`,
+      ]);
     }
-    process.stdout.write(`\n## Burst: ${options.steady}/s → ${options.burst}/s for ${options.burstSeconds} s → ${options.steady}/s\n\n| measure | value |\n|---|---|\n`);
+    process.stdout.write(
+      `\n## Burst: ${options.steady}/s → ${options.burst}/s for ${options.burstSeconds} s → ${options.steady}/s\n\n| measure | value |\n|---|---|\n`,
+    );
     for (const [name, value] of rows) process.stdout.write(`| ${name} | ${value} |\n`);
     process.exitCode = asked.length - final === 0 && duplicatedTurns + duplicatedEvents === 0 ? 0 : 1;
   } finally {

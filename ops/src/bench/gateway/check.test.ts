@@ -67,8 +67,19 @@ describe('report helpers', () => {
   });
 
   it('computes ours ÷ peer ratios only for gateways that ran', () => {
-    const row = (gateway: Row['gateway'], rps: number, p99Ms: number, cpuMsPerRequest: number): Row => ({ gateway, query: 'list', status: 'ok', rps, p99Ms, cpuMsPerRequest });
-    const list = ratios([row('ours', 200, 10, 1), row('hive', 100, 20, 2), { gateway: 'apollo', query: 'list', status: 'failed to start' }]);
+    const row = (gateway: Row['gateway'], rps: number, p99Ms: number, cpuMsPerRequest: number): Row => ({
+      gateway,
+      query: 'list',
+      status: 'ok',
+      rps,
+      p99Ms,
+      cpuMsPerRequest,
+    });
+    const list = ratios([
+      row('ours', 200, 10, 1),
+      row('hive', 100, 20, 2),
+      { gateway: 'apollo', query: 'list', status: 'failed to start' },
+    ]);
     expect(list).toEqual([{ query: 'list', peer: 'hive', rps: 2, p99: 0.5, cpuPerRequest: 0.5 }]);
   });
 });

@@ -287,9 +287,16 @@ export const GENERIC_OPERATIONS: { name: string; query: string; variables?: Reco
   { name: '@inaccessible field is not queryable', query: `{ products { id code } }` },
   { name: '@inaccessible type is not reachable', query: `{ secret { value } }` },
   { name: '@inaccessible argument is not accepted', query: `{ search(text: "a", debug: true) { __typename } }` },
-  { name: '@inaccessible enum value is refused as a variable', query: `query($m: SearchMode) { search(text: "a", mode: $m) { __typename } }`, variables: { m: 'LEGACY' } },
+  {
+    name: '@inaccessible enum value is refused as a variable',
+    query: `query($m: SearchMode) { search(text: "a", mode: $m) { __typename } }`,
+    variables: { m: 'LEGACY' },
+  },
   { name: 'variable of the wrong type', query: `query($id: ID!) { product(id: $id) { id } }`, variables: { id: { no: 1 } } },
   { name: 'missing required variable', query: `query($id: ID!) { product(id: $id) { id } }` },
-  { name: 'introspection of a type hides @inaccessible', query: `{ __type(name: "Product") { name fields { name } } e: __type(name: "SearchMode") { enumValues { name } } }` },
+  {
+    name: 'introspection of a type hides @inaccessible',
+    query: `{ __type(name: "Product") { name fields { name } } e: __type(name: "SearchMode") { enumValues { name } } }`,
+  },
   { name: '__typename at the root and in entities', query: `{ __typename product(id: "p2") { __typename id inStock } }` },
 ];

@@ -15,7 +15,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createYoga } from 'graphql-yoga';
-import { composeGenericSupergraph, GENERIC_OPERATIONS, GENERIC_SUBGRAPHS, genericSubgraphSchema, type GenericSubgraph } from './generic-federation';
+import {
+  composeGenericSupergraph,
+  GENERIC_OPERATIONS,
+  GENERIC_SUBGRAPHS,
+  genericSubgraphSchema,
+  type GenericSubgraph,
+} from './generic-federation';
 
 jest.setTimeout(60_000);
 
@@ -48,7 +54,13 @@ async function freePort(): Promise<number> {
 }
 
 async function startSubgraph(name: GenericSubgraph): Promise<string> {
-  const yoga = createYoga({ schema: genericSubgraphSchema(name), graphqlEndpoint: '/graphql', graphiql: false, landingPage: false, logging: false });
+  const yoga = createYoga({
+    schema: genericSubgraphSchema(name),
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    logging: false,
+  });
   const server = createServer((req, res) => {
     fetches[name] = (fetches[name] ?? 0) + 1;
     if (name === 'reviews' && req.method === 'POST') {
@@ -62,7 +74,9 @@ async function startSubgraph(name: GenericSubgraph): Promise<string> {
           res.end(JSON.stringify({ errors: [{ message: 'reviews crashed', extensions: { code: 'REVIEWS_CRASHED' } }] }));
           return;
         }
-        void Promise.resolve(yoga.fetch(`http://${HOST}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).then(async (r: Response) => {
+        void Promise.resolve(
+          yoga.fetch(`http://${HOST}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+        ).then(async (r: Response) => {
           res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
           res.end(await r.text());
         });
@@ -108,7 +122,10 @@ beforeAll(async () => {
   ours.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   oursUrl = `http://${HOST}:${port}/graphql`;
 
-  apollo = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl, logger: quietLogger }), includeStacktraceInErrorResponses: false });
+  apollo = new ApolloServer({
+    gateway: new ApolloGateway({ supergraphSdl, logger: quietLogger }),
+    includeStacktraceInErrorResponses: false,
+  });
   const started = await startStandaloneServer(apollo, { listen: { port: 0, host: HOST } });
   apolloUrl = started.url.endsWith('/') ? started.url : `${started.url}/`;
   await waitHealthy(`http://${HOST}:${port}/health`, ours, () => output);
@@ -129,7 +146,11 @@ const quietLogger = { debug: () => undefined, info: () => undefined, warn: () =>
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
   // apollo-require-preflight: Apollo Server's CSRF prevention wants it on non-JSON requests only, harmless here.
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: JSON.parse(await res.text()) as unknown };
 }
 

@@ -58,7 +58,14 @@ function must<T>(value: T | undefined, what: string): T {
 function productFields(ix: Indexes, upc: string) {
   const p: Product = must(ix.productsByUpc.get(upc), `product ${upc}`);
   const stock = must(ix.stockByUpc.get(upc), `stock of ${upc}`);
-  return { inStock: stock.inStock, name: p.name, price: p.price, shippingEstimate: shippingEstimate(p.price, p.weight), upc: p.upc, weight: p.weight };
+  return {
+    inStock: stock.inStock,
+    name: p.name,
+    price: p.price,
+    shippingEstimate: shippingEstimate(p.price, p.weight),
+    upc: p.upc,
+    weight: p.weight,
+  };
 }
 
 function userHead(u: User) {
@@ -94,7 +101,9 @@ export const QUERIES: readonly BenchQuery[] = [
           product: { ...productFields(ix, r.productUpc), reviews: productReviews(ix, r.productUpc) },
         })),
       })),
-      topProducts: [...ix.productsByUpc.values()].slice(0, 5).map((p) => ({ ...productFields(ix, p.upc), reviews: productReviews(ix, p.upc) })),
+      topProducts: [...ix.productsByUpc.values()]
+        .slice(0, 5)
+        .map((p) => ({ ...productFields(ix, p.upc), reviews: productReviews(ix, p.upc) })),
     }),
   },
   {

@@ -58,9 +58,13 @@ export function parseOptions(argv: readonly string[]): Options {
   const list = (flag: string, allowed: readonly string[], fallback: readonly string[] = allowed): string[] => {
     const raw = argValue(argv, flag);
     if (raw === undefined) return [...fallback];
-    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const items = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = items.filter((i) => !allowed.includes(i));
-    if (unknown.length > 0 || items.length === 0) throw new Error(`${flag} takes a comma-separated subset of ${allowed.join(',')}, got ${raw}`);
+    if (unknown.length > 0 || items.length === 0)
+      throw new Error(`${flag} takes a comma-separated subset of ${allowed.join(',')}, got ${raw}`);
     return items;
   };
   return {
@@ -68,7 +72,10 @@ export function parseOptions(argv: readonly string[]): Options {
     warmup: num('--warmup', 5, 0),
     connections: Math.floor(num('--connections', 50, 1)),
     only: list('--only', GATEWAY_IDS, DEFAULT_GATEWAYS) as GatewayId[],
-    queries: list('--queries', QUERIES.map((q) => q.name)),
+    queries: list(
+      '--queries',
+      QUERIES.map((q) => q.name),
+    ),
     json: argValue(argv, '--json'),
     basePort: Math.floor(num('--base-port', DEFAULT_BASE_PORT, 1024)),
     strictOrder: argv.includes('--strict-order'),
@@ -313,7 +320,14 @@ interface Started {
   pid: number;
 }
 
-async function startGateway(id: GatewayId, supergraph: string, port: number, logFile: string, workDir: string, oursMain: string): Promise<Started | string> {
+async function startGateway(
+  id: GatewayId,
+  supergraph: string,
+  port: number,
+  logFile: string,
+  workDir: string,
+  oursMain: string,
+): Promise<Started | string> {
   const launch = launchOf(id, supergraph, port, oursMain, workDir);
   if (typeof launch === 'string') return launch;
   if (!(await portFree(port))) return `port ${port} is already in use`;
@@ -444,7 +458,14 @@ export interface Row {
   firstWrong?: WrongSample;
 }
 
-async function measure(id: GatewayId, gw: Started, q: BenchQuery, expected: string, subgraphs: readonly Subgraph[], opts: Options): Promise<Row> {
+async function measure(
+  id: GatewayId,
+  gw: Started,
+  q: BenchQuery,
+  expected: string,
+  subgraphs: readonly Subgraph[],
+  opts: Options,
+): Promise<Row> {
   const subgraphPids = subgraphs.map((s) => s.pid);
   let warmup: Row['warmup'];
   if (opts.warmup > 0) {
@@ -572,7 +593,10 @@ export function ratios(rows: readonly Row[]): Ratio[] {
 
 export function ratioTable(list: readonly Ratio[]): string {
   if (list.length === 0) return '(no ratios: `ours` and at least one peer must both have run)';
-  const lines = ['| query | ours ÷ | req/s (higher is better) | p99 (lower is better) | CPU/req (lower is better) |', '|---|---|--:|--:|--:|'];
+  const lines = [
+    '| query | ours ÷ | req/s (higher is better) | p99 (lower is better) | CPU/req (lower is better) |',
+    '|---|---|--:|--:|--:|',
+  ];
   for (const r of list) lines.push(`| ${r.query} | ${r.peer} | ${fmt(r.rps, 2)}× | ${fmt(r.p99, 2)}× | ${fmt(r.cpuPerRequest, 2)}× |`);
   return lines.join('\n');
 }
@@ -596,7 +620,11 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
     if (busy.length > 0) throw new Error(`ports already in use on ${HOST}: ${busy.join(', ')} (pick another --base-port)`);
 
     log(`supergraph ${supergraph}; logs in ${workDir}`);
-    log(`${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, node ${process.version}`);
+    log(
+      `${cpus().length} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}, node ${process.version}`,
+    );
     const subgraphs = await startSubgraphs(opts.basePort, workDir);
     log(`subgraphs up: ${SUBGRAPH_NAMES.map((n) => `${n}:${subgraphPort(n, opts.basePort)}`).join(' ')}`);
 
@@ -649,7 +677,12 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
         options: opts,
         queries: queries.map((q) => {
           const body = expected.get(q.name) as string;
-          return { name: q.name, description: q.description, expectedBytes: body.length, expectedSha256: new ResponseChecker(body).expectedSha256 };
+          return {
+            name: q.name,
+            description: q.description,
+            expectedBytes: body.length,
+            expectedSha256: new ResponseChecker(body).expectedSha256,
+          };
         }),
         rows,
         ratios: ratioList,
@@ -685,7 +718,8 @@ async function main(): Promise<void> {
     });
   }
   // Watchdog: per gateway, start-up + probes + (warm-up + run) per query + stop, with a generous margin.
-  const budgetS = opts.only.length * (READY_TIMEOUT_MS / 1000 + 30 + opts.queries.length * (opts.warmup + opts.duration + 2 * REQUEST_TIMEOUT_S)) + 60;
+  const budgetS =
+    opts.only.length * (READY_TIMEOUT_MS / 1000 + 30 + opts.queries.length * (opts.warmup + opts.duration + 2 * REQUEST_TIMEOUT_S)) + 60;
   const watchdog = setTimeout(() => {
     log(`watchdog: still running after ${budgetS} s; stopping everything`);
     killNow();

@@ -10,7 +10,12 @@ describe('gateway benchmark supergraph', () => {
     expect(sdl).toContain('shippingEstimate: Int @join__field(graph: INVENTORY, requires: "price weight")');
     expect(sdl).toMatch(/author: User @join__field\(graph: REVIEWS, provides: "username"\)/);
     expect(sdl).toMatch(/external: true/);
-    for (const [name, port] of [['accounts', 5001], ['products', 5002], ['inventory', 5003], ['reviews', 5004]] as const) {
+    for (const [name, port] of [
+      ['accounts', 5001],
+      ['products', 5002],
+      ['inventory', 5003],
+      ['reviews', 5004],
+    ] as const) {
       expect(sdl).toContain(`@join__graph(name: "${name}", url: "http://127.0.0.1:${port}/graphql")`);
     }
   });

@@ -44,7 +44,8 @@ interface Row {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -60,7 +61,13 @@ async function openUpstream(answerPort: number): Promise<number> {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
-function startGateway(variant: Variant, port: number, supergraphFile: string, workDir: string, subgraphPort: (n: number) => number): ChildProcess {
+function startGateway(
+  variant: Variant,
+  port: number,
+  supergraphFile: string,
+  workDir: string,
+  subgraphPort: (n: number) => number,
+): ChildProcess {
   if (variant.startsWith('ours')) {
     return spawn(process.execPath, [join(repoRoot, 'gateway', 'dist', 'main.js'), '--port', String(port)], {
       env: {
@@ -96,7 +103,15 @@ function startGateway(variant: Variant, port: number, supergraphFile: string, wo
 async function runOne(
   variant: Variant,
   subscribers: number,
-  options: { events: number; rate: number; gatewayPort: number; answerPort: number; gatewayPid: number; sessionId: string; bus: ReturnType<typeof createRedisEventBus> },
+  options: {
+    events: number;
+    rate: number;
+    gatewayPort: number;
+    answerPort: number;
+    gatewayPid: number;
+    sessionId: string;
+    bus: ReturnType<typeof createRedisEventBus>;
+  },
 ): Promise<Row> {
   const url = `http://${HOST}:${options.gatewayPort}/graphql`;
   const protocol: SubscriptionProtocol = variant.endsWith('ws') ? 'graphql-ws' : 'sse';
@@ -113,7 +128,11 @@ async function runOne(
   for (let i = 0; i < subscribers; i++) {
     const client = new BeedeskClient({ url, token: variant.startsWith('ours') ? token : undefined, headers, webSocketImpl: WebSocket });
     clients.push(client);
-    const stream = client.subscribe<{ answerStream: { seq: number } }, { s: string }>({ document: QUERY }, { s: options.sessionId }, { protocol });
+    const stream = client.subscribe<{ answerStream: { seq: number } }, { s: string }>(
+      { document: QUERY },
+      { s: options.sessionId },
+      { protocol },
+    );
     loops.push(
       (async () => {
         let got = 0;
@@ -124,7 +143,8 @@ async function runOne(
         }
       })().catch(() => undefined),
     );
-    if (i % 100 === 99) await waitFor(async () => (await openUpstream(options.answerPort)) >= baseline + i + 1, 60_000, `${i + 1} subscriptions`);
+    if (i % 100 === 99)
+      await waitFor(async () => (await openUpstream(options.answerPort)) >= baseline + i + 1, 60_000, `${i + 1} subscriptions`);
   }
   await waitFor(async () => (await openUpstream(options.answerPort)) >= baseline + subscribers, 60_000, `${subscribers} subscriptions`);
   const rss = rssKb(options.gatewayPid);
@@ -132,7 +152,14 @@ async function runOne(
   const start = performance.now();
   for (let seq = 1; seq <= options.events; seq++) {
     published.set(seq, performance.now());
-    await options.bus.publishAnswerEvent(TENANT, { answerId: 'bench', sessionId: options.sessionId, seq, kind: 'TOKEN', delta: 'x', queuePosition: null });
+    await options.bus.publishAnswerEvent(TENANT, {
+      answerId: 'bench',
+      sessionId: options.sessionId,
+      seq,
+      kind: 'TOKEN',
+      delta: 'x',
+      queuePosition: null,
+    });
     await sleep(Math.max(0, start + (seq * 1000) / options.rate - performance.now()));
   }
   const expected = subscribers * options.events;
@@ -188,7 +215,10 @@ async function main(): Promise<void> {
   // One session; every subscriber follows it, so each published event fans out to all of them.
   const started = await fetch(`http://${HOST}:${subgraphPort(2)}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', [CONTEXT_HEADER]: signContext({ tenantId: TENANT, userId: USER, roles: ['customer'], requestId: 'bench' }, SECRET) },
+    headers: {
+      'content-type': 'application/json',
+      [CONTEXT_HEADER]: signContext({ tenantId: TENANT, userId: USER, roles: ['customer'], requestId: 'bench' }, SECRET),
+    },
     body: JSON.stringify({ query: 'mutation { startSession { id } }' }),
   });
   const sessionId = ((await started.json()) as { data: { startSession: { id: string } } }).data.startSession.id;
@@ -205,8 +235,20 @@ async function main(): Promise<void> {
       await waitFor(async () => (await fetch(health)).status === 200, 30_000, `${variant} to start`);
       for (const subscribers of subscriberCounts) {
         process.stderr.write(`${variant}: ${subscribers} subscribers, ${events} events at ${rate}/s…\n`);
-        rows.push(await runOne(variant, subscribers, { events, rate, gatewayPort: port, answerPort: subgraphPort(3), gatewayPid: gateway.pid!, sessionId, bus }));
-        await waitFor(async () => (await openUpstream(subgraphPort(3))) === 0, 20_000, 'upstream subscriptions to end').catch(() => undefined);
+        rows.push(
+          await runOne(variant, subscribers, {
+            events,
+            rate,
+            gatewayPort: port,
+            answerPort: subgraphPort(3),
+            gatewayPid: gateway.pid!,
+            sessionId,
+            bus,
+          }),
+        );
+        await waitFor(async () => (await openUpstream(subgraphPort(3))) === 0, 20_000, 'upstream subscriptions to end').catch(
+          () => undefined,
+        );
       }
       gateway.kill('SIGTERM');
       await new Promise((r) => gateway.once('exit', r));
@@ -222,8 +264,9 @@ async function main(): Promise<void> {
     `subscriptions benchmark: ${events} events at ${rate}/s per run, one session, Node ${process.version}`,
     '| gateway | subscribers | delivered | events/s delivered | p50 ms | p95 ms | p99 ms | gateway CPU µs/event | gateway RSS MB (open) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) =>
-      `| ${r.variant} | ${r.subscribers} | ${r.delivered}/${r.expected} | ${fmt(r.eventsPerSecond, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.cpuUsPerEvent, 0)} | ${fmt(r.rssMb, 0)} |`,
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${r.subscribers} | ${r.delivered}/${r.expected} | ${fmt(r.eventsPerSecond, 0)} | ${fmt(r.p50)} | ${fmt(r.p95)} | ${fmt(r.p99)} | ${fmt(r.cpuUsPerEvent, 0)} | ${fmt(r.rssMb, 0)} |`,
     ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

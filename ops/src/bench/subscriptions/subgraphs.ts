@@ -11,7 +11,16 @@ async function main(): Promise<void> {
   const logger = createLogger('bench-subgraphs', 'warn');
   const redis = await connectRedis(redisUrl);
   const events = createRedisEventBus(redis, keyPrefix, logger, 100_000);
-  const deps = (offset: number) => ({ redis, keyPrefix, internalSecret: secret, logger, host: '127.0.0.1', port: Number(basePort) + offset, defaultMetrics: offset === 1, events });
+  const deps = (offset: number) => ({
+    redis,
+    keyPrefix,
+    internalSecret: secret,
+    logger,
+    host: '127.0.0.1',
+    port: Number(basePort) + offset,
+    defaultMetrics: offset === 1,
+    events,
+  });
   const started: StartedService[] = [
     await startTenantService(deps(1)),
     await startSessionService(deps(2)),

@@ -12,13 +12,35 @@ describe('OpenAI-compatible engine with retries and a circuit breaker', () => {
   const agent = new Agent({ keepAliveTimeout: 1000 });
   let baseUrl: string;
   const index = new KnowledgeIndex();
-  index.upsert({ id: 'card', title: 'Card delivery', body: 'Cards arrive within 7 days.', questions: ['my card has not arrived', 'where is my card'], locale: 'en' });
-  index.upsert({ id: 'pin', title: 'PIN reset', body: 'Reset the PIN in the app.', questions: ['forgot my pin', 'reset pin'], locale: 'en' });
+  index.upsert({
+    id: 'card',
+    title: 'Card delivery',
+    body: 'Cards arrive within 7 days.',
+    questions: ['my card has not arrived', 'where is my card'],
+    locale: 'en',
+  });
+  index.upsert({
+    id: 'pin',
+    title: 'PIN reset',
+    body: 'Reset the PIN in the app.',
+    questions: ['forgot my pin', 'reset pin'],
+    locale: 'en',
+  });
   const knowledge: KnowledgeSource = { indexFor: async () => index };
   const resilience: ResilienceOptions = { maxRetries: 2, initialDelayMs: 10, maxDelayMs: 50, breakerThreshold: 3, halfOpenAfterMs: 300 };
   const request: InferenceRequest = {
-    v: 1, tenantId: 't', sessionId: 's', userId: 'u', answerId: 'a', question: 'where is my card?',
-    history: [{ role: 'USER', text: 'hello' }, { role: 'ASSISTANT', text: 'hi, how can I help?' }], requestId: 'r', enqueuedAt: 0,
+    v: 1,
+    tenantId: 't',
+    sessionId: 's',
+    userId: 'u',
+    answerId: 'a',
+    question: 'where is my card?',
+    history: [
+      { role: 'USER', text: 'hello' },
+      { role: 'ASSISTANT', text: 'hi, how can I help?' },
+    ],
+    requestId: 'r',
+    enqueuedAt: 0,
   };
 
   beforeAll(async () => {
@@ -30,7 +52,14 @@ describe('OpenAI-compatible engine with retries and a circuit breaker', () => {
   });
 
   const makeEngine = (breakers = new BreakerRegistry(resilience)) => {
-    const llm = new OpenAICompatibleEngine({ baseUrl, model: 'm', firstTokenTimeoutMs: 300, idleTimeoutMs: 200, dispatcher: agent, knowledge });
+    const llm = new OpenAICompatibleEngine({
+      baseUrl,
+      model: 'm',
+      firstTokenTimeoutMs: 300,
+      idleTimeoutMs: 200,
+      dispatcher: agent,
+      knowledge,
+    });
     return { engine: new ResilientEngine(llm, breakers), breakers };
   };
   const run = async (engine: ResilientEngine, resumeFrom = '') => {

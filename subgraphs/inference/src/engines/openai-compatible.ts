@@ -48,7 +48,11 @@ export class OpenAICompatibleEngine implements AnswerEngine {
   async answer(inference: InferenceRequest, call: EngineCall): Promise<EngineAnswer> {
     const index = await this.options.knowledge.indexFor(inference.tenantId);
     const retrieved = index.search(inference.question, { context: userContext(inference), limit: this.options.articlesInPrompt ?? 3 });
-    const messages = this.prompt(inference, retrieved.ranked.map((r) => r.article), call.resumeFrom);
+    const messages = this.prompt(
+      inference,
+      retrieved.ranked.map((r) => r.article),
+      call.resumeFrom,
+    );
     const generated = await this.stream(messages, call);
     return {
       text: call.resumeFrom + generated,

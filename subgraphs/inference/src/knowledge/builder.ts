@@ -108,11 +108,9 @@ export class InlineModelBuilder implements ModelBuilder {
 
 /** Messages between WorkerModelBuilder and build-worker.ts. */
 export type WorkerRequest =
-  | { kind: 'build'; id: number; tenantId: string; articles: KnowledgeArticle[] }
-  | { kind: 'forget'; tenantId: string };
+  { kind: 'build'; id: number; tenantId: string; articles: KnowledgeArticle[] } | { kind: 'forget'; tenantId: string };
 export type WorkerReply =
-  | { kind: 'built'; id: number; state: ModelState; warm: boolean; buildMs: number }
-  | { kind: 'failed'; id: number; message: string };
+  { kind: 'built'; id: number; state: ModelState; warm: boolean; buildMs: number } | { kind: 'failed'; id: number; message: string };
 
 interface Pending {
   resolve: (result: BuildResult) => void;
@@ -188,6 +186,7 @@ export const BUILD_WORKER_SCRIPT = join(__dirname, 'build-worker.js');
  * `useWorker: false` forces inline builds.
  */
 export function createModelBuilder(options: ModelOptions = {}, useWorker = true): ModelBuilder {
-  if (useWorker && __filename.endsWith('.js') && existsSync(BUILD_WORKER_SCRIPT)) return new WorkerModelBuilder(BUILD_WORKER_SCRIPT, options);
+  if (useWorker && __filename.endsWith('.js') && existsSync(BUILD_WORKER_SCRIPT))
+    return new WorkerModelBuilder(BUILD_WORKER_SCRIPT, options);
   return new InlineModelBuilder(options);
 }

@@ -5,7 +5,8 @@
 import { normalise, segmentWords } from './text';
 
 // Openers that continue the previous turn.
-const FOLLOW_UP_OPENERS = /^(and|also|then|so|but|plus|what about|how about|what if|same for|and if|et|und|y|那|那么|还有|另外|然后|那如果|如果是)/;
+const FOLLOW_UP_OPENERS =
+  /^(and|also|then|so|but|plus|what about|how about|what if|same for|and if|et|und|y|那|那么|还有|另外|然后|那如果|如果是)/;
 // Words that point back to something said before.
 const ANAPHORA = new Set(['that', 'it', 'this', 'those', 'these', 'them', 'they', 'same', 'either']);
 const CJK_ANAPHORA = /(这个|那个|这样|那样|它|这种|那种|上面|刚才)/;

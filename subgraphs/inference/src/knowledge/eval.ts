@@ -165,7 +165,9 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
   const all = loadBanking77(args.data);
   const folds = stratifiedFolds(all, args.folds, args.seed);
   const random = rng(args.seed + 1);
-  console.log(`BANKING77: ${all.length} questions, ${new Set(all.map((q) => q.label)).size} intents, ${args.folds}-fold stratified CV (seed ${args.seed}) from ${args.data}`);
+  console.log(
+    `BANKING77: ${all.length} questions, ${new Set(all.map((q) => q.label)).size} intents, ${args.folds}-fold stratified CV (seed ${args.seed}) from ${args.data}`,
+  );
   if (args.patch > 0) {
     patchEval(args, all, folds);
     return;
@@ -190,7 +192,12 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
       const r = index.search(q.text, { limit, threshold: args.threshold });
       const latencyMs = Number(process.hrtime.bigint() - t) / 1e6;
       const ids = r.ranked.map((x) => x.article.id);
-      const outcome: Outcome = { top1: ids[0] === q.label, top3: ids.slice(0, 3).includes(q.label), confidence: r.best?.confidence ?? 0, latencyMs };
+      const outcome: Outcome = {
+        top1: ids[0] === q.label,
+        top3: ids.slice(0, 3).includes(q.label),
+        confidence: r.best?.confidence ?? 0,
+        latencyMs,
+      };
       if (args.calibrate) outcome.logits = { scores: r.ranked.map((x) => x.score), truth: ids.indexOf(q.label) };
       outcomes.push(outcome);
     }
@@ -209,7 +216,9 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
     }
     perFold.push(outcomes);
     const acc = mean(outcomes.map((o) => (o.top1 ? 1 : 0)));
-    console.log(`  fold ${f + 1}/${args.folds}: train ${train.length}, test ${test.length}, top-1 ${pct(acc)}, build ${buildMs[f]?.toFixed(0)} ms`);
+    console.log(
+      `  fold ${f + 1}/${args.folds}: train ${train.length}, test ${test.length}, top-1 ${pct(acc)}, build ${buildMs[f]?.toFixed(0)} ms`,
+    );
   }
 
   const flat = perFold.flat();
@@ -249,7 +258,10 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
       `memory of full index (heap delta${gc ? ' after gc' : ', approx.: no gc'} + model arrays)`,
       `${(heapMb + bufMb).toFixed(1)} MB (JS heap ${heapMb.toFixed(1)} MB + typed arrays ${bufMb.toFixed(1)} MB)`,
     ],
-    ['right answers lost to an unrelated context', `${pct(unrelatedContextHurt / Math.max(1, unrelatedContextAsked))} of ${unrelatedContextAsked} asked`],
+    [
+      'right answers lost to an unrelated context',
+      `${pct(unrelatedContextHurt / Math.max(1, unrelatedContextAsked))} of ${unrelatedContextAsked} asked`,
+    ],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log('');
@@ -258,12 +270,17 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
   console.log('\nthreshold sweep (confident-but-wrong of all / coverage):');
   for (const t of [0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]) {
     const c = flat.filter((o) => o.confidence >= t);
-    console.log(`  ${t.toFixed(2)}  ${pct(c.filter((o) => !o.top1).length / flat.length).padStart(7)}  ${pct(c.length / flat.length).padStart(7)}`);
+    console.log(
+      `  ${t.toFixed(2)}  ${pct(c.filter((o) => !o.top1).length / flat.length).padStart(7)}  ${pct(c.length / flat.length).padStart(7)}`,
+    );
   }
   console.log('reliability (confidence bin: accuracy, n):');
   for (let b = 0; b < 10; b++) {
     const inBin = flat.filter((o) => o.confidence >= b / 10 && (o.confidence < (b + 1) / 10 || b === 9));
-    if (inBin.length) console.log(`  ${(b / 10).toFixed(1)}-${((b + 1) / 10).toFixed(1)}  ${pct(mean(inBin.map((o) => (o.top1 ? 1 : 0)))).padStart(7)}  ${inBin.length}`);
+    if (inBin.length)
+      console.log(
+        `  ${(b / 10).toFixed(1)}-${((b + 1) / 10).toFixed(1)}  ${pct(mean(inBin.map((o) => (o.top1 ? 1 : 0)))).padStart(7)}  ${inBin.length}`,
+      );
   }
   if (args.calibrate) {
     console.log('temperature fit (held-out mean negative log-likelihood):');
@@ -324,13 +341,18 @@ function patchEval(args: Args, all: readonly LabelledQuestion[], folds: readonly
     const t0 = performance.now();
     const withPatch = KnowledgeIndex.serving(base.trainedModel, articles, args.options);
     patchMs.push(performance.now() - t0);
-    if (withPatch.patched.length !== added.size) throw new Error(`expected ${added.size} patched articles, got ${withPatch.patched.length}`);
+    if (withPatch.patched.length !== added.size)
+      throw new Error(`expected ${added.size} patched articles, got ${withPatch.patched.length}`);
     const trained = new KnowledgeIndex(args.options);
     for (const a of articles) trained.upsert(a);
     trained.rebuild();
     const old = base.trainedModel as Model;
     const warmOld = KnowledgeIndex.serving(Model.build(articles, args.options, { warmFrom: old }), articles, args.options);
-    const warmPatch = KnowledgeIndex.serving(Model.build(articles, args.options, { warmFrom: warmStartFrom(old, articles, args.options) }), articles, args.options);
+    const warmPatch = KnowledgeIndex.serving(
+      Model.build(articles, args.options, { warmFrom: warmStartFrom(old, articles, args.options) }),
+      articles,
+      args.options,
+    );
     for (const q of test) {
       ask(trained, q, added, full);
       ask(withPatch, q, added, patched);
@@ -348,12 +370,19 @@ function patchEval(args: Args, all: readonly LabelledQuestion[], folds: readonly
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   const q = Number.isFinite(args.patchQuestions) ? `${args.patchQuestions} questions each` : 'all their training questions';
-  const columns: Array<[string, Tally]> = [['trained', full], ['patched', patched], ['warm/old', warmFromOld], ['warm/patch', warmFromPatch]];
+  const columns: Array<[string, Tally]> = [
+    ['trained', full],
+    ['patched', patched],
+    ['warm/old', warmFromOld],
+    ['warm/patch', warmFromPatch],
+  ];
   console.log(`\n${args.patch} intents per fold added (${q}); ${full.n} held-out questions`);
   console.log(`${''.padEnd(width)}${columns.map(([name]) => name.padStart(12)).join('')}`);
   for (const [name, f] of rows) console.log(`${name.padEnd(width)}${columns.map(([, t]) => f(t).padStart(12)).join('')}`);
   console.log('(trained: cold on all; warm/old: one warm pass from the model without them; warm/patch: from the patched model)');
-  console.log(`${'patch time (median / max)'.padEnd(width)}  ${percentile(patchMs, 0.5).toFixed(1)} ms / ${Math.max(...patchMs).toFixed(1)} ms`);
+  console.log(
+    `${'patch time (median / max)'.padEnd(width)}  ${percentile(patchMs, 0.5).toFixed(1)} ms / ${Math.max(...patchMs).toFixed(1)} ms`,
+  );
 }
 
 /** global.gc when node runs with --expose-gc; otherwise enable it at run time (V8 allows this flag late). */

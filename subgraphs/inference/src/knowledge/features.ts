@@ -130,7 +130,13 @@ export class Vectoriser {
   /** Ids are assigned block by block in insertion order, so each block's keys in order are its ids. */
   toState(): VectoriserState {
     if (this.added) throw new Error('an extended vectoriser stays on its thread');
-    return { keys: this.vocab.map((m) => [...m.keys()]), idf: this.idf, blockWeights: this.blockWeights, minDf: this.minDf, docs: this.docs };
+    return {
+      keys: this.vocab.map((m) => [...m.keys()]),
+      idf: this.idf,
+      blockWeights: this.blockWeights,
+      minDf: this.minDf,
+      docs: this.docs,
+    };
   }
 
   static fromState(state: VectoriserState): Vectoriser {

@@ -24,12 +24,17 @@ function englishKb(): KnowledgeArticle[] {
       'Is there a fee for ordering a card?',
       'What does a card replacement cost?',
     ]),
-    article('transfer-time', 'How long do transfers take?', 'Transfers to other banks arrive within one business day; international ones take up to 5 days.', [
-      'How long does a bank transfer take?',
-      'My transfer has not reached the recipient yet',
-      'When will the money I sent arrive?',
-      'Why is my transfer still pending?',
-    ]),
+    article(
+      'transfer-time',
+      'How long do transfers take?',
+      'Transfers to other banks arrive within one business day; international ones take up to 5 days.',
+      [
+        'How long does a bank transfer take?',
+        'My transfer has not reached the recipient yet',
+        'When will the money I sent arrive?',
+        'Why is my transfer still pending?',
+      ],
+    ),
     article('transfer-fees', 'Transfer fees', 'Domestic transfers are free. International transfers cost 0.5%.', [
       'Is there a fee for sending money?',
       'How much do you charge for international transfers?',
@@ -92,11 +97,13 @@ describe('KnowledgeIndex (English)', () => {
 
   it('upsert then search finds the new article; upsert by id replaces', () => {
     const kb = indexOf(englishKb());
-    kb.upsert(article('lost-card', 'Report a lost or stolen card', 'Freeze the card in the app, then order a replacement.', [
-      'I lost my card',
-      'My card was stolen',
-      'Someone took my wallet with my card',
-    ]));
+    kb.upsert(
+      article('lost-card', 'Report a lost or stolen card', 'Freeze the card in the app, then order a replacement.', [
+        'I lost my card',
+        'My card was stolen',
+        'Someone took my wallet with my card',
+      ]),
+    );
     expect(kb.size).toBe(7);
     const found = kb.search('my card got stolen yesterday');
     expect(found.best?.article.id).toBe('lost-card');

@@ -88,7 +88,11 @@ export class KnowledgeIndex {
    * MAX_PATCHED_ARTICLES of them; beyond that they are not found, edited ones are quoted as they are now,
    * until the next model).
    */
-  static serving(model: Model | null, articles: readonly KnowledgeArticle[], options: KnowledgeIndexOptions & { threshold?: number } = {}): KnowledgeIndex {
+  static serving(
+    model: Model | null,
+    articles: readonly KnowledgeArticle[],
+    options: KnowledgeIndexOptions & { threshold?: number } = {},
+  ): KnowledgeIndex {
     const index = new KnowledgeIndex(options);
     for (const a of articles) index.articles.set(a.id, a);
     index.trained = model;
@@ -193,13 +197,11 @@ export class KnowledgeIndex {
     }
 
     if (!chosen.known) return { ...EMPTY_RESULT, usedContext };
-    const top = topK(chosen, Math.max(1, limit), this.excluded).map(
-      (i): RankedArticle => ({
-        article: (this.current?.[i] ?? model.articles[i]) as KnowledgeArticle,
-        score: chosen.logits[i] as number,
-        confidence: Math.min(MAX_CONFIDENCE, chosen.probabilities[i] as number),
-      }),
-    );
+    const top = topK(chosen, Math.max(1, limit), this.excluded).map((i): RankedArticle => ({
+      article: (this.current?.[i] ?? model.articles[i]) as KnowledgeArticle,
+      score: chosen.logits[i] as number,
+      confidence: Math.min(MAX_CONFIDENCE, chosen.probabilities[i] as number),
+    }));
     const best = top[0] ?? null;
     const ranked = top.slice(0, limit);
     return { confident: best !== null && best.confidence >= threshold, best, ranked, usedContext };

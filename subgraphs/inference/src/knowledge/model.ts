@@ -3,7 +3,15 @@
  * KnowledgeIndex rebuilds it (lazily) after upserts/removes, and an interim patch (patch.ts) extends it
  * with new articles until the next build.
  */
-import { SoftmaxClassifier, sharedFloat32, sharedFloat64, softmaxInPlace, type ClassifierOptions, type ClassifierState, type InitialWeights } from './classifier';
+import {
+  SoftmaxClassifier,
+  sharedFloat32,
+  sharedFloat64,
+  softmaxInPlace,
+  type ClassifierOptions,
+  type ClassifierState,
+  type InitialWeights,
+} from './classifier';
 import {
   BLOCK_COUNT,
   EMPTY_VECTOR,
@@ -160,7 +168,14 @@ export class Model implements ArticleModel, WarmSource {
     const vectors = vectoriser.fit(docs);
     const warm = build.warmFrom ? carryOver(build.warmFrom, articles, vectoriser) : null;
     const classifier = warm
-      ? SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, { ...options.classifier, ...(options.warmClassifier ?? DEFAULT_WARM_CLASSIFIER) }, warm)
+      ? SoftmaxClassifier.train(
+          vectors,
+          labels,
+          articles.length,
+          vectoriser.dimension,
+          { ...options.classifier, ...(options.warmClassifier ?? DEFAULT_WARM_CLASSIFIER) },
+          warm,
+        )
       : SoftmaxClassifier.train(vectors, labels, articles.length, vectoriser.dimension, options.classifier);
     const centroids = Centroids.fit(vectors, labels, articles.length, vectoriser.dimension);
     const sample = sampleTraining(vectors, labels, classifier, options.samplePerClass);
@@ -169,7 +184,13 @@ export class Model implements ArticleModel, WarmSource {
 
   /** For warm starts and patches: the vocabulary, weights and training sample of a model. */
   static partsOf(model: Model): ModelParts {
-    return { vectoriser: model.vectoriser, classifier: model.classifier, centroids: model.centroids, sample: model.sample, temperature: model.temperature };
+    return {
+      vectoriser: model.vectoriser,
+      classifier: model.classifier,
+      centroids: model.centroids,
+      sample: model.sample,
+      temperature: model.temperature,
+    };
   }
 
   vectorise(text: string): SparseVector {
@@ -209,7 +230,11 @@ export class Model implements ArticleModel, WarmSource {
  * Calls fn for every training example of `articles` (label = the article's position): each question, the
  * title and each body sentence, repeated by their weights (SGD treats repetition exactly like a weight).
  */
-export function forEachExample(articles: readonly KnowledgeArticle[], options: ModelOptions, fn: (text: string, label: number) => void): void {
+export function forEachExample(
+  articles: readonly KnowledgeArticle[],
+  options: ModelOptions,
+  fn: (text: string, label: number) => void,
+): void {
   const titleWeight = options.titleWeight ?? 1;
   const bodyWeight = options.bodyWeight ?? 1;
   const add = (text: string, label: number, weight: number): void => {

@@ -7,7 +7,13 @@ import { warmStartFrom } from './builder';
 import { MAX_PATCHED_ARTICLES, patchModel } from './patch';
 
 const DATA = resolve(__dirname, '../../../../ops/demo/data');
-const article = (id: string, title: string, body: string, questions: string[]): KnowledgeArticle => ({ id, title, body, questions, locale: 'en' });
+const article = (id: string, title: string, body: string, questions: string[]): KnowledgeArticle => ({
+  id,
+  title,
+  body,
+  questions,
+  locale: 'en',
+});
 
 const KB: KnowledgeArticle[] = [
   article('card-delivery', 'When will my new card arrive?', 'New cards arrive within 7 working days.', [
@@ -93,7 +99,8 @@ describe('interim patches', () => {
 
   it('a deleted article is never returned, also when added again under a patch and deleted before the next model', () => {
     const withPet = KnowledgeIndex.serving(model, [KB[0]!, KB[2]!, KB[3]!, PET]);
-    for (const q of ['Is there a fee for sending money?', 'transfer fees', 'can I insure my dog?']) expect(ids(withPet, q)).not.toContain('transfer-fees');
+    for (const q of ['Is there a fee for sending money?', 'transfer fees', 'can I insure my dog?'])
+      expect(ids(withPet, q)).not.toContain('transfer-fees');
     const withoutPet = KnowledgeIndex.serving(model, KB.slice(0, 3));
     for (const q of ['can I insure my dog?', 'pet insurance', 'refund']) {
       expect(ids(withoutPet, q)).not.toContain('pet-insurance');
@@ -117,14 +124,18 @@ describe('interim patches', () => {
       const r = fromPatch.search(q);
       expect(r.best?.article.id).toBe('pet-insurance');
       expect(r.confident).toBe(true);
-      expect(r.best?.confidence).toBeGreaterThanOrEqual(fromOld.search(q).best?.article.id === 'pet-insurance' ? (fromOld.search(q).best?.confidence ?? 0) : 0);
+      expect(r.best?.confidence).toBeGreaterThanOrEqual(
+        fromOld.search(q).best?.article.id === 'pet-insurance' ? (fromOld.search(q).best?.confidence ?? 0) : 0,
+      );
     }
     for (const a of KB) for (const q of a.questions) expect(fromPatch.search(q).best?.article.id).toBe(a.id);
     expect(warmStartFrom(model, KB)).toBe(model);
   });
 
   it('too many changes at once wait for the full model instead', () => {
-    const many = Array.from({ length: MAX_PATCHED_ARTICLES + 1 }, (_, i) => article(`a${i}`, `Topic ${i}`, `Body ${i}.`, [`question about topic ${i}`]));
+    const many = Array.from({ length: MAX_PATCHED_ARTICLES + 1 }, (_, i) =>
+      article(`a${i}`, `Topic ${i}`, `Body ${i}.`, [`question about topic ${i}`]),
+    );
     expect(patchModel(model, [...KB, ...many])).toBeNull();
     const index = KnowledgeIndex.serving(model, [...KB, ...many]);
     expect(index.patched).toEqual([]);
@@ -148,8 +159,13 @@ describe('interim patches on real data', () => {
     const full = KnowledgeIndex.serving(trained(articles), articles);
     const patched = KnowledgeIndex.serving(trained(articles.filter((a) => !added.has(a.id))), articles);
     expect(patched.patched.sort()).toEqual([...added].sort());
-    const accuracy = (index: KnowledgeIndex, qs: typeof test) => qs.filter((q) => index.search(q.text).best?.article.id === q.label).length / qs.length;
-    const confidentlyWrong = (index: KnowledgeIndex) => test.filter((q) => { const r = index.search(q.text); return r.confident && r.best?.article.id !== q.label; }).length / test.length;
+    const accuracy = (index: KnowledgeIndex, qs: typeof test) =>
+      qs.filter((q) => index.search(q.text).best?.article.id === q.label).length / qs.length;
+    const confidentlyWrong = (index: KnowledgeIndex) =>
+      test.filter((q) => {
+        const r = index.search(q.text);
+        return r.confident && r.best?.article.id !== q.label;
+      }).length / test.length;
     const addedTest = test.filter((q) => added.has(q.label));
     expect(accuracy(patched, test)).toBeGreaterThanOrEqual(accuracy(full, test) - 0.02);
     expect(accuracy(patched, addedTest)).toBeGreaterThanOrEqual(accuracy(full, addedTest) - 0.1);

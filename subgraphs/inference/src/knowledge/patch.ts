@@ -14,7 +14,16 @@
 import { unitCentroids, vectorNorm } from './centroids';
 import { rng, shuffleInPlace, softmaxInPlace } from './classifier';
 import { EMPTY_VECTOR, extractFeatures, type RawFeatures, type SparseVector, type Vectoriser } from './features';
-import { forEachExample, Model, sameTraining, type ArticleModel, type ClassProbabilities, type ModelOptions, type ModelParts, type WarmSource } from './model';
+import {
+  forEachExample,
+  Model,
+  sameTraining,
+  type ArticleModel,
+  type ClassProbabilities,
+  type ModelOptions,
+  type ModelParts,
+  type WarmSource,
+} from './model';
 import { sampledVector, sampleSize } from './sample';
 import type { KnowledgeArticle } from './types';
 
@@ -117,7 +126,12 @@ export class PatchedModel implements ArticleModel, WarmSource {
  * `model` patched with the articles of `articles` that it was not trained on as they are now; null when
  * it knows them all, or when more than MAX_PATCHED_ARTICLES changed (then only the full model will do).
  */
-export function patchModel(model: Model, articles: readonly KnowledgeArticle[], options: ModelOptions = {}, training: PatchTraining = {}): PatchedModel | null {
+export function patchModel(
+  model: Model,
+  articles: readonly KnowledgeArticle[],
+  options: ModelOptions = {},
+  training: PatchTraining = {},
+): PatchedModel | null {
   const trained = new Map(model.articles.map((a) => [a.id, a]));
   const changed = articles.filter((a) => {
     const before = trained.get(a.id);
@@ -196,7 +210,12 @@ function patchExamples(parts: ModelParts, retired: Uint8Array, vectors: readonly
 }
 
 /** Softmax regression of the patched classes against the old classes' frozen log-mass, by SGD (as SoftmaxClassifier.train). */
-function trainPatchedClasses(data: PatchExamples, K: number, dimension: number, opts: Required<PatchTraining>): { weights: Float32Array; bias: Float64Array } {
+function trainPatchedClasses(
+  data: PatchExamples,
+  K: number,
+  dimension: number,
+  opts: Required<PatchTraining>,
+): { weights: Float32Array; bias: Float64Array } {
   const { offsets, ids, values, labels, weights, oldMass } = data;
   const W = new Float32Array(dimension * K);
   const bias = new Float64Array(K);

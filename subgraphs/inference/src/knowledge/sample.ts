@@ -77,5 +77,12 @@ export function sampledVector(sample: TrainingSample, k: number): SparseVector {
 }
 
 export function sampleBytes(sample: TrainingSample): number {
-  return sample.offsets.byteLength + sample.ids.byteLength + sample.values.byteLength + sample.labels.byteLength + sample.weights.byteLength + sample.logits.byteLength;
+  return (
+    sample.offsets.byteLength +
+    sample.ids.byteLength +
+    sample.values.byteLength +
+    sample.labels.byteLength +
+    sample.weights.byteLength +
+    sample.logits.byteLength
+  );
 }

@@ -5,7 +5,7 @@ import { normalise, segmentWords, stem, tokenise } from './text';
 describe('text', () => {
   it('normalises with NFKC and case folding', () => {
     expect(normalise('ＨＥＬＬＯ　Ｗｏｒｌｄ１２３')).toBe('hello world123');
-    expect(normalise("Don’t")).toBe('dont');
+    expect(normalise('Don’t')).toBe('dont');
   });
 
   it('segments Chinese into words with Intl.Segmenter', () => {

@@ -222,7 +222,12 @@ export class AnswerRepository extends TenantStore {
    */
   async recordAttempt(tenantId: string, answerId: string, workerId: string): Promise<number | null> {
     const keys = this.keys(tenantId);
-    const attempts = await this.scripts.beedeskCountAttemptIfClaimed(keys.answerClaim(answerId), keys.answerAttempts(answerId), workerId, STREAM_TTL_MS);
+    const attempts = await this.scripts.beedeskCountAttemptIfClaimed(
+      keys.answerClaim(answerId),
+      keys.answerAttempts(answerId),
+      workerId,
+      STREAM_TTL_MS,
+    );
     return attempts < 0 ? null : attempts;
   }
 

@@ -30,7 +30,13 @@ describe('SessionRepository.eraseUser', () => {
   }
 
   /** What the answer subgraph's ask writes: reservation, QUEUED answer + user turn, the waiting line. */
-  async function ask(tenantId: string, sessionId: string, userId: string, question: string, clientMessageId: string): Promise<AnswerRecord> {
+  async function ask(
+    tenantId: string,
+    sessionId: string,
+    userId: string,
+    question: string,
+    clientMessageId: string,
+  ): Promise<AnswerRecord> {
     const answer: AnswerRecord = {
       id: `a-${clientMessageId}`,
       sessionId,
@@ -73,7 +79,8 @@ describe('SessionRepository.eraseUser', () => {
     expect(erased).toMatchObject({ sessions: 1, answers: 2 });
     expect(erased.keys).toBeGreaterThanOrEqual(8);
 
-    const mentionsU = (text: string) => [u1.id, 'user-u', 'a-m1', 'a-m2', 'secret question', 'reply one', 'partial'].some((s) => text.includes(s));
+    const mentionsU = (text: string) =>
+      [u1.id, 'user-u', 'a-m1', 'a-m2', 'secret question', 'reply one', 'partial'].some((s) => text.includes(s));
     const remaining = await liveKeys('ta');
     expect(remaining.filter(([key, content]) => mentionsU(key) || mentionsU(content))).toEqual([]);
     expect(remaining.length).toBeGreaterThan(0); // V's data is still there

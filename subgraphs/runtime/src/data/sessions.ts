@@ -26,7 +26,12 @@ type StoredTurn = Omit<TurnRecord, 'seq'>;
 
 /** A turn as stored in a session's history list (its seq is derived when read). */
 export function storedTurnJson(turn: Omit<StoredTurn, 'at'>, now: Date): string {
-  const stored: StoredTurn = { role: turn.role, text: turn.text, at: now.toISOString(), ...(turn.answerId ? { answerId: turn.answerId } : {}) };
+  const stored: StoredTurn = {
+    role: turn.role,
+    text: turn.text,
+    at: now.toISOString(),
+    ...(turn.answerId ? { answerId: turn.answerId } : {}),
+  };
   return JSON.stringify(stored);
 }
 

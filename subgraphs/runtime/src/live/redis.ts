@@ -76,9 +76,11 @@ export class RedisTransport implements EventTransport {
     const previous = this.pending.get(channel) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(run);
     this.pending.set(channel, next);
-    void next.finally(() => {
-      if (this.pending.get(channel) === next) this.pending.delete(channel);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.pending.get(channel) === next) this.pending.delete(channel);
+      })
+      .catch(() => undefined);
     return next;
   }
 }

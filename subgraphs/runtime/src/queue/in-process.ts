@@ -1,5 +1,12 @@
 import type { Logger } from '../logger';
-import { orderingKey, type Delivery, type InferenceConsumer, type InferenceHandler, type InferenceQueue, type InferenceRequest } from './types';
+import {
+  orderingKey,
+  type Delivery,
+  type InferenceConsumer,
+  type InferenceHandler,
+  type InferenceQueue,
+  type InferenceRequest,
+} from './types';
 
 const IN_PROCESS_DELIVERY: Delivery = { heartbeat: async () => undefined };
 
