@@ -65,6 +65,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     await events.close();
     redis.disconnect();
   };
+  // Ready means "answers correctly now": not before the demo tenants are seeded and their models trained.
+  let demo: 'seeding' | 'training' | 'ok' = options.seed === false ? 'ok' : 'seeding';
   try {
     const handles: { inference?: StartedInferenceService } = {};
     const services: [SubgraphName, () => Promise<StartedService>][] = [
@@ -103,13 +105,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       // The embedded default is development: introspection on, any origin may call.
       limits: { ...DEFAULT_LIMIT_SETTINGS, introspection: true },
       cors: { anyOrigin: true },
+      readiness: async () => ({ demo }),
     });
     started.push(gateway);
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
     const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
+    demo = demo === 'ok' ? 'ok' : 'training';
     // Train the demo tenants' models now, so the first question is answered in milliseconds.
     for (const { tenant } of seeded) await handles.inference?.warm(tenant);
+    demo = 'ok';
     return { gatewayUrl, ports, seeded, close };
   } catch (error) {
     await close();

@@ -46,15 +46,22 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
   const answers = new AnswerRepository(deps.redis, deps.keyPrefix);
   const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, deps.worker);
+  // Ready once it consumes (HTTP listens first, so the admin query works while the consumer joins its group).
+  // Its engines need no check here: one that is configured but cannot exist stops the service at start (validate()).
+  let consuming = false;
   const server = await startSubgraph(deps, {
     name: 'inference',
     sdl: subgraphSdl('inference'),
     resolvers,
     metrics,
     createContext: (base): InferenceContext => ({ ...base, answers, engineName: engines.defaultEngineName, breakers: engines.breakers }),
-    readiness: deps.consumerReadiness,
+    readiness: async () => ({
+      consumer: consuming ? 'ok' : 'starting',
+      ...(deps.consumerReadiness ? await deps.consumerReadiness() : {}),
+    }),
   });
   await deps.consumer.start(worker.handle);
+  consuming = true;
   return {
     port: server.port,
     warm: async (tenantId) => {
