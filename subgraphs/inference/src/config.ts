@@ -23,6 +23,16 @@ export const inferenceSettings = z.object({
   LLM_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(3_000),
   BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
   BREAKER_HALF_OPEN_AFTER_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Memory budget of the per-tenant knowledge models on one replica (estimated); least recently used tenants go first. */
+  KNOWLEDGE_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
+  /** Knowledge model builds that run at once (worker threads): a slow tenant's build does not hold up others'. */
+  KNOWLEDGE_BUILD_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  /** A build running longer is abandoned, its worker terminated and replaced (0: no time box). */
+  KNOWLEDGE_BUILD_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Partitions a worker processes at once (each in order). */
   INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });

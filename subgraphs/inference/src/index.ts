@@ -39,8 +39,13 @@ export interface StartedInferenceService extends StartedService {
 /** The consumer that answers questions with the tenant's engine, and the admin status query. */
 export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedInferenceService> {
   const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger);
-  const engines = new EngineRouter(deps.settings ?? loadConfig(inferenceSettings), knowledge, llmPool);
+  const settings = deps.settings ?? loadConfig(inferenceSettings);
+  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger, {
+    maxBytes: settings.KNOWLEDGE_CACHE_MAX_BYTES,
+    buildWorkers: settings.KNOWLEDGE_BUILD_WORKERS,
+    buildTimeoutMs: settings.KNOWLEDGE_BUILD_TIMEOUT_MS,
+  });
+  const engines = new EngineRouter(settings, knowledge, llmPool);
   engines.validate();
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
