@@ -10,6 +10,7 @@ const e2e = e2eEnvironment('readiness', 15900);
 const redisPort = e2ePort(15950);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 let redis: ChildProcess | null = null;
+const SERVICES: ServiceName[] = ['tenant', 'answer', 'inference', 'gateway'];
 
 async function startRedis(): Promise<void> {
   redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
@@ -60,8 +61,7 @@ async function until<T>(probe: () => Promise<T>, ok: (value: T) => boolean, time
 
 beforeAll(async () => {
   await startRedis();
-  await e2e.cluster.start('tenant', { REDIS_URL: redisUrl });
-  await e2e.cluster.start('gateway', { REDIS_URL: redisUrl });
+  for (const service of SERVICES) await e2e.cluster.start(service, { REDIS_URL: redisUrl });
 });
 afterAll(async () => {
   await e2e.cluster.stopAll();
@@ -69,7 +69,7 @@ afterAll(async () => {
 });
 
 describe('liveness and readiness', () => {
-  const services: ServiceName[] = ['tenant', 'gateway'];
+  const services = SERVICES;
 
   it('with Redis up every route is ok', async () => {
     for (const service of services) {
@@ -77,6 +77,9 @@ describe('liveness and readiness', () => {
       expect(await health(service, '/health/ready')).toMatchObject({ status: 200, checks: { redis: 'ok' } });
       expect(await health(service, '/health')).toMatchObject({ status: 200 });
     }
+    // Beside Redis: the answer service's Kafka producer is connected, the inference service consumes.
+    expect((await health('answer', '/health/ready')).checks).toEqual({ redis: 'ok', kafka: 'ok' });
+    expect((await health('inference', '/health/ready')).checks).toEqual({ redis: 'ok', consumer: 'ok', kafka: 'ok' });
   });
 
   it('Redis unreachable: live but not ready (answering within seconds), then ready again once Redis is back', async () => {
