@@ -4,6 +4,8 @@ import type { AnswerSettings } from './config';
 
 /** Outbox entries handled per tenant and sweep, so one tenant's backlog cannot stall the sweep. */
 const BATCH = 200;
+/** The per-tenant sweep lock outlives one slow send (the producer's 5 s bound) even with a short interval. */
+const LOCK_MIN_MS = 10_000;
 
 /** What a question that never reached the queue is answered with (stored with reason NOT_QUEUED). */
 export const NOT_QUEUED_TEXT = 'Your question could not be passed on to be answered; please ask it again.';
@@ -37,7 +39,15 @@ export function startOutboxSweeper(
   let stopped = false;
 
   async function sweepTenant(tenantId: string, now: number): Promise<void> {
-    if (!(await answers.lockOutboxSweep(tenantId, holder, settings.OUTBOX_SWEEP_INTERVAL_MS))) return;
+    if (!(await answers.lockOutboxSweep(tenantId, holder, Math.max(settings.OUTBOX_SWEEP_INTERVAL_MS, LOCK_MIN_MS)))) return;
+    try {
+      await sweepEntries(tenantId, now);
+    } finally {
+      await answers.unlockOutboxSweep(tenantId, holder);
+    }
+  }
+
+  async function sweepEntries(tenantId: string, now: number): Promise<void> {
     const due = await answers.outboxDue(tenantId, now - settings.OUTBOX_RESEND_AFTER_MS, BATCH);
     if (due.length === 0 && (await answers.outboxSize(tenantId)) === 0) {
       await answers.forgetOutboxTenant(tenantId, now - settings.OUTBOX_RESEND_AFTER_MS);

@@ -320,9 +320,13 @@ export class AnswerRepository extends TenantStore {
     if (score !== null && Number(score) < before) await this.redis.zrem(key, tenantId);
   }
 
-  /** One sweeper per tenant at a time, over all answer replicas. */
+  /** One sweeper per tenant at a time, over all answer replicas (expires by itself if its holder dies). */
   async lockOutboxSweep(tenantId: string, holder: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(this.keys(tenantId).outboxSweepLock, holder, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async unlockOutboxSweep(tenantId: string, holder: string): Promise<void> {
+    await this.scripts.beedeskAnswerRelease(this.keys(tenantId).outboxSweepLock, holder);
   }
 
   /**
