@@ -1,4 +1,13 @@
-import { badInput, isSafeId, mayLogText, newId, type AnswerEventMessage, type AnswerRecord, type InferenceRequest } from '@beedesk/runtime';
+import {
+  badInput,
+  isSafeId,
+  mayLogText,
+  newId,
+  type AnswerEventMessage,
+  type AnswerRecord,
+  type EventPublisher,
+  type InferenceRequest,
+} from '@beedesk/runtime';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 
@@ -116,4 +125,5 @@ async function publishLive(
   }
 }
 
-export type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue' | 'events'>;
+/** What `ask` uses of the context: it only publishes live events. */
+export type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue'> & { events: EventPublisher };

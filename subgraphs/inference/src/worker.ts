@@ -181,14 +181,15 @@ export class InferenceWorker {
       );
       outcome = { ...result, status: 'DONE', engine: engine.name };
       kind = 'DONE';
-    } catch (error) {
-      if (deadline.signal.aborted && !(error instanceof ClaimLost)) {
+    } catch (thrown) {
+      const timedOut = deadline.signal.aborted && !(thrown instanceof ClaimLost);
+      if (timedOut) {
         log.error(
           { engine: engine.name, deadlineMs: this.options.answerDeadlineMs },
           'engine exceeded the answer deadline; answering with the fallback',
         );
-        error = new EngineFallbackError(`no answer within ${this.options.answerDeadlineMs} ms`);
       }
+      const error = timedOut ? new EngineFallbackError(`no answer within ${this.options.answerDeadlineMs} ms`) : thrown;
       if (!(error instanceof EngineFallbackError)) throw error;
       log.warn({ reason: error.reason, engine: engine.name }, 'engine unavailable; answering with the fallback');
       outcome = {
