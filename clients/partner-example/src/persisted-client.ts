@@ -33,23 +33,26 @@ export interface PersistedClientOptions {
   fetch?: typeof fetch;
 }
 
+/** The name of a document's operation: `query PartnerAnswer(…` → PartnerAnswer. */
+const OPERATION_NAME = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
 /** A typed document as `npm run codegen` generates it (src/generated/operations.ts): text that carries its result and variables types. */
 export type TypedDocument<TData, TVariables> = DocumentTypeDecoration<TData, TVariables> & { toString(): string };
 
 /**
  * Runs typed documents, sending only their manifest id (`documentId`) and variables: the text of an
  * operation never leaves the partner, and a persisted-only key could run nothing else. A document is
- * found in the manifest by its text as graphql-js prints it, which is how `npm run manifest` lists it.
+ * found in the manifest by its operation's name (names are unique there).
  */
 export class PersistedClient {
-  private readonly byBody: ReadonlyMap<string, { id: string; name: string; type: string }>;
+  private readonly byName: ReadonlyMap<string, { id: string; type: string }>;
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: PersistedClientOptions) {
     if (options.manifest.format !== 'apollo-persisted-query-manifest' || options.manifest.version !== 1) {
       throw new Error('not an Apollo persisted-query manifest (version 1)');
     }
-    this.byBody = new Map(options.manifest.operations.map((o) => [o.body, { id: o.id, name: o.name, type: o.type }]));
+    this.byName = new Map(options.manifest.operations.map((o) => [o.name, { id: o.id, type: o.type }]));
     this.fetchImpl = options.fetch ?? fetch;
   }
 
@@ -57,9 +60,9 @@ export class PersistedClient {
     document: TypedDocument<TData, TVariables>,
     variables?: TVariables,
   ): Promise<TData> {
-    const operation = this.byBody.get(document.toString().trim());
-    if (!operation) throw new Error('this operation is not in the manifest (run `npm run manifest`)');
-    const operationName = operation.name;
+    const operationName = OPERATION_NAME.exec(document.toString())?.[1] ?? '';
+    const operation = this.byName.get(operationName);
+    if (!operation) throw new Error(`${operationName || 'an unnamed operation'} is not in the manifest`);
     const vars: Record<string, unknown> = variables ?? {};
     // Queries may go over GET (cacheable by HTTP caches); mutations must be POSTed.
     const init: RequestInit =

@@ -8,13 +8,19 @@ export interface Operation<TData, TVariables> {
 }
 
 /**
- * An operation of the `.graphql` files beside this module, as `npm run codegen` typed it. It is sent as
- * graphql-js prints it (the generated string only adds blank space around that), which is byte for byte
- * its body in schema/persisted-operations.json, so its APQ hash is its manifest id.
+ * The text a document is sent and persisted as: graphql-js's printed form on one line (each line break
+ * with the indentation after it becomes one space), e.g. `query GetTenant { tenant { id name } }`.
+ * `npm run manifest` lists every client operation in this form, so the sha256 of what a client sends is
+ * its manifest id. (Persisted documents hold no block strings, whose line breaks would matter.)
  */
+export function persistedText(printed: string): string {
+  return printed.trim().replace(/\s*\n\s*/g, ' ');
+}
+
+/** An operation of the `.graphql` files beside this module, as `npm run codegen` typed it, in its persisted text. */
 export const operation = <TData, TVariables>(
   typed: DocumentTypeDecoration<TData, TVariables> & { toString(): string },
-): Operation<TData, TVariables> => ({ document: typed.toString().trim() });
+): Operation<TData, TVariables> => ({ document: persistedText(typed.toString()) });
 
 export const StartSession = operation(documents.StartSessionDocument);
 export const GetSession = operation(documents.GetSessionDocument);

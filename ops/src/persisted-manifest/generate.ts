@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clientDocumentFiles, clientsWithDocuments, repoRoot, schemaRoot } from '@beedesk/schema';
-import type { PersistedQueryManifest } from '@beedesk/sdk';
+import { persistedText, type PersistedQueryManifest } from '@beedesk/sdk';
 import { Kind, parse, print } from 'graphql';
 
 /** Where the manifest lives: beside the supergraph, where the gateway loads it by default. */
@@ -53,13 +53,18 @@ export function splitGraphQLFile(origin: string, source: string): ClientDocument
 
 /**
  * The documents of clients/: each operation of every client's `.graphql` files (the files `npm run codegen`
- * types), as graphql-js prints it. That printed text is what a client sends: the generated typed documents
- * carry it (with blank space around it that clients trim), so manifest ids and APQ hashes agree.
+ * types) in its persisted text (the SDK's persistedText: graphql-js's print on one line), which is what the
+ * generated typed documents are sent as, so manifest ids and APQ hashes agree.
  */
 export function clientDocuments(): ClientDocument[] {
   return clientsWithDocuments().flatMap((client) =>
     clientDocumentFiles(client).flatMap((file) =>
-      splitGraphQLFile(file, readFileSync(join(repoRoot, file), 'utf8')).map(({ origin, body }) => ({ origin, body: print(parse(body)) })),
+      splitGraphQLFile(file, readFileSync(join(repoRoot, file), 'utf8')).map(({ origin, body }) => {
+        const printed = print(parse(body));
+        // One line would change a block string's value.
+        if (printed.includes('"""')) throw new Error(`${origin}: a persisted document may not hold a block string`);
+        return { origin, body: persistedText(printed) };
+      }),
     ),
   );
 }
