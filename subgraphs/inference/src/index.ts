@@ -50,7 +50,11 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
   const answers = new AnswerRepository(deps.redis, deps.keyPrefix);
-  const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, deps.worker);
+  const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, {
+    claimTtlMs: settings.INFERENCE_CLAIM_TTL_MS,
+    answerDeadlineMs: settings.INFERENCE_ANSWER_DEADLINE_MS,
+    ...deps.worker,
+  });
   // Ready once it consumes (HTTP listens first, so the admin query works while the consumer joins its group).
   // Its engines need no check here: one that is configured but cannot exist stops the service at start (validate()).
   let consuming = false;
