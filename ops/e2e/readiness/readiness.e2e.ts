@@ -5,9 +5,9 @@ import { e2eEnvironment, e2ePort } from '../harness/cluster';
 
 // Liveness and readiness in the Kubernetes sense: a service whose Redis is gone is alive (do not restart it)
 // but not ready (send it no traffic), and ready again once Redis is back.
-const e2e = e2eEnvironment('readiness', 15900);
+const e2e = e2eEnvironment('readiness', 15930);
 // A Redis of this scenario's own, so it can be stopped without touching the shared one.
-const redisPort = e2ePort(15950);
+const redisPort = e2ePort(15960);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 let redis: ChildProcess | null = null;
 const SERVICES: ServiceName[] = ['tenant', 'answer', 'inference', 'gateway'];

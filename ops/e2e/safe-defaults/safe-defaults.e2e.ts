@@ -2,7 +2,7 @@ import type { ServiceName } from '../../src/cluster';
 import { e2eEnvironment } from '../harness/cluster';
 
 // A real process bound to a reachable address must not run with the published development secrets.
-const e2e = e2eEnvironment('safe-defaults', 15800);
+const e2e = e2eEnvironment('safe-defaults', 15820);
 
 /** NODE_ENV, INTERNAL_SECRET and JWT_SECRET unset (empty means unset), bound to every interface. */
 const REACHABLE_WITHOUT_SECRETS: NodeJS.ProcessEnv = { HOST: '0.0.0.0', NODE_ENV: '', INTERNAL_SECRET: '', JWT_SECRET: '' };
