@@ -47,7 +47,7 @@ export function validateAsk(args: AskArgs): string {
  */
 export async function ask(args: AskArgs, context: AskContext): Promise<AskReceipt> {
   const question = validateAsk(args);
-  const { tenantId, requestId } = context.tenant;
+  const { tenantId, requestId } = context.caller;
   const session = await accessibleSession(context, args.sessionId);
 
   const answerId = newId();
@@ -119,7 +119,7 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
  */
 async function firstAsk(context: AskContext, answerId: string): Promise<AnswerRecord> {
   for (let attempt = 0; attempt < 40; attempt++) {
-    const existing = await context.answers.get(context.tenant.tenantId, answerId);
+    const existing = await context.answers.get(context.caller.tenantId, answerId);
     if (existing) return existing;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -135,7 +135,7 @@ async function publishLive(
   answer: AnswerRecord,
   event: Pick<AnswerEventMessage, 'seq' | 'kind' | 'queuePosition'>,
 ): Promise<void> {
-  const { tenantId } = context.tenant;
+  const { tenantId } = context.caller;
   try {
     await context.events.publishAnswerEvent(tenantId, { answerId: answer.id, sessionId: answer.sessionId, delta: null, ...event });
     if (event.kind === 'QUEUED') {
@@ -151,4 +151,4 @@ async function publishLive(
   }
 }
 
-type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue' | 'redis' | 'events'>;
+type AskContext = Pick<AnswerContext, 'caller' | 'log' | 'answers' | 'sessions' | 'queue' | 'redis' | 'events'>;

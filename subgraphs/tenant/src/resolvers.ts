@@ -9,7 +9,7 @@ import {
 } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import { articleFromInput, type ArticleInput } from './validation';
 
@@ -27,24 +27,24 @@ const removedArticle = (id: string): ArticleRecord => ({
   updatedAt: new Date(0).toISOString(),
 });
 
-async function tenantOf(context: TenantContext): Promise<TenantRecord> {
-  const id = context.tenant.tenantId;
+async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
+  const id = context.caller.tenantId;
   return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
-export const resolvers: GraphQLResolverMap<TenantContext> = {
+export const resolvers: GraphQLResolverMap<TenantSubgraphContext> = {
   Query: {
     tenant: (_root, _args, context) => tenantOf(context),
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref: TenantRef, context: TenantContext) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
-    articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
+    __resolveReference: (ref: TenantRef, context: TenantSubgraphContext) => (ref.id === context.caller.tenantId ? tenantOf(context) : null),
+    articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant: TenantRecord) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
   },
   Article: {
-    __resolveReference: async (ref: TenantRef, context: TenantContext) =>
+    __resolveReference: async (ref: TenantRef, context: TenantSubgraphContext) =>
       isSafeId(ref.id) ? ((await context.articleLoader.load(ref.id)) ?? removedArticle(ref.id)) : null,
   },
   Mutation: {
@@ -53,14 +53,14 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
     upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
       requireAdmin(context, 'change it');
       const article = articleFromInput(input);
-      await context.articles.upsert(context.tenant.tenantId, article);
+      await context.articles.upsert(context.caller.tenantId, article);
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },
     deleteArticle: async (_root, { id }: { id: string }, context) => {
       requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
-      const deleted = await context.articles.delete(context.tenant.tenantId, id);
+      const deleted = await context.articles.delete(context.caller.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
@@ -82,7 +82,7 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
         }
         update.answerConfidenceThreshold = answerConfidenceThreshold;
       }
-      const updated = await context.tenants.update(context.tenant.tenantId, update);
+      const updated = await context.tenants.update(context.caller.tenantId, update);
       if (update.answerConfidenceThreshold !== undefined) {
         context.log.info({ answerConfidenceThreshold: update.answerConfidenceThreshold }, 'answer confidence threshold set');
       }
