@@ -1,4 +1,4 @@
-import { anonymousCaller, type Credentials } from '../caller';
+import type { Authentication, Credentials } from '../caller';
 import type { GraphQLParams } from '../graphql-request';
 import type { AdmissionPlugin, AdmittedConnection, AdmittedOperation, DocumentSource, Transport } from './plugin';
 import { refusal, type Refusal } from './refusal';
@@ -35,7 +35,7 @@ export function createAdmission(plugins: readonly AdmissionPlugin[]) {
       credentials: Credentials,
       requestId: string,
     ): Promise<({ ok: true } & AdmittedConnection) | Refusal> {
-      let authentication = null;
+      let authentication: Authentication | null = null;
       for (const plugin of authenticators) {
         const answer = await plugin.onAuthenticate!({ transport, credentials, requestId });
         if (isRefusal(answer)) return answer;
@@ -44,10 +44,11 @@ export function createAdmission(plugins: readonly AdmissionPlugin[]) {
           break;
         }
       }
-      // A pipeline without an authenticating plugin is generic mode's: every caller anonymous.
+      // Generic mode is chosen explicitly (useAuthentication({ kind: 'generic' })), never by a missing plugin.
+      if (!authentication) throw new Error('no plugin of the admission pipeline identified the caller (useAuthentication)');
       const connection: { ok: true } & AdmittedConnection = {
         ok: true,
-        ...(authentication ?? anonymousCaller(requestId)),
+        ...authentication,
         transport,
         signedContext: noSignedContext,
       };
