@@ -14,7 +14,6 @@ import {
   type StartedService,
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { Gauge } from 'prom-client';
 import type { Credentials } from './caller';
 import { handleCors, type CorsPolicy } from './cors';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
@@ -135,23 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
   });
   const cors = options.cors ?? null;
-  const documents = useDocument(executor.schema, options.documents ?? DEFAULT_DOCUMENT_SETTINGS);
-  new Gauge({
-    name: 'beedesk_gateway_document_cache_bytes',
-    help: 'Bytes the parsed-document cache retains (estimated; bounded by DOCUMENT_CACHE_MAX_BYTES)',
-    registers: [metrics.registry],
-    collect() {
-      this.set(documents.cache.bytes);
-    },
-  });
-  new Gauge({
-    name: 'beedesk_gateway_document_cache_entries',
-    help: 'Documents in the parsed-document cache (only documents that parsed and validated)',
-    registers: [metrics.registry],
-    collect() {
-      this.set(documents.cache.size);
-    },
-  });
+  const documents = useDocument(executor.schema, options.documents ?? DEFAULT_DOCUMENT_SETTINGS, metrics.registry);
   // The admission order (gateway/README.md): every transport runs these, in this order.
   const admission = createAdmission([
     useAuthentication(options.mode),

@@ -1,4 +1,5 @@
 import { getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql';
+import { Gauge, type Registry } from 'prom-client';
 import { DocumentCache } from './document-cache';
 import type { AdmissionPlugin } from './plugin';
 import { refusal } from './refusal';
@@ -20,8 +21,26 @@ const exceedsBytes = (text: string, limit: number): boolean =>
  * The document a request runs: its `query` text bounded (before it is hashed or parsed), parsed and
  * validated against the API schema (cached by bytes, see DocumentCache), and the operation it names.
  */
-export function useDocument(schema: GraphQLSchema, settings: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS) {
+export function useDocument(schema: GraphQLSchema, settings: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS, registry?: Registry) {
   const cache = new DocumentCache(schema, settings.cacheMaxBytes);
+  if (registry) {
+    new Gauge({
+      name: 'beedesk_gateway_document_cache_bytes',
+      help: 'Bytes the parsed-document cache retains (estimated; bounded by DOCUMENT_CACHE_MAX_BYTES)',
+      registers: [registry],
+      collect() {
+        this.set(cache.bytes);
+      },
+    });
+    new Gauge({
+      name: 'beedesk_gateway_document_cache_entries',
+      help: 'Documents in the parsed-document cache (only documents that parsed and validated)',
+      registers: [registry],
+      collect() {
+        this.set(cache.size);
+      },
+    });
+  }
   const plugin: AdmissionPlugin = {
     name: 'useDocument',
     onParams(_connection, { query }) {
