@@ -10,7 +10,7 @@ import {
 } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
 import { articleFromInput } from './validation';
@@ -36,8 +36,8 @@ const LIMIT_MESSAGES = {
 const knowledgeBaseLimit = (limit: keyof typeof LIMIT_MESSAGES, max: number, current: number) =>
   codedError(ErrorCode.KNOWLEDGE_BASE_LIMIT_REACHED, LIMIT_MESSAGES[limit](max), { limit, max, current });
 
-async function tenantOf(context: TenantContext): Promise<TenantRecord> {
-  const id = context.tenant.tenantId;
+async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
+  const id = context.caller.tenantId;
   return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
@@ -47,8 +47,8 @@ export const resolvers: Resolvers = {
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref, context) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
-    articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
+    __resolveReference: (ref, context) => (ref.id === context.caller.tenantId ? tenantOf(context) : null),
+    articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
   },
@@ -66,7 +66,7 @@ export const resolvers: Resolvers = {
       if (caps.maxQuestionsPerArticle > 0 && article.questions.length > caps.maxQuestionsPerArticle) {
         throw knowledgeBaseLimit('questionsPerArticle', caps.maxQuestionsPerArticle, article.questions.length);
       }
-      const upserted = await context.articles.upsertWithinCaps(context.tenant.tenantId, article, caps);
+      const upserted = await context.articles.upsertWithinCaps(context.caller.tenantId, article, caps);
       if (!upserted.ok) {
         context.log.warn({ articleId: article.id, limit: upserted.limit, max: upserted.max }, 'article refused: knowledge base at its cap');
         throw knowledgeBaseLimit(upserted.limit, upserted.max, upserted.current);
@@ -77,7 +77,7 @@ export const resolvers: Resolvers = {
     deleteArticle: async (_root, { id }, context) => {
       requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
-      const deleted = await context.articles.delete(context.tenant.tenantId, id);
+      const deleted = await context.articles.delete(context.caller.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
@@ -95,7 +95,7 @@ export const resolvers: Resolvers = {
         }
         update.answerConfidenceThreshold = answerConfidenceThreshold;
       }
-      const updated = await context.tenants.update(context.tenant.tenantId, update);
+      const updated = await context.tenants.update(context.caller.tenantId, update);
       if (update.answerConfidenceThreshold !== undefined) {
         context.log.info({ answerConfidenceThreshold: update.answerConfidenceThreshold }, 'answer confidence threshold set');
       }
