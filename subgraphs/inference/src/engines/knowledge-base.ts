@@ -36,7 +36,7 @@ export class KnowledgeBaseEngine implements AnswerEngine {
 
   async answer(request: InferenceRequest, call: EngineCall): Promise<EngineAnswer> {
     const index = await this.knowledge.indexFor(request.tenantId);
-    const result = index.search(request.question, { context: userContext(request), limit: 3 });
+    const result = await index.searchAsync(request.question, { context: userContext(request), limit: 3 });
     const answer: EngineAnswer =
       result.confident && result.best
         ? { text: result.best.article.body, sourceIds: [result.best.article.id], confidence: result.best.confidence, needsHuman: false }

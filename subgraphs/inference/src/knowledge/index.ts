@@ -313,7 +313,7 @@ export class KnowledgeIndex {
     const bank = this.bank?.bank;
     if (embedding && bank) {
       const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
-      const sims = bank.similarities(embedding, probabilities.length, fusion.neighbours);
+      const sims = bank.similarities(embedding, probabilities.length, fusion.neighbours, topIndices(logits, fusion.candidates));
       const fused = fuseLogits(logits, sims, fusion);
       logits = fused.fused;
       probabilities = softmaxInPlace(Float64Array.from(logits));
@@ -365,6 +365,13 @@ export class KnowledgeIndex {
     const probabilities = softmaxInPlace(Float64Array.from(logits));
     return { probabilities, logits, confidence: maxOf(probabilities), known: true };
   }
+}
+
+/** Positions of the `k` largest values. */
+function topIndices(values: Float64Array, k: number): number[] {
+  const idx = Array.from(values.keys());
+  idx.sort((a, b) => (values[b] as number) - (values[a] as number));
+  return idx.slice(0, k);
 }
 
 /** The largest probability (0 for none). */

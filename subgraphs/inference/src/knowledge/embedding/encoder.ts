@@ -53,7 +53,9 @@ export class SentenceEncoder {
     if (process.env.BEEDESK_EMBEDDINGS === 'off' || !modelPresent(dir)) return null;
     let ort: Ort;
     try {
-      ort = await import('onnxruntime-node');
+      // Loaded lazily (a native addon): only processes that have the model pay for it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ort = require('onnxruntime-node') as Ort;
     } catch {
       return null;
     }
