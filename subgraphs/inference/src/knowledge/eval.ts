@@ -29,7 +29,7 @@ import { rng, shuffleInPlace } from './classifier';
 import { warmStartFrom } from './builder';
 import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, Model, type KnowledgeArticle, type KnowledgeIndexOptions } from './index';
 import { EMBEDDING_MODEL, SentenceEncoder } from './embedding/encoder';
-import { EmbeddingDiskCache, findDataDir } from './eval-data';
+import { EmbeddingDiskCache, findDataDir, repoRoot } from './eval-data';
 import { calibrateThreshold } from './calibration';
 import {
   accuracyAtCoverage,
@@ -46,7 +46,7 @@ export interface LabelledQuestion {
   label: string;
 }
 
-type Suite = 'clinc' | 'open' | 'cv';
+type Suite = 'clinc' | 'open' | 'cv' | 'cn';
 
 interface Args {
   suites: Suite[];
@@ -169,8 +169,9 @@ function parseArgs(argv: readonly string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const suite = get('suite') ?? 'all';
-  const suites: Suite[] = suite === 'all' ? ['clinc', 'open', 'cv'] : (suite.split(',') as Suite[]);
-  for (const s of suites) if (!['clinc', 'open', 'cv'].includes(s)) throw new Error(`unknown --suite ${s} (all, clinc, open, cv)`);
+  const suites: Suite[] = suite === 'all' ? ['clinc', 'open', 'cv', 'cn'] : (suite.split(',') as Suite[]);
+  for (const s of suites)
+    if (!['clinc', 'open', 'cv', 'cn'].includes(s)) throw new Error(`unknown --suite ${s} (all, clinc, open, cv, cn)`);
   const engine = get('engine') ?? 'auto';
   if (engine !== 'auto' && engine !== 'features' && engine !== 'embeddings') throw new Error(`unknown --engine ${engine}`);
   const options = get('options');
@@ -414,6 +415,68 @@ async function openSuite(e: Evaluation, dataDir: string): Promise<void> {
   printCurve('BANKING77 25% unknown (pooled over seeds)', pooled, true);
 }
 
+/**
+ * The Chinese demo FAQ (ops/demo/data/demo-cn.json, in the repository) asked the held-out paraphrases and
+ * out-of-scope shop questions of demo-cn-eval.json, written for this evaluation, plus demo-cn-heldout.json.
+ */
+async function chineseSuite(e: Evaluation, demoDir: string): Promise<void> {
+  const kb = JSON.parse(readFileSync(join(demoDir, 'demo-cn.json'), 'utf8')) as { articles: KnowledgeArticle[] };
+  const extra = JSON.parse(readFileSync(join(demoDir, 'demo-cn-eval.json'), 'utf8')) as {
+    inScope: Array<{ question: string; articleId: string }>;
+    outOfScope: Array<{ question: string }>;
+  };
+  const older = JSON.parse(readFileSync(join(demoDir, 'demo-cn-heldout.json'), 'utf8')) as Array<{ question: string; articleId: string }>;
+  const { index } = await e.index(kb.articles);
+  const answers: Answered[] = [];
+  let newRight = 0;
+  for (const [n, q] of [...extra.inScope, ...older].entries()) {
+    const a = await e.ask(index, q.question);
+    answers.push({ inScope: true, correct: a.id === q.articleId, confidence: a.confidence });
+    if (n < extra.inScope.length && a.id === q.articleId) newRight++;
+  }
+  for (const q of extra.outOfScope)
+    answers.push({ inScope: false, correct: false, confidence: (await e.ask(index, q.question)).confidence });
+  const inScope = answers.filter((a) => a.inScope);
+  const th = e.args.threshold;
+  const at = operatingPoint(answers, th);
+  const roc = auroc(
+    inScope.map((a) => a.confidence),
+    answers.filter((a) => !a.inScope).map((a) => a.confidence),
+  );
+  const r = e.report;
+  const label = `Chinese FAQ (${kb.articles.length} articles)`;
+  r.add(
+    label,
+    `top-1, ${extra.inScope.length} new + ${older.length} older held-out paraphrases`,
+    `${pct(newRight / extra.inScope.length)} new, ${pct(mean(inScope.map((a) => (a.correct ? 1 : 0))))} all`,
+  );
+  r.add(
+    label,
+    `out-of-scope recall / false rejection @ ${th} (${extra.outOfScope.length} shop questions)`,
+    `${pct(at.oosRecall)} / ${pct(at.falseRejection)}`,
+  );
+  r.add(label, 'AUROC in-scope vs out-of-scope', roc.toFixed(4));
+  const cal = await calibrateThreshold(kb.articles, {
+    targetConfidentWrong: TENANT_TARGET,
+    index: { ...e.args.options, encoder: e.encoder },
+  });
+  if (cal) {
+    const atCal = operatingPoint(answers, cal.threshold);
+    r.add(
+      label,
+      `tenant-calibrated threshold (≤ ${pct(TENANT_TARGET)} on its own questions)`,
+      `${cal.threshold.toFixed(3)}, expected hand-off ${pct(cal.handOff)}`,
+    );
+    r.add(label, '  at it: out-of-scope recall / false rejection', `${pct(atCal.oosRecall)} / ${pct(atCal.falseRejection)}`);
+    r.set('chinese', 'tenantCalibration', { ...cal, onHeldOut: atCal });
+  }
+  r.set('chinese', 'top1New', newRight / extra.inScope.length);
+  r.set('chinese', 'top1All', mean(inScope.map((a) => (a.correct ? 1 : 0))));
+  r.set('chinese', 'atThreshold', at);
+  r.set('chinese', 'auroc', roc);
+  r.set('chinese', 'curve', curveOf(answers));
+}
+
 async function cvSuite(e: Evaluation, dataDir: string): Promise<void> {
   const args = e.args;
   const all = loadBanking77(join(dataDir, 'banking77', 'train.csv'));
@@ -618,6 +681,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const e = new Evaluation(args, encoder, report);
   const asked: string[] = [];
   for (const suite of args.suites) {
+    if (suite === 'cn') {
+      const root = repoRoot();
+      if (root) await chineseSuite(e, join(root, 'ops', 'demo', 'data'));
+      continue;
+    }
     const need = suite === 'clinc' ? join(dataDir, 'clinc150', 'train.csv') : join(dataDir, 'banking77', 'train.csv');
     if (!existsSync(need)) {
       console.error(`eval: ${need} is missing; skipping the ${suite} suite`);

@@ -210,6 +210,12 @@ export class KnowledgeIndex {
     return this.options.encoder === undefined ? processEncoder : this.options.encoder;
   }
 
+  /** Whether the model's language fits the knowledge base: some article written in English (the model's language). */
+  private get embeddable(): boolean {
+    for (const a of this.articles.values()) if (/^en\b/i.test(a.locale) || a.locale === '') return true;
+    return false;
+  }
+
   /** True when searchAsync can use sentence embeddings now. */
   get embeddingsReady(): boolean {
     return this.bank !== null && this.bank.model === this.model;
@@ -221,7 +227,7 @@ export class KnowledgeIndex {
    */
   prepareEmbeddings(): Promise<ExampleBank | null> {
     const encoder = this.encoder;
-    if (!encoder || this.articles.size === 0) return Promise.resolve(null);
+    if (!encoder || this.articles.size === 0 || !this.embeddable) return Promise.resolve(null);
     if (!this.model) this.rebuild();
     const model = this.model;
     const trained = this.trained;
@@ -259,7 +265,8 @@ export class KnowledgeIndex {
    */
   async searchAsync(question: string, options: AsyncSearchOptions = {}): Promise<SearchResult> {
     const encoder = this.encoder;
-    if (!encoder || this.articles.size === 0 || !question.trim()) return this.search(question, options);
+    if (!encoder || this.articles.size === 0 || !question.trim() || !encoder.covers(question) || !this.embeddable)
+      return this.search(question, options);
     if (!this.embeddingsReady) {
       const pending = this.prepareEmbeddings();
       if (options.waitForEmbeddings) await pending;

@@ -56,4 +56,15 @@ describeWithModel('sentence embeddings (model cached)', () => {
     const outOfScope = await index.searchAsync('what is a good recipe for lasagne', { waitForEmbeddings: true });
     expect(outOfScope.best?.confidence ?? 0).toBeLessThan((paraphrase.best?.confidence ?? 0) / 2);
   });
+
+  it('leaves Chinese to the word features (the model learned English)', async () => {
+    expect(encoder.covers('卡丢了怎么办')).toBe(false);
+    expect(encoder.covers('my card is lost')).toBe(true);
+    const index = new KnowledgeIndex({ encoder });
+    index.upsert({ ...article('cn', '忘记密码', ['忘记密码了怎么办？', '怎么重置密码']), locale: 'zh-CN' });
+    expect(await index.prepareEmbeddings()).toBeNull();
+    const r = await index.searchAsync('密码忘了登不上');
+    expect(r.best?.article.id).toBe('cn');
+    expect(index.embeddingsReady).toBe(false);
+  });
 });
