@@ -46,7 +46,7 @@ export interface LabelledQuestion {
   label: string;
 }
 
-type Suite = 'clinc' | 'open' | 'cv' | 'cn';
+type Suite = 'clinc' | 'open' | 'cv' | 'cn' | 'followup';
 
 interface Args {
   suites: Suite[];
@@ -169,9 +169,9 @@ function parseArgs(argv: readonly string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const suite = get('suite') ?? 'all';
-  const suites: Suite[] = suite === 'all' ? ['clinc', 'open', 'cv', 'cn'] : (suite.split(',') as Suite[]);
-  for (const s of suites)
-    if (!['clinc', 'open', 'cv', 'cn'].includes(s)) throw new Error(`unknown --suite ${s} (all, clinc, open, cv, cn)`);
+  const known: Suite[] = ['clinc', 'open', 'cv', 'cn', 'followup'];
+  const suites: Suite[] = suite === 'all' ? known : (suite.split(',') as Suite[]);
+  for (const s of suites) if (!known.includes(s)) throw new Error(`unknown --suite ${s} (all, ${known.join(', ')})`);
   const engine = get('engine') ?? 'auto';
   if (engine !== 'auto' && engine !== 'features' && engine !== 'embeddings') throw new Error(`unknown --engine ${engine}`);
   const options = get('options');
@@ -477,6 +477,65 @@ async function chineseSuite(e: Evaluation, demoDir: string): Promise<void> {
   r.set('chinese', 'curve', curveOf(answers));
 }
 
+/**
+ * Two-turn conversations (ops/demo/data/follow-ups.json, written for this evaluation) against the demo
+ * tenants: the follow-up is asked with the first turn as context, as both engines retrieve (the
+ * OpenAI-compatible engine puts the same ranked articles in its prompt), and without it for comparison.
+ */
+async function followUpSuite(e: Evaluation, demoDir: string): Promise<void> {
+  const read = <T>(file: string): T => JSON.parse(readFileSync(join(demoDir, file), 'utf8')) as T;
+  const written = read<Array<{ intent: string; id: string; title: string; body: string }>>('banking77-articles.json');
+  const questions = new Map<string, string[]>();
+  for (const q of loadBanking77(join(demoDir, 'banking77', 'train.csv')))
+    questions.set(q.label, [...(questions.get(q.label) ?? []), q.text]);
+  const bank = written.map((a): KnowledgeArticle => ({
+    id: a.id,
+    title: a.title,
+    body: a.body,
+    questions: questions.get(a.intent) ?? [],
+    locale: 'en',
+  }));
+  const cn = read<{ articles: KnowledgeArticle[] }>('demo-cn.json').articles;
+  const { conversations } = read<{ conversations: Array<{ locale: string; tenant: string; turns: [string, string]; articleId: string }> }>(
+    'follow-ups.json',
+  );
+  const indexes = new Map([
+    ['demo-bank', (await e.index(bank)).index],
+    ['demo-cn', (await e.index(cn)).index],
+  ]);
+  const tally = new Map<string, { n: number; withContext: number; alone: number; confidentWrong: number }>();
+  for (const c of conversations) {
+    const index = indexes.get(c.tenant);
+    if (!index) continue;
+    const t = tally.get(c.locale) ?? { n: 0, withContext: 0, alone: 0, confidentWrong: 0 };
+    const withContext = await index.searchAsync(c.turns[1], { context: [c.turns[0]], threshold: e.args.threshold });
+    const alone = await index.searchAsync(c.turns[1], { threshold: e.args.threshold });
+    t.n++;
+    if (withContext.best?.article.id === c.articleId) t.withContext++;
+    else if (withContext.confident) t.confidentWrong++;
+    if (alone.best?.article.id === c.articleId) t.alone++;
+    tally.set(c.locale, t);
+  }
+  for (const [locale, t] of tally) {
+    e.report.add(
+      `follow-ups (${locale}, ${t.n})`,
+      'top-1 with the conversation / question alone',
+      `${pct(t.withContext / t.n)} / ${pct(t.alone / t.n)}`,
+    );
+    e.report.add(
+      `follow-ups (${locale}, ${t.n})`,
+      `confident-but-wrong with the conversation @ ${e.args.threshold}`,
+      pct(t.confidentWrong / t.n),
+    );
+    e.report.set('followUps', locale, {
+      conversations: t.n,
+      top1WithContext: t.withContext / t.n,
+      top1Alone: t.alone / t.n,
+      confidentWrong: t.confidentWrong / t.n,
+    });
+  }
+}
+
 async function cvSuite(e: Evaluation, dataDir: string): Promise<void> {
   const args = e.args;
   const all = loadBanking77(join(dataDir, 'banking77', 'train.csv'));
@@ -681,9 +740,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const e = new Evaluation(args, encoder, report);
   const asked: string[] = [];
   for (const suite of args.suites) {
-    if (suite === 'cn') {
+    if (suite === 'cn' || suite === 'followup') {
       const root = repoRoot();
-      if (root) await chineseSuite(e, join(root, 'ops', 'demo', 'data'));
+      if (root) await (suite === 'cn' ? chineseSuite : followUpSuite)(e, join(root, 'ops', 'demo', 'data'));
       continue;
     }
     const need = suite === 'clinc' ? join(dataDir, 'clinc150', 'train.csv') : join(dataDir, 'banking77', 'train.csv');

@@ -273,11 +273,13 @@ export class KnowledgeIndex {
       else pending.catch(() => undefined);
     }
     if (!this.embeddingsReady) return this.search(question, options);
-    const [embedding] = await encoder.embed([question]);
-    return this.search(question, { ...options, embedding });
+    const last = options.context?.filter((t) => typeof t === 'string' && t.trim()).at(-1);
+    const joined = last && isShortQuestion(question) && encoder.covers(last) ? `${last} ${question}` : null;
+    const [embedding, joinedEmbedding] = await encoder.embed(joined ? [question, joined] : [question]);
+    return this.search(question, { ...options, embedding, joinedEmbedding });
   }
 
-  search(question: string, options: SearchOptions & { embedding?: Float32Array } = {}): SearchResult {
+  search(question: string, options: SearchOptions & { embedding?: Float32Array; joinedEmbedding?: Float32Array } = {}): SearchResult {
     if (this.articles.size === 0) return EMPTY_RESULT;
     if (!this.model) this.rebuild();
     const model = this.model;
@@ -285,7 +287,8 @@ export class KnowledgeIndex {
     const threshold = options.threshold ?? this.threshold;
     const limit = Math.max(0, options.limit ?? DEFAULT_LIMIT);
 
-    let chosen = this.score(model, model.vectorise(question), this.bank?.model === model ? options.embedding : undefined);
+    const bankReady = this.bank?.model === model;
+    let chosen = this.score(model, model.vectorise(question), bankReady ? options.embedding : undefined);
     let usedContext = false;
 
     const context = (options.context ?? []).filter((t) => typeof t === 'string' && t.trim());
@@ -297,6 +300,20 @@ export class KnowledgeIndex {
       const withContext = this.withContext(model, chosen, context);
       if (withContext.known) {
         chosen = withContext;
+        usedContext = true;
+      }
+    } else if (context.length > 0 && chosen.confidence < threshold && isShortQuestion(question)) {
+      // A short question the knowledge base cannot place on its own ("What should I do now?", "Why?") is
+      // read together with the previous turn, scored as one text by the same model. That reading ranks the
+      // articles (first suggestion, the LLM engine's prompt) but is never confident on its own: a question
+      // that is not a follow-up after all must not be answered confidently from an unrelated earlier turn.
+      const joined = this.score(
+        model,
+        model.vectorise(`${context[context.length - 1] as string} ${question}`),
+        bankReady ? options.joinedEmbedding : undefined,
+      );
+      if (joined.known && joined.confidence > chosen.confidence) {
+        chosen = capConfidence(joined, threshold * UNSURE_FACTOR);
         usedContext = true;
       }
     }
@@ -372,6 +389,29 @@ export class KnowledgeIndex {
     const probabilities = softmaxInPlace(Float64Array.from(logits));
     return { probabilities, logits, confidence: maxOf(probabilities), known: true };
   }
+}
+
+/** How far below the threshold a capped confidence stays. */
+const UNSURE_FACTOR = 0.99;
+
+/** The same ranking with no probability above `cap`. */
+function capConfidence(scored: Scored, cap: number): Scored {
+  if (scored.confidence <= cap) return scored;
+  const scale = cap / scored.confidence;
+  const probabilities = scored.probabilities.map((p) => p * scale);
+  return { ...scored, probabilities, confidence: cap };
+}
+
+/** At most this many words (or twice as many CJK characters) for a question to be read with the previous turn when unsure. */
+const SHORT_QUESTION_WORDS = 8;
+
+function isShortQuestion(question: string): boolean {
+  const cjk = question.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const words = question
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0).length;
+  return cjk > 0 ? cjk <= 2 * SHORT_QUESTION_WORDS : words <= SHORT_QUESTION_WORDS;
 }
 
 /** Positions of the `k` largest values. */
