@@ -1,6 +1,6 @@
-import { badInput, tenantKeys, type Redis } from '@beedesk/runtime';
+import { badInput, outboxTenantsKey, tenantKeys, type Redis } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 
 /** What eraseTenant removed. */
 export interface TenantErasure {
@@ -57,6 +57,8 @@ export class TenantEraser {
       erased.keys += deletedThisPass;
       if (deletedThisPass === 0) break;
     }
+    // Its id leaves the one platform index too (the ask-outbox sweeper's list of tenants).
+    await this.redis.zrem(outboxTenantsKey(this.prefix), tenantId);
     // Inference replicas drop the tenant's model: its kb-version is gone and the article set is empty.
     await this.redis.publish(keys.kbChanged, 'erase');
     return erased;
@@ -72,10 +74,10 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 export async function eraseTenant(
   _root: unknown,
   { confirmTenantId }: { confirmTenantId: string },
-  context: TenantContext,
+  context: TenantSubgraphContext,
 ): Promise<TenantErasure> {
   requireAdmin(context, 'erase it');
-  const { tenantId } = context.tenant;
+  const { tenantId } = context.caller;
   if (confirmTenantId !== tenantId) throw badInput('confirmTenantId: must be the id of your own tenant', 'confirmTenantId');
   const erased = await context.eraser.erase(tenantId);
   context.log.warn(erased, 'tenant erased');
