@@ -14,6 +14,7 @@ import { Agent } from 'undici';
 import { inferenceSettings, type InferenceSettings } from './config';
 import { EngineRouter } from './engine-router';
 import { KnowledgeCache } from './knowledge-cache';
+import { currentSentenceEncoder, defaultModelDir, EMBEDDING_MODEL, SentenceEncoder, useSentenceEncoder } from './knowledge';
 import { createInferenceMetrics } from './metrics';
 import { resolvers, type InferenceContext } from './resolvers';
 import { InferenceWorker, type WorkerOptions } from './worker';
@@ -21,6 +22,21 @@ import { InferenceWorker, type WorkerOptions } from './worker';
 export { inferenceSettings, type InferenceSettings } from './config';
 export { FakeOpenAIServer, type FakeLlmMode } from './engines/fake-openai-server';
 export { KnowledgeIndex } from './knowledge';
+
+/**
+ * Loads the sentence-embedding model once per process when `ops/models/models.sh fetch` has cached it
+ * (BEEDESK_EMBEDDINGS=off: never); without it the knowledge engine answers with its word features alone.
+ */
+async function loadSentenceEncoder(logger: InferenceServiceDeps['logger']): Promise<void> {
+  if (currentSentenceEncoder()) return;
+  try {
+    const encoder = await SentenceEncoder.load();
+    useSentenceEncoder(encoder);
+    logger.info({ embeddings: encoder ? EMBEDDING_MODEL : 'off', modelDir: defaultModelDir() }, 'knowledge engine sentence embeddings');
+  } catch (error) {
+    logger.warn({ err: error }, 'sentence-embedding model could not be loaded; word features only');
+  }
+}
 export { loadBanking77, type LabelledQuestion } from './knowledge/eval';
 
 export interface InferenceServiceDeps extends ServiceDeps {
@@ -38,6 +54,7 @@ export interface StartedInferenceService extends StartedService {
 
 /** The consumer that answers questions with the tenant's engine, and the admin status query. */
 export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedInferenceService> {
+  await loadSentenceEncoder(deps.logger);
   const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const settings = deps.settings ?? loadConfig(inferenceSettings);
   const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger, {
