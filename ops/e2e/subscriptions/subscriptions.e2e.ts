@@ -2,15 +2,8 @@ import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import pino from 'pino';
 import WebSocket from 'ws';
-import {
-  AnswerRepository,
-  CONTEXT_HEADER,
-  createRedisEventBus,
-  signContext,
-  type AnswerEventMessage,
-  type EventBus,
-  type Role,
-} from '@beedesk/runtime';
+import { CONTEXT_HEADER, createRedisEventBus, signContext, type AnswerEventMessage, type EventBus, type Role } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
 import { BeedeskClient, BeedeskError, type AnswerEvent, type SubscriptionProtocol } from '@beedesk/sdk';
 import { demoBank } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';

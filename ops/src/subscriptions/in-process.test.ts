@@ -3,13 +3,13 @@ import WebSocket from 'ws';
 import { startAnswerService } from '@beedesk/answer';
 import { createAuthenticator, startGateway } from '@beedesk/gateway';
 import {
-  AnswerRepository,
   createInMemoryRedis,
   createInProcessEventBus,
   InProcessQueue,
   type AnswerEventMessage,
   type StartedService,
 } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
 import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, BeedeskError, type AnswerEvent } from '@beedesk/sdk';
 import { startSessionService } from '@beedesk/session';

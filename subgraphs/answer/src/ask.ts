@@ -7,9 +7,9 @@ import {
   mayLogText,
   newId,
   type AnswerEventMessage,
-  type AnswerRecord,
   type InferenceRequest,
 } from '@beedesk/runtime';
+import { type AnswerRecord } from './data';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 

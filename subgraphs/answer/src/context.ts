@@ -1,13 +1,7 @@
 import DataLoader from 'dataloader';
-import {
-  AnswerRepository,
-  SessionRepository,
-  type AnswerRecord,
-  type BaseContext,
-  type EventBus,
-  type InferenceQueue,
-  type Redis,
-} from '@beedesk/runtime';
+import { type BaseContext, type EventBus, type InferenceQueue, type Redis } from '@beedesk/runtime';
+import { AnswerRepository, type AnswerRecord } from './data';
+import { SessionRepository } from '@beedesk/session/data';
 
 export interface AnswerContext extends BaseContext {
   answers: AnswerRepository;

@@ -1,12 +1,12 @@
 import {
   forbidden,
   hasRole,
-  sessionIdTenancy,
   type ActivityEventMessage,
   type AnswerEventMessage,
   type EventStream,
   type GraphQLResolverMap,
 } from '@beedesk/runtime';
+import { sessionIdTenancy } from '@beedesk/session/data';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 

@@ -1,4 +1,5 @@
-import { forbidden, isSafeId, mayAccess, notFound, type AnswerRecord, type GraphQLResolverMap } from '@beedesk/runtime';
+import { forbidden, isSafeId, mayAccess, notFound, type GraphQLResolverMap } from '@beedesk/runtime';
+import { type AnswerRecord } from './data';
 import { ask, type AskArgs } from './ask';
 import type { AnswerContext } from './context';
 import { liveResolvers } from './live';

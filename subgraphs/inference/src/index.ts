@@ -1,6 +1,4 @@
 import {
-  AnswerRepository,
-  ArticleRepository,
   loadConfig,
   NO_EVENTS,
   startSubgraph,
@@ -9,6 +7,8 @@ import {
   type ServiceDeps,
   type StartedService,
 } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
+import { ArticleRepository } from '@beedesk/tenant/data';
 import { subgraphSdl } from '@beedesk/schema';
 import { Agent } from 'undici';
 import { inferenceSettings, type InferenceSettings } from './config';
@@ -20,8 +20,8 @@ import { InferenceWorker, type WorkerOptions } from './worker';
 
 export { inferenceSettings, type InferenceSettings } from './config';
 export { FakeOpenAIServer, type FakeLlmMode } from './engines/fake-openai-server';
-export { KnowledgeIndex } from './knowledge';
-export { loadBanking77, type LabelledQuestion } from './knowledge/eval';
+export { KnowledgeIndex } from '@beedesk/knowledge';
+export { loadBanking77, type LabelledQuestion } from '@beedesk/knowledge/eval';
 
 export interface InferenceServiceDeps extends ServiceDeps {
   consumer: InferenceConsumer;

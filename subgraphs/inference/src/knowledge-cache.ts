@@ -1,6 +1,13 @@
-import type { ArticleRecord, ArticleRepository, ChangeSubscription, Logger } from '@beedesk/runtime';
-import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, type KnowledgeArticle, type KnowledgeIndexOptions, type Model } from './knowledge';
-import { createModelBuilder, InlineModelBuilder, type ModelBuilder } from './knowledge/builder';
+import type { Logger } from '@beedesk/runtime';
+import type { ArticleRecord, ArticleRepository, ChangeSubscription } from '@beedesk/tenant/data';
+import {
+  DEFAULT_CONFIDENCE_THRESHOLD,
+  KnowledgeIndex,
+  type KnowledgeArticle,
+  type KnowledgeIndexOptions,
+  type Model,
+} from '@beedesk/knowledge';
+import { createModelBuilder, InlineModelBuilder, type ModelBuilder } from '@beedesk/knowledge/builder';
 
 export interface KnowledgeCacheOptions {
   /** Where models are trained; default: a worker thread when running compiled, else in-thread. */

@@ -1,4 +1,5 @@
-import { forbidden, hasRole, type AnswerRepository, type BaseContext, type GraphQLResolverMap } from '@beedesk/runtime';
+import { forbidden, hasRole, type BaseContext, type GraphQLResolverMap } from '@beedesk/runtime';
+import { type AnswerRepository } from '@beedesk/answer/data';
 import type { BreakerRegistry } from './resilience';
 
 export interface InferenceContext extends BaseContext {

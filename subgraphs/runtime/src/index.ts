@@ -1,5 +1,4 @@
 export * from './config';
-export * from './data';
 export * from './errors';
 export * from './http';
 export * from './ids';
@@ -16,4 +15,4 @@ export * from './subgraph';
 export * from './events';
 export * from './async-queue';
 export * from './live';
-export * from './session-ids';
+export * from './tenant-store';

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { SessionRepository, type BaseContext, type EventPublisher, type Redis, type SessionRecord } from '@beedesk/runtime';
+import { type BaseContext, type EventPublisher, type Redis } from '@beedesk/runtime';
+import { SessionRepository, type SessionRecord } from './data';
 
 export interface SessionContext extends BaseContext {
   sessions: SessionRepository;

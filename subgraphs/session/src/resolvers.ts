@@ -1,14 +1,5 @@
-import {
-  badInput,
-  forbidden,
-  isSafeId,
-  isSessionActive,
-  mayAccess,
-  mintSessionId,
-  notFound,
-  type GraphQLResolverMap,
-  type SessionRecord,
-} from '@beedesk/runtime';
+import { badInput, forbidden, isSafeId, mayAccess, notFound, type GraphQLResolverMap } from '@beedesk/runtime';
+import { isSessionActive, mintSessionId, type SessionRecord } from './data';
 import type { SessionContext } from './context';
 
 async function visibleSession(id: string, context: SessionContext): Promise<SessionRecord | null> {

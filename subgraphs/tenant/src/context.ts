@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type BaseContext, type Redis } from '@beedesk/runtime';
+import { type BaseContext, type Redis } from '@beedesk/runtime';
+import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord } from './data';
 import { TenantEraser } from './erase';
 
 export interface TenantContext extends BaseContext {

@@ -1,12 +1,5 @@
-import {
-  badInput,
-  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
-  isSafeId,
-  type ArticleRecord,
-  type GraphQLResolverMap,
-  type TenantRecord,
-  type TenantUpdate,
-} from '@beedesk/runtime';
+import { badInput, isSafeId, type GraphQLResolverMap } from '@beedesk/runtime';
+import { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, type ArticleRecord, type TenantRecord, type TenantUpdate } from './data';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
 import type { TenantContext } from './context';

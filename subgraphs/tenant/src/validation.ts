@@ -1,4 +1,5 @@
-import { badInput, isSafeId, newId, type ArticleRecord } from '@beedesk/runtime';
+import { badInput, isSafeId, newId } from '@beedesk/runtime';
+import { type ArticleRecord } from './data';
 
 export const LIMITS = { title: 200, body: 20_000, questions: 2_000, question: 500 } as const;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;

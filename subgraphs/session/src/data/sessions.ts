@@ -1,9 +1,14 @@
-import type { ChainableCommander } from 'ioredis';
-import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from '../keys';
-import { newId } from '../ids';
-import { execOrThrow, type Redis } from '../redis';
-import type { TenantKeys } from '../keys';
-import { TenantStore } from './store';
+import {
+  execOrThrow,
+  HISTORY_MAX_TURNS,
+  HISTORY_RETENTION_MS,
+  newId,
+  SESSION_RESUME_WINDOW_MS,
+  TenantStore,
+  type ChainableCommander,
+  type Redis,
+  type TenantKeys,
+} from '@beedesk/runtime';
 
 export interface SessionRecord {
   id: string;

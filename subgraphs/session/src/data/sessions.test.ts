@@ -1,5 +1,4 @@
-import { createInMemoryRedis } from '../redis';
-import { SESSION_RESUME_WINDOW_MS } from '../keys';
+import { createInMemoryRedis, SESSION_RESUME_WINDOW_MS } from '@beedesk/runtime';
 import { SessionRepository } from './sessions';
 
 // Pure logic of the resume rule and history numbering, on the in-process Redis stand-in

@@ -1,8 +1,14 @@
-import type { ChainableCommander } from 'ioredis';
-import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, HOUR } from '../keys';
-import { execOrThrow, type Redis } from '../redis';
-import { storedTurnJson } from './sessions';
-import { parseJson, TenantStore } from './store';
+import {
+  execOrThrow,
+  HISTORY_MAX_TURNS,
+  HISTORY_RETENTION_MS,
+  HOUR,
+  parseJson,
+  TenantStore,
+  type ChainableCommander,
+  type Redis,
+} from '@beedesk/runtime';
+import { storedTurnJson } from '@beedesk/session/data';
 
 /** How long the text streamed so far is kept, so a worker taking over can continue it. */
 const STREAM_TTL_MS = HOUR;
