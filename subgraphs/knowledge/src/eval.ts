@@ -4,7 +4,7 @@
  * folds; the held-out fold's questions are asked and scored. Nothing from a held-out fold is ever seen
  * by the index it is asked against.
  *
- *   node dist/knowledge/eval.js [--data path/train.csv] [--folds 5] [--seed 7] [--threshold 0.5]
+ *   node subgraphs/knowledge/dist/eval.js (npm run eval) [--data path/train.csv] [--folds 5] [--seed 7] [--threshold 0.5]
  *                               [--sample 0.2] [--calibrate] [--options '{"classifier":{"epochs":8}}']
  *                               [--patch 4 [--patch-questions 5]]
  * `--patch n`: instead, per fold, n intents are left out of a trained model and then added by an interim
@@ -143,8 +143,8 @@ function parseArgs(argv: readonly string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const repoCopy = resolve(__dirname, '../../../../ops/demo/data/banking77/train.csv');
-  const shared = resolve(__dirname, '../../../../../shared/data/banking77/train.csv');
+  const repoCopy = resolve(__dirname, '../../../ops/demo/data/banking77/train.csv');
+  const shared = resolve(__dirname, '../../../../shared/data/banking77/train.csv');
   const data = get('data') ?? (existsSync(repoCopy) ? repoCopy : shared);
   const options = get('options');
   return {
