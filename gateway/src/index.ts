@@ -4,3 +4,4 @@ export { DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride, type GatewayConfig } f
 export { corsPolicyOf, type CorsPolicy } from './cors';
 export { CostAnalyzer, costAnnotationsOf, DEFAULT_LIMIT_SETTINGS, limitSettingsFromEnv, type GatewayLimitSettings } from './limits';
 export { startGateway, type GatewayOptions, type StartedGateway } from './server';
+export { gatewayKeys, type GatewayKeys } from './keys';

@@ -1,4 +1,5 @@
-import { tenantKeys, type Logger, type Redis } from '@beedesk/runtime';
+import { type Logger, type Redis } from '@beedesk/runtime';
+import { gatewayKeys } from '../keys';
 import type { Caller } from '../caller';
 import type { LimitMetrics } from './metrics';
 import { RedisScript, withTimeout } from './redis-script';
@@ -82,7 +83,7 @@ export class RateLimiter {
   bucketsOf(caller: Caller): { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] {
     if (caller.credential.kind === 'anonymous') return [];
     const { settings, keyPrefix } = this.options;
-    const keys = tenantKeys(keyPrefix, caller.context.tenantId);
+    const keys = gatewayKeys(keyPrefix, caller.context.tenantId);
     const buckets: { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] = [];
     const tenant = settings.tenantOverrides.get(caller.context.tenantId) ?? settings.tenant;
     if (tenant && tenant.ratePerSecond > 0) buckets.push({ key: keys.rateBucket('tenant'), bucket: tenant, scope: 'tenant' });

@@ -1,4 +1,5 @@
-import { tenantKeys, type Redis } from '@beedesk/runtime';
+import type { Redis } from '@beedesk/runtime';
+import { gatewayKeys } from '../keys';
 
 /**
  * A day. A registered document is read on every later request, and a miss costs a client only one
@@ -20,10 +21,10 @@ export class ApqStore {
   ) {}
 
   async get(tenantId: string, sha256Hash: string): Promise<string | null> {
-    return this.redis.get(tenantKeys(this.keyPrefix, tenantId).apq(sha256Hash));
+    return this.redis.get(gatewayKeys(this.keyPrefix, tenantId).apq(sha256Hash));
   }
 
   async put(tenantId: string, sha256Hash: string, query: string): Promise<void> {
-    await this.redis.set(tenantKeys(this.keyPrefix, tenantId).apq(sha256Hash), query, 'EX', this.ttlSeconds);
+    await this.redis.set(gatewayKeys(this.keyPrefix, tenantId).apq(sha256Hash), query, 'EX', this.ttlSeconds);
   }
 }

@@ -1,18 +1,61 @@
-export * from './config';
-export * from './errors';
-export * from './http';
-export * from './ids';
-export * from './keys';
-export * from './logger';
-export * from './metrics';
-export * from './queue';
-export * from './redis';
-export * from './shutdown';
-export * from './subgraph-server';
-export * from './tenant-context';
-export * from './service';
-export * from './subgraph';
-export * from './events';
-export * from './async-queue';
-export * from './live';
-export * from './tenant-store';
+/**
+ * @beedesk/runtime: the platform every service shares, and nothing that belongs to one of them.
+ * Data lives with its owner (tenant, session, answer: their `/data` exports); the gateway keeps its
+ * own keys and limits. This list is deliberate: add a name here only when another package needs it.
+ */
+
+// Configuration and ids
+export { commonEnv, ConfigError, DEV_INTERNAL_SECRET, internalSecretOf, loadConfig } from './config';
+export { isSafeId, isTenantId, keyPart, newId } from './ids';
+
+// Errors with stable codes
+export { badInput, codedError, ErrorCode, forbidden, notFound } from './errors';
+
+// Logging and metrics
+export { createLogger, mayLogText, requestLogger, type Logger } from './logger';
+export { createMetrics, type ServiceMetrics } from './metrics';
+
+// HTTP helpers and shutdown
+export { closeServer, listen, routeLabel, serveHealth, serveMetrics, type Readiness } from './http';
+export { Lifecycle } from './shutdown';
+
+// The signed tenant context and roles
+export { CONTEXT_HEADER, hasRole, isRole, mayAccess, ROLES, signContext, type Role, type TenantContext } from './tenant-context';
+
+// Redis: clients, the tenant key builder, the repository base
+export { connectRedis, createInMemoryRedis, DependencyUnavailableError, execOrThrow, type ChainableCommander, type Redis } from './redis';
+export {
+  DAY,
+  HOUR,
+  kbChangedPattern,
+  MINUTE,
+  SECOND,
+  tenantChannels,
+  tenantKeyBase,
+  tenantKeys,
+  tenantOfKbChannel,
+  type TenantChannels,
+  type TenantKeys,
+} from './keys';
+export { parseJson, TenantStore } from './tenant-store';
+
+// Kafka: the inference request queue
+export {
+  InProcessQueue,
+  KafkaInferenceConsumer,
+  KafkaInferenceQueue,
+  type Delivery,
+  type InferenceConsumer,
+  type InferenceQueue,
+  type InferenceRequest,
+} from './queue';
+
+// Live events over Redis pub/sub
+export { NO_EVENTS, type ActivityEventMessage, type AnswerEventKind, type AnswerEventMessage, type EventPublisher } from './events';
+export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
+export { AsyncQueue, QueueOverflowError } from './async-queue';
+
+// The subgraph server and service mains
+export { type BaseContext } from './subgraph-server';
+export { startSubgraph, type GraphQLResolverMap, type ServiceDeps, type SubgraphSpec } from './subgraph';
+export { runServiceMain, runSubgraphMain, type StartedService } from './service';

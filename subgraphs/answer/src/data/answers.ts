@@ -1,14 +1,5 @@
-import {
-  execOrThrow,
-  HISTORY_MAX_TURNS,
-  HISTORY_RETENTION_MS,
-  HOUR,
-  parseJson,
-  TenantStore,
-  type ChainableCommander,
-  type Redis,
-} from '@beedesk/runtime';
-import { storedTurnJson } from '@beedesk/session/data';
+import { execOrThrow, HOUR, parseJson, TenantStore, type ChainableCommander, type Redis } from '@beedesk/runtime';
+import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, storedTurnJson } from '@beedesk/session/data';
 
 /** How long the text streamed so far is kept, so a worker taking over can continue it. */
 const STREAM_TTL_MS = HOUR;

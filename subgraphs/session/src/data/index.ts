@@ -13,4 +13,5 @@ export {
   type TurnRole,
   type UserDataErasure,
 } from './sessions';
+export { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from './rules';
 export { mintSessionId, sessionIdTenancy } from './session-ids';

@@ -1,14 +1,5 @@
-import {
-  execOrThrow,
-  HISTORY_MAX_TURNS,
-  HISTORY_RETENTION_MS,
-  newId,
-  SESSION_RESUME_WINDOW_MS,
-  TenantStore,
-  type ChainableCommander,
-  type Redis,
-  type TenantKeys,
-} from '@beedesk/runtime';
+import { execOrThrow, newId, TenantStore, type ChainableCommander, type Redis, type TenantKeys } from '@beedesk/runtime';
+import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from './rules';
 
 export interface SessionRecord {
   id: string;
