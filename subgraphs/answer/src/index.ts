@@ -11,8 +11,6 @@ import { subgraphSdl } from '@beedesk/schema';
 import { contextFactory } from './context';
 import { resolvers } from './resolvers';
 
-export { MAX_QUESTION_LENGTH } from './ask';
-
 export interface AnswerServiceDeps extends ServiceDeps {
   queue: InferenceQueue;
   queueReadiness?: Readiness;

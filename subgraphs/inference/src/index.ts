@@ -19,9 +19,6 @@ import { resolvers, type InferenceContext } from './resolvers';
 import { InferenceWorker, type WorkerOptions } from './worker';
 
 export { inferenceSettings, type InferenceSettings } from './config';
-export { FakeOpenAIServer, type FakeLlmMode } from './engines/fake-openai-server';
-export { KnowledgeIndex } from '@beedesk/knowledge';
-export { loadBanking77, type LabelledQuestion } from '@beedesk/knowledge/eval';
 
 export interface InferenceServiceDeps extends ServiceDeps {
   consumer: InferenceConsumer;

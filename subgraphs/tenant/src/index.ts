@@ -3,8 +3,6 @@ import { subgraphSdl } from '@beedesk/schema';
 import { contextFactory } from './context';
 import { resolvers } from './resolvers';
 
-export { articleFromInput } from './validation';
-
 /** Tenants and their knowledge-base articles. */
 export function startTenantService(deps: ServiceDeps): Promise<StartedService> {
   return startSubgraph(deps, {
