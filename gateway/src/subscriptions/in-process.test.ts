@@ -1,7 +1,6 @@
 import pino from 'pino';
 import WebSocket from 'ws';
 import { startAnswerService } from '@beedesk/answer';
-import { createAuthenticator, startGateway } from '@beedesk/gateway';
 import {
   createInMemoryRedis,
   createInProcessEventBus,
@@ -14,7 +13,9 @@ import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, BeedeskError, type AnswerEvent } from '@beedesk/sdk';
 import { startSessionService } from '@beedesk/session';
 import { startTenantService } from '@beedesk/tenant';
+import { createAuthenticator } from '../auth';
 import { mintToken } from '../dev-tokens';
+import { startGateway } from '../server';
 
 // Federated subscriptions through the real gateway over the embedded default's in-process event
 // bus and in-memory Redis: fast checks of shaping, ordering and errors for both client protocols.
