@@ -25,6 +25,7 @@ export { CONTEXT_HEADER, hasRole, isRole, mayAccess, ROLES, signContext, type Ro
 // Redis: clients, the tenant key builder, the repository base
 export { connectRedis, createInMemoryRedis, DependencyUnavailableError, execOrThrow, type ChainableCommander, type Redis } from './redis';
 export {
+  answerKeysOf,
   DAY,
   HOUR,
   kbChangedPattern,

@@ -54,6 +54,18 @@ export function tenantKeys(prefix: string, tenantId: string) {
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;
 
+/**
+ * The keys of one answer: its record and what the worker keeps beside it while answering. Beside the
+ * key builder so that a user's erasure (the session package) removes every one of them.
+ */
+export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
+  keys.answer(answerId),
+  keys.answerClaim(answerId),
+  keys.answerStream(answerId),
+  keys.answerStreamSeq(answerId),
+  keys.answerAttempts(answerId),
+];
+
 /** PSUBSCRIBE pattern matching every tenant's `kbChanged` channel under `prefix`. */
 export const kbChangedPattern = (prefix: string): string => `${prefix}:{*}:kb-changed`;
 
