@@ -1,5 +1,6 @@
-import { forbidden, hasRole, type BaseContext, type GraphQLResolverMap } from '@beedesk/runtime';
-import { type AnswerRepository } from '@beedesk/answer/data';
+import { forbidden, hasRole, type BaseContext } from '@beedesk/runtime';
+import type { AnswerRepository } from '@beedesk/answer/data';
+import type { Resolvers } from './generated/resolvers';
 import type { BreakerRegistry } from './resilience';
 
 export interface InferenceContext extends BaseContext {
@@ -8,7 +9,7 @@ export interface InferenceContext extends BaseContext {
   breakers: BreakerRegistry;
 }
 
-export const resolvers: GraphQLResolverMap<InferenceContext> = {
+export const resolvers: Resolvers = {
   Query: {
     inferenceStatus: async (_root, _args, context) => {
       if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin may read the inference status.');

@@ -30,6 +30,7 @@ export {
   HOUR,
   kbChangedPattern,
   MINUTE,
+  outboxTenantsKey,
   SECOND,
   tenantChannels,
   tenantKeyBase,

@@ -217,7 +217,11 @@ export class SessionRepository extends TenantStore {
         const plan = await this.planUserErasure(watched, keys, userId);
         const multi = watched.multi();
         for (const key of plan.keys) multi.del(key);
-        if (plan.answerIds.length > 0) multi.zrem(keys.pending, ...plan.answerIds);
+        if (plan.answerIds.length > 0) {
+          multi.zrem(keys.pending, ...plan.answerIds);
+          // Their not-yet-acknowledged requests too (they hold the question text).
+          multi.zrem(keys.outbox, ...plan.answerIds).hdel(keys.outboxRequests, ...plan.answerIds);
+        }
         const results = await multi.exec();
         if (!results) continue; // a watched index changed: read again
         const deleted = results.reduce((sum, [error, value], i) => {
