@@ -88,24 +88,6 @@ describe('ask: one answer per clientMessageId', () => {
     expect(delivered).toHaveLength(4);
   });
 
-  it('lets a retry ask anew when the first attempt could not be queued', async () => {
-    const { session } = await sessions.startOrResume('acme', 'unlucky');
-    const down: InferenceQueue = {
-      enqueue: async () => {
-        throw new Error('broker unreachable');
-      },
-      close: async () => undefined,
-    };
-    const args: AskArgs = { sessionId: session.id, text: 'hello?', clientMessageId: 'msg-down' };
-    await expect(ask(args, contextFor('unlucky', down))).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
-
-    const { queue, delivered } = await recordingQueue();
-    const retry = await ask(args, contextFor('unlucky', queue));
-    await queue.stop();
-    expect(retry.answer.status).toBe('QUEUED');
-    expect(delivered.map((request) => request.answerId)).toEqual([retry.answer.id]);
-  });
-
   it('refuses another user’s session (FORBIDDEN) and an unknown one (NOT_FOUND) before storing anything', async () => {
     const { session } = await sessions.startOrResume('acme', 'owner');
     const { queue, delivered } = await recordingQueue();
