@@ -17,6 +17,9 @@ export function gatewayKeys(prefix: string, tenantId: string) {
      * tenant, because a document may embed one tenant's literals and no other tenant may read it.
      */
     apq: (sha256Hash: string) => `${base}:apq:${sha256Hash}`,
+    /** The tenant's APQ entries by last registration, and their sizes: the per-tenant APQ caps. */
+    apqIndex: `${base}:apq-index`,
+    apqSizes: `${base}:apq-sizes`,
   };
 }
 export type GatewayKeys = ReturnType<typeof gatewayKeys>;

@@ -1,8 +1,15 @@
 import cluster from 'node:cluster';
-import { ConfigError, connectRedis, createInMemoryRedis, internalSecretOf, runServiceMain } from '@beedesk/runtime';
+import {
+  ConfigError,
+  connectRedis,
+  createInMemoryRedis,
+  internalSecretOf,
+  refuseDevelopmentSecrets,
+  runServiceMain,
+} from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator } from './auth';
-import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
+import { applyCliArgs, DEV_JWT_SECRET, developmentSecretsOfGateway, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
 import { corsFromEnv } from './cors';
 import { limitSettingsFromEnv } from './limits';
 import { startGateway } from './server';
@@ -21,6 +28,7 @@ try {
 if (workers > 1 && cluster.isPrimary) runPrimary(workers);
 else
   void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
+    refuseDevelopmentSecrets(config, developmentSecretsOfGateway(config));
     if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
       throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
     }
@@ -41,22 +49,25 @@ else
     const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : createInMemoryRedis();
     const gateway = await startGateway({
       supergraphSdl,
-      authenticate:
+      mode:
         config.GATEWAY_AUTH === 'none'
-          ? null
-          : createAuthenticator({
-              // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
-              secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
-              jwksUrl: config.JWT_JWKS_URL,
-              jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
-              jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
-              onJwksUnavailable: (reason) =>
-                logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
-              issuer: config.JWT_ISSUER,
-              audience: config.JWT_AUDIENCE,
-              clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-              apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
-            }),
+          ? { kind: 'generic' }
+          : {
+              kind: 'beedesk',
+              authenticate: createAuthenticator({
+                // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
+                secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
+                jwksUrl: config.JWT_JWKS_URL,
+                jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
+                jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
+                onJwksUnavailable: (reason) =>
+                  logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
+                issuer: config.JWT_ISSUER,
+                audience: config.JWT_AUDIENCE,
+                clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+                apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
+              }),
+            },
       internalSecret: internalSecretOf(config),
       redis,
       keyPrefix: config.REDIS_KEY_PREFIX,
@@ -65,7 +76,7 @@ else
       port: config.PORT,
       maxBodyBytes: config.MAX_BODY_BYTES,
       subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-      documentCacheSize: config.DOCUMENT_CACHE_SIZE,
+      documents: { maxQueryBytes: config.MAX_QUERY_BYTES, cacheMaxBytes: config.DOCUMENT_CACHE_MAX_BYTES },
       urlOverride: (name) => subgraphUrlOverride(name, process.env),
       dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
       limits: limitSettingsFromEnv(config),
@@ -74,6 +85,7 @@ else
         manifestPath: manifestPathOf(config.PERSISTED_OPERATIONS_PATH, config.SUPERGRAPH_PATH),
         requireTrusted: config.GATEWAY_PERSISTED_ONLY === 'true',
         apqTtlSeconds: config.APQ_TTL_SECONDS,
+        apqCaps: { maxCount: config.APQ_MAX_PER_TENANT, maxBytes: config.APQ_MAX_BYTES_PER_TENANT },
       },
     });
     return {

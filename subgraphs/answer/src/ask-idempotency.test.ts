@@ -4,9 +4,9 @@ import {
   createInProcessEventBus,
   InProcessQueue,
   type InferenceQueue,
+  type Caller,
   type InferenceRequest,
   type Redis,
-  type TenantContext,
 } from '@beedesk/runtime';
 import { SessionRepository } from '@beedesk/session/data';
 import { ask, type AskArgs } from './ask';
@@ -38,9 +38,9 @@ describe('ask: one answer per clientMessageId', () => {
     redis.disconnect();
   });
 
-  const caller = (userId: string): TenantContext => ({ tenantId: 'acme', userId, roles: ['customer'], requestId: `req-${userId}` });
+  const callerOf = (userId: string): Caller => ({ tenantId: 'acme', userId, roles: ['customer'], requestId: `req-${userId}` });
   const contextFor = (userId: string, queue: InferenceQueue) => ({
-    tenant: caller(userId),
+    caller: callerOf(userId),
     log: logger,
     answers,
     sessions,

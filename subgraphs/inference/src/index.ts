@@ -36,8 +36,12 @@ export interface StartedInferenceService extends StartedService {
 /** The consumer that answers questions with the tenant's engine, and the admin status query. */
 export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedInferenceService> {
   const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger);
   const settings = deps.settings ?? loadConfig(inferenceSettings);
+  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger, {
+    maxBytes: settings.KNOWLEDGE_CACHE_MAX_BYTES,
+    buildWorkers: settings.KNOWLEDGE_BUILD_WORKERS,
+    buildTimeoutMs: settings.KNOWLEDGE_BUILD_TIMEOUT_MS,
+  });
   const engines = new EngineRouter(settings, knowledge, llmPool);
   engines.validate();
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
@@ -48,15 +52,22 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
     answerDeadlineMs: settings.INFERENCE_ANSWER_DEADLINE_MS,
     ...deps.worker,
   });
+  // Ready once it consumes (HTTP listens first, so the admin query works while the consumer joins its group).
+  // Its engines need no check here: one that is configured but cannot exist stops the service at start (validate()).
+  let consuming = false;
   const server = await startSubgraph(deps, {
     name: 'inference',
     sdl: subgraphSdl('inference'),
     resolvers,
     metrics,
     createContext: (base): InferenceContext => ({ ...base, answers, engineName: engines.defaultEngineName, breakers: engines.breakers }),
-    readiness: deps.consumerReadiness,
+    readiness: async () => ({
+      consumer: consuming ? 'ok' : 'starting',
+      ...(deps.consumerReadiness ? await deps.consumerReadiness() : {}),
+    }),
   });
   await deps.consumer.start(worker.handle);
+  consuming = true;
   return {
     port: server.port,
     warm: async (tenantId) => {

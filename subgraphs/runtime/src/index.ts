@@ -5,7 +5,16 @@
  */
 
 // Configuration and ids
-export { commonEnv, ConfigError, DEV_INTERNAL_SECRET, internalSecretOf, loadConfig } from './config';
+export {
+  commonEnv,
+  ConfigError,
+  DEV_INTERNAL_SECRET,
+  developmentSecretsOf,
+  internalSecretOf,
+  loadConfig,
+  refuseDevelopmentSecrets,
+  UnsafeDefaultsError,
+} from './config';
 export { isSafeId, isTenantId, keyPart, newId } from './ids';
 
 // Errors with stable codes
@@ -16,11 +25,13 @@ export { createLogger, mayLogText, requestLogger, type Logger } from './logger';
 export { createMetrics, type ServiceMetrics } from './metrics';
 
 // HTTP helpers and shutdown
-export { closeServer, listen, routeLabel, serveHealth, serveMetrics, type Readiness } from './http';
+export { closeServer, listen, routeLabel, serveHealthRoute, serveMetrics, type Readiness } from './http';
 export { Lifecycle } from './shutdown';
 
-// The signed tenant context and roles
-export { CONTEXT_HEADER, hasRole, isRole, mayAccess, ROLES, signContext, type Role, type TenantContext } from './tenant-context';
+// The caller, and the context the gateway signs for the subgraphs
+export { hasRole, isRole, isStaff, mayAccess, ROLES, type Caller, type Role } from './caller';
+export { CONTEXT_HEADER, CONTEXT_TTL_SECONDS, signContext } from './signed-context';
+export { type BaseContext } from './request-context';
 
 // Redis: clients, the tenant key builder, the repository base
 export { connectRedis, createInMemoryRedis, DependencyUnavailableError, execOrThrow, type ChainableCommander, type Redis } from './redis';
@@ -58,6 +69,5 @@ export { createInProcessEventBus, createRedisEventBus, type EventBus, type Event
 export { AsyncQueue, QueueOverflowError } from './async-queue';
 
 // The subgraph server and service mains
-export { type BaseContext } from './subgraph-server';
-export { startSubgraph, type GraphQLResolverMap, type ServiceDeps, type SubgraphSpec } from './subgraph';
+export { pingRedis, startSubgraph, type ServiceDeps, type SubgraphResolvers, type SubgraphSpec } from './subgraph';
 export { runServiceMain, runSubgraphMain, type StartedService } from './service';

@@ -26,6 +26,8 @@ export function tenantKeys(prefix: string, tenantId: string) {
      * the change), so inference replicas refresh the tenant's index before its next question.
      */
     kbChanged: `${base}:kb-changed`,
+    /** Hash: article id → bytes of its example questions, for the per-tenant knowledge-base caps. */
+    kbQuestionBytes: `${base}:kb-question-bytes`,
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,

@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
 import { type BaseContext, type Redis } from '@beedesk/runtime';
-import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord } from './data';
+import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type KnowledgeBaseCaps } from './data';
 import { TenantEraser } from './erase';
 
-export interface TenantContext extends BaseContext {
+export interface TenantSubgraphContext extends BaseContext {
   articles: ArticleRepository;
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
@@ -11,19 +11,29 @@ export interface TenantContext extends BaseContext {
   articleLoader: DataLoader<string, ArticleRecord | null>;
   /** eraseTenant (erase.ts). */
   eraser: TenantEraser;
+  /** Caps on the tenant's knowledge base, checked by upsertArticle (0: none). */
+  knowledgeBaseCaps: KnowledgeBaseLimits;
 }
 
-export function contextFactory(redis: Redis, keyPrefix: string) {
+export interface KnowledgeBaseLimits extends KnowledgeBaseCaps {
+  maxQuestionsPerArticle: number;
+}
+
+/** No caps: tests and tools that write articles directly. */
+export const NO_KNOWLEDGE_BASE_CAPS: KnowledgeBaseLimits = { maxArticles: 0, maxQuestionsPerArticle: 0, maxQuestionBytes: 0 };
+
+export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCaps: KnowledgeBaseLimits = NO_KNOWLEDGE_BASE_CAPS) {
   const articles = new ArticleRepository(redis, keyPrefix);
   const tenants = new TenantRepository(redis, keyPrefix);
   const apiKeys = new ApiKeyRepository(redis, keyPrefix);
   const eraser = new TenantEraser(redis, keyPrefix);
-  return (base: BaseContext): TenantContext => ({
+  return (base: BaseContext): TenantSubgraphContext => ({
     ...base,
     articles,
     tenants,
     apiKeys,
-    articleLoader: new DataLoader((ids) => articles.getMany(base.tenant.tenantId, ids)),
+    articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
+    knowledgeBaseCaps,
   });
 }

@@ -1,8 +1,8 @@
-import { badInput, isSafeId } from '@beedesk/runtime';
+import { badInput, codedError, ErrorCode, isSafeId } from '@beedesk/runtime';
 import { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, type ArticleRecord, type TenantRecord, type TenantUpdate } from './data';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
 import { articleFromInput } from './validation';
@@ -17,8 +17,19 @@ const removedArticle = (id: string): ArticleRecord => ({
   updatedAt: new Date(0).toISOString(),
 });
 
-async function tenantOf(context: TenantContext): Promise<TenantRecord> {
-  const id = context.tenant.tenantId;
+const LIMIT_MESSAGES = {
+  articles: (max: number) => `This knowledge base has reached its limit of ${max} articles; delete one before adding another.`,
+  questionsPerArticle: (max: number) => `An article may have at most ${max} example questions.`,
+  questionBytes: (max: number) =>
+    `The example questions of this knowledge base would exceed their limit of ${max} bytes in total; shorten or delete some first.`,
+};
+
+/** KNOWLEDGE_BASE_LIMIT_REACHED, naming the cap (`extensions.limit`), its value and where the tenant stands. */
+const knowledgeBaseLimit = (limit: keyof typeof LIMIT_MESSAGES, max: number, current: number) =>
+  codedError(ErrorCode.KNOWLEDGE_BASE_LIMIT_REACHED, LIMIT_MESSAGES[limit](max), { limit, max, current });
+
+async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
+  const id = context.caller.tenantId;
   return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
@@ -28,8 +39,8 @@ export const resolvers: Resolvers = {
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref, context) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
-    articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
+    __resolveReference: (ref, context) => (ref.id === context.caller.tenantId ? tenantOf(context) : null),
+    articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
   },
@@ -43,14 +54,22 @@ export const resolvers: Resolvers = {
     upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');
       const article = articleFromInput(input);
-      await context.articles.upsert(context.tenant.tenantId, article);
+      const caps = context.knowledgeBaseCaps;
+      if (caps.maxQuestionsPerArticle > 0 && article.questions.length > caps.maxQuestionsPerArticle) {
+        throw knowledgeBaseLimit('questionsPerArticle', caps.maxQuestionsPerArticle, article.questions.length);
+      }
+      const upserted = await context.articles.upsertWithinCaps(context.caller.tenantId, article, caps);
+      if (!upserted.ok) {
+        context.log.warn({ articleId: article.id, limit: upserted.limit, max: upserted.max }, 'article refused: knowledge base at its cap');
+        throw knowledgeBaseLimit(upserted.limit, upserted.max, upserted.current);
+      }
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },
     deleteArticle: async (_root, { id }, context) => {
       requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
-      const deleted = await context.articles.delete(context.tenant.tenantId, id);
+      const deleted = await context.articles.delete(context.caller.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
@@ -68,7 +87,7 @@ export const resolvers: Resolvers = {
         }
         update.answerConfidenceThreshold = answerConfidenceThreshold;
       }
-      const updated = await context.tenants.update(context.tenant.tenantId, update);
+      const updated = await context.tenants.update(context.caller.tenantId, update);
       if (update.answerConfidenceThreshold !== undefined) {
         context.log.info({ answerConfidenceThreshold: update.answerConfidenceThreshold }, 'answer confidence threshold set');
       }

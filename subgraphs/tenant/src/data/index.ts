@@ -13,5 +13,13 @@ export {
   type NewApiKey,
   type VerifiedApiKey,
 } from './api-keys';
-export { ArticleRepository, type ArticleRecord, type ChangeSubscription, type KnowledgeState } from './articles';
+export {
+  ArticleRepository,
+  questionBytesOf,
+  type ArticleRecord,
+  type CappedUpsert,
+  type ChangeSubscription,
+  type KnowledgeBaseCaps,
+  type KnowledgeState,
+} from './articles';
 export { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type TenantRecord, type TenantUpdate } from './tenants';
