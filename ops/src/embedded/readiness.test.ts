@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import pino from 'pino';
 import { BeedeskClient } from '@beedesk/sdk';
-import { mintToken } from '../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { startEmbedded, type Embedded } from './start';
 
 const SECRET = 'embedded-readiness-secret-123';

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArticleRepository, createInMemoryRedis, createLogger, type ArticleRecord } from '@beedesk/runtime';
+import { createInMemoryRedis, createLogger } from '@beedesk/runtime';
+import { ArticleRepository, type ArticleRecord } from '@beedesk/tenant/data';
 import { BuildPool, BuildTimeoutError } from './build-pool';
-import type { KnowledgeArticle } from './knowledge';
-import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from './knowledge/builder';
+import type { KnowledgeArticle } from '@beedesk/knowledge';
+import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from '@beedesk/knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
 
 const article = (id: string, questions: string[]): KnowledgeArticle => ({

@@ -1,5 +1,5 @@
-import type { KnowledgeArticle } from './knowledge';
-import type { BuildResult, ModelBuilder } from './knowledge/builder';
+import type { KnowledgeArticle } from '@beedesk/knowledge';
+import type { BuildResult, ModelBuilder } from '@beedesk/knowledge/builder';
 
 /** A build that took longer than its time box; its worker was terminated and replaced. */
 export class BuildTimeoutError extends Error {

@@ -1,6 +1,4 @@
 import {
-  AnswerRepository,
-  ArticleRepository,
   loadConfig,
   NO_EVENTS,
   startSubgraph,
@@ -9,19 +7,19 @@ import {
   type ServiceDeps,
   type StartedService,
 } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
+import { ArticleRepository } from '@beedesk/tenant/data';
 import { subgraphSdl } from '@beedesk/schema';
 import { Agent } from 'undici';
 import { inferenceSettings, type InferenceSettings } from './config';
 import { EngineRouter } from './engine-router';
 import { KnowledgeCache } from './knowledge-cache';
-import { currentSentenceEncoder, defaultModelDir, EMBEDDING_MODEL, SentenceEncoder, useSentenceEncoder } from './knowledge';
+import { currentSentenceEncoder, defaultModelDir, EMBEDDING_MODEL, SentenceEncoder, useSentenceEncoder } from '@beedesk/knowledge';
 import { createInferenceMetrics } from './metrics';
 import { resolvers, type InferenceContext } from './resolvers';
 import { InferenceWorker, type WorkerOptions } from './worker';
 
 export { inferenceSettings, type InferenceSettings } from './config';
-export { FakeOpenAIServer, type FakeLlmMode } from './engines/fake-openai-server';
-export { KnowledgeIndex } from './knowledge';
 
 /**
  * Loads the sentence-embedding model once per process when `ops/models/models.sh fetch` has cached it
@@ -37,7 +35,6 @@ async function loadSentenceEncoder(logger: InferenceServiceDeps['logger']): Prom
     logger.warn({ err: error }, 'sentence-embedding model could not be loaded; word features only');
   }
 }
-export { loadBanking77, type LabelledQuestion } from './knowledge/eval';
 
 export interface InferenceServiceDeps extends ServiceDeps {
   consumer: InferenceConsumer;

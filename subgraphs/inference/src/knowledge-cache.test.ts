@@ -1,16 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ArticleRepository,
-  createInMemoryRedis,
-  createLogger,
-  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
-  tenantKeys,
-  TenantRepository,
-  type ArticleRecord,
-} from '@beedesk/runtime';
-import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from './knowledge';
-import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from './knowledge/builder';
+import { createInMemoryRedis, createLogger, tenantKeys } from '@beedesk/runtime';
+import { ArticleRepository, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type ArticleRecord } from '@beedesk/tenant/data';
+import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from '@beedesk/knowledge';
+import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from '@beedesk/knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
 
 const logger = createLogger('test', 'silent');

@@ -1,6 +1,13 @@
-import type { ArticleRecord, ArticleRepository, ChangeSubscription, Logger } from '@beedesk/runtime';
-import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, type KnowledgeArticle, type KnowledgeIndexOptions, type Model } from './knowledge';
-import { createModelBuilder, InlineModelBuilder, type ModelBuilder } from './knowledge/builder';
+import type { Logger } from '@beedesk/runtime';
+import type { ArticleRecord, ArticleRepository, ChangeSubscription } from '@beedesk/tenant/data';
+import {
+  DEFAULT_CONFIDENCE_THRESHOLD,
+  KnowledgeIndex,
+  type KnowledgeArticle,
+  type KnowledgeIndexOptions,
+  type Model,
+} from '@beedesk/knowledge';
+import { createModelBuilder, InlineModelBuilder, type ModelBuilder } from '@beedesk/knowledge/builder';
 import { BuildPool, BuildTimeoutError } from './build-pool';
 
 /** Defaults of the memory budget and the build time box (settings KNOWLEDGE_CACHE_MAX_BYTES, KNOWLEDGE_BUILD_*). */

@@ -1,13 +1,6 @@
 import DataLoader from 'dataloader';
-import {
-  ApiKeyRepository,
-  ArticleRepository,
-  TenantRepository,
-  type ArticleRecord,
-  type BaseContext,
-  type KnowledgeBaseCaps,
-  type Redis,
-} from '@beedesk/runtime';
+import { type BaseContext, type Redis } from '@beedesk/runtime';
+import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type KnowledgeBaseCaps } from './data';
 import { TenantEraser } from './erase';
 
 export interface TenantSubgraphContext extends BaseContext {

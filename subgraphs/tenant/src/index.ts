@@ -4,7 +4,6 @@ import { tenantSettings, type TenantSettings } from './config';
 import { contextFactory } from './context';
 import { resolvers } from './resolvers';
 
-export { articleFromInput } from './validation';
 export { tenantSettings, type TenantSettings } from './config';
 
 /** Tenants and their knowledge-base articles; `settings` default to the KB_MAX_* environment settings. */

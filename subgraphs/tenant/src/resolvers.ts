@@ -1,13 +1,5 @@
-import {
-  badInput,
-  codedError,
-  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
-  ErrorCode,
-  isSafeId,
-  type ArticleRecord,
-  type TenantRecord,
-  type TenantUpdate,
-} from '@beedesk/runtime';
+import { badInput, codedError, ErrorCode, isSafeId } from '@beedesk/runtime';
+import { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, type ArticleRecord, type TenantRecord, type TenantUpdate } from './data';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
 import type { TenantSubgraphContext } from './context';

@@ -1,4 +1,5 @@
-import { badInput, isSafeId, newId, type ArticleRecord } from '@beedesk/runtime';
+import { badInput, isSafeId, newId } from '@beedesk/runtime';
+import { type ArticleRecord } from './data';
 
 /** Per-field bounds of one article; a tenant's caps on its whole knowledge base are settings (config.ts). */
 export const LIMITS = { title: 200, body: 20_000, question: 500 } as const;

@@ -1,5 +1,5 @@
 import type { InferenceRequest } from '@beedesk/runtime';
-import type { RankedArticle } from '../knowledge';
+import type { RankedArticle } from '@beedesk/knowledge';
 import { remainderAfter, streamChunks } from './chunks';
 import { isChinese, type AnswerEngine, type EngineAnswer, type EngineCall, type KnowledgeSource } from './types';
 

@@ -1,7 +1,6 @@
-import { createInMemoryRedis } from '../redis';
-import { tenantKeys } from '../keys';
+import { createInMemoryRedis, tenantKeys } from '@beedesk/runtime';
+import { SessionRepository } from '@beedesk/session/data';
 import { AnswerRepository, type AnswerRecord } from './answers';
-import { SessionRepository } from './sessions';
 
 // The erasure's key bookkeeping on the in-process Redis stand-in; ops/e2e/erasure runs the same
 // through the real gateway, services, Kafka and Redis.

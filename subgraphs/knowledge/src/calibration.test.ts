@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { calibrateThreshold } from './calibration';
 import type { KnowledgeArticle } from './types';
 
-const kb = JSON.parse(readFileSync(resolve(__dirname, '../../../../ops/demo/data/demo-cn.json'), 'utf8')) as {
+const kb = JSON.parse(readFileSync(resolve(__dirname, '../../../ops/demo/data/demo-cn.json'), 'utf8')) as {
   articles: KnowledgeArticle[];
 };
 

@@ -1,8 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { isTenantId, newId } from '../ids';
-import { execOrThrow } from '../redis';
-import type { Role } from '../caller';
-import { parseJson, TenantStore } from './store';
+import { execOrThrow, isTenantId, newId, parseJson, TenantStore, type Role } from '@beedesk/runtime';
 
 /**
  * Partner API keys look like `bdk_<tenantId>_<secret>`: the tenant part tells the gateway under which

@@ -1,9 +1,13 @@
-import type { ChainableCommander } from 'ioredis';
-import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, outboxTenantsKey, SESSION_RESUME_WINDOW_MS } from '../keys';
-import type { InferenceRequest } from '../queue/types';
-import { execOrThrow, type Redis } from '../redis';
-import { storedTurnJson } from './sessions';
-import { parseJson, TenantStore } from './store';
+import {
+  execOrThrow,
+  outboxTenantsKey,
+  parseJson,
+  TenantStore,
+  type ChainableCommander,
+  type InferenceRequest,
+  type Redis,
+} from '@beedesk/runtime';
+import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS, storedTurnJson } from '@beedesk/session/data';
 
 /**
  * How long the text streamed so far and the delivery count are kept: as long as the answer itself,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { articlesFrom, loadBanking77, stratifiedFolds } from './eval';
 import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, type KnowledgeArticle } from './index';
 
-const DATA = resolve(__dirname, '../../../../ops/demo/data');
+const DATA = resolve(__dirname, '../../../ops/demo/data');
 
 function article(id: string, title: string, body: string, questions: string[], locale = 'en'): KnowledgeArticle {
   return { id, title, body, questions, locale };
@@ -220,7 +220,7 @@ describe('KnowledgeIndex (Chinese demo FAQ)', () => {
 
 describe('BANKING77 sanity (sub-sampled; the full cross-validation is `npm run eval`)', () => {
   const repoCopy = resolve(DATA, 'banking77/train.csv');
-  const shared = resolve(__dirname, '../../../../../shared/data/banking77/train.csv');
+  const shared = resolve(__dirname, '../../../../shared/data/banking77/train.csv');
   const path = existsSync(repoCopy) ? repoCopy : shared;
   const run = existsSync(path) ? it : it.skip;
 

@@ -1,4 +1,4 @@
-import { connectRedis, type Redis } from '../redis';
+import { connectRedis, type Redis } from '@beedesk/runtime';
 import { ApiKeyRepository, hashApiKey, parseApiKey } from './api-keys';
 
 // Against the real Redis (REDIS_URL or 127.0.0.1:6379), under a key prefix of its own that it removes after.

@@ -1,4 +1,4 @@
-import { DEV_JWT_SECRET } from '@beedesk/gateway';
+import { DEV_JWT_SECRET } from './config';
 import type { Role } from '@beedesk/runtime';
 import { SignJWT } from 'jose';
 

@@ -1,9 +1,5 @@
-import type { ChainableCommander } from 'ioredis';
-import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from '../keys';
-import { newId } from '../ids';
-import { execOrThrow, type Redis } from '../redis';
-import type { TenantKeys } from '../keys';
-import { TenantStore } from './store';
+import { answerKeysOf, execOrThrow, newId, TenantStore, type ChainableCommander, type Redis, type TenantKeys } from '@beedesk/runtime';
+import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from './rules';
 
 export interface SessionRecord {
   id: string;
@@ -58,15 +54,6 @@ export interface UserDataErasure {
   /** Every Redis key deleted, indexes and pointers included. */
   keys: number;
 }
-
-/** The keys of one answer: its record and what the worker keeps beside it while answering. */
-export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
-  keys.answer(answerId),
-  keys.answerClaim(answerId),
-  keys.answerStream(answerId),
-  keys.answerStreamSeq(answerId),
-  keys.answerAttempts(answerId),
-];
 
 /**
  * Adds a session to its user's erasure index (scored by the time of the write) and keeps the index as
@@ -217,6 +204,10 @@ export class SessionRepository extends TenantStore {
    * existed), never by SCAN. The index keys are WATCHed: a concurrent write to them retries.
    * A worker answering one of these questions meanwhile loses its claim with the answer, and its
    * claim-guarded writes (stream, attempts, completion, re-claim) then write nothing.
+   *
+   * The answers are deleted by their keys in runtime's shared layout (tenantKeys, answerKeysOf), not
+   * through @beedesk/answer: answer depends on session (it checks the session before an ask and writes
+   * turns), so a dependency back would be a cycle, and one transaction must cover both anyway.
    */
   async eraseUser(tenantId: string, userId: string): Promise<UserDataErasure> {
     const keys = this.keys(tenantId);

@@ -1,6 +1,4 @@
-import { kbChangedPattern, tenantOfKbChannel } from '../keys';
-import { execOrThrow } from '../redis';
-import { parseJson, TenantStore } from './store';
+import { execOrThrow, kbChangedPattern, parseJson, TenantStore, tenantOfKbChannel } from '@beedesk/runtime';
 import { parseThreshold, THRESHOLD_FIELD } from './tenants';
 
 /** What an answer engine checks before each question: is its index current, and how sure must it be. */

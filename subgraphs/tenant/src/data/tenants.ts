@@ -1,4 +1,4 @@
-import { TenantStore } from './store';
+import { TenantStore } from '@beedesk/runtime';
 
 /**
  * Confidence the answer engine needs to answer on its own, unless the tenant sets another: below it the

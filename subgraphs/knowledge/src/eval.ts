@@ -11,7 +11,7 @@
  * With the sentence-embedding model cached (ops/models/models.sh fetch) the engine fuses embeddings with its
  * word features; `--engine features` measures the word features alone.
  *
- *   node dist/knowledge/eval.js [--suite all|clinc|open|cv] [--engine auto|features|embeddings]
+ *   node subgraphs/knowledge/dist/eval.js (npm run eval) [--suite all|clinc|open|cv] [--engine auto|features|embeddings]
  *                               [--data-dir dir] [--json out.json] [--folds 5] [--seeds 3] [--seed 7]
  *                               [--threshold 0.8] [--sample 0.2] [--calibrate] [--options '{"fusion":{…}}']
  *                               [--patch 4 [--patch-questions 5]]

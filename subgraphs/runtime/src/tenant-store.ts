@@ -1,5 +1,5 @@
-import type { Redis } from '../redis';
-import { tenantKeys, type TenantKeys } from '../keys';
+import type { Redis } from './redis';
+import { tenantKeys, type TenantKeys } from './keys';
 
 /** Base of the repositories: one Redis client and the key prefix, keys always built per tenant. */
 export abstract class TenantStore {

@@ -6,7 +6,7 @@ import { Model } from './model';
 import { warmStartFrom } from './builder';
 import { MAX_PATCHED_ARTICLES, patchModel } from './patch';
 
-const DATA = resolve(__dirname, '../../../../ops/demo/data');
+const DATA = resolve(__dirname, '../../../ops/demo/data');
 const article = (id: string, title: string, body: string, questions: string[]): KnowledgeArticle => ({
   id,
   title,

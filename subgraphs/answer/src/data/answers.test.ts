@@ -1,8 +1,6 @@
-import { HISTORY_RETENTION_MS, HOUR, tenantKeys } from '../keys';
-import type { InferenceRequest } from '../queue/types';
-import { connectRedis, type Redis } from '../redis';
+import { connectRedis, HOUR, tenantKeys, type InferenceRequest, type Redis } from '@beedesk/runtime';
+import { HISTORY_RETENTION_MS, SessionRepository } from '@beedesk/session/data';
 import { AnswerRepository, type AnswerOutcome, type AnswerRecord } from './answers';
-import { SessionRepository } from './sessions';
 
 // The fences of the answer data against the real Redis (REDIS_URL or 127.0.0.1:6379), under a key
 // prefix of its own that it removes after. Through real processes and Kafka: ops/e2e/answer-durability.

@@ -1,20 +1,21 @@
 import pino from 'pino';
 import WebSocket from 'ws';
 import { startAnswerService } from '@beedesk/answer';
-import { createAuthenticator, startGateway } from '@beedesk/gateway';
 import {
-  AnswerRepository,
   createInMemoryRedis,
   createInProcessEventBus,
   InProcessQueue,
   type AnswerEventMessage,
   type StartedService,
 } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
 import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, BeedeskError, type AnswerEvent } from '@beedesk/sdk';
 import { startSessionService } from '@beedesk/session';
 import { startTenantService } from '@beedesk/tenant';
+import { createAuthenticator } from '../auth';
 import { mintToken } from '../dev-tokens';
+import { startGateway } from '../server';
 
 // Federated subscriptions through the real gateway over the embedded default's in-process event
 // bus and in-memory Redis: fast checks of shaping, ordering and errors for both client protocols.

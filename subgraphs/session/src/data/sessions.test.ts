@@ -1,5 +1,5 @@
-import { createInMemoryRedis } from '../redis';
-import { SESSION_RESUME_WINDOW_MS } from '../keys';
+import { createInMemoryRedis } from '@beedesk/runtime';
+import { SESSION_RESUME_WINDOW_MS } from './rules';
 import { SessionRepository } from './sessions';
 
 // Pure logic of the resume rule and history numbering, on the in-process Redis stand-in
