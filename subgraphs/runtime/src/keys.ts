@@ -1,4 +1,4 @@
-import { keyPart } from './ids';
+import { keyPart, legacyKeyPart } from './ids';
 
 /**
  * Every Redis key of a tenant. The tenant id is the hash tag, so all of a tenant's keys live in
@@ -19,14 +19,28 @@ export function tenantKeys(prefix: string, tenantId: string) {
      * the change), so inference replicas refresh the tenant's index before its next question.
      */
     kbChanged: `${base}:kb-changed`,
-    /** Gateway rate limits: the token bucket of the tenant (`tenant`) or of one of its API keys (`api-key:<id>`). */
-    rateBucket: (scope: 'tenant' | `api-key:${string}`) =>
-      `${base}:rate:${scope === 'tenant' ? scope : `api-key:${keyPart(scope.slice(8))}`}`,
+    /** Gateway rate limits: the token bucket of the tenant (`tenant`), of one of its API keys (`api-key:<id>`) or users (`user:<id>`). */
+    rateBucket: (scope: 'tenant' | `api-key:${string}` | `user:${string}`) => {
+      if (scope === 'tenant') return `${base}:rate:tenant`;
+      const split = scope.indexOf(':');
+      return `${base}:rate:${scope.slice(0, split)}:${keyPart(scope.slice(split + 1))}`;
+    },
     /** Open subscriptions of the tenant on every gateway replica: sorted set of leases by expiry. */
     subscriptionLeases: `${base}:subscription-leases`,
+    /** The same, of one user of the tenant. */
+    userSubscriptionLeases: (userId: string) => `${base}:user:${keyPart(userId)}:subscription-leases`,
+    /** Open WebSockets of one user of the tenant on every gateway replica (idle ones included). */
+    userSocketLeases: (userId: string) => `${base}:user:${keyPart(userId)}:socket-leases`,
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,
+    /**
+     * Where the pointer and the user's erasure index were written before keyPart was injective. Equal to
+     * the current keys for most ids; otherwise possibly shared with another user: read only, and only
+     * what the user owns counts (SessionRepository).
+     */
+    legacyActiveSession: (userId: string) => `${base}:user:${legacyKeyPart(userId)}:active-session`,
+    legacyUserSessions: (userId: string) => `${base}:user:${legacyKeyPart(userId)}:sessions`,
     /**
      * Erasure indexes, written in the same transaction as what they index and living as long: a user's
      * session ids (sorted by last activity), a session's answer ids and its ask client-message ids.
@@ -92,6 +106,26 @@ export function tenantChannels(prefix: string, tenantId: string) {
     answers: (sessionId: string) => `${base}:session:${sessionId}:answers`,
     /** Sessions started, questions asked, answers done: the tenant's staff dashboard feed. */
     activity: `${base}:activity`,
+    /**
+     * An API key revoked, the tenant erased: gateways re-check (or end) the tenant's open subscriptions.
+     * Messages are CredentialsChange JSON.
+     */
+    credentials: `${base}:credentials`,
   };
+}
+
+/** What a `credentials` channel message says changed. */
+export type CredentialsChange = { kind: 'api-key-revoked'; apiKeyId: string } | { kind: 'tenant-erased' };
+
+/** PSUBSCRIBE pattern matching every tenant's `credentials` channel under `prefix`. */
+export const credentialsChangedPattern = (prefix: string): string => `${prefix}:{*}:events:credentials`;
+
+/** The tenant of a `credentials` channel name, or null when the name is not one. */
+export function tenantOfCredentialsChannel(prefix: string, channel: string): string | null {
+  const head = `${prefix}:{`;
+  const tail = '}:events:credentials';
+  if (!channel.startsWith(head) || !channel.endsWith(tail)) return null;
+  const tenant = channel.slice(head.length, channel.length - tail.length);
+  return tenant && !/[{}]/.test(tenant) ? tenant : null;
 }
 export type TenantChannels = ReturnType<typeof tenantChannels>;

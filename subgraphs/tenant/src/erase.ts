@@ -1,4 +1,4 @@
-import { badInput, tenantKeys, type Redis } from '@beedesk/runtime';
+import { badInput, tenantChannels, tenantKeys, type CredentialsChange, type Redis } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import type { TenantContext } from './context';
 
@@ -59,6 +59,9 @@ export class TenantEraser {
     }
     // Inference replicas drop the tenant's model: its kb-version is gone and the article set is empty.
     await this.redis.publish(keys.kbChanged, 'erase');
+    // Gateways end the tenant's open subscriptions (tenantActivity of an erased tenant must stop).
+    const change: CredentialsChange = { kind: 'tenant-erased' };
+    await this.redis.publish(tenantChannels(this.prefix, tenantId).credentials, JSON.stringify(change));
     return erased;
   }
 }

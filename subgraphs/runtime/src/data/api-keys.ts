@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isTenantId, newId } from '../ids';
+import { tenantChannels, type CredentialsChange } from '../keys';
 import { execOrThrow } from '../redis';
 import type { Role } from '../tenant-context';
 import { parseJson, TenantStore } from './store';
@@ -123,7 +124,15 @@ export class ApiKeyRepository extends TenantStore {
     const stored = parseJson<StoredApiKey>(await this.redis.get(keys.apiKey(id)));
     if (!stored || stored.revokedAt !== null) return false;
     const revoked: StoredApiKey = { ...stored, revokedAt: now.toISOString() };
-    await execOrThrow(this.redis.multi().set(keys.apiKey(id), JSON.stringify(revoked)).del(keys.apiKeyBySecretHash(stored.secretHash)));
+    const change: CredentialsChange = { kind: 'api-key-revoked', apiKeyId: id };
+    await execOrThrow(
+      this.redis
+        .multi()
+        .set(keys.apiKey(id), JSON.stringify(revoked))
+        .del(keys.apiKeyBySecretHash(stored.secretHash))
+        // Gateways end the key's open subscriptions (requests fail from now on anyway: nothing caches the key).
+        .publish(tenantChannels(this.prefix, tenantId).credentials, JSON.stringify(change)),
+    );
     return true;
   }
 
