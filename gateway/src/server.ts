@@ -16,7 +16,7 @@ import {
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { createAdmission, type Refusal } from './admission';
-import type { Authenticator, Credentials } from './caller';
+import { credentialsOf, type Authenticator } from './caller';
 import { handleCors, type CorsPolicy } from './cors';
 import { DocumentCache } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
@@ -67,10 +67,6 @@ export interface StartedGateway extends StartedService {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const credentialsOf = (req: IncomingMessage): Credentials => ({
-  authorization: req.headers.authorization,
-  apiKey: typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined,
-});
 const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
   'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : (error as GraphQLFormattedError);
 
@@ -136,6 +132,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
     admission,
     tenantLeases: limits.subscriptionLeases,
+    socketLeases: limits.socketLeases,
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
     maxSubscriptionsPerConnection: limits.maxSubscriptionsPerConnection,
     onRefused: limits.countRefusal,
   });
@@ -150,7 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     if (!authenticated.ok) return sendRefusal(res, authenticated, headers);
     const allowed = await admission.admitRequest(authenticated);
     if (!allowed.ok) return sendRefusal(res, allowed, headers);
-    const { context: caller, expiresAt } = authenticated;
+    const { context: caller } = authenticated;
     Object.assign(tags, { tenant: caller.tenantId, traceId: requestId });
     const log = requestLogger(logger, caller.tenantId, requestId);
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
@@ -162,7 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
         throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
       }
       const input = { document, operation, planKey, rawVariables: params.variables };
-      return subscriptions.serveSse(req, res, caller, expiresAt, input, headers);
+      return subscriptions.serveSse(req, res, authenticated, input, headers);
     }
     if (operation.operation === 'mutation' && req.method === 'GET') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Mutations must be sent with POST.', { allow: 'POST' });
