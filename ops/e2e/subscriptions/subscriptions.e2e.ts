@@ -33,7 +33,12 @@ let answers: AnswerRepository;
 beforeAll(async () => {
   for (const name of ['tenant', 'session', 'answer'] as const) await e2e.cluster.start(name);
   await e2e.cluster.start('answer', {}, REPLICA_B);
-  await e2e.cluster.start('gateway');
+  // One user holds 1,000 sockets below (memory bound): no per-user cap (sockets, subscriptions, rate) here.
+  await e2e.cluster.start('gateway', {
+    GATEWAY_MAX_SOCKETS_PER_USER: '0',
+    GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: '0',
+    GATEWAY_RATE_LIMIT_USER: '0',
+  });
   await seedDemoTenants(e2e.gatewayUrl, { tenants: [demoBank()], jwtSecret: E2E_JWT_SECRET });
   redis = new Redis(e2e.env.REDIS_URL!);
   bus = createRedisEventBus(redis, e2e.keyPrefix, pino({ level: 'silent' }));
@@ -151,23 +156,78 @@ describe.each(['graphql-ws', 'sse'] as SubscriptionProtocol[])('answerStream ove
 
     const foreigner = await client('demo-cn', 'wang');
     const foreignSession = await foreigner.startSession();
-    const foreign = alice.answerStream(foreignSession.id, { protocol });
-    const outcome = drain(foreign);
-    // Even if the stream were open, an event on the other tenant's channel must not reach alice.
-    await bus.publishAnswerEvent('demo-cn', {
-      answerId: 'x',
-      sessionId: foreignSession.id,
-      seq: 0,
-      kind: 'QUEUED',
-      delta: null,
-      queuePosition: 0,
-    });
-    expect(await outcome).toEqual({ values: [], code: 'FORBIDDEN' });
+    expect(await drain(alice.answerStream(foreignSession.id, { protocol }))).toEqual({ values: [], code: 'FORBIDDEN' });
 
     const bobSession = await (await client('demo-bank', 'bob')).startSession();
     expect(await drain(alice.answerStream(bobSession.id, { protocol }))).toEqual({ values: [], code: 'FORBIDDEN' });
     await alice.close();
     await foreigner.close();
+  });
+
+  it('an open answerStream never delivers another tenant’s event on the same session id', async () => {
+    const alice = await client('demo-bank', `alice-live-${protocol}`);
+    const session = await alice.startSession();
+    const stream = alice.answerStream(session.id, { protocol });
+    const received: AnswerEvent[] = [];
+    const reading = (async () => {
+      for await (const event of stream) {
+        received.push(event);
+        if (event.answerId === 'own-2') break;
+      }
+    })();
+    const event = (answerId: string): AnswerEventMessage => ({
+      answerId,
+      sessionId: session.id,
+      seq: 1,
+      kind: 'TOKEN',
+      delta: 'x',
+      queuePosition: null,
+    });
+    // Live first: an own event arrives (repeated until the subscription is in place upstream).
+    await until(async () => {
+      await bus.publishAnswerEvent('demo-bank', event('own-1'));
+      return received.length > 0;
+    });
+    // The other tenant's event for the very same session id, then an own one: pub/sub keeps the order,
+    // so a leaked event would arrive before own-2.
+    await bus.publishAnswerEvent('demo-cn', event('leak'));
+    await bus.publishAnswerEvent('demo-bank', event('own-2'));
+    await reading;
+    expect(received.map((e) => e.answerId).filter((id) => id !== 'own-1')).toEqual(['own-2']);
+    await alice.close();
+  });
+
+  it('an open tenantActivity never delivers another tenant’s activity', async () => {
+    const admin = await client('demo-bank', `boss-live-${protocol}`, 'admin');
+    const activity = admin.tenantActivity({ protocol });
+    // Real sessions, so the events' Session entities resolve.
+    const [own1, own2] = [
+      await (await client('demo-bank', `visitor-1-${protocol}`)).startSession(),
+      await (await client('demo-bank', `visitor-2-${protocol}`)).startSession(),
+    ];
+    const foreign = await (await client('demo-cn', `visitor-${protocol}`)).startSession();
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const event of activity) {
+        received.push(event.session.id);
+        if (event.session.id === own2.id) break;
+      }
+    })();
+    const activityOf = (sessionId: string) => ({
+      kind: 'SESSION_STARTED' as const,
+      sessionId,
+      answerId: null,
+      at: new Date().toISOString(),
+    });
+    await until(async () => {
+      await bus.publishActivity('demo-bank', activityOf(own1.id));
+      return received.length > 0;
+    });
+    await bus.publishActivity('demo-cn', activityOf(foreign.id));
+    await bus.publishActivity('demo-bank', activityOf(own2.id));
+    await reading;
+    expect(received.filter((id) => id !== own1.id)).toEqual([own2.id]);
+    await admin.close();
   });
 
   it('tenantActivity is for admins (FORBIDDEN otherwise) and carries sessions and answers as entities', async () => {
