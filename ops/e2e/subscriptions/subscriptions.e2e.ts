@@ -197,6 +197,37 @@ describe.each(['graphql-ws', 'sse'] as SubscriptionProtocol[])('answerStream ove
     await alice.close();
   });
 
+  it('an open tenantActivity never delivers another tenant’s activity', async () => {
+    const admin = await client('demo-bank', `boss-live-${protocol}`, 'admin');
+    // No entity in the selection: a leaked event would resolve as well as an own one and show here.
+    const activity = admin.subscribe<{ tenantActivity: { at: string } }, Record<string, never>>(
+      { document: 'subscription { tenantActivity { kind at } }' },
+      {},
+      { protocol },
+    );
+    // Events told apart by their time stamps.
+    const own1 = '2001-01-01T00:00:00.000Z';
+    const leak = '2002-02-02T00:00:00.000Z';
+    const own2 = '2003-03-03T00:00:00.000Z';
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const event of activity) {
+        received.push(event.tenantActivity.at);
+        if (event.tenantActivity.at === own2) break;
+      }
+    })();
+    const activityOf = (at: string) => ({ kind: 'SESSION_STARTED' as const, sessionId: 'activity-probe', answerId: null, at });
+    await until(async () => {
+      await bus.publishActivity('demo-bank', activityOf(own1));
+      return received.length > 0;
+    });
+    await bus.publishActivity('demo-cn', activityOf(leak));
+    await bus.publishActivity('demo-bank', activityOf(own2));
+    await reading;
+    expect(received.filter((at) => at !== own1)).toEqual([own2]);
+    await admin.close();
+  });
+
   it('tenantActivity is for admins (FORBIDDEN otherwise) and carries sessions and answers as entities', async () => {
     const customer = await client('demo-bank', 'carol');
     expect(await drain(customer.tenantActivity({ protocol }))).toEqual({ values: [], code: 'FORBIDDEN' });
