@@ -1,9 +1,15 @@
+import { FakeOpenAIServer } from '@beedesk/inference';
 import type { Answer, BeedeskClient } from '@beedesk/sdk';
+import Redis from 'ioredis';
 import { e2eEnvironment } from '../harness/cluster';
 
 // SIGTERM while answers are in flight: the worker finishes what it holds, commits and exits 0;
 // whatever it had not started is answered after a restart. Nothing lost, nothing answered twice.
+// The engine is a slow streaming LLM (the fake, over HTTP), so SIGTERM surely lands mid-answer.
 const e2e = e2eEnvironment('shutdown', 14200);
+const fake = new FakeOpenAIServer();
+let llmEnv: NodeJS.ProcessEnv;
+let redis: Redis;
 const SESSIONS = 20;
 const QUESTIONS = 5;
 const questions = [
@@ -15,7 +21,12 @@ const questions = [
 ];
 
 beforeAll(async () => {
-  await e2e.cluster.startAll();
+  llmEnv = { ENGINE_TENANTS: 'demo-bank=llm', LLM_BASE_URL: await fake.start(), LLM_IDLE_TIMEOUT_MS: '10000' };
+  fake.plan([], 'ok', 60); // ~0.8 s per answer
+  for (const name of ['tenant', 'session', 'answer'] as const) await e2e.cluster.start(name);
+  await e2e.cluster.start('inference', llmEnv);
+  await e2e.cluster.start('gateway');
+  redis = new Redis(e2e.env.REDIS_URL!);
   const admin = e2e.client(await e2e.token('demo-bank', 'admin', 'admin'));
   await admin.upsertArticle({
     id: 'card',
@@ -37,7 +48,17 @@ beforeAll(async () => {
   });
 });
 
-afterAll(() => e2e.cluster.stopAll());
+afterAll(async () => {
+  await e2e.cluster.stopAll();
+  redis?.disconnect();
+  await fake.stop();
+});
+
+/** Stored statuses of the answers, read straight from Redis (one round trip). */
+async function statuses(ids: string[]): Promise<Map<string, string | undefined>> {
+  const raws = await redis.mget(ids.map((id) => `${e2e.keyPrefix}:{demo-bank}:answer:${id}`));
+  return new Map(ids.map((id, i) => [id, raws[i] ? (JSON.parse(raws[i]!) as { status: string }).status : undefined]));
+}
 
 async function waitAll(client: BeedeskClient, ids: string[]): Promise<Answer[]> {
   return Promise.all(ids.map((id) => client.waitForAnswer(id, { timeoutMs: 60_000, intervalMs: 200 })));
@@ -66,19 +87,23 @@ it('SIGTERM mid-load: exit 0, then every answer exactly once, in order per sessi
   // A deep queue: every ask was answered at once, each with its own place in the tenant's line.
   expect([...positions].sort((a, b) => a - b)).toEqual(positions.map((_, i) => i));
 
-  // Start a worker and stop it as soon as it is busy.
-  await e2e.cluster.start('inference');
-  const probe = asked[0]!;
-  for (let i = 0; i < 200; i++) {
-    const done = await Promise.all(probe.answerIds.map((id) => probe.client.answer(id)));
-    if (done.some((a) => a?.status === 'DONE')) break;
-    await new Promise((r) => setTimeout(r, 20));
+  // Start a worker and stop it while it streams answers.
+  await e2e.cluster.start('inference', llmEnv);
+  const allIds = asked.flatMap((a) => a.answerIds);
+  let inFlight: string[] = [];
+  for (let i = 0; i < 400 && inFlight.length === 0; i++) {
+    inFlight = [...(await statuses(allIds))].filter(([, status]) => status === 'ANSWERING').map(([id]) => id);
+    if (inFlight.length === 0) await new Promise((r) => setTimeout(r, 25));
   }
+  expect(inFlight.length).toBeGreaterThan(0);
   const stoppedAt = Date.now();
   expect(await e2e.cluster.stop('inference', 'SIGTERM')).toBe(0);
   expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+  // No worker runs now: the answers that were streaming at SIGTERM were finished by that worker before it exited.
+  const afterExit = await statuses(inFlight);
+  expect(inFlight.map((id) => afterExit.get(id))).toEqual(inFlight.map(() => 'DONE'));
 
-  await e2e.cluster.start('inference');
+  await e2e.cluster.start('inference', llmEnv);
   for (const { client, sessionId, answerIds } of asked) {
     const answers = await waitAll(client, answerIds);
     expect(answers.map((a) => a.status)).toEqual(answerIds.map(() => 'DONE'));

@@ -1,13 +1,11 @@
 import {
   badInput,
-  codedError,
-  ErrorCode,
-  execOrThrow,
   isSafeId,
   mayLogText,
   newId,
   type AnswerEventMessage,
   type AnswerRecord,
+  type EventPublisher,
   type InferenceRequest,
 } from '@beedesk/runtime';
 import { accessibleSession } from './access';
@@ -42,8 +40,12 @@ export function validateAsk(args: AskArgs): string {
 }
 
 /**
- * Stores a QUEUED answer and the user's turn in one transaction, then enqueues the request and
- * answers at once. A retry with the same clientMessageId returns the first answer, enqueuing nothing.
+ * Accepts a question in one atomic write (the QUEUED answer, the user's turn, the place in the line,
+ * the clientMessageId and an outbox entry: AnswerRepository.createAsk), then sends it to the queue and
+ * answers at once. A retry with the same clientMessageId returns the first answer and its place in the
+ * line, writing and enqueuing nothing. When the send fails or times out the answer stays QUEUED in the
+ * outbox: the sweeper (outbox-sweeper.ts) sends it again or, after OUTBOX_GIVE_UP_MS, answers it
+ * FAILED; nothing here ever overwrites an answer, so a request Kafka did deliver is answered once.
  */
 export async function ask(args: AskArgs, context: AskContext): Promise<AskReceipt> {
   const question = validateAsk(args);
@@ -51,11 +53,6 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   const session = await accessibleSession(context, args.sessionId);
 
   const answerId = newId();
-  if (args.clientMessageId) {
-    const existingId = await context.answers.reserveClientMessage(tenantId, session.id, args.clientMessageId, answerId);
-    if (existingId) return { answer: await firstAsk(context, existingId), queuePosition: await context.answers.pendingCount(tenantId) };
-  }
-
   const history = (await context.sessions.turns(tenantId, session.id, HISTORY_IN_REQUEST)).map(({ role, text }) => ({ role, text }));
   const now = new Date();
   const answer: AnswerRecord = {
@@ -73,14 +70,6 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
     createdAt: now.toISOString(),
     completedAt: null,
   };
-  const multi = context.redis.multi();
-  context.answers.queueSave(multi, tenantId, answer);
-  context.sessions.queueTurn(multi, tenantId, session, { role: 'USER', text: question, answerId }, now);
-  await execOrThrow(multi);
-  const queuePosition = await context.answers.enterQueue(tenantId, answerId);
-  // Published before enqueueing, so QUEUED (seq 0) always precedes the worker's first TOKEN.
-  await publishLive(context, answer, { seq: 0, kind: 'QUEUED', queuePosition });
-
   const request: InferenceRequest = {
     v: 1,
     tenantId,
@@ -92,38 +81,23 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
     requestId,
     enqueuedAt: now.getTime(),
   };
+  const accepted = await context.answers.createAsk(tenantId, answer, request, now);
+  if (!accepted.created) return { answer: accepted.answer, queuePosition: accepted.queuePosition };
+  const { queuePosition } = accepted;
+  // Published before enqueueing, so QUEUED (seq 0) always precedes the worker's first TOKEN.
+  await publishLive(context, answer, { seq: 0, kind: 'QUEUED', queuePosition });
+
   try {
     await context.queue.enqueue(request);
+    await context.answers.outboxAck(tenantId, answerId);
   } catch (error) {
-    context.log.error({ err: error, answerId }, 'could not enqueue the question');
-    await context.answers.complete(
-      tenantId,
-      answer,
-      { text: '', status: 'FAILED', sourceIds: [], confidence: null, needsHuman: true, engine: null },
-      // The client is told to try again: a retry with the same clientMessageId must ask anew.
-      (multi) =>
-        args.clientMessageId ? context.answers.queueForgetClientMessage(multi, tenantId, session.id, args.clientMessageId) : undefined,
-    );
-    await publishLive(context, answer, { seq: 1, kind: 'ERROR', queuePosition: null });
-    throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The question could not be queued; please try again shortly.');
+    // Stored and in the outbox: the sweeper sends it again (or fails it with a reason), so the ask stands.
+    context.log.warn({ err: error, answerId }, 'could not enqueue the question now; the outbox sweeper retries');
   }
   context.log.info({ answerId, sessionId: session.id, chars: question.length, queuePosition }, 'question queued');
   // Text only for a tenant with debug logging switched on (LOG_DEBUG_TENANTS).
   if (mayLogText(context.log)) context.log.debug({ answerId, question }, 'question text');
   return { answer, queuePosition };
-}
-
-/**
- * The answer of the ask that won a clientMessageId. A concurrent duplicate can arrive between the
- * winner's reservation and its write: wait briefly for it rather than creating a second answer.
- */
-async function firstAsk(context: AskContext, answerId: string): Promise<AnswerRecord> {
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const existing = await context.answers.get(context.tenant.tenantId, answerId);
-    if (existing) return existing;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw codedError(ErrorCode.SERVICE_UNAVAILABLE, 'The same message is still being accepted; please retry shortly.');
 }
 
 /**
@@ -151,4 +125,5 @@ async function publishLive(
   }
 }
 
-type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue' | 'redis' | 'events'>;
+/** What `ask` uses of the context: it only publishes live events. */
+export type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue'> & { events: EventPublisher };

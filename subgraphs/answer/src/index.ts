@@ -1,5 +1,7 @@
 import {
+  AnswerRepository,
   createInProcessEventBus,
+  loadConfig,
   startSubgraph,
   type EventBus,
   type InferenceQueue,
@@ -8,22 +10,29 @@ import {
   type StartedService,
 } from '@beedesk/runtime';
 import { subgraphSdl } from '@beedesk/schema';
+import { answerSettings, type AnswerSettings } from './config';
 import { contextFactory } from './context';
+import { startOutboxSweeper } from './outbox-sweeper';
 import { resolvers } from './resolvers';
 
 export { MAX_QUESTION_LENGTH } from './ask';
+export { answerSettings, type AnswerSettings } from './config';
 
 export interface AnswerServiceDeps extends ServiceDeps {
   queue: InferenceQueue;
   queueReadiness?: Readiness;
   /** Publishes QUEUED and feeds the subscriptions; an in-process bus when omitted (tests). */
   events?: EventBus;
+  /** Defaults to the OUTBOX_* environment settings. */
+  settings?: AnswerSettings;
 }
 
 /** `ask` (validate, store, enqueue, answer a receipt at once), answers, and their live streams. */
-export function startAnswerService(deps: AnswerServiceDeps): Promise<StartedService> {
+export async function startAnswerService(deps: AnswerServiceDeps): Promise<StartedService> {
   const events = deps.events ?? createInProcessEventBus(deps.keyPrefix, deps.logger);
-  return startSubgraph(deps, {
+  const settings = deps.settings ?? loadConfig(answerSettings);
+  const sweeper = startOutboxSweeper(new AnswerRepository(deps.redis, deps.keyPrefix), deps.queue, events, deps.logger, settings);
+  const server = await startSubgraph(deps, {
     name: 'answer',
     sdl: subgraphSdl('answer'),
     resolvers,
@@ -36,4 +45,12 @@ export function startAnswerService(deps: AnswerServiceDeps): Promise<StartedServ
     }),
     readiness: deps.queueReadiness,
   });
+  return {
+    port: server.port,
+    // The sweeper first: it may be sending through the producer that closes after us.
+    close: async () => {
+      await sweeper.stop();
+      await server.close();
+    },
+  };
 }

@@ -5,10 +5,10 @@ import {
   type ActivityEventMessage,
   type AnswerEventMessage,
   type EventStream,
-  type GraphQLResolverMap,
 } from '@beedesk/runtime';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
+import type { Resolvers } from './generated/resolvers';
 
 /**
  * Checks that the caller may follow a session before listening. Another tenant's session is told
@@ -26,10 +26,10 @@ async function checkSession(sessionId: string, context: AnswerContext): Promise<
 const currentAnswer = (answerId: string | null, context: AnswerContext) =>
   answerId ? context.answers.get(context.tenant.tenantId, answerId) : null;
 
-export const liveResolvers: GraphQLResolverMap<AnswerContext> = {
+export const liveResolvers: Pick<Resolvers, 'Subscription' | 'AnswerEvent' | 'ActivityEvent'> = {
   Subscription: {
     answerStream: {
-      subscribe: async (_root, { sessionId }: { sessionId: string }, context): Promise<EventStream<AnswerEventMessage>> => {
+      subscribe: async (_root, { sessionId }, context): Promise<EventStream<AnswerEventMessage>> => {
         await checkSession(sessionId, context);
         context.log.debug({ sessionId }, 'answer stream opened');
         return context.events.answerEvents(context.tenant.tenantId, sessionId);
@@ -45,10 +45,10 @@ export const liveResolvers: GraphQLResolverMap<AnswerContext> = {
     },
   },
   AnswerEvent: {
-    answer: (event: AnswerEventMessage, _args, context) => (event.kind === 'TOKEN' ? null : currentAnswer(event.answerId, context)),
+    answer: (event, _args, context) => (event.kind === 'TOKEN' ? null : currentAnswer(event.answerId, context)),
   },
   ActivityEvent: {
-    session: (event: ActivityEventMessage) => ({ __typename: 'Session', id: event.sessionId }),
-    answer: (event: ActivityEventMessage, _args, context) => currentAnswer(event.answerId, context),
+    session: (event) => ({ __typename: 'Session', id: event.sessionId }),
+    answer: (event, _args, context) => currentAnswer(event.answerId, context),
   },
 };

@@ -23,6 +23,10 @@ export const inferenceSettings = z.object({
   LLM_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).default(3_000),
   BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
   BREAKER_HALF_OPEN_AFTER_MS: z.coerce.number().int().min(100).default(15_000),
+  /** How long a worker's claim on an answer lasts without a refresh (refreshed every third of it). */
+  INFERENCE_CLAIM_TTL_MS: z.coerce.number().int().min(300).default(15_000),
+  /** Longest one answer may take in the engine before it is aborted and answered with the fallback. */
+  INFERENCE_ANSWER_DEADLINE_MS: z.coerce.number().int().min(100).default(120_000),
   /** Partitions a worker processes at once (each in order). */
   INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });

@@ -40,12 +40,17 @@ export interface StartedInferenceService extends StartedService {
 export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedInferenceService> {
   const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger);
-  const engines = new EngineRouter(deps.settings ?? loadConfig(inferenceSettings), knowledge, llmPool);
+  const settings = deps.settings ?? loadConfig(inferenceSettings);
+  const engines = new EngineRouter(settings, knowledge, llmPool);
   engines.validate();
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
   const answers = new AnswerRepository(deps.redis, deps.keyPrefix);
-  const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, deps.worker);
+  const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, {
+    claimTtlMs: settings.INFERENCE_CLAIM_TTL_MS,
+    answerDeadlineMs: settings.INFERENCE_ANSWER_DEADLINE_MS,
+    ...deps.worker,
+  });
   const server = await startSubgraph(deps, {
     name: 'inference',
     sdl: subgraphSdl('inference'),

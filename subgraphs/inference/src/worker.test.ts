@@ -2,6 +2,7 @@ import {
   AnswerRepository,
   createInMemoryRedis,
   SessionRepository,
+  tenantKeys,
   type AnswerEventMessage,
   type AnswerRecord,
   type EventPublisher,
@@ -80,6 +81,8 @@ describe('InferenceWorker', () => {
       enqueuedAt: Date.now(),
     };
   }
+  /** The claim lapsing (as a TTL would drop it), whoever held it. */
+  const dropClaim = (r: InferenceRequest) => redis.del(tenantKeys(prefix, 't').answerClaim(r.answerId));
   const assistantTurns = async (r: InferenceRequest) => (await sessions.turns('t', r.sessionId)).filter((t) => t.role === 'ASSISTANT');
   const eventsOf = (r: InferenceRequest) => published.filter((e) => e.answerId === r.answerId);
 
@@ -103,10 +106,10 @@ describe('InferenceWorker', () => {
   it('a worker taking over after a crash continues the stream without repeating tokens', async () => {
     const request = await queued('q2');
     const text = 'alpha beta gamma delta epsilon';
-    void worker(scripted(text, { stopAfter: 2 }), 300).handle(request); // streams 2 tokens, then hangs
+    // Streams 2 tokens, then hangs; its heartbeat is far off (a long claim), as a dead worker's would be.
+    void worker(scripted(text, { stopAfter: 2 }), 100_000).handle(request);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    // Simulate its death: its heartbeat stops with it, so the claim lapses.
-    await answers.release('t', request.answerId);
+    await dropClaim(request); // its claim lapsed
     await worker(scripted(text), 300).handle(request);
     expect(
       eventsOf(request)
@@ -122,7 +125,7 @@ describe('InferenceWorker', () => {
     const slow = worker(scripted('slow answer', { delayMs: 200 }), 100_000);
     const slowRun = slow.handle(request);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await answers.release('t', request.answerId); // its claim "expired"
+    await dropClaim(request); // its claim "expired"
     await worker(scripted('fast answer')).handle(request);
     await slowRun;
     expect((await assistantTurns(request)).map((t) => t.text)).toEqual(['fast answer']);

@@ -22,20 +22,33 @@ export interface WorkerOptions {
   claimTtlMs: number;
   /** Deliveries of one request before it is given up as FAILED (instead of blocking its partition). */
   maxAttempts: number;
+  /**
+   * Longest an engine may work on one answer: then the call is aborted and the answer ends as
+   * FALLBACK, so an engine that hangs (alive, not progressing) never holds a claim or a partition forever.
+   */
+  answerDeadlineMs: number;
 }
 
 /** Waiting answers told their new position after each answer finishes. */
 const POSITION_UPDATES = 10;
 
-export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { claimTtlMs: 15_000, maxAttempts: 5 };
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { claimTtlMs: 15_000, maxAttempts: 5, answerDeadlineMs: 120_000 };
 
 /** Picks the engine of a tenant (EngineRouter in the service). */
 export interface EngineSelector {
   engineFor(tenantId: string): AnswerEngine;
 }
 
-/** Our claim lapsed and another worker took the answer over: stop, it finishes the answer. */
+/** Another worker holds our answer's claim, or the answer closed: stop writing. */
 class ClaimLost extends Error {}
+
+/** We lost the claim but nobody finishes the answer: the delivery must not be committed (redelivered). */
+export class AnswerNotSettled extends Error {
+  constructor(answerId: string) {
+    super(`answer ${answerId} is neither final nor held by a live worker; leaving it to a redelivery`);
+    this.name = 'AnswerNotSettled';
+  }
+}
 
 /** What a question given up on is answered with. */
 const failedOutcome = (question: string): AnswerOutcome => ({
@@ -80,6 +93,7 @@ export class InferenceWorker {
 
   readonly handle = async (request: InferenceRequest, delivery: Delivery = NO_DELIVERY): Promise<void> => {
     const { tenantId, answerId } = request;
+    const { claimTtlMs } = this.options;
     // At debug level for a tenant with debug logging on (LOG_DEBUG_TENANTS), as every request logger.
     const log = requestLogger(this.logger, tenantId, request.requestId).child({ answerId });
     const initial = await this.answers.get(tenantId, answerId);
@@ -88,19 +102,19 @@ export class InferenceWorker {
     if (!(await this.claim(request, delivery))) return;
 
     const heartbeat = setInterval(() => {
+      // Takes the claim again if it lapsed while nobody held it (Redis stalled, the loop blocked).
       this.answers
-        .refreshClaim(tenantId, answerId, this.workerId, this.options.claimTtlMs)
+        .refreshClaim(tenantId, answerId, this.workerId, claimTtlMs)
         .catch((err: unknown) => log.warn({ err }, 'claim refresh failed'));
       delivery.heartbeat().catch(() => undefined);
-    }, this.options.claimTtlMs / 3);
+    }, claimTtlMs / 3);
     heartbeat.unref();
     let attempts = 0;
     try {
       const answer = await this.answers.get(tenantId, answerId);
       // Re-read after claiming: a worker that finished meanwhile dropped its claim as it wrote.
-      if (!answer || isFinalStatus(answer.status)) return await this.answers.release(tenantId, answerId);
-      const counted = await this.answers.recordAttempt(tenantId, answerId, this.workerId);
-      // The claim is gone (taken over, or the answer was erased): write nothing more.
+      if (!answer || isFinalStatus(answer.status)) return await this.answers.release(tenantId, answerId, this.workerId);
+      const counted = await this.answers.recordAttempt(tenantId, answerId, this.workerId, claimTtlMs);
       if (counted === null) throw new ClaimLost();
       attempts = counted;
       if (attempts > this.options.maxAttempts) {
@@ -111,7 +125,7 @@ export class InferenceWorker {
       }
       await this.answer(request, answer, log);
     } catch (error) {
-      if (error instanceof ClaimLost) return log.warn('lost the claim to another worker; it finishes this answer');
+      if (error instanceof ClaimLost) return await this.settleLostClaim(tenantId, answerId, log);
       if (attempts >= this.options.maxAttempts) {
         // The last delivery the queue may make: answer FAILED rather than leave the question hanging.
         log.error({ err: error, attempts }, 'giving up on this question');
@@ -122,12 +136,25 @@ export class InferenceWorker {
         }
         return;
       }
-      await this.answers.release(tenantId, answerId).catch(() => undefined);
+      await this.answers.release(tenantId, answerId, this.workerId).catch(() => undefined);
       throw error;
     } finally {
       clearInterval(heartbeat);
     }
   };
+
+  /**
+   * After a fenced write was refused: fine to let the delivery be committed only when the answer is
+   * final (or erased) or another worker holds its claim (that worker has its own delivery and
+   * finishes it). Otherwise throw, so the queue redelivers instead of losing the answer.
+   */
+  private async settleLostClaim(tenantId: string, answerId: string, log: Logger): Promise<void> {
+    const current = await this.answers.get(tenantId, answerId);
+    if (!current || isFinalStatus(current.status)) return;
+    const holder = await this.answers.claimHolder(tenantId, answerId);
+    if (holder !== null && holder !== this.workerId) return log.warn('lost the claim to another worker; it finishes this answer');
+    throw new AnswerNotSettled(answerId);
+  }
 
   private async answer(request: InferenceRequest, answer: AnswerRecord, log: Logger): Promise<void> {
     const { tenantId, answerId, sessionId } = request;
@@ -136,9 +163,11 @@ export class InferenceWorker {
     if (progress.seq > 0) log.info({ resumedChars: progress.text.length }, 'continuing a stream another worker started');
     let lastSeq = progress.seq;
     const started = performance.now();
+    const deadline = new AbortController();
     const onToken = async (delta: string) => {
       if (lastSeq === 0) this.metrics?.firstTokenSeconds.observe({ engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
-      const seq = await this.answers.appendStream(tenantId, answerId, this.workerId, delta);
+      if (deadline.signal.aborted) throw new ClaimLost(); // a late token of an abandoned call: write nothing
+      const seq = await this.answers.appendStream(tenantId, answerId, this.workerId, delta, this.options.claimTtlMs);
       if (seq === null) throw new ClaimLost();
       lastSeq = seq;
       await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq, kind: 'TOKEN', delta, queuePosition: null });
@@ -146,10 +175,21 @@ export class InferenceWorker {
     let outcome: AnswerOutcome;
     let kind: AnswerEventKind;
     try {
-      const result = await engine.answer(request, { resumeFrom: progress.text, onToken });
+      const result = await this.withinDeadline(
+        deadline,
+        engine.answer(request, { resumeFrom: progress.text, onToken, signal: deadline.signal }),
+      );
       outcome = { ...result, status: 'DONE', engine: engine.name };
       kind = 'DONE';
-    } catch (error) {
+    } catch (thrown) {
+      const timedOut = deadline.signal.aborted && !(thrown instanceof ClaimLost);
+      if (timedOut) {
+        log.error(
+          { engine: engine.name, deadlineMs: this.options.answerDeadlineMs },
+          'engine exceeded the answer deadline; answering with the fallback',
+        );
+      }
+      const error = timedOut ? new EngineFallbackError(`no answer within ${this.options.answerDeadlineMs} ms`) : thrown;
       if (!(error instanceof EngineFallbackError)) throw error;
       log.warn({ reason: error.reason, engine: engine.name }, 'engine unavailable; answering with the fallback');
       outcome = {
@@ -166,7 +206,27 @@ export class InferenceWorker {
     await this.finish(request, answer, outcome, kind, lastSeq, log);
   }
 
-  /** Writes the final answer under our claim (re-claiming once if it lapsed), then announces it. */
+  /**
+   * Races the engine call against the answer deadline: at the deadline the call is aborted (its signal)
+   * and abandoned even if it ignores the signal; whatever it still streams is refused by onToken.
+   */
+  private async withinDeadline<T>(deadline: AbortController, call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort(new Error('answer deadline'));
+        reject(new Error('answer deadline'));
+      }, this.options.answerDeadlineMs);
+    });
+    call.catch(() => undefined);
+    try {
+      return await Promise.race([call, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Writes the final answer under our claim (taken again if it lapsed and nobody holds it), then announces it. */
   private async finish(
     request: InferenceRequest,
     answer: AnswerRecord,
@@ -176,12 +236,8 @@ export class InferenceWorker {
     log: Logger,
   ): Promise<void> {
     const { tenantId, answerId, sessionId } = request;
-    let done = await this.answers.completeClaimed(tenantId, answer, outcome, this.workerId);
-    if (!done && (await this.answers.claim(tenantId, answerId, this.workerId, this.options.claimTtlMs))) {
-      const current = await this.answers.get(tenantId, answerId);
-      if (current && !isFinalStatus(current.status)) done = await this.answers.completeClaimed(tenantId, answer, outcome, this.workerId);
-    }
-    if (!done) return log.warn('another worker took this answer over; not writing it');
+    const done = await this.answers.completeClaimed(tenantId, answer, outcome, this.workerId, this.options.claimTtlMs);
+    if (!done) throw new ClaimLost();
     this.metrics?.answers.inc({ status: done.status });
     await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq + 1, kind, delta: null, queuePosition: null });
     await this.events.publishActivity(tenantId, {
@@ -222,13 +278,13 @@ export class InferenceWorker {
   private async claim(request: InferenceRequest, delivery: Delivery): Promise<boolean> {
     const { tenantId, answerId } = request;
     const deadline = Date.now() + this.options.claimTtlMs * 1.5;
-    while (!(await this.answers.claim(tenantId, answerId, this.workerId, this.options.claimTtlMs))) {
-      const current = await this.answers.get(tenantId, answerId);
-      if (!current || isFinalStatus(current.status)) return false;
+    for (;;) {
+      const claimed = await this.answers.claim(tenantId, answerId, this.workerId, this.options.claimTtlMs);
+      if (claimed === 'ours') return true;
+      if (claimed === 'closed') return false;
       if (Date.now() > deadline) throw new AnswerClaimedElsewhere(answerId);
       await delivery.heartbeat();
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    return true;
   }
 }

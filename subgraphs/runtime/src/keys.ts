@@ -58,6 +58,13 @@ export function tenantKeys(prefix: string, tenantId: string) {
     /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
     pendingSeq: `${base}:pending-seq`,
+    /**
+     * The ask outbox: answers written but not yet acknowledged by Kafka (sorted by time) and their
+     * requests, re-sent by the answer service's sweeper (one sweeper per tenant at a time: the lock).
+     */
+    outbox: `${base}:outbox`,
+    outboxRequests: `${base}:outbox-requests`,
+    outboxSweepLock: `${base}:outbox-sweep-lock`,
     /** Partner API keys: each key's record (JSON, secret only as its hash), the tenant's key ids, and hash → id. */
     apiKey: (id: string) => `${base}:api-key:${id}`,
     apiKeyIds: `${base}:api-keys`,
@@ -70,6 +77,13 @@ export function tenantKeys(prefix: string, tenantId: string) {
   };
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;
+
+/**
+ * The one platform key beside the tenants' own: which tenants may have ask-outbox entries (tenant ids
+ * only, no content), so a sweeper finds them without SCAN. `_` cannot start a tenant id, so its hash
+ * tag is never a tenant's.
+ */
+export const outboxTenantsKey = (prefix: string): string => `${prefix}:{_platform}:outbox-tenants`;
 
 /** PSUBSCRIBE pattern matching every tenant's `kbChanged` channel under `prefix`. */
 export const kbChangedPattern = (prefix: string): string => `${prefix}:{*}:kb-changed`;

@@ -1,15 +1,6 @@
-import {
-  badInput,
-  forbidden,
-  isSafeId,
-  isSessionActive,
-  mayAccess,
-  mintSessionId,
-  notFound,
-  type GraphQLResolverMap,
-  type SessionRecord,
-} from '@beedesk/runtime';
+import { badInput, forbidden, isSafeId, isSessionActive, mayAccess, mintSessionId, notFound, type SessionRecord } from '@beedesk/runtime';
 import type { SessionContext } from './context';
+import type { Resolvers } from './generated/resolvers';
 
 async function visibleSession(id: string, context: SessionContext): Promise<SessionRecord | null> {
   if (!isSafeId(id)) return null;
@@ -17,9 +8,9 @@ async function visibleSession(id: string, context: SessionContext): Promise<Sess
   return session && mayAccess(context.tenant, session) ? session : null;
 }
 
-export const resolvers: GraphQLResolverMap<SessionContext> = {
+export const resolvers: Resolvers = {
   Query: {
-    session: async (_root, { id }: { id: string }, context) => {
+    session: async (_root, { id }, context) => {
       const session = isSafeId(id) ? await context.sessionLoader.load(id) : null;
       if (!session) throw notFound('Session', id);
       if (!mayAccess(context.tenant, session)) throw forbidden('This session belongs to another user.');
@@ -48,9 +39,9 @@ export const resolvers: GraphQLResolverMap<SessionContext> = {
     },
   },
   Session: {
-    __resolveReference: (ref: { id: string }, context: SessionContext) => visibleSession(ref.id, context),
-    status: (session: SessionRecord) => (isSessionActive(session) ? 'ACTIVE' : 'EXPIRED'),
-    turns: (session: SessionRecord, { last }: { last?: number | null }, context) => {
+    __resolveReference: (ref, context) => visibleSession(ref.id, context),
+    status: (session) => (isSessionActive(session) ? 'ACTIVE' : 'EXPIRED'),
+    turns: (session, { last }, context) => {
       if (last != null && last < 0) throw badInput('last: must not be negative', 'last');
       return context.sessions.turns(context.tenant.tenantId, session.id, last ?? undefined);
     },

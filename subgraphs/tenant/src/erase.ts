@@ -1,4 +1,4 @@
-import { badInput, tenantChannels, tenantKeys, type CredentialsChange, type Redis } from '@beedesk/runtime';
+import { badInput, outboxTenantsKey, tenantChannels, tenantKeys, type CredentialsChange, type Redis } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import type { TenantContext } from './context';
 
@@ -57,6 +57,8 @@ export class TenantEraser {
       erased.keys += deletedThisPass;
       if (deletedThisPass === 0) break;
     }
+    // Its id leaves the one platform index too (the ask-outbox sweeper's list of tenants).
+    await this.redis.zrem(outboxTenantsKey(this.prefix), tenantId);
     // Inference replicas drop the tenant's model: its kb-version is gone and the article set is empty.
     await this.redis.publish(keys.kbChanged, 'erase');
     // Gateways end the tenant's open subscriptions (tenantActivity of an erased tenant must stop).

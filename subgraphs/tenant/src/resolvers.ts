@@ -3,7 +3,6 @@ import {
   DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
   isSafeId,
   type ArticleRecord,
-  type GraphQLResolverMap,
   type TenantRecord,
   type TenantUpdate,
 } from '@beedesk/runtime';
@@ -11,11 +10,8 @@ import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
 import type { TenantContext } from './context';
 import { eraseTenant } from './erase';
-import { articleFromInput, type ArticleInput } from './validation';
-
-interface TenantRef {
-  id: string;
-}
+import type { Resolvers } from './generated/resolvers';
+import { articleFromInput } from './validation';
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
 const removedArticle = (id: string): ArticleRecord => ({
@@ -32,43 +28,39 @@ async function tenantOf(context: TenantContext): Promise<TenantRecord> {
   return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
-export const resolvers: GraphQLResolverMap<TenantContext> = {
+export const resolvers: Resolvers = {
   Query: {
     tenant: (_root, _args, context) => tenantOf(context),
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref: TenantRef, context: TenantContext) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
+    __resolveReference: (ref, context) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
     articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
-    answerConfidenceThreshold: (tenant: TenantRecord) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+    answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
   },
   Article: {
-    __resolveReference: async (ref: TenantRef, context: TenantContext) =>
+    __resolveReference: async (ref, context) =>
       isSafeId(ref.id) ? ((await context.articleLoader.load(ref.id)) ?? removedArticle(ref.id)) : null,
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
     eraseTenant,
-    upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
+    upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');
       const article = articleFromInput(input);
       await context.articles.upsert(context.tenant.tenantId, article);
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },
-    deleteArticle: async (_root, { id }: { id: string }, context) => {
+    deleteArticle: async (_root, { id }, context) => {
       requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
       const deleted = await context.articles.delete(context.tenant.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
-    updateTenant: async (
-      _root,
-      { name, answerConfidenceThreshold }: { name?: string | null; answerConfidenceThreshold?: number | null },
-      context,
-    ) => {
+    updateTenant: async (_root, { name, answerConfidenceThreshold }, context) => {
       requireAdmin(context, 'change it');
       const update: TenantUpdate = {};
       if (name != null) {

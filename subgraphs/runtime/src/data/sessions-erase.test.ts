@@ -1,4 +1,4 @@
-import { createInMemoryRedis, execOrThrow } from '../redis';
+import { createInMemoryRedis } from '../redis';
 import { tenantKeys } from '../keys';
 import { AnswerRepository, type AnswerRecord } from './answers';
 import { SessionRepository } from './sessions';
@@ -29,7 +29,7 @@ describe('SessionRepository.eraseUser', () => {
     return contents.filter(([, content]) => content !== '');
   }
 
-  /** What the answer subgraph's ask writes: reservation, QUEUED answer + user turn, the waiting line. */
+  /** What the answer subgraph's ask writes (one script): reservation, QUEUED answer + user turn, the line, the outbox. */
   async function ask(
     tenantId: string,
     sessionId: string,
@@ -52,23 +52,29 @@ describe('SessionRepository.eraseUser', () => {
       createdAt: new Date().toISOString(),
       completedAt: null,
     };
-    expect(await answers.reserveClientMessage(tenantId, sessionId, clientMessageId, answer.id)).toBeNull();
-    const multi = redis.multi();
-    answers.queueSave(multi, tenantId, answer);
-    sessions.queueTurn(multi, tenantId, { id: sessionId, userId }, { role: 'USER', text: question, answerId: answer.id });
-    await execOrThrow(multi);
-    await answers.enterQueue(tenantId, answer.id);
+    const request = {
+      v: 1 as const,
+      tenantId,
+      sessionId,
+      userId,
+      answerId: answer.id,
+      question,
+      history: [],
+      requestId: 'r',
+      enqueuedAt: 0,
+    };
+    expect((await answers.createAsk(tenantId, answer, request, new Date())).created).toBe(true);
     return answer;
   }
 
   it('removes every key of the user and leaves other users and tenants alone', async () => {
     const { session: u1 } = await sessions.startOrResume('ta', 'user-u');
     const done = await ask('ta', u1.id, 'user-u', 'secret question one', 'm1');
-    expect(await answers.claim('ta', done.id, 'w1', 10_000)).toBe(true);
-    expect(await answers.appendStream('ta', done.id, 'w1', 'partial')).toBe(1);
-    expect(await answers.recordAttempt('ta', done.id, 'w1')).toBe(1);
+    expect(await answers.claim('ta', done.id, 'w1', 10_000)).toBe('ours');
+    expect(await answers.appendStream('ta', done.id, 'w1', 'partial', 10_000)).toBe(1);
+    expect(await answers.recordAttempt('ta', done.id, 'w1', 10_000)).toBe(1);
     const outcome = { text: 'reply one', status: 'DONE' as const, sourceIds: [], confidence: 0.9, needsHuman: false, engine: 'kb' };
-    expect(await answers.completeClaimed('ta', done, outcome, 'w1')).not.toBeNull();
+    expect(await answers.completeClaimed('ta', done, outcome, 'w1', 10_000)).not.toBeNull();
     await ask('ta', u1.id, 'user-u', 'secret question two', 'm2'); // still waiting in line
     const { session: v1 } = await sessions.startOrResume('ta', 'user-v');
     const vAnswer = await ask('ta', v1.id, 'user-v', 'question of v', 'mv');
@@ -97,19 +103,19 @@ describe('SessionRepository.eraseUser', () => {
   it('fences a worker that was answering: after the erase its writes create no key', async () => {
     const { session } = await sessions.startOrResume('tc', 'user-w');
     const answer = await ask('tc', session.id, 'user-w', 'in flight', 'inflight');
-    expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe(true);
-    expect(await answers.appendStream('tc', answer.id, 'w1', 'Hel')).toBe(1);
+    expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe('ours');
+    expect(await answers.appendStream('tc', answer.id, 'w1', 'Hel', 10_000)).toBe(1);
 
     await sessions.eraseUser('tc', 'user-w');
 
     const outcome = { text: 'Hello', status: 'DONE' as const, sourceIds: [], confidence: 1, needsHuman: false, engine: 'kb' };
-    expect(await answers.appendStream('tc', answer.id, 'w1', 'lo')).toBeNull();
-    expect(await answers.recordAttempt('tc', answer.id, 'w1')).toBeNull();
+    expect(await answers.appendStream('tc', answer.id, 'w1', 'lo', 10_000)).toBeNull();
+    expect(await answers.recordAttempt('tc', answer.id, 'w1', 10_000)).toBeNull();
     expect(await answers.refreshClaim('tc', answer.id, 'w1', 10_000)).toBe(false);
-    expect(await answers.completeClaimed('tc', answer, outcome, 'w1')).toBeNull();
+    expect(await answers.completeClaimed('tc', answer, outcome, 'w1', 10_000)).toBeNull();
     // The worker's retry path re-claims: an erased answer cannot be claimed again.
-    expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe(false);
-    expect(await answers.claim('tc', answer.id, 'w2', 10_000)).toBe(false);
+    expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe('closed');
+    expect(await answers.claim('tc', answer.id, 'w2', 10_000)).toBe('closed');
     expect((await liveKeys('tc')).map(([key]) => key)).toEqual([`${prefix}:{tc}:pending-seq`]);
   });
 

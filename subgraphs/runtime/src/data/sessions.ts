@@ -231,7 +231,11 @@ export class SessionRepository extends TenantStore {
         const multi = watched.multi();
         for (const key of plan.keys) multi.del(key);
         for (const { key, members } of plan.removals) multi.zrem(key, ...members);
-        if (plan.answerIds.length > 0) multi.zrem(keys.pending, ...plan.answerIds);
+        if (plan.answerIds.length > 0) {
+          multi.zrem(keys.pending, ...plan.answerIds);
+          // Their not-yet-acknowledged requests too (they hold the question text).
+          multi.zrem(keys.outbox, ...plan.answerIds).hdel(keys.outboxRequests, ...plan.answerIds);
+        }
         const results = await multi.exec();
         if (!results) continue; // a watched index changed: read again
         const deleted = results.reduce((sum, [error, value], i) => {
