@@ -24,7 +24,7 @@ function callerOfClaims(payload: JWTPayload, requestId: string, clockToleranceSe
   if (!roleList.every(isRole) || roleList.length === 0) return { ok: false, message: 'The token has invalid `roles`.' };
   return {
     ok: true,
-    context: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
+    caller: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
     // The verifier accepts the token until `exp` plus the clock tolerance: so does every open subscription
     // (graphql-ws, SSE), or a token HTTP still takes would be refused, or cut at once, on the other two.
     expiresAt: typeof payload.exp === 'number' ? payload.exp + clockToleranceSeconds : null,
@@ -55,7 +55,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (roles.length === 0) return { ok: false, message: BAD_KEY };
       return {
         ok: true,
-        context: { tenantId: verified.tenantId, userId: `api-key:${verified.record.id}`, roles, requestId },
+        caller: { tenantId: verified.tenantId, userId: `api-key:${verified.record.id}`, roles, requestId },
         expiresAt: null,
         credential: { kind: 'api-key', keyId: verified.record.id, persistedOnly: verified.record.persistedOnly },
       };

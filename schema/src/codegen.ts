@@ -23,7 +23,7 @@ export const GENERATED_DIR = join('src', 'generated');
  */
 export const SUBGRAPH_TYPES: Record<SubgraphName, { context: string; mappers: Record<string, string> }> = {
   tenant: {
-    context: '../context#TenantContext',
+    context: '../context#TenantSubgraphContext',
     mappers: { Tenant: '../mappers#TenantRecord', Article: '../mappers#ArticleRecord' },
   },
   session: {

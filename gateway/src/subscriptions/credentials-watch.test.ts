@@ -1,7 +1,7 @@
 import { ApiKeyRepository, connectRedis, createLogger, tenantChannels, tenantKeys, type Redis } from '@beedesk/runtime';
-import { createAdmission, type AdmissionOptions } from '../admission';
 import { createAuthenticator } from '../auth';
-import type { Caller, Credentials } from '../caller';
+import type { Credentials } from '../caller';
+import { createAdmission, useAuthentication, type AdmittedConnection } from '../pipeline';
 import { createCredentialsWatch, type CredentialsWatch } from './credentials-watch';
 
 const logger = createLogger('test', 'silent');
@@ -19,17 +19,17 @@ describe('credentials watch (two gateway replicas)', () => {
       clockToleranceSeconds: 0,
       apiKeys: { redis, keyPrefix },
     });
-    const admission = createAdmission({ authenticate } as unknown as AdmissionOptions);
+    const admission = createAdmission([useAuthentication({ kind: 'beedesk', authenticate })]);
     const watch = createCredentialsWatch({ redis, keyPrefix, admission, logger, recheckEveryMs });
     watches.push(watch);
     return { watch, admission };
   };
   /** Watches a connection of `credentials`; `ended` gets the reason it was ended with. */
   async function connect(on: ReturnType<typeof replica>, credentials: Credentials) {
-    const caller = (await on.admission.authenticate(credentials, 'r')) as { ok: true } & Caller;
-    expect(caller.ok).toBe(true);
+    const admitted = (await on.admission.connect('graphql-ws', credentials, 'r')) as { ok: true } & AdmittedConnection;
+    expect(admitted.ok).toBe(true);
     const state = { ended: null as string | null };
-    on.watch.watch({ caller, credentials, end: (reason) => (state.ended ??= reason) });
+    on.watch.watch({ authentication: admitted, credentials, end: (reason) => (state.ended ??= reason) });
     return state;
   }
 

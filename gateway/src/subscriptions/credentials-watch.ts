@@ -6,12 +6,12 @@ import {
   type Logger,
   type Redis,
 } from '@beedesk/runtime';
-import type { Admission } from '../admission';
-import type { Caller, Credentials } from '../caller';
+import type { Credentials } from '../caller';
+import type { Admission, AdmittedConnection } from '../pipeline';
 
 /** An open client connection (a graphql-ws socket, an SSE stream) and what it proved at its start. */
 export interface WatchedConnection {
-  caller: Caller;
+  authentication: AdmittedConnection;
   credentials: Credentials;
   /** Ends the connection's subscriptions with UNAUTHENTICATED (`reason` says why); idempotent. */
   end(reason: string): void;
@@ -20,8 +20,8 @@ export interface WatchedConnection {
 export interface CredentialsWatchOptions {
   redis: Redis;
   keyPrefix: string;
-  /** Re-checks a connection's credentials exactly as at its start. */
-  admission: Pick<Admission, 'authenticate'>;
+  /** Re-checks a connection's credentials exactly as at its start (the pipeline's `connect`). */
+  admission: Pick<Admission, 'connect'>;
   logger: Logger;
   /**
    * API-key connections are re-checked this often even without a notification (a PUBLISH lost while
@@ -47,14 +47,14 @@ export function createCredentialsWatch(options: CredentialsWatchOptions) {
   let closed = false;
 
   async function recheck(connection: WatchedConnection): Promise<void> {
-    const result = await options.admission.authenticate(connection.credentials, newId());
+    const result = await options.admission.connect(connection.authentication.transport, connection.credentials, newId());
     if (!result.ok) {
       // The key store did not answer: keep the connection, the next check decides.
       if (result.status === 503) return;
       return connection.end(result.errors[0]?.message ?? 'The credentials are no longer valid.');
     }
-    const before = connection.caller.context;
-    const now = result.context;
+    const before = connection.authentication.caller;
+    const now = result.caller;
     if (now.tenantId !== before.tenantId || now.userId !== before.userId || !sameRoles(now.roles, before.roles)) {
       connection.end('The credentials changed (roles); connect again.');
     }
@@ -66,7 +66,7 @@ export function createCredentialsWatch(options: CredentialsWatchOptions) {
       for (const connection of [...connections]) {
         if (!filter(connection)) continue;
         recheck(connection).catch((error: unknown) =>
-          log.warn({ err: error, tenantId: connection.caller.context.tenantId }, 'credential re-check failed'),
+          log.warn({ err: error, tenantId: connection.authentication.caller.tenantId }, 'credential re-check failed'),
         );
       }
     }
@@ -82,7 +82,7 @@ export function createCredentialsWatch(options: CredentialsWatchOptions) {
     }
     if (change.kind === 'api-key-revoked') {
       for (const connection of [...connections]) {
-        const { credential } = connection.caller;
+        const { credential } = connection.authentication;
         if (credential.kind === 'api-key' && credential.keyId === change.apiKeyId) connection.end('The API key was revoked.');
       }
       return;
@@ -98,7 +98,7 @@ export function createCredentialsWatch(options: CredentialsWatchOptions) {
     let readies = 0;
     // After a reconnect a notification may have been missed: re-check the API-key connections.
     connection.on('ready', () => {
-      if (readies++ > 0) recheckAll((c) => c.caller.credential.kind === 'api-key');
+      if (readies++ > 0) recheckAll((c) => c.authentication.credential.kind === 'api-key');
     });
     connection.on('pmessage', (_pattern: string, channel: string, message: string) => {
       const tenantId = tenantOfCredentialsChannel(options.keyPrefix, channel);
@@ -116,7 +116,8 @@ export function createCredentialsWatch(options: CredentialsWatchOptions) {
 
   const ready = start().catch((error: unknown) => log.error({ err: error }, 'cannot listen for credential changes'));
   const recheckEveryMs = options.recheckEveryMs ?? 30_000;
-  const timer = recheckEveryMs > 0 ? setInterval(() => recheckAll((c) => c.caller.credential.kind === 'api-key'), recheckEveryMs) : null;
+  const timer =
+    recheckEveryMs > 0 ? setInterval(() => recheckAll((c) => c.authentication.credential.kind === 'api-key'), recheckEveryMs) : null;
   timer?.unref();
 
   return {
@@ -124,8 +125,8 @@ export function createCredentialsWatch(options: CredentialsWatchOptions) {
     ready,
     /** Watches a connection until the returned function is called (when it closes, however it closes). */
     watch(connection: WatchedConnection): () => void {
-      if (closed || connection.caller.credential.kind === 'anonymous') return () => undefined;
-      const tenantId = connection.caller.context.tenantId;
+      if (closed || connection.authentication.credential.kind === 'anonymous') return () => undefined;
+      const tenantId = connection.authentication.caller.tenantId;
       let connections = byTenant.get(tenantId);
       if (!connections) byTenant.set(tenantId, (connections = new Set()));
       connections.add(connection);

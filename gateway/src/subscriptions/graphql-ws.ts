@@ -7,9 +7,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from './errors';
 import { armExpiry } from './expiry';
 import { newId } from '@beedesk/runtime';
-import type { Admission } from '../admission';
-import type { Caller, Credentials } from '../caller';
+import type { Credentials } from '../caller';
 import type { UserSocketLeases } from '../limits';
+import type { Admission, AdmittedConnection } from '../pipeline';
 import type { CredentialsWatch } from './credentials-watch';
 import type { Prepared } from './protocol';
 import type { SubscriberConnection, SubscriptionDocument, SubscriptionService } from './service';
@@ -21,7 +21,7 @@ export interface GraphQLWsOptions {
   /** connectionParams.authorization ("Bearer <jwt>") or connectionParams.apiKey → the caller. */
   admission: Admission;
   /** Only subscriptions are served here; queries and mutations go over HTTP. */
-  prepare: (caller: Caller, payload: Record<string, unknown>) => Promise<Prepared>;
+  prepare: (connection: AdmittedConnection, payload: Record<string, unknown>) => Promise<Prepared>;
   logger: Logger;
   /** Bytes a socket may have queued for sending before the client counts as too slow. */
   maxSocketBufferBytes: number;
@@ -33,7 +33,7 @@ export interface GraphQLWsOptions {
   onRefused?: (code: string) => void;
 }
 
-type Extra = { connection?: SubscriberConnection; caller?: Caller; expiry?: NodeJS.Timeout };
+type Extra = { connection?: SubscriberConnection; admitted?: AdmittedConnection; expiry?: NodeJS.Timeout };
 /** What the `context` option hands to `subscribe`. */
 type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
 
@@ -67,13 +67,13 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         const param = (name: string) =>
           typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined;
         const credentials: Credentials = { authorization: param('authorization'), apiKey: param('apiKey') };
-        const auth = await options.admission.authenticate(credentials, newId());
+        const auth = await options.admission.connect('graphql-ws', credentials, newId());
         if (!auth.ok) {
           socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.errors[0]?.message ?? ''}`.slice(0, 120));
           return false;
         }
         if (options.socketLeases && auth.credential.kind !== 'anonymous') {
-          const leased = await options.socketLeases.acquire(auth.context.tenantId, auth.context.userId);
+          const leased = await options.socketLeases.acquire(auth.caller.tenantId, auth.caller.userId);
           if (!leased.ok) {
             options.onRefused?.('CONNECTION_LIMIT_REACHED');
             socket.close(
@@ -90,14 +90,14 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         if (socket.readyState !== socket.OPEN) return false;
         if (options.credentialsWatch) {
           const unwatch = options.credentialsWatch.watch({
-            caller: auth,
+            authentication: auth,
             credentials,
             end: (reason) => socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${reason}`.slice(0, 120)),
           });
           socket.once('close', unwatch);
         }
-        ctx.extra.caller = auth;
-        ctx.extra.connection = service.connect(auth.context);
+        ctx.extra.admitted = auth;
+        ctx.extra.connection = service.connect(auth);
         if (auth.expiresAt !== null) {
           armExpiry(
             auth.expiresAt,
@@ -108,8 +108,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
-        if (!ctx.extra.caller) return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
-        const prepared = await options.prepare(ctx.extra.caller, payload as unknown as Record<string, unknown>);
+        if (!ctx.extra.admitted)
+          return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const prepared = await options.prepare(ctx.extra.admitted, payload as unknown as Record<string, unknown>);
         if (!prepared.ok) return prepared.errors;
         // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
         const args: ExecutionArgs = {

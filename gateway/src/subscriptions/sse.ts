@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestLogger, type Logger } from '@beedesk/runtime';
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { credentialsOf, type Caller } from '../caller';
+import { credentialsOf } from '../caller';
 import type { CredentialsWatch } from './credentials-watch';
 import { credentialsRevoked, slowConsumer, tokenExpired } from './errors';
 import { armExpiry } from './expiry';
+import type { AdmittedConnection } from '../pipeline';
 import type { SubscriptionDocument, SubscriptionService } from './service';
 
 export interface SseOptions {
@@ -39,12 +40,12 @@ export function createSseHandler(options: SseOptions) {
   return async function serveSse(
     req: IncomingMessage,
     res: ServerResponse,
-    authenticated: Caller,
+    admitted: AdmittedConnection,
     input: SubscriptionDocument,
     headers: Record<string, string> = {},
   ): Promise<void> {
-    const { context: caller, expiresAt } = authenticated;
-    const connection = options.service.connect(caller);
+    const { caller, expiresAt } = admitted;
+    const connection = options.service.connect(admitted);
     let ended = false;
     const write = (event: 'next' | 'complete', data: unknown) => {
       if (ended || res.destroyed) return;
@@ -90,7 +91,7 @@ export function createSseHandler(options: SseOptions) {
     }
     const unwatch =
       options.credentialsWatch?.watch({
-        caller: authenticated,
+        authentication: admitted,
         credentials: credentialsOf(req),
         end: (reason) => {
           write('next', formatResult({ errors: [credentialsRevoked(reason)] }));

@@ -16,7 +16,7 @@ import type { Resolvers } from './generated/resolvers';
  * id unknown in the caller's own tenant is NOT_FOUND.
  */
 async function checkSession(sessionId: string, context: AnswerContext): Promise<void> {
-  if (sessionIdTenancy(context.internalSecret, context.tenant.tenantId, sessionId) === 'other') {
+  if (sessionIdTenancy(context.internalSecret, context.caller.tenantId, sessionId) === 'other') {
     throw forbidden('This session belongs to another tenant.');
   }
   await accessibleSession(context, sessionId);
@@ -24,7 +24,7 @@ async function checkSession(sessionId: string, context: AnswerContext): Promise<
 
 /** The answer as stored now: read fresh per event (a subscription's context lives for many events). */
 const currentAnswer = (answerId: string | null, context: AnswerContext) =>
-  answerId ? context.answers.get(context.tenant.tenantId, answerId) : null;
+  answerId ? context.answers.get(context.caller.tenantId, answerId) : null;
 
 export const liveResolvers: Pick<Resolvers, 'Subscription' | 'AnswerEvent' | 'ActivityEvent'> = {
   Subscription: {
@@ -32,14 +32,14 @@ export const liveResolvers: Pick<Resolvers, 'Subscription' | 'AnswerEvent' | 'Ac
       subscribe: async (_root, { sessionId }, context): Promise<EventStream<AnswerEventMessage>> => {
         await checkSession(sessionId, context);
         context.log.debug({ sessionId }, 'answer stream opened');
-        return context.events.answerEvents(context.tenant.tenantId, sessionId);
+        return context.events.answerEvents(context.caller.tenantId, sessionId);
       },
       resolve: (event: AnswerEventMessage) => event,
     },
     tenantActivity: {
       subscribe: async (_root, _args, context): Promise<EventStream<ActivityEventMessage>> => {
-        if (!hasRole(context.tenant, 'admin')) throw forbidden('tenantActivity is for admins of the tenant.');
-        return context.events.activity(context.tenant.tenantId);
+        if (!hasRole(context.caller, 'admin')) throw forbidden('tenantActivity is for admins of the tenant.');
+        return context.events.activity(context.caller.tenantId);
       },
       resolve: (event: ActivityEventMessage) => event,
     },

@@ -8,7 +8,7 @@ export const resolvers: Resolvers = {
     answer: async (_root, { id }, context) => {
       const answer = isSafeId(id) ? await context.answerLoader.load(id) : null;
       if (!answer) throw notFound('Answer', id);
-      if (!mayAccess(context.tenant, answer)) throw forbidden('This answer belongs to another user.');
+      if (!mayAccess(context.caller, answer)) throw forbidden('This answer belongs to another user.');
       return answer;
     },
   },
@@ -18,7 +18,7 @@ export const resolvers: Resolvers = {
   Answer: {
     __resolveReference: async (ref, context) => {
       const answer = isSafeId(ref.id) ? await context.answerLoader.load(ref.id) : null;
-      return answer && mayAccess(context.tenant, answer) ? answer : null;
+      return answer && mayAccess(context.caller, answer) ? answer : null;
     },
     session: (answer) => ({ __typename: 'Session', id: answer.sessionId }),
     sources: (answer) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),

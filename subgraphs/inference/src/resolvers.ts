@@ -11,9 +11,9 @@ export interface InferenceContext extends BaseContext {
 export const resolvers: Resolvers = {
   Query: {
     inferenceStatus: async (_root, _args, context) => {
-      if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin may read the inference status.');
+      if (!hasRole(context.caller, 'admin')) throw forbidden('Only an admin may read the inference status.');
       // The caller's own backlog: the platform-wide lag (in /metrics) would reveal other tenants' traffic.
-      const queueLag = await context.answers.pendingCount(context.tenant.tenantId);
+      const queueLag = await context.answers.pendingCount(context.caller.tenantId);
       return { engine: context.engineName, queueLag, breaker: context.breakers.worstState() };
     },
   },

@@ -7,7 +7,8 @@ import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
 import type { Redis } from './redis';
 import type { StartedService } from './service';
-import { createSubgraphServer, type BaseContext } from './subgraph-server';
+import type { BaseContext } from './request-context';
+import { createSubgraphServer } from './subgraph-server';
 
 export type { GraphQLResolverMap };
 

@@ -37,18 +37,18 @@ export const apiKeyResolvers = {
   Tenant: {
     apiKeys: async (_tenant, _args, context) => {
       requireAdmin(context, 'see its API keys');
-      return (await context.apiKeys.list(context.tenant.tenantId)).map(apiKeyOut);
+      return (await context.apiKeys.list(context.caller.tenantId)).map(apiKeyOut);
     },
   },
   Mutation: {
     createApiKey: async (_root, args, context) => {
       requireAdmin(context, 'create API keys');
       const input = apiKeyFromInput(args);
-      const tenantId = context.tenant.tenantId;
+      const tenantId = context.caller.tenantId;
       if ((await context.apiKeys.countActive(tenantId)) >= API_KEY_LIMITS.activeKeys) {
         throw badInput(`a tenant may have at most ${API_KEY_LIMITS.activeKeys} active API keys; revoke one first`, 'name');
       }
-      const { record, key } = await context.apiKeys.create(tenantId, { ...input, createdBy: context.tenant.userId });
+      const { record, key } = await context.apiKeys.create(tenantId, { ...input, createdBy: context.caller.userId });
       // The key itself is never logged.
       context.log.info({ apiKeyId: record.id, roles: record.roles, persistedOnly: record.persistedOnly }, 'api key created');
       return { apiKey: apiKeyOut(record), secret: key };
@@ -56,7 +56,7 @@ export const apiKeyResolvers = {
     revokeApiKey: async (_root, { id }, context) => {
       requireAdmin(context, 'revoke API keys');
       if (!isSafeId(id)) return false;
-      const revoked = await context.apiKeys.revoke(context.tenant.tenantId, id);
+      const revoked = await context.apiKeys.revoke(context.caller.tenantId, id);
       context.log.info({ apiKeyId: id, revoked }, 'api key revoked');
       return revoked;
     },

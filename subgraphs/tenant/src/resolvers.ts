@@ -8,7 +8,7 @@ import {
 } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
 import { articleFromInput } from './validation';
@@ -23,8 +23,8 @@ const removedArticle = (id: string): ArticleRecord => ({
   updatedAt: new Date(0).toISOString(),
 });
 
-async function tenantOf(context: TenantContext): Promise<TenantRecord> {
-  const id = context.tenant.tenantId;
+async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
+  const id = context.caller.tenantId;
   return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
@@ -34,8 +34,8 @@ export const resolvers: Resolvers = {
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref, context) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
-    articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
+    __resolveReference: (ref, context) => (ref.id === context.caller.tenantId ? tenantOf(context) : null),
+    articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
   },
@@ -49,14 +49,14 @@ export const resolvers: Resolvers = {
     upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');
       const article = articleFromInput(input);
-      await context.articles.upsert(context.tenant.tenantId, article);
+      await context.articles.upsert(context.caller.tenantId, article);
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },
     deleteArticle: async (_root, { id }, context) => {
       requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
-      const deleted = await context.articles.delete(context.tenant.tenantId, id);
+      const deleted = await context.articles.delete(context.caller.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
@@ -74,7 +74,7 @@ export const resolvers: Resolvers = {
         }
         update.answerConfidenceThreshold = answerConfidenceThreshold;
       }
-      const updated = await context.tenants.update(context.tenant.tenantId, update);
+      const updated = await context.tenants.update(context.caller.tenantId, update);
       if (update.answerConfidenceThreshold !== undefined) {
         context.log.info({ answerConfidenceThreshold: update.answerConfidenceThreshold }, 'answer confidence threshold set');
       }

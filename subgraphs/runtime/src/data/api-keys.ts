@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isTenantId, newId } from '../ids';
 import { tenantChannels, type CredentialsChange } from '../keys';
 import { execOrThrow } from '../redis';
-import type { Role } from '../tenant-context';
+import type { Role } from '../caller';
 import { parseJson, TenantStore } from './store';
 
 /**
