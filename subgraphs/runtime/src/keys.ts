@@ -19,6 +19,8 @@ export function tenantKeys(prefix: string, tenantId: string) {
      * the change), so inference replicas refresh the tenant's index before its next question.
      */
     kbChanged: `${base}:kb-changed`,
+    /** Hash: article id → bytes of its example questions, for the per-tenant knowledge-base caps. */
+    kbQuestionBytes: `${base}:kb-question-bytes`,
     /** Gateway rate limits: the token bucket of the tenant (`tenant`), of one of its API keys (`api-key:<id>`) or users (`user:<id>`). */
     rateBucket: (scope: 'tenant' | `api-key:${string}` | `user:${string}`) => {
       if (scope === 'tenant') return `${base}:rate:tenant`;

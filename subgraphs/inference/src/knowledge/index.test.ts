@@ -250,3 +250,40 @@ describe('context never makes an unrelated question confidently wrong', () => {
     expect(confidentlyWrong).toEqual([]);
   });
 });
+
+describe('follow-up questions on the demo tenants (ops/demo/data/follow-ups.json)', () => {
+  const written = JSON.parse(readFileSync(resolve(DATA, 'banking77-articles.json'), 'utf8')) as Array<{
+    intent: string;
+    id: string;
+    title: string;
+    body: string;
+  }>;
+  const questions = new Map<string, string[]>();
+  for (const q of loadBanking77(resolve(DATA, 'banking77', 'train.csv')))
+    questions.set(q.label, [...(questions.get(q.label) ?? []), q.text]);
+  const bank = new KnowledgeIndex();
+  for (const a of written) bank.upsert({ id: a.id, title: a.title, body: a.body, questions: questions.get(a.intent) ?? [], locale: 'en' });
+  const cn = new KnowledgeIndex();
+  for (const a of (JSON.parse(readFileSync(resolve(DATA, 'demo-cn.json'), 'utf8')) as { articles: KnowledgeArticle[] }).articles)
+    cn.upsert(a);
+  const { conversations } = JSON.parse(readFileSync(resolve(DATA, 'follow-ups.json'), 'utf8')) as {
+    conversations: Array<{ locale: string; turns: [string, string]; articleId: string }>;
+  };
+
+  it('reads "What should I do now?" after a declined card payment as about the declined payment (issue 17)', () => {
+    const r = bank.search('What should I do now?', { context: ['My card payment was declined at a shop'] });
+    expect(r.usedContext).toBe(true);
+    expect(r.best?.article.id).toBe('bank-declined-card-payment');
+  });
+
+  it('ranks the conversation’s article first for most of the written follow-ups', () => {
+    expect(conversations.length).toBeGreaterThanOrEqual(100);
+    const rate = (locale: string, index: KnowledgeIndex): number => {
+      const mine = conversations.filter((c) => c.locale === locale);
+      return mine.filter((c) => index.search(c.turns[1], { context: [c.turns[0]] }).best?.article.id === c.articleId).length / mine.length;
+    };
+    // Measured 75% (en) and 92% (zh) with the conversation, 13% and 60% for the question alone.
+    expect(rate('en', bank)).toBeGreaterThanOrEqual(0.7);
+    expect(rate('zh-CN', cn)).toBeGreaterThanOrEqual(0.85);
+  });
+});

@@ -17,12 +17,31 @@ import { softmaxInPlace } from './classifier';
 import { Model, type ArticleModel, type ModelOptions } from './model';
 import { patchModel, PatchedModel, type PatchTraining } from './patch';
 import type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
+import { DEFAULT_FUSION, ExampleBank, fuseLogits, type FusionOptions } from './embedding/bank';
+import type { SentenceEncoder } from './embedding/encoder';
 
 export type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
 export type { ArticleModel, ModelOptions, ModelState } from './model';
 export { Model } from './model';
 export { DEFAULT_TEMPERATURE } from './model';
 export { normalise, segmentWords, stem, tokenise } from './text';
+export { SentenceEncoder, defaultModelDir, modelPresent, EMBEDDING_MODEL } from './embedding/encoder';
+export { DEFAULT_FUSION, type FusionOptions } from './embedding/bank';
+
+/**
+ * The process's sentence encoder (loaded once at start-up from the model cache, see encoder.ts), used by
+ * every KnowledgeIndex that is not given one. Null: word features only.
+ */
+let processEncoder: SentenceEncoder | null = null;
+export function useSentenceEncoder(encoder: SentenceEncoder | null): void {
+  processEncoder = encoder;
+}
+export function currentSentenceEncoder(): SentenceEncoder | null {
+  return processEncoder;
+}
+
+/** Embedded examples per trained model, shared by all serving views of it (patched articles are added per view). */
+const banks = new WeakMap<Model, Promise<ExampleBank>>();
 
 /**
  * Default confidence needed to answer. Chosen on 5-fold cross-validation of BANKING77 (see eval.ts):
@@ -44,6 +63,15 @@ export interface KnowledgeIndexOptions extends ModelOptions {
   contextWeight?: number;
   /** Training of interim patches (serving()). */
   patch?: PatchTraining;
+  /** Sentence encoder for searchAsync (default: the process's, see useSentenceEncoder); null turns it off. */
+  encoder?: SentenceEncoder | null;
+  /** How embedding similarities are combined with the word-feature model (embedding/bank.ts). */
+  fusion?: FusionOptions;
+}
+
+export interface AsyncSearchOptions extends SearchOptions {
+  /** Wait for the knowledge base's examples to be embedded (default: answer with word features meanwhile). */
+  waitForEmbeddings?: boolean;
 }
 
 // Strong on purpose: within the gated candidates the context is what disambiguates.
@@ -54,6 +82,7 @@ const CANDIDATE_FLOOR = 0.02;
 const EMPTY_RESULT: SearchResult = Object.freeze({ confident: false, best: null, ranked: [], usedContext: false });
 
 interface Scored {
+  /** Calibrated probabilities (for a fused score: already times the out-of-scope gate). */
   probabilities: Float64Array;
   logits: Float64Array;
   confidence: number;
@@ -75,6 +104,9 @@ export class KnowledgeIndex {
   private current: KnowledgeArticle[] | null = null;
   /** Confidence needed to answer when a search does not pass one (a tenant's setting). */
   threshold: number;
+  /** The embedded examples of `model`'s classes, once built (prepareEmbeddings()). */
+  private bank: { model: ArticleModel; bank: ExampleBank } | null = null;
+  private bankPending: Promise<ExampleBank | null> | null = null;
 
   constructor(options: KnowledgeIndexOptions & { threshold?: number } = {}) {
     this.options = options;
@@ -150,6 +182,8 @@ export class KnowledgeIndex {
   }
 
   private invalidate(): void {
+    this.bank = null;
+    this.bankPending = null;
     this.model = null;
     this.trained = null;
     this.excluded = null;
@@ -169,10 +203,83 @@ export class KnowledgeIndex {
 
   /** Bytes held by the trained model's typed arrays (the vocabulary maps are on the JS heap besides). */
   get modelBytes(): number {
-    return this.model?.byteSize ?? 0;
+    return (this.model?.byteSize ?? 0) + (this.bank?.bank.byteSize ?? 0);
   }
 
-  search(question: string, options: SearchOptions = {}): SearchResult {
+  private get encoder(): SentenceEncoder | null {
+    return this.options.encoder === undefined ? processEncoder : this.options.encoder;
+  }
+
+  /** Whether the model's language fits the knowledge base: some article written in English (the model's language). */
+  private get embeddable(): boolean {
+    for (const a of this.articles.values()) if (/^en\b/i.test(a.locale) || a.locale === '') return true;
+    return false;
+  }
+
+  /** True when searchAsync can use sentence embeddings now. */
+  get embeddingsReady(): boolean {
+    return this.bank !== null && this.bank.model === this.model;
+  }
+
+  /**
+   * Embeds the knowledge base's examples for the current model (the trained model's once, shared by its
+   * serving views; articles added by a patch on top). Null without an encoder or articles.
+   */
+  prepareEmbeddings(): Promise<ExampleBank | null> {
+    const encoder = this.encoder;
+    if (!encoder || this.articles.size === 0 || !this.embeddable) return Promise.resolve(null);
+    if (!this.model) this.rebuild();
+    const model = this.model;
+    const trained = this.trained;
+    if (!model || !trained) return Promise.resolve(null);
+    if (this.bank?.model === model) return Promise.resolve(this.bank.bank);
+    if (this.bankPending) return this.bankPending;
+    let base = banks.get(trained);
+    if (!base) {
+      base = ExampleBank.build(encoder, trained.articles);
+      banks.set(trained, base);
+      base.catch(() => banks.delete(trained));
+    }
+    const extra = model.articles.slice(trained.articles.length);
+    const pending = base.then(async (b) =>
+      extra.length > 0 ? b.concat(await ExampleBank.build(encoder, extra, trained.articles.length)) : b,
+    );
+    this.bankPending = pending.then(
+      (bank) => {
+        if (this.model === model) this.bank = { model, bank };
+        this.bankPending = null;
+        return bank;
+      },
+      (error: unknown) => {
+        this.bankPending = null;
+        throw error;
+      },
+    );
+    return this.bankPending;
+  }
+
+  /**
+   * search() with sentence embeddings when an encoder is available: the question is embedded and scored
+   * against the examples' embeddings as well as by the word-feature model (fused, embedding/bank.ts).
+   * Until the examples are embedded (right after a build), it answers with word features alone.
+   */
+  async searchAsync(question: string, options: AsyncSearchOptions = {}): Promise<SearchResult> {
+    const encoder = this.encoder;
+    if (!encoder || this.articles.size === 0 || !question.trim() || !encoder.covers(question) || !this.embeddable)
+      return this.search(question, options);
+    if (!this.embeddingsReady) {
+      const pending = this.prepareEmbeddings();
+      if (options.waitForEmbeddings) await pending;
+      else pending.catch(() => undefined);
+    }
+    if (!this.embeddingsReady) return this.search(question, options);
+    const last = options.context?.filter((t) => typeof t === 'string' && t.trim()).at(-1);
+    const joined = last && isShortQuestion(question) && encoder.covers(last) ? `${last} ${question}` : null;
+    const [embedding, joinedEmbedding] = await encoder.embed(joined ? [question, joined] : [question]);
+    return this.search(question, { ...options, embedding, joinedEmbedding });
+  }
+
+  search(question: string, options: SearchOptions & { embedding?: Float32Array; joinedEmbedding?: Float32Array } = {}): SearchResult {
     if (this.articles.size === 0) return EMPTY_RESULT;
     if (!this.model) this.rebuild();
     const model = this.model;
@@ -180,7 +287,8 @@ export class KnowledgeIndex {
     const threshold = options.threshold ?? this.threshold;
     const limit = Math.max(0, options.limit ?? DEFAULT_LIMIT);
 
-    let chosen = this.score(model, model.vectorise(question));
+    const bankReady = this.bank?.model === model;
+    let chosen = this.score(model, model.vectorise(question), bankReady ? options.embedding : undefined);
     let usedContext = false;
 
     const context = (options.context ?? []).filter((t) => typeof t === 'string' && t.trim());
@@ -192,6 +300,20 @@ export class KnowledgeIndex {
       const withContext = this.withContext(model, chosen, context);
       if (withContext.known) {
         chosen = withContext;
+        usedContext = true;
+      }
+    } else if (context.length > 0 && chosen.confidence < threshold && isShortQuestion(question)) {
+      // A short question the knowledge base cannot place on its own ("What should I do now?", "Why?") is
+      // read together with the previous turn, scored as one text by the same model. That reading ranks the
+      // articles (first suggestion, the LLM engine's prompt) but is never confident on its own: a question
+      // that is not a follow-up after all must not be answered confidently from an unrelated earlier turn.
+      const joined = this.score(
+        model,
+        model.vectorise(`${context[context.length - 1] as string} ${question}`),
+        bankReady ? options.joinedEmbedding : undefined,
+      );
+      if (joined.known && joined.confidence > chosen.confidence) {
+        chosen = capConfidence(joined, threshold * UNSURE_FACTOR);
         usedContext = true;
       }
     }
@@ -207,9 +329,21 @@ export class KnowledgeIndex {
     return { confident: best !== null && best.confidence >= threshold, best, ranked, usedContext };
   }
 
-  private score(model: ArticleModel, vector: SparseVector): Scored {
-    const { probabilities, logits, knownFeatures } = model.classify(vector);
-    let known = knownFeatures > 0;
+  private score(model: ArticleModel, vector: SparseVector, embedding?: Float32Array): Scored {
+    const classified = model.classify(vector);
+    let { probabilities, logits } = classified;
+    let known = classified.knownFeatures > 0;
+    let gate = 1;
+    const bank = this.bank?.bank;
+    if (embedding && bank) {
+      const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
+      const sims = bank.similarities(embedding, probabilities.length, fusion.neighbours, topIndices(logits, fusion.candidates));
+      const fused = fuseLogits(logits, sims, fusion);
+      logits = fused.fused;
+      probabilities = softmaxInPlace(Float64Array.from(logits));
+      gate = fused.gate;
+      known = true;
+    }
     const excluded = this.excluded;
     if (excluded) {
       // Softmax without the deleted classes = the others' probabilities renormalised.
@@ -223,6 +357,8 @@ export class KnowledgeIndex {
       if (rest > 0) for (let i = 0; i < probabilities.length; i++) probabilities[i] = (probabilities[i] as number) / rest;
       else known = false;
     }
+    // The gate says how far the question is from everything in the knowledge base: far means out of scope.
+    if (gate < 1) for (let i = 0; i < probabilities.length; i++) probabilities[i] = (probabilities[i] as number) * gate;
     return { probabilities, logits, confidence: known ? maxOf(probabilities) : 0, known };
   }
 
@@ -253,6 +389,36 @@ export class KnowledgeIndex {
     const probabilities = softmaxInPlace(Float64Array.from(logits));
     return { probabilities, logits, confidence: maxOf(probabilities), known: true };
   }
+}
+
+/** How far below the threshold a capped confidence stays. */
+const UNSURE_FACTOR = 0.99;
+
+/** The same ranking with no probability above `cap`. */
+function capConfidence(scored: Scored, cap: number): Scored {
+  if (scored.confidence <= cap) return scored;
+  const scale = cap / scored.confidence;
+  const probabilities = scored.probabilities.map((p) => p * scale);
+  return { ...scored, probabilities, confidence: cap };
+}
+
+/** At most this many words (or twice as many CJK characters) for a question to be read with the previous turn when unsure. */
+const SHORT_QUESTION_WORDS = 8;
+
+function isShortQuestion(question: string): boolean {
+  const cjk = question.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const words = question
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0).length;
+  return cjk > 0 ? cjk <= 2 * SHORT_QUESTION_WORDS : words <= SHORT_QUESTION_WORDS;
+}
+
+/** Positions of the `k` largest values. */
+function topIndices(values: Float64Array, k: number): number[] {
+  const idx = Array.from(values.keys());
+  idx.sort((a, b) => (values[b] as number) - (values[a] as number));
+  return idx.slice(0, k);
 }
 
 /** The largest probability (0 for none). */
