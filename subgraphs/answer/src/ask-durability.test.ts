@@ -1,4 +1,4 @@
-import { connectRedis, NO_EVENTS, type InferenceQueue, type InferenceRequest, type Redis } from '@beedesk/runtime';
+import { connectRedis, NO_EVENTS, type InferenceQueue, type InferenceRequest, type Redis, keysMatching } from '@beedesk/runtime';
 import { AnswerRepository } from './data';
 import { SessionRepository } from '@beedesk/session/data';
 import pino from 'pino';
@@ -22,13 +22,7 @@ describe('ask durability (real Redis)', () => {
     sessions = new SessionRepository(redis, prefix);
   });
   afterAll(async () => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
+    const found = await keysMatching(redis, `${prefix}:*`);
     if (found.length) await redis.del(...found);
     redis.disconnect();
   });

@@ -7,6 +7,7 @@ import {
   type Caller,
   type InferenceRequest,
   type Redis,
+  keysMatching,
 } from '@beedesk/runtime';
 import { SessionRepository } from '@beedesk/session/data';
 import { ask, type AskArgs } from './ask';
@@ -27,13 +28,7 @@ describe('ask: one answer per clientMessageId', () => {
     sessions = new SessionRepository(redis, prefix);
   });
   afterAll(async () => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
+    const found = await keysMatching(redis, `${prefix}:*`);
     if (found.length) await redis.del(...found);
     redis.disconnect();
   });

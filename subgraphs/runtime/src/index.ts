@@ -34,7 +34,15 @@ export { CONTEXT_HEADER, CONTEXT_TTL_SECONDS, signContext } from './signed-conte
 export { type BaseContext } from './request-context';
 
 // Redis: clients, the tenant key builder, the repository base
-export { connectRedis, createInMemoryRedis, DependencyUnavailableError, execOrThrow, type ChainableCommander, type Redis } from './redis';
+export {
+  connectRedis,
+  createInMemoryRedis,
+  DependencyUnavailableError,
+  execOrThrow,
+  keysMatching,
+  type ChainableCommander,
+  type Redis,
+} from './redis';
 export {
   answerKeysOf,
   DAY,

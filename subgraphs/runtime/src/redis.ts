@@ -63,3 +63,15 @@ export async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<un
     return value;
   });
 }
+
+/** Every key matching a SCAN pattern (a whole prefix, for erasure audits and tests that remove only their own keys). */
+export async function keysMatching(redis: Redis, pattern: string, count = 500): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+    cursor = next;
+    found.push(...batch);
+  } while (cursor !== '0');
+  return found;
+}

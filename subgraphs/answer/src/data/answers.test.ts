@@ -1,4 +1,4 @@
-import { connectRedis, HOUR, tenantKeys, type InferenceRequest, type Redis } from '@beedesk/runtime';
+import { connectRedis, HOUR, tenantKeys, type InferenceRequest, type Redis, keysMatching } from '@beedesk/runtime';
 import { HISTORY_RETENTION_MS, SessionRepository } from '@beedesk/session/data';
 import { AnswerRepository, type AnswerOutcome, type AnswerRecord } from './answers';
 
@@ -19,13 +19,7 @@ describe('AnswerRepository fences (real Redis)', () => {
     sessions = new SessionRepository(redis, prefix);
   });
   afterAll(async () => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
+    const found = await keysMatching(redis, `${prefix}:*`);
     if (found.length) await redis.del(...found);
     redis.disconnect();
   });

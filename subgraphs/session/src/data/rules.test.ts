@@ -1,4 +1,4 @@
-import { connectRedis, type Redis } from '@beedesk/runtime';
+import { connectRedis, type Redis, keysMatching } from '@beedesk/runtime';
 import { SESSION_RESUME_WINDOW_MS } from './rules';
 import { mintSessionId, sessionIdTenancy } from './session-ids';
 import { isSessionActive, SessionRepository, type SessionRecord } from './sessions';
@@ -29,13 +29,7 @@ describe('SessionRepository resume rule (real Redis)', () => {
     sessions = new SessionRepository(redis, prefix);
   });
   afterAll(async () => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
+    const found = await keysMatching(redis, `${prefix}:*`);
     if (found.length) await redis.del(...found);
     redis.disconnect();
   });

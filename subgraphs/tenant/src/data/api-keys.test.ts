@@ -1,4 +1,4 @@
-import { connectRedis, type Redis } from '@beedesk/runtime';
+import { connectRedis, keysMatching, type Redis } from '@beedesk/runtime';
 import { ApiKeyRepository, hashApiKey, parseApiKey } from './api-keys';
 
 // Against the real Redis (REDIS_URL or 127.0.0.1:6379), under a key prefix of its own that it removes after.
@@ -7,16 +7,7 @@ describe('ApiKeyRepository (real Redis)', () => {
   let redis: Redis;
   let apiKeys: ApiKeyRepository;
 
-  const ourKeys = async (): Promise<string[]> => {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      found.push(...batch);
-    } while (cursor !== '0');
-    return found;
-  };
+  const ourKeys = (): Promise<string[]> => keysMatching(redis, `${prefix}:*`);
 
   beforeAll(async () => {
     redis = await connectRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
