@@ -20,7 +20,7 @@ describe('JWT authentication (HS256)', () => {
     const token = await sign({ sub: 'alice', tid: 'demo-bank', roles: ['agent', 'agent'] }, { iss: 'beedesk' });
     await expect(authenticate({ authorization: `Bearer ${token}` }, 'req-1')).resolves.toEqual({
       ok: true,
-      context: { tenantId: 'demo-bank', userId: 'alice', roles: ['agent'], requestId: 'req-1' },
+      caller: { tenantId: 'demo-bank', userId: 'alice', roles: ['agent'], requestId: 'req-1' },
       expiresAt: expect.any(Number),
       credential: { kind: 'jwt' },
     });
@@ -138,10 +138,10 @@ describe('JWT authentication (JWKS: RS256 and ES256)', () => {
   it('accepts RS256 and ES256 tokens from the key set, fetched once and cached', async () => {
     await expect(bearer(idpToken(rsa))).resolves.toMatchObject({
       ok: true,
-      context: { tenantId: 'acme', userId: 'partner-user', roles: ['agent'] },
+      caller: { tenantId: 'acme', userId: 'partner-user', roles: ['agent'] },
       credential: { kind: 'jwt' },
     });
-    await expect(bearer(idpToken(ec))).resolves.toMatchObject({ ok: true, context: { tenantId: 'acme' } });
+    await expect(bearer(idpToken(ec))).resolves.toMatchObject({ ok: true, caller: { tenantId: 'acme' } });
     for (let i = 0; i < 5; i++) await expect(bearer(idpToken(rsa))).resolves.toMatchObject({ ok: true });
     expect(jwks.fetches).toBe(1);
   });
@@ -279,7 +279,7 @@ describe('partner API keys', () => {
     });
     await expect(authenticate({ apiKey: key }, 'req-9')).resolves.toEqual({
       ok: true,
-      context: { tenantId: 'acme', userId: `api-key:${record.id}`, roles: ['agent', 'customer'], requestId: 'req-9' },
+      caller: { tenantId: 'acme', userId: `api-key:${record.id}`, roles: ['agent', 'customer'], requestId: 'req-9' },
       expiresAt: null,
       credential: { kind: 'api-key', keyId: record.id, persistedOnly: true },
     });
@@ -292,7 +292,7 @@ describe('partner API keys', () => {
     for (const bad of ['nonsense', 'bdk_tenant-a_short', key.replace('bdk_tenant-a_', 'bdk_tenant-b_'), `${key}A`]) {
       await expect(authenticate({ apiKey: bad }, 'r')).resolves.toEqual(refused(/API key is not valid/));
     }
-    await expect(authenticate({ apiKey: key }, 'r')).resolves.toMatchObject({ ok: true, context: { tenantId: 'tenant-a' } });
+    await expect(authenticate({ apiKey: key }, 'r')).resolves.toMatchObject({ ok: true, caller: { tenantId: 'tenant-a' } });
   });
 
   it('refuses a request carrying both a bearer token and an API key', async () => {

@@ -24,7 +24,7 @@ function callerOfClaims(payload: JWTPayload, requestId: string): AuthResult {
   if (!roleList.every(isRole) || roleList.length === 0) return { ok: false, message: 'The token has invalid `roles`.' };
   return {
     ok: true,
-    context: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
+    caller: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
     expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
     credential: { kind: 'jwt' },
   };
@@ -53,7 +53,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       if (roles.length === 0) return { ok: false, message: BAD_KEY };
       return {
         ok: true,
-        context: { tenantId: verified.tenantId, userId: `api-key:${verified.record.id}`, roles, requestId },
+        caller: { tenantId: verified.tenantId, userId: `api-key:${verified.record.id}`, roles, requestId },
         expiresAt: null,
         credential: { kind: 'api-key', keyId: verified.record.id, persistedOnly: verified.record.persistedOnly },
       };

@@ -1,4 +1,4 @@
-import type { TenantContext } from '@beedesk/runtime';
+import type { Caller } from '@beedesk/runtime';
 
 /** What a client presented: `Authorization: Bearer <jwt>` and/or a partner API key. */
 export interface Credentials {
@@ -13,21 +13,24 @@ export type Credential =
   /** Generic mode (`--auth none`). */
   | { kind: 'anonymous' };
 
-/** A verified caller: its tenant context (signed to subgraphs), when its proof expires and what the proof was. */
-export interface Caller {
-  context: TenantContext;
+/**
+ * A verified caller with what the gateway knows about its proof: the caller (the one `Caller` type,
+ * signed to subgraphs), when its proof expires and what the proof was.
+ */
+export interface Authentication {
+  caller: Caller;
   /** Seconds since the epoch; null when the credential does not expire (API keys, generic mode). */
   expiresAt: number | null;
   credential: Credential;
 }
 
-export type AuthResult = ({ ok: true } & Caller) | { ok: false; message: string };
+export type AuthResult = ({ ok: true } & Authentication) | { ok: false; message: string };
 
 export type Authenticator = (credentials: Credentials, requestId: string) => Promise<AuthResult>;
 
 /** Generic mode (`--auth none`): every request runs as one anonymous caller. */
-export const anonymousCaller = (requestId: string): Caller => ({
-  context: { tenantId: 'public', userId: 'anonymous', roles: [], requestId },
+export const anonymousCaller = (requestId: string): Authentication => ({
+  caller: { tenantId: 'public', userId: 'anonymous', roles: [], requestId },
   expiresAt: null,
   credential: { kind: 'anonymous' },
 });

@@ -2,6 +2,8 @@ import { commonEnv } from '@beedesk/runtime';
 import { DEFAULT_PORTS } from '@beedesk/schema';
 import { z } from 'zod';
 import { BUCKET_OVERRIDES_PATTERN, BUCKET_PATTERN } from './limits/settings';
+import { DEFAULT_APQ_CAPS } from './persisted/apq-store';
+import { DEFAULT_DOCUMENT_SETTINGS } from './pipeline/useDocument';
 
 export const gatewayEnv = commonEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORTS.gateway),
@@ -27,7 +29,10 @@ export const gatewayEnv = commonEnv.extend({
     .min(1024)
     .default(16 * 1024 * 1024),
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
-  DOCUMENT_CACHE_SIZE: z.coerce.number().int().min(0).default(1000),
+  /** Most bytes of a `query` text, comments included (QUERY_TOO_LARGE, 413); 0: only MAX_BODY_BYTES bounds it. */
+  MAX_QUERY_BYTES: z.coerce.number().int().min(0).default(DEFAULT_DOCUMENT_SETTINGS.maxQueryBytes),
+  /** Most bytes the parsed-document cache retains (estimated from text and tokens); 0: no cache. */
+  DOCUMENT_CACHE_MAX_BYTES: z.coerce.number().int().min(0).default(DEFAULT_DOCUMENT_SETTINGS.cacheMaxBytes),
   /** Gateway processes sharing the port (node:cluster): a number or `auto` (one per core). */
   GATEWAY_WORKERS: z
     .string()
@@ -63,6 +68,10 @@ export const gatewayEnv = commonEnv.extend({
     .int()
     .min(60)
     .default(24 * 60 * 60),
+  /** Automatic persisted queries one tenant may have registered at once (PERSISTED_QUERY_LIMIT_REACHED). */
+  APQ_MAX_PER_TENANT: z.coerce.number().int().min(1).default(DEFAULT_APQ_CAPS.maxCount),
+  /** Bytes of query text one tenant may have registered as APQs at once (PERSISTED_QUERY_LIMIT_REACHED). */
+  APQ_MAX_BYTES_PER_TENANT: z.coerce.number().int().min(1024).default(DEFAULT_APQ_CAPS.maxBytes),
 });
 export type GatewayConfig = z.infer<typeof gatewayEnv>;
 

@@ -41,22 +41,25 @@ else
     const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : createInMemoryRedis();
     const gateway = await startGateway({
       supergraphSdl,
-      authenticate:
+      mode:
         config.GATEWAY_AUTH === 'none'
-          ? null
-          : createAuthenticator({
-              // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
-              secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
-              jwksUrl: config.JWT_JWKS_URL,
-              jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
-              jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
-              onJwksUnavailable: (reason) =>
-                logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
-              issuer: config.JWT_ISSUER,
-              audience: config.JWT_AUDIENCE,
-              clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-              apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
-            }),
+          ? { kind: 'generic' }
+          : {
+              kind: 'beedesk',
+              authenticate: createAuthenticator({
+                // With a JWKS, HS256 tokens are accepted only when JWT_SECRET is set explicitly (never the dev secret).
+                secret: config.JWT_SECRET ?? (config.JWT_JWKS_URL ? undefined : DEV_JWT_SECRET),
+                jwksUrl: config.JWT_JWKS_URL,
+                jwksTimeoutMs: config.JWT_JWKS_TIMEOUT_MS,
+                jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
+                onJwksUnavailable: (reason) =>
+                  logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
+                issuer: config.JWT_ISSUER,
+                audience: config.JWT_AUDIENCE,
+                clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+                apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
+              }),
+            },
       internalSecret: internalSecretOf(config),
       redis,
       keyPrefix: config.REDIS_KEY_PREFIX,
@@ -65,7 +68,7 @@ else
       port: config.PORT,
       maxBodyBytes: config.MAX_BODY_BYTES,
       subgraphTimeoutMs: config.SUBGRAPH_TIMEOUT_MS,
-      documentCacheSize: config.DOCUMENT_CACHE_SIZE,
+      documents: { maxQueryBytes: config.MAX_QUERY_BYTES, cacheMaxBytes: config.DOCUMENT_CACHE_MAX_BYTES },
       urlOverride: (name) => subgraphUrlOverride(name, process.env),
       dedupInflight: config.GATEWAY_DEDUP_INFLIGHT === 'true',
       limits: limitSettingsFromEnv(config),
@@ -74,6 +77,7 @@ else
         manifestPath: manifestPathOf(config.PERSISTED_OPERATIONS_PATH, config.SUPERGRAPH_PATH),
         requireTrusted: config.GATEWAY_PERSISTED_ONLY === 'true',
         apqTtlSeconds: config.APQ_TTL_SECONDS,
+        apqCaps: { maxCount: config.APQ_MAX_PER_TENANT, maxBytes: config.APQ_MAX_BYTES_PER_TENANT },
       },
     });
     return {

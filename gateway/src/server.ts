@@ -9,20 +9,38 @@ import {
   routeLabel,
   serveHealth,
   serveMetrics,
-  signContext,
   type Logger,
   type Redis,
   type StartedService,
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { createAdmission, type Refusal } from './admission';
-import type { Authenticator, Credentials } from './caller';
+import type { Credentials } from './caller';
 import { handleCors, type CorsPolicy } from './cors';
-import { DocumentCache } from './documents';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { createGatewayLimits, DEFAULT_LIMIT_SETTINGS, type GatewayLimitSettings } from './limits';
 import { readGraphQLParams } from './graphql-request';
-import { ApqStore, createPersistedDocuments, defaultManifestPath, loadTrustedDocuments, TrustedDocuments } from './persisted';
+import {
+  ApqStore,
+  createPersistedDocuments,
+  DEFAULT_APQ_CAPS,
+  defaultManifestPath,
+  loadTrustedDocuments,
+  TrustedDocuments,
+  type ApqCaps,
+} from './persisted';
+import {
+  createAdmission,
+  DEFAULT_DOCUMENT_SETTINGS,
+  useAuthentication,
+  useDocument,
+  useOperationLimits,
+  usePersistedDocuments,
+  useRateLimit,
+  useSignedContext,
+  type DocumentSettings,
+  type GatewayMode,
+  type Refusal,
+} from './pipeline';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
@@ -30,8 +48,8 @@ import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext 
 
 export interface GatewayOptions {
   supergraphSdl: string;
-  /** null: generic mode, every request is anonymous (`--auth none`). */
-  authenticate: Authenticator | null;
+  /** `beedesk` (callers authenticate) or `generic` (`--auth none`): see GatewayMode. */
+  mode: GatewayMode;
   internalSecret: string;
   /** Shared by every gateway replica: persisted documents, rate limits, subscription counts. */
   redis: Redis;
@@ -41,7 +59,8 @@ export interface GatewayOptions {
   port: number;
   maxBodyBytes: number;
   subgraphTimeoutMs: number;
-  documentCacheSize: number;
+  /** The query text's bound and the parsed-document cache's (default: DEFAULT_DOCUMENT_SETTINGS). */
+  documents?: DocumentSettings;
   urlOverride: (subgraph: string) => string | undefined;
   defaultMetrics?: boolean;
   /** Share identical in-flight subgraph queries between requests of the same caller (default true). */
@@ -60,6 +79,8 @@ export interface PersistedOperationsSettings {
   /** Every caller may run manifest documents only (GATEWAY_PERSISTED_ONLY). */
   requireTrusted?: boolean;
   apqTtlSeconds?: number;
+  /** Registered APQs per tenant (default: DEFAULT_APQ_CAPS). */
+  apqCaps?: ApqCaps;
 }
 
 export interface StartedGateway extends StartedService {
@@ -89,9 +110,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     urlOverride: options.urlOverride,
     dedup: options.dedupInflight === false ? undefined : new InflightDeduplication(),
     // Generic mode answers subgraph HTTP failures exactly as @apollo/gateway does.
-    subgraphHttpErrors: options.authenticate ? 'graphql' : 'apollo',
+    subgraphHttpErrors: options.mode.kind === 'generic' ? 'apollo' : 'graphql',
   });
-  const documents = new DocumentCache(executor.schema, options.documentCacheSize);
   const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
   let draining = false;
 
@@ -100,7 +120,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   const persisted = createPersistedDocuments({
     // Validated against the supergraph now, so a stale or foreign manifest stops the gateway at start.
     trusted: manifestPath === null ? TrustedDocuments.none : loadTrustedDocuments(manifestPath, executor.schema),
-    apq: new ApqStore(options.redis, options.keyPrefix, persistedSettings.apqTtlSeconds),
+    apq: new ApqStore(options.redis, options.keyPrefix, persistedSettings.apqTtlSeconds, persistedSettings.apqCaps ?? DEFAULT_APQ_CAPS),
     requireTrusted: persistedSettings.requireTrusted ?? false,
     logger,
   });
@@ -114,14 +134,16 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
   });
   const cors = options.cors ?? null;
-  const admission = createAdmission({
-    limits,
-    documents,
-    authenticate: options.authenticate,
-    redis: options.redis,
-    keyPrefix: options.keyPrefix,
-    persisted,
-  });
+  const documents = useDocument(executor.schema, options.documents ?? DEFAULT_DOCUMENT_SETTINGS, metrics.registry);
+  // The admission order (gateway/README.md): every transport runs these, in this order.
+  const admission = createAdmission([
+    useAuthentication(options.mode),
+    useSignedContext(options.internalSecret),
+    useRateLimit(limits),
+    documents.plugin,
+    usePersistedDocuments(persisted),
+    useOperationLimits(limits),
+  ]);
   const sendRefusal = (res: ServerResponse, refused: Refusal, headers: Record<string, string> = {}) =>
     sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
 
@@ -131,7 +153,6 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     subgraphs: executor.subgraphs,
     agent,
     subgraphTimeoutMs: options.subgraphTimeoutMs,
-    internalSecret: options.internalSecret,
     logger,
     registry: metrics.registry,
     admission,
@@ -146,15 +167,15 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     const headers = { 'x-request-id': requestId };
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
-    const authenticated = await admission.authenticate(credentialsOf(req), requestId);
-    if (!authenticated.ok) return sendRefusal(res, authenticated, headers);
-    const allowed = await admission.admitRequest(authenticated);
-    if (!allowed.ok) return sendRefusal(res, allowed, headers);
-    const { context: caller, expiresAt } = authenticated;
+    const connection = await admission.connect('http', credentialsOf(req), requestId);
+    if (!connection.ok) return sendRefusal(res, connection, headers);
+    const limited = await admission.request(connection);
+    if (limited) return sendRefusal(res, limited, headers);
+    const { caller } = connection;
     Object.assign(tags, { tenant: caller.tenantId, traceId: requestId });
     const log = requestLogger(logger, caller.tenantId, requestId);
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
-    const admitted = await admission.admitOperation(authenticated, params);
+    const admitted = await admission.operation(connection, params);
     if (!admitted.ok) return sendRefusal(res, admitted, headers);
     const { document, operation, queryHash, planKey, query } = admitted;
     if (operation.operation === 'subscription') {
@@ -162,13 +183,13 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
         throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
       }
       const input = { document, operation, planKey, rawVariables: params.variables };
-      return subscriptions.serveSse(req, res, caller, expiresAt, input, headers);
+      return subscriptions.serveSse(req, res, connection, input, headers);
     }
     if (operation.operation === 'mutation' && req.method === 'GET') {
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', 'Mutations must be sent with POST.', { allow: 'POST' });
     }
     const context: GatewayRequestContext = {
-      signedContext: signContext(caller, options.internalSecret),
+      signedContext: connection.signedContext(),
       requestId,
       dedupScope: JSON.stringify([caller.tenantId, caller.userId, caller.roles]),
     };

@@ -25,3 +25,5 @@ export function readSupergraph(path: string = supergraphPath): string {
 }
 
 export const defaultSubgraphUrl = (name: SubgraphName, host = '127.0.0.1'): string => `http://${host}:${DEFAULT_PORTS[name]}/graphql`;
+
+export { clientDocumentFiles, clientsWithDocuments, repoRoot } from './documents';

@@ -1,12 +1,14 @@
+import {
+  PartnerAnswerDocument,
+  PartnerAskDocument,
+  PartnerStartSessionDocument,
+  PartnerTenantDocument,
+  type PartnerAnswerQuery,
+  type PartnerTenantQuery,
+} from './generated/operations';
 import { PersistedClient, type PersistedQueryManifest } from './persisted-client';
 
-export interface PartnerAnswer {
-  id: string;
-  status: string;
-  text: string;
-  needsHuman: boolean;
-  sources: { id: string; title: string }[];
-}
+export type PartnerAnswer = NonNullable<PartnerAnswerQuery['answer']>;
 
 export interface PartnerExampleOptions {
   url: string;
@@ -25,17 +27,14 @@ const FINAL = new Set(['DONE', 'FALLBACK', 'FAILED']);
  */
 export async function runPartnerExample(
   options: PartnerExampleOptions,
-): Promise<{ tenant: { id: string; name: string }; sessionId: string; answer: PartnerAnswer }> {
+): Promise<{ tenant: PartnerTenantQuery['tenant']; sessionId: string; answer: PartnerAnswer }> {
   const client = new PersistedClient(options);
-  const { tenant } = await client.run<{ tenant: { id: string; name: string } }>('PartnerTenant');
-  const { startSession } = await client.run<{ startSession: { id: string } }>('PartnerStartSession');
-  const { ask } = await client.run<{ ask: { answer: { id: string } } }>('PartnerAsk', {
-    sessionId: startSession.id,
-    text: options.question,
-  });
+  const { tenant } = await client.run(PartnerTenantDocument);
+  const { startSession } = await client.run(PartnerStartSessionDocument);
+  const { ask } = await client.run(PartnerAskDocument, { sessionId: startSession.id, text: options.question });
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    const { answer } = await client.run<{ answer: PartnerAnswer | null }>('PartnerAnswer', { id: ask.answer.id });
+    const { answer } = await client.run(PartnerAnswerDocument, { id: ask.answer.id });
     if (answer && FINAL.has(answer.status)) return { tenant, sessionId: startSession.id, answer };
     if (Date.now() > deadline) throw new Error(`answer ${ask.answer.id} not final in time`);
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -1,3 +1,5 @@
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+
 /** Apollo's persisted-query manifest, as beedesk publishes it (schema/persisted-operations.json). */
 export interface PersistedQueryManifest {
   format: 'apollo-persisted-query-manifest';
@@ -31,33 +33,45 @@ export interface PersistedClientOptions {
   fetch?: typeof fetch;
 }
 
+/** The name of a document's operation: `query PartnerAnswer(…` → PartnerAnswer. */
+const OPERATION_NAME = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
+/** A typed document as `npm run codegen` generates it (src/generated/operations.ts): text that carries its result and variables types. */
+export type TypedDocument<TData, TVariables> = DocumentTypeDecoration<TData, TVariables> & { toString(): string };
+
 /**
- * Runs operations by name, sending only their manifest id (`documentId`) and variables: the text of
- * an operation never leaves the partner, and a persisted-only key could run nothing else.
+ * Runs typed documents, sending only their manifest id (`documentId`) and variables: the text of an
+ * operation never leaves the partner, and a persisted-only key could run nothing else. A document is
+ * found in the manifest by its operation's name (names are unique there).
  */
 export class PersistedClient {
-  private readonly ids: ReadonlyMap<string, { id: string; type: string }>;
+  private readonly byName: ReadonlyMap<string, { id: string; type: string }>;
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: PersistedClientOptions) {
     if (options.manifest.format !== 'apollo-persisted-query-manifest' || options.manifest.version !== 1) {
       throw new Error('not an Apollo persisted-query manifest (version 1)');
     }
-    this.ids = new Map(options.manifest.operations.map((o) => [o.name, { id: o.id, type: o.type }]));
+    this.byName = new Map(options.manifest.operations.map((o) => [o.name, { id: o.id, type: o.type }]));
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async run<TData>(operationName: string, variables: Record<string, unknown> = {}): Promise<TData> {
-    const operation = this.ids.get(operationName);
-    if (!operation) throw new Error(`${operationName} is not in the manifest`);
+  async run<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocument<TData, TVariables>,
+    variables?: TVariables,
+  ): Promise<TData> {
+    const operationName = OPERATION_NAME.exec(document.toString())?.[1] ?? '';
+    const operation = this.byName.get(operationName);
+    if (!operation) throw new Error(`${operationName || 'an unnamed operation'} is not in the manifest`);
+    const vars: Record<string, unknown> = variables ?? {};
     // Queries may go over GET (cacheable by HTTP caches); mutations must be POSTed.
     const init: RequestInit =
       operation.type === 'query'
         ? { method: 'GET' }
-        : { method: 'POST', body: JSON.stringify({ documentId: operation.id, operationName, variables }) };
+        : { method: 'POST', body: JSON.stringify({ documentId: operation.id, operationName, variables: vars }) };
     const url =
       operation.type === 'query'
-        ? `${this.options.url}?${new URLSearchParams({ documentId: operation.id, operationName, variables: JSON.stringify(variables) })}`
+        ? `${this.options.url}?${new URLSearchParams({ documentId: operation.id, operationName, variables: JSON.stringify(vars) })}`
         : this.options.url;
     const response = await this.fetchImpl(url, {
       ...init,

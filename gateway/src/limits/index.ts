@@ -1,8 +1,8 @@
 import type { Logger, Redis } from '@beedesk/runtime';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import type { Registry } from 'prom-client';
-import { refusal, type Refusal } from '../admission';
-import type { Caller } from '../caller';
+import { refusal, type Refusal } from '../pipeline/refusal';
+import type { Authentication } from '../caller';
 import { usesIntrospection } from '../introspection';
 import { costAnnotationsOf } from './cost-model';
 import { createLimitMetrics } from './metrics';
@@ -76,8 +76,8 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     countRefusal: (code: string) => metrics.refused.inc({ code }),
 
     /** One request (HTTP) or subscribe (graphql-ws): takes a token from the caller's buckets. */
-    async takeRequest(caller: Caller): Promise<Refusal | null> {
-      const decision = await rateLimiter.take(caller);
+    async takeRequest(auth: Authentication): Promise<Refusal | null> {
+      const decision = await rateLimiter.take(auth);
       if (decision.allowed) return null;
       const { retryAfterSeconds, scope, bucket } = decision;
       const who = scope === 'tenant' ? 'this tenant' : 'this API key';

@@ -1,18 +1,18 @@
 import { connectRedis, createInMemoryRedis, createLogger, type Redis } from '@beedesk/runtime';
 import IORedis from 'ioredis';
 import { Registry } from 'prom-client';
-import type { Caller } from '../caller';
+import type { Authentication } from '../caller';
 import { createLimitMetrics } from './metrics';
 import { RateLimiter, type RateLimitSettings } from './rate-limiter';
 
 const logger = createLogger('test', 'silent');
-const jwtCaller = (tenantId: string): Caller => ({
-  context: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r' },
+const jwtCaller = (tenantId: string): Authentication => ({
+  caller: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r' },
   expiresAt: null,
   credential: { kind: 'jwt' },
 });
-const keyCaller = (tenantId: string, keyId: string): Caller => ({
-  context: { tenantId, userId: `api-key:${keyId}`, roles: ['agent'], requestId: 'r' },
+const keyCaller = (tenantId: string, keyId: string): Authentication => ({
+  caller: { tenantId, userId: `api-key:${keyId}`, roles: ['agent'], requestId: 'r' },
   expiresAt: null,
   credential: { kind: 'api-key', keyId, persistedOnly: true },
 });
@@ -107,8 +107,8 @@ describe('token buckets in Redis', () => {
   });
 
   it('anonymous callers (generic mode) have no bucket', async () => {
-    const anonymous: Caller = {
-      context: { tenantId: 'public', userId: 'anonymous', roles: [], requestId: 'r' },
+    const anonymous: Authentication = {
+      caller: { tenantId: 'public', userId: 'anonymous', roles: [], requestId: 'r' },
       expiresAt: null,
       credential: { kind: 'anonymous' },
     };

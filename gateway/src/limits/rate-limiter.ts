@@ -1,5 +1,5 @@
 import { tenantKeys, type Logger, type Redis } from '@beedesk/runtime';
-import type { Caller } from '../caller';
+import type { Authentication } from '../caller';
 import type { LimitMetrics } from './metrics';
 import { RedisScript, withTimeout } from './redis-script';
 
@@ -79,21 +79,21 @@ export class RateLimiter {
   constructor(private readonly options: RateLimiterOptions) {}
 
   /** The buckets that apply to this caller: none for anonymous (generic mode) callers. */
-  bucketsOf(caller: Caller): { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] {
-    if (caller.credential.kind === 'anonymous') return [];
+  bucketsOf(auth: Authentication): { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] {
+    if (auth.credential.kind === 'anonymous') return [];
     const { settings, keyPrefix } = this.options;
-    const keys = tenantKeys(keyPrefix, caller.context.tenantId);
+    const keys = tenantKeys(keyPrefix, auth.caller.tenantId);
     const buckets: { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] = [];
-    const tenant = settings.tenantOverrides.get(caller.context.tenantId) ?? settings.tenant;
+    const tenant = settings.tenantOverrides.get(auth.caller.tenantId) ?? settings.tenant;
     if (tenant && tenant.ratePerSecond > 0) buckets.push({ key: keys.rateBucket('tenant'), bucket: tenant, scope: 'tenant' });
-    if (caller.credential.kind === 'api-key' && settings.apiKey && settings.apiKey.ratePerSecond > 0) {
-      buckets.push({ key: keys.rateBucket(`api-key:${caller.credential.keyId}`), bucket: settings.apiKey, scope: 'api-key' });
+    if (auth.credential.kind === 'api-key' && settings.apiKey && settings.apiKey.ratePerSecond > 0) {
+      buckets.push({ key: keys.rateBucket(`api-key:${auth.credential.keyId}`), bucket: settings.apiKey, scope: 'api-key' });
     }
     return buckets;
   }
 
-  async take(caller: Caller): Promise<RateDecision> {
-    const buckets = this.bucketsOf(caller);
+  async take(auth: Authentication): Promise<RateDecision> {
+    const buckets = this.bucketsOf(auth);
     if (buckets.length === 0) return { allowed: true };
     let answer: unknown;
     try {
@@ -106,7 +106,7 @@ export class RateLimiter {
         this.options.storeTimeoutMs,
       );
     } catch (error) {
-      this.storeFailed(error, caller);
+      this.storeFailed(error, auth);
       return { allowed: true };
     }
     const [admitted, index, waitMs] = (answer as number[]).map(Number);
@@ -120,13 +120,13 @@ export class RateLimiter {
     };
   }
 
-  private storeFailed(error: unknown, caller: Caller): void {
+  private storeFailed(error: unknown, auth: Authentication): void {
     this.options.metrics.storeFailures.inc({ limit: 'rate' });
     // One line per 10 s at most: an outage must not flood the logs.
     if (Date.now() - this.lastFailureLog < 10_000) return;
     this.lastFailureLog = Date.now();
     this.options.logger.warn(
-      { err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId },
+      { err: error, tenantId: auth.caller.tenantId, requestId: auth.caller.requestId },
       'rate limit store unavailable: admitting (fail open)',
     );
   }

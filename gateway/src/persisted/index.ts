@@ -1,4 +1,4 @@
-export { ApqStore, DEFAULT_APQ_TTL_SECONDS } from './apq-store';
+export { ApqStore, DEFAULT_APQ_CAPS, DEFAULT_APQ_TTL_SECONDS, type ApqCaps } from './apq-store';
 export {
   defaultManifestPath,
   loadTrustedDocuments,

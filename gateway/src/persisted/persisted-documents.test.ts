@@ -1,5 +1,5 @@
 import { createInMemoryRedis, tenantKeys, type Redis } from '@beedesk/runtime';
-import type { Caller, Credential } from '../caller';
+import type { Authentication, Credential } from '../caller';
 import type { GraphQLParams } from '../graphql-request';
 import { ApqStore } from './apq-store';
 import { sha256Hex, TrustedDocuments } from './manifest';
@@ -14,8 +14,8 @@ const trusted = new TrustedDocuments([
 ]);
 const prefix = `apq-unit-${process.pid}`;
 
-const callerOf = (tenantId: string, credential: Credential = { kind: 'jwt' }): Caller => ({
-  context: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r1' },
+const callerOf = (tenantId: string, credential: Credential = { kind: 'jwt' }): Authentication => ({
+  caller: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r1' },
   expiresAt: null,
   credential,
 });
@@ -24,7 +24,7 @@ const apqOf = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: has
 describe('persisted documents (APQ, trusted documents, persisted-only callers)', () => {
   let redis: Redis;
   /** What admission does: resolve the document, then (once it validated) register an APQ. */
-  const admit = async (caller: Caller, params: GraphQLParams, requireTrusted = false): Promise<ResolvedDocument> => {
+  const admit = async (caller: Authentication, params: GraphQLParams, requireTrusted = false): Promise<ResolvedDocument> => {
     const persisted = createPersistedDocuments({ trusted, apq: new ApqStore(redis, prefix, 3600), requireTrusted });
     const resolved = await persisted.resolve(caller, params);
     if (resolved.ok && resolved.registerAs) await persisted.register(caller, resolved.registerAs, resolved.query);

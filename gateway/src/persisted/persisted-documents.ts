@@ -1,5 +1,5 @@
 import type { Logger } from '@beedesk/runtime';
-import type { Caller } from '../caller';
+import type { Authentication } from '../caller';
 import { isObject, type GraphQLParams } from '../graphql-request';
 import type { ApqStore } from './apq-store';
 import { sha256Hex, type TrustedDocuments } from './manifest';
@@ -12,13 +12,21 @@ export const PersistedCodes = {
   notInList: 'PERSISTED_QUERY_NOT_IN_LIST',
   /** APQ registration whose query does not hash to the sha256Hash it was sent with. */
   hashMismatch: 'PERSISTED_QUERY_HASH_MISMATCH',
+  /** APQ registration past the tenant's cap (APQ_MAX_PER_TENANT documents or APQ_MAX_BYTES_PER_TENANT bytes). */
+  limitReached: 'PERSISTED_QUERY_LIMIT_REACHED',
   badRequest: 'BAD_REQUEST',
   unavailable: 'SERVICE_UNAVAILABLE',
 } as const;
 
 /** The document text to run, and whether it should be registered as an APQ once it validates. */
-export type ResolvedDocument =
-  { ok: true; query: string; registerAs?: string } | { ok: false; status: number; code: string; message: string };
+export interface DocumentRefusal {
+  ok: false;
+  status: number;
+  code: string;
+  message: string;
+  extensions?: Record<string, unknown>;
+}
+export type ResolvedDocument = { ok: true; query: string; registerAs?: string } | DocumentRefusal;
 
 export interface PersistedDocumentsOptions {
   trusted: TrustedDocuments;
@@ -48,32 +56,32 @@ const manifestIdOf = (documentId: string): string => (documentId.startsWith('sha
  * GATEWAY_PERSISTED_ONLY) run manifest documents only.
  */
 export function createPersistedDocuments(options: PersistedDocumentsOptions) {
-  const persistedOnly = (caller: Caller): boolean =>
-    options.requireTrusted || (caller.credential.kind === 'api-key' && caller.credential.persistedOnly);
+  const persistedOnly = (auth: Authentication): boolean =>
+    options.requireTrusted || (auth.credential.kind === 'api-key' && auth.credential.persistedOnly);
 
-  async function byHash(caller: Caller, hash: string, query: string | undefined): Promise<ResolvedDocument> {
+  async function byHash(auth: Authentication, hash: string, query: string | undefined): Promise<ResolvedDocument> {
     if (query !== undefined) {
       if (sha256Hex(query) !== hash)
         return fail(400, PersistedCodes.hashMismatch, 'The sha256 of `query` is not `extensions.persistedQuery.sha256Hash`.');
       if (options.trusted.get(hash)) return { ok: true, query };
-      if (persistedOnly(caller)) return notInList;
+      if (persistedOnly(auth)) return notInList;
       return { ok: true, query, registerAs: hash };
     }
     const trusted = options.trusted.get(hash);
     if (trusted) return { ok: true, query: trusted.body };
-    if (persistedOnly(caller)) return notInList;
+    if (persistedOnly(auth)) return notInList;
     let stored: string | null;
     try {
-      stored = await options.apq.get(caller.context.tenantId, hash);
+      stored = await options.apq.get(auth.caller.tenantId, hash);
     } catch (error) {
-      options.logger?.error({ err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId }, 'APQ lookup failed');
+      options.logger?.error({ err: error, tenantId: auth.caller.tenantId, requestId: auth.caller.requestId }, 'APQ lookup failed');
       return fail(503, PersistedCodes.unavailable, 'Persisted queries are unavailable right now; send the full query.');
     }
     return stored === null ? apqNotFound : { ok: true, query: stored };
   }
 
   return {
-    async resolve(caller: Caller, params: GraphQLParams): Promise<ResolvedDocument> {
+    async resolve(auth: Authentication, params: GraphQLParams): Promise<ResolvedDocument> {
       const { query, documentId } = params;
       if (documentId !== undefined) {
         const trusted = options.trusted.get(manifestIdOf(documentId));
@@ -96,22 +104,32 @@ export function createPersistedDocuments(options: PersistedDocumentsOptions) {
         if (typeof hash !== 'string' || !SHA256_HEX.test(hash)) {
           return fail(400, PersistedCodes.badRequest, '`extensions.persistedQuery.sha256Hash` must be 64 lower-case hex digits.');
         }
-        return byHash(caller, hash, query);
+        return byHash(auth, hash, query);
       }
       if (query === undefined) return fail(400, PersistedCodes.badRequest, 'A `query` string is required.');
-      if (persistedOnly(caller) && !options.trusted.get(sha256Hex(query))) return notInList;
+      if (persistedOnly(auth) && !options.trusted.get(sha256Hex(query))) return notInList;
       return { ok: true, query };
     },
 
-    /** Stores a validated APQ registration; a failure only costs the next request a miss, so it is logged, not raised. */
-    async register(caller: Caller, hash: string, query: string): Promise<void> {
+    /**
+     * Stores an admitted APQ registration, or refuses it past the tenant's cap. A store failure only
+     * costs the next request a miss, so it is logged, not raised.
+     */
+    async register(auth: Authentication, hash: string, query: string): Promise<DocumentRefusal | null> {
       try {
-        await options.apq.put(caller.context.tenantId, hash, query);
+        const put = await options.apq.put(auth.caller.tenantId, hash, query);
+        if (put.ok) return null;
+        const what = put.scope === 'count' ? `${put.limit} persisted queries` : `persisted queries of nearly ${put.limit} bytes`;
+        return {
+          ok: false,
+          status: 400,
+          code: PersistedCodes.limitReached,
+          message: `This tenant has ${what} registered, the most allowed; send the query without \`extensions.persistedQuery\`, or wait for older ones to expire.`,
+          extensions: { scope: put.scope, limit: put.limit },
+        };
       } catch (error) {
-        options.logger?.warn(
-          { err: error, tenantId: caller.context.tenantId, requestId: caller.context.requestId },
-          'APQ registration failed',
-        );
+        options.logger?.warn({ err: error, tenantId: auth.caller.tenantId, requestId: auth.caller.requestId }, 'APQ registration failed');
+        return null;
       }
     },
   };

@@ -7,8 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from './errors';
 import { armExpiry } from './expiry';
 import { newId } from '@beedesk/runtime';
-import type { Admission } from '../admission';
-import type { Caller } from '../caller';
+import type { Admission, AdmittedConnection } from '../pipeline';
 import type { Prepared } from './protocol';
 import type { SubscriberConnection, SubscriptionDocument, SubscriptionService } from './service';
 
@@ -19,13 +18,13 @@ export interface GraphQLWsOptions {
   /** connectionParams.authorization ("Bearer <jwt>") or connectionParams.apiKey → the caller. */
   admission: Admission;
   /** Only subscriptions are served here; queries and mutations go over HTTP. */
-  prepare: (caller: Caller, payload: Record<string, unknown>) => Promise<Prepared>;
+  prepare: (connection: AdmittedConnection, payload: Record<string, unknown>) => Promise<Prepared>;
   logger: Logger;
   /** Bytes a socket may have queued for sending before the client counts as too slow. */
   maxSocketBufferBytes: number;
 }
 
-type Extra = { connection?: SubscriberConnection; caller?: Caller; expiry?: NodeJS.Timeout };
+type Extra = { connection?: SubscriberConnection; admitted?: AdmittedConnection; expiry?: NodeJS.Timeout };
 /** What the `context` option hands to `subscribe`. */
 type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
 
@@ -55,15 +54,19 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         const socket = ctx.extra.socket;
         const param = (name: string) =>
           typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined;
-        const auth = await options.admission.authenticate({ authorization: param('authorization'), apiKey: param('apiKey') }, newId());
+        const auth = await options.admission.connect(
+          'graphql-ws',
+          { authorization: param('authorization'), apiKey: param('apiKey') },
+          newId(),
+        );
         if (!auth.ok) {
           socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.errors[0]?.message ?? ''}`.slice(0, 120));
           return false;
         }
         // The client may have gone while the token was being checked: its onClose already ran.
         if (socket.readyState !== socket.OPEN) return false;
-        ctx.extra.caller = auth;
-        ctx.extra.connection = service.connect(auth.context);
+        ctx.extra.admitted = auth;
+        ctx.extra.connection = service.connect(auth);
         if (auth.expiresAt !== null) {
           armExpiry(
             auth.expiresAt,
@@ -74,8 +77,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
-        if (!ctx.extra.caller) return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
-        const prepared = await options.prepare(ctx.extra.caller, payload as unknown as Record<string, unknown>);
+        if (!ctx.extra.admitted)
+          return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        const prepared = await options.prepare(ctx.extra.admitted, payload as unknown as Record<string, unknown>);
         if (!prepared.ok) return prepared.errors;
         // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
         const args: ExecutionArgs = {

@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import type { Admission } from '../admission';
-import type { Caller } from '../caller';
+import type { Admission, AdmittedConnection } from '../pipeline';
 import { checkParams, type GraphQLParams } from '../graphql-request';
 import { codedGraphQLError } from './errors';
 import { attachGraphQLWs } from './graphql-ws';
@@ -30,8 +29,8 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
   const service = createSubscriptionService({ ...options, maxBuffered: options.maxBufferedEvents ?? 1000 });
   const schema: GraphQLSchema = options.schema;
 
-  /** graphql-ws `subscribe` payloads: admitted like HTTP requests; only subscriptions are served here. */
-  async function prepare(caller: Caller, payload: Record<string, unknown>): Promise<Prepared> {
+  /** graphql-ws `subscribe` payloads: admitted by the same pipeline as HTTP requests; only subscriptions are served here. */
+  async function prepare(connection: AdmittedConnection, payload: Record<string, unknown>): Promise<Prepared> {
     let params: GraphQLParams;
     try {
       // The same checks as HTTP: `query` may be empty when `documentId` or `extensions.persistedQuery` names the document.
@@ -41,9 +40,9 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     }
     const { variables } = params;
     // Every subscribe is one request for the rate limits, counted before its document is looked at.
-    const allowed = await options.admission.admitRequest(caller);
-    if (!allowed.ok) return allowed;
-    const selected = await options.admission.admitOperation(caller, params);
+    const limited = await options.admission.request(connection);
+    if (limited) return limited;
+    const selected = await options.admission.operation(connection, params);
     if (!selected.ok) return selected;
     const { document, operation, planKey } = selected;
     if (operation.operation !== 'subscription') {

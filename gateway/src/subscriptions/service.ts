@@ -1,5 +1,5 @@
 import type { ServiceMap } from '@apollo/gateway';
-import { newId, requestLogger, signContext, type Logger, type TenantContext } from '@beedesk/runtime';
+import { newId, requestLogger, type Caller, type Logger } from '@beedesk/runtime';
 import {
   getVariableValues,
   GraphQLError,
@@ -27,7 +27,6 @@ export interface SubscriptionServiceOptions {
   subgraphs: { name: string; url: string }[];
   agent: Agent;
   subgraphTimeoutMs: number;
-  internalSecret: string;
   logger: Logger;
   registry: Registry;
   /** Events waiting per client subscription before the client is dropped as too slow. */
@@ -51,7 +50,7 @@ export interface SubscriptionDocument {
 
 /** The caller of a client connection and what its subscriptions share upstream. */
 export interface SubscriberConnection {
-  caller: TenantContext;
+  caller: Caller;
   upstream: UpstreamConnection;
   signedContext: () => string;
   /** Subscriptions of this connection being started or open. */
@@ -134,19 +133,11 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       return draining;
     },
 
-    /** A client connection (one WebSocket, or one SSE request) of one caller. */
-    connect(caller: TenantContext): SubscriberConnection {
-      // Signatures live 300 s; subscriptions live longer, so re-sign once a minute.
-      let signed = '';
-      let signedAt = 0;
-      const signedContext = () => {
-        const now = Date.now();
-        if (now - signedAt > 60_000) {
-          signed = signContext(caller, options.internalSecret);
-          signedAt = now;
-        }
-        return signed;
-      };
+    /**
+     * A client connection (one WebSocket, or one SSE request) of one caller, admitted by the
+     * admission pipeline (`signedContext` is re-signed there as it ages: subscriptions outlive it).
+     */
+    connect({ caller, signedContext }: { caller: Caller; signedContext: () => string }): SubscriberConnection {
       const upstream = new UpstreamConnection((name) => urls.get(name), signedContext);
       connections.add(upstream);
       return { caller, upstream, signedContext, subscriptions: 0, closed: false };

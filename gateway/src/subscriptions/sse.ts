@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { requestLogger, type Logger, type TenantContext } from '@beedesk/runtime';
+import { requestLogger, type Logger } from '@beedesk/runtime';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { slowConsumer, tokenExpired } from './errors';
 import { armExpiry } from './expiry';
+import type { AdmittedConnection } from '../pipeline';
 import type { SubscriptionDocument, SubscriptionService } from './service';
 
 export interface SseOptions {
@@ -34,12 +35,12 @@ export function createSseHandler(options: SseOptions) {
   return async function serveSse(
     req: IncomingMessage,
     res: ServerResponse,
-    caller: TenantContext,
-    expiresAt: number | null,
+    admitted: AdmittedConnection,
     input: SubscriptionDocument,
     headers: Record<string, string> = {},
   ): Promise<void> {
-    const connection = options.service.connect(caller);
+    const { caller, expiresAt } = admitted;
+    const connection = options.service.connect(admitted);
     let ended = false;
     const write = (event: 'next' | 'complete', data: unknown) => {
       if (ended || res.destroyed) return;

@@ -1,5 +1,5 @@
 import type { SubgraphName } from '@beedesk/schema';
-import type { Role, TenantContext } from '@beedesk/runtime';
+import type { Role, Caller } from '@beedesk/runtime';
 import type { World } from './world';
 
 /**
@@ -15,7 +15,7 @@ export interface EntityCase {
   selection: string;
   representations: (world: World) => Record<string, unknown>[];
   /** Who in A may see these entities. */
-  owner: (world: World) => Omit<TenantContext, 'requestId'>;
+  owner: (world: World) => Omit<Caller, 'requestId'>;
   /** Whether mallory (another customer of A) is to be refused them (her own tenant's shared data is not). */
   privateToOwner: boolean;
 }

@@ -85,7 +85,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     }
     const gateway = await startGateway({
       supergraphSdl: readSupergraph(),
-      authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30, apiKeys: { redis, keyPrefix: 'bd' } }),
+      mode: {
+        kind: 'beedesk',
+        authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30, apiKeys: { redis, keyPrefix: 'bd' } }),
+      },
       internalSecret: DEV_INTERNAL_SECRET,
       redis,
       keyPrefix: 'bd',
@@ -94,7 +97,6 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       port: portOf('gateway'),
       maxBodyBytes: 16 * 1024 * 1024,
       subgraphTimeoutMs: 30_000,
-      documentCacheSize: 1000,
       urlOverride: (name) => (name in ports ? `http://${host}:${ports[name as SubgraphName]}/graphql` : undefined),
       defaultMetrics: false,
       // The embedded default is development: introspection on, any origin may call.

@@ -1,20 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { schemaRoot } from '@beedesk/schema';
-import { ALL_OPERATIONS, type PersistedQueryManifest } from '@beedesk/sdk';
-import { Kind, parse } from 'graphql';
-import { repoRoot } from '../cluster';
+import { clientDocumentFiles, clientsWithDocuments, repoRoot, schemaRoot } from '@beedesk/schema';
+import { persistedText, type PersistedQueryManifest } from '@beedesk/sdk';
+import { Kind, parse, print } from 'graphql';
 
 /** Where the manifest lives: beside the supergraph, where the gateway loads it by default. */
 export const manifestPath = join(schemaRoot, 'persisted-operations.json');
-/** The partner example's operations: plain GraphQL, so the example itself needs no dependency. */
-export const partnerOperationsPath = join(repoRoot, 'clients', 'partner-example', 'src', 'operations.graphql');
 
 /** One entry of Apollo's persisted-query manifest (the format the SDK reads). */
 export type ManifestOperation = PersistedQueryManifest['operations'][number];
 
-/** A document as a client sends it: the body is hashed byte for byte, so it is never reformatted. */
+/** A document as a client sends it: the body is hashed byte for byte as given. */
 export interface ClientDocument {
   origin: string;
   body: string;
@@ -54,11 +51,22 @@ export function splitGraphQLFile(origin: string, source: string): ClientDocument
   });
 }
 
-/** The documents of clients/: the SDK's operations and the partner example's. */
+/**
+ * The documents of clients/: each operation of every client's `.graphql` files (the files `npm run codegen`
+ * types) in its persisted text (the SDK's persistedText: graphql-js's print on one line), which is what the
+ * generated typed documents are sent as, so manifest ids and APQ hashes agree.
+ */
 export function clientDocuments(): ClientDocument[] {
-  const sdk = Object.entries(ALL_OPERATIONS).map(([name, operation]) => ({ origin: `@beedesk/sdk ${name}`, body: operation.document }));
-  const partner = splitGraphQLFile('clients/partner-example/src/operations.graphql', readFileSync(partnerOperationsPath, 'utf8'));
-  return [...sdk, ...partner];
+  return clientsWithDocuments().flatMap((client) =>
+    clientDocumentFiles(client).flatMap((file) =>
+      splitGraphQLFile(file, readFileSync(join(repoRoot, file), 'utf8')).map(({ origin, body }) => {
+        const printed = print(parse(body));
+        // One line would change a block string's value.
+        if (printed.includes('"""')) throw new Error(`${origin}: a persisted document may not hold a block string`);
+        return { origin, body: persistedText(printed) };
+      }),
+    ),
+  );
 }
 
 export const manifestText = (manifest: PersistedQueryManifest): string => `${JSON.stringify(manifest, null, 2)}\n`;

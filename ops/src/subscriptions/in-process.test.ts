@@ -51,7 +51,7 @@ beforeAll(async () => {
   const ports: Record<string, number> = { tenant: tenant.port, session: session.port, answer: answer.port, inference: 1 };
   const gateway = await startGateway({
     supergraphSdl: readSupergraph(),
-    authenticate: createAuthenticator({ secret: SECRET, clockToleranceSeconds: 0 }),
+    mode: { kind: 'beedesk', authenticate: createAuthenticator({ secret: SECRET, clockToleranceSeconds: 0 }) },
     internalSecret: INTERNAL,
     redis,
     keyPrefix: 'bd',
@@ -60,7 +60,6 @@ beforeAll(async () => {
     port: 0,
     maxBodyBytes: 1 << 20,
     subgraphTimeoutMs: 5000,
-    documentCacheSize: 100,
     urlOverride: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
     defaultMetrics: false,
   });

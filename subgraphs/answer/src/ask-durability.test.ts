@@ -40,7 +40,7 @@ describe('ask durability (real Redis)', () => {
   });
 
   const contextFor = (userId: string, queue: InferenceQueue): AskContext => ({
-    tenant: { tenantId, userId, roles: ['customer'], requestId: 'req' },
+    caller: { tenantId, userId, roles: ['customer'], requestId: 'req' },
     log,
     answers,
     sessions,

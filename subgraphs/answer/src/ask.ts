@@ -49,7 +49,7 @@ export function validateAsk(args: AskArgs): string {
  */
 export async function ask(args: AskArgs, context: AskContext): Promise<AskReceipt> {
   const question = validateAsk(args);
-  const { tenantId, requestId } = context.tenant;
+  const { tenantId, requestId } = context.caller;
   const session = await accessibleSession(context, args.sessionId);
 
   const answerId = newId();
@@ -109,7 +109,7 @@ async function publishLive(
   answer: AnswerRecord,
   event: Pick<AnswerEventMessage, 'seq' | 'kind' | 'queuePosition'>,
 ): Promise<void> {
-  const { tenantId } = context.tenant;
+  const { tenantId } = context.caller;
   try {
     await context.events.publishAnswerEvent(tenantId, { answerId: answer.id, sessionId: answer.sessionId, delta: null, ...event });
     if (event.kind === 'QUEUED') {
@@ -126,4 +126,4 @@ async function publishLive(
 }
 
 /** What `ask` uses of the context: it only publishes live events. */
-export type AskContext = Pick<AnswerContext, 'tenant' | 'log' | 'answers' | 'sessions' | 'queue'> & { events: EventPublisher };
+export type AskContext = Pick<AnswerContext, 'caller' | 'log' | 'answers' | 'sessions' | 'queue'> & { events: EventPublisher };

@@ -41,6 +41,6 @@ export function contextFactory({ redis, keyPrefix, queue, events, internalSecret
     redis,
     events,
     internalSecret,
-    answerLoader: new DataLoader((ids) => answers.getMany(base.tenant.tenantId, ids)),
+    answerLoader: new DataLoader((ids) => answers.getMany(base.caller.tenantId, ids)),
   });
 }

@@ -5,10 +5,10 @@ import {
   type ActivityEventMessage,
   type AnswerEventMessage,
   type EventStream,
-  type GraphQLResolverMap,
 } from '@beedesk/runtime';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
+import type { Resolvers } from './generated/resolvers';
 
 /**
  * Checks that the caller may follow a session before listening. Another tenant's session is told
@@ -16,7 +16,7 @@ import type { AnswerContext } from './context';
  * id unknown in the caller's own tenant is NOT_FOUND.
  */
 async function checkSession(sessionId: string, context: AnswerContext): Promise<void> {
-  if (sessionIdTenancy(context.internalSecret, context.tenant.tenantId, sessionId) === 'other') {
+  if (sessionIdTenancy(context.internalSecret, context.caller.tenantId, sessionId) === 'other') {
     throw forbidden('This session belongs to another tenant.');
   }
   await accessibleSession(context, sessionId);
@@ -24,31 +24,31 @@ async function checkSession(sessionId: string, context: AnswerContext): Promise<
 
 /** The answer as stored now: read fresh per event (a subscription's context lives for many events). */
 const currentAnswer = (answerId: string | null, context: AnswerContext) =>
-  answerId ? context.answers.get(context.tenant.tenantId, answerId) : null;
+  answerId ? context.answers.get(context.caller.tenantId, answerId) : null;
 
-export const liveResolvers: GraphQLResolverMap<AnswerContext> = {
+export const liveResolvers: Pick<Resolvers, 'Subscription' | 'AnswerEvent' | 'ActivityEvent'> = {
   Subscription: {
     answerStream: {
-      subscribe: async (_root, { sessionId }: { sessionId: string }, context): Promise<EventStream<AnswerEventMessage>> => {
+      subscribe: async (_root, { sessionId }, context): Promise<EventStream<AnswerEventMessage>> => {
         await checkSession(sessionId, context);
         context.log.debug({ sessionId }, 'answer stream opened');
-        return context.events.answerEvents(context.tenant.tenantId, sessionId);
+        return context.events.answerEvents(context.caller.tenantId, sessionId);
       },
       resolve: (event: AnswerEventMessage) => event,
     },
     tenantActivity: {
       subscribe: async (_root, _args, context): Promise<EventStream<ActivityEventMessage>> => {
-        if (!hasRole(context.tenant, 'admin')) throw forbidden('tenantActivity is for admins of the tenant.');
-        return context.events.activity(context.tenant.tenantId);
+        if (!hasRole(context.caller, 'admin')) throw forbidden('tenantActivity is for admins of the tenant.');
+        return context.events.activity(context.caller.tenantId);
       },
       resolve: (event: ActivityEventMessage) => event,
     },
   },
   AnswerEvent: {
-    answer: (event: AnswerEventMessage, _args, context) => (event.kind === 'TOKEN' ? null : currentAnswer(event.answerId, context)),
+    answer: (event, _args, context) => (event.kind === 'TOKEN' ? null : currentAnswer(event.answerId, context)),
   },
   ActivityEvent: {
-    session: (event: ActivityEventMessage) => ({ __typename: 'Session', id: event.sessionId }),
-    answer: (event: ActivityEventMessage, _args, context) => currentAnswer(event.answerId, context),
+    session: (event) => ({ __typename: 'Session', id: event.sessionId }),
+    answer: (event, _args, context) => currentAnswer(event.answerId, context),
   },
 };

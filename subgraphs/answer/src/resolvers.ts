@@ -1,27 +1,27 @@
-import { forbidden, isSafeId, mayAccess, notFound, type AnswerRecord, type GraphQLResolverMap } from '@beedesk/runtime';
-import { ask, type AskArgs } from './ask';
-import type { AnswerContext } from './context';
+import { forbidden, isSafeId, mayAccess, notFound } from '@beedesk/runtime';
+import { ask } from './ask';
+import type { Resolvers } from './generated/resolvers';
 import { liveResolvers } from './live';
 
-export const resolvers: GraphQLResolverMap<AnswerContext> = {
+export const resolvers: Resolvers = {
   Query: {
-    answer: async (_root, { id }: { id: string }, context) => {
+    answer: async (_root, { id }, context) => {
       const answer = isSafeId(id) ? await context.answerLoader.load(id) : null;
       if (!answer) throw notFound('Answer', id);
-      if (!mayAccess(context.tenant, answer)) throw forbidden('This answer belongs to another user.');
+      if (!mayAccess(context.caller, answer)) throw forbidden('This answer belongs to another user.');
       return answer;
     },
   },
   Mutation: {
-    ask: (_root, args: AskArgs, context) => ask(args, context),
+    ask: (_root, args, context) => ask(args, context),
   },
   Answer: {
-    __resolveReference: async (ref: { id: string }, context: AnswerContext) => {
+    __resolveReference: async (ref, context) => {
       const answer = isSafeId(ref.id) ? await context.answerLoader.load(ref.id) : null;
-      return answer && mayAccess(context.tenant, answer) ? answer : null;
+      return answer && mayAccess(context.caller, answer) ? answer : null;
     },
-    session: (answer: AnswerRecord) => ({ __typename: 'Session', id: answer.sessionId }),
-    sources: (answer: AnswerRecord) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),
+    session: (answer) => ({ __typename: 'Session', id: answer.sessionId }),
+    sources: (answer) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),
   },
   ...liveResolvers,
 };

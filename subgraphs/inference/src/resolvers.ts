@@ -1,4 +1,5 @@
-import { forbidden, hasRole, type AnswerRepository, type BaseContext, type GraphQLResolverMap } from '@beedesk/runtime';
+import { forbidden, hasRole, type AnswerRepository, type BaseContext } from '@beedesk/runtime';
+import type { Resolvers } from './generated/resolvers';
 import type { BreakerRegistry } from './resilience';
 
 export interface InferenceContext extends BaseContext {
@@ -7,12 +8,12 @@ export interface InferenceContext extends BaseContext {
   breakers: BreakerRegistry;
 }
 
-export const resolvers: GraphQLResolverMap<InferenceContext> = {
+export const resolvers: Resolvers = {
   Query: {
     inferenceStatus: async (_root, _args, context) => {
-      if (!hasRole(context.tenant, 'admin')) throw forbidden('Only an admin may read the inference status.');
+      if (!hasRole(context.caller, 'admin')) throw forbidden('Only an admin may read the inference status.');
       // The caller's own backlog: the platform-wide lag (in /metrics) would reveal other tenants' traffic.
-      const queueLag = await context.answers.pendingCount(context.tenant.tenantId);
+      const queueLag = await context.answers.pendingCount(context.caller.tenantId);
       return { engine: context.engineName, queueLag, breaker: context.breakers.worstState() };
     },
   },

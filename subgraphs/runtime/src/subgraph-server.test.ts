@@ -2,8 +2,9 @@ import { Writable } from 'node:stream';
 import { createSchema } from 'graphql-yoga';
 import { createLogger } from './logger';
 import { createMetrics } from './metrics';
-import { createSubgraphServer, type BaseContext } from './subgraph-server';
-import { signContext } from './tenant-context';
+import type { BaseContext } from './request-context';
+import { createSubgraphServer } from './subgraph-server';
+import { signContext } from './signed-context';
 
 describe('subgraph server: unexpected resolver errors', () => {
   const secret = 'unit-test-internal-secret';

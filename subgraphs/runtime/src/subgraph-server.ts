@@ -1,19 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { codedError, ErrorCode } from './errors';
 import { closeServer, listen, routeLabel, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
-import { requestLogger, type Logger } from './logger';
+import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { createSubscriptionGauge } from './subscription-gauge';
 import { attachSubgraphWs } from './subgraph-ws';
-import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
-
-/** What every resolver of every subgraph gets: the verified caller and a logger tagged with them. */
-export interface BaseContext {
-  tenant: TenantContext;
-  log: Logger;
-}
+import { createRequestContexts, type BaseContext } from './request-context';
+import { CONTEXT_HEADER } from './signed-context';
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
@@ -51,41 +46,18 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     }),
   };
 
-  // Our own coded errors pass through; anything else is a bug and must not leak details. The line
-  // about it carries the request's tenant and request id when the request got that far.
-  const maskErrorFor =
-    (log: Logger) =>
-    (error: unknown): GraphQLError => {
-      const graphqlError = error instanceof GraphQLError ? error : null;
-      const original = graphqlError?.originalError;
-      if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
-      log.error({ err: original ?? error }, 'unexpected error in resolver');
-      return new GraphQLError('Unexpected error.', {
-        nodes: graphqlError?.nodes,
-        path: graphqlError?.path,
-        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-      });
-    };
-  const maskError = maskErrorFor(logger);
-  /** The result with its errors masked, logged with the request's tagged logger (the service's when there is no context). */
-  const maskResult = (result: ExecutionResult, contextValue: unknown): ExecutionResult =>
-    result.errors?.length
-      ? { ...result, errors: result.errors.map(maskErrorFor((contextValue as Partial<BaseContext> | undefined)?.log ?? logger)) }
-      : result;
+  const contexts = createRequestContexts({ internalSecret: options.internalSecret, logger, createContext: options.createContext });
   // Masks a query's or mutation's errors while its context (and so its tagged logger) is at hand;
   // yoga's own masking below then only sees coded errors, and still covers everything else.
   const maskWithRequestLogger: Plugin = {
     onExecute: ({ args }) => ({
       onExecuteDone: ({ result, setResult }) => {
         if (Symbol.asyncIterator in result) return;
-        const masked = maskResult(result, args.contextValue);
+        const masked = contexts.maskResult(result, args.contextValue);
         if (masked !== result) setResult(masked);
       },
     }),
   };
-
-  const contextFor = (tenant: TenantContext): TContext =>
-    options.createContext({ tenant, log: requestLogger(logger, tenant.tenantId, tenant.requestId) });
 
   const yoga = createYoga<Record<string, unknown>, TContext>({
     schema: options.schema,
@@ -99,15 +71,11 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       error: (...args) => logger.error(args.join(' ')),
     },
     context: ({ request }: YogaInitialContext): TContext => {
-      const verified = verifyContext(request.headers.get(CONTEXT_HEADER), options.internalSecret);
-      if (!verified.ok) {
-        throw codedError(ErrorCode.UNAUTHENTICATED, `Refused: ${verified.reason}. Call this service through the gateway.`, {
-          http: { status: 401 },
-        });
-      }
-      return contextFor(verified.context);
+      const verified = contexts.verify(request.headers.get(CONTEXT_HEADER));
+      if (!verified.ok) throw codedError(ErrorCode.UNAUTHENTICATED, verified.message, { http: { status: 401 } });
+      return contexts.contextFor(verified.caller);
     },
-    maskedErrors: { maskError },
+    maskedErrors: { maskError: contexts.maskError },
     plugins: [countSubscriptions, maskWithRequestLogger],
   });
 
@@ -127,9 +95,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
   const ws = attachSubgraphWs({
     server,
     schema: options.schema,
-    internalSecret: options.internalSecret,
-    contextFor,
-    maskResult,
+    contexts,
     gauge,
   });
 

@@ -15,16 +15,15 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { SubscriptionGauge } from './subscription-gauge';
-import { CONTEXT_HEADER, verifyContext, type TenantContext } from './tenant-context';
+import type { Caller } from './caller';
+import type { BaseContext, RequestContexts } from './request-context';
+import { CONTEXT_HEADER } from './signed-context';
 
-export interface SubgraphWsOptions<TContext> {
+export interface SubgraphWsOptions<TContext extends BaseContext> {
   server: Server;
   schema: GraphQLSchema;
-  internalSecret: string;
-  /** The resolvers' context for a verified caller, built as for an HTTP request. */
-  contextFor: (tenant: TenantContext) => TContext;
-  /** Masks a result's unexpected errors, logging them with the logger of the request's context. */
-  maskResult: (result: ExecutionResult, contextValue: unknown) => ExecutionResult;
+  /** Verification, context and masking: the same path as the HTTP transport's. */
+  contexts: RequestContexts<TContext>;
   gauge: SubscriptionGauge;
 }
 
@@ -33,16 +32,16 @@ export interface SubgraphWs {
   close(): Promise<void>;
 }
 
-type Extra = { tenant?: TenantContext };
+type Extra = { caller?: Caller };
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the subgraph's `/graphql`, for the gateway's upstream
  * subscriptions. The gateway sends the caller's signed tenant context as
- * `connectionParams["x-beedesk-context"]`; it is verified once at connection_init (its 300 s TTL
+ * `connectionParams["x-beedesk-context"]`; it is verified once (request-context.ts, as over HTTP) at connection_init (its 300 s TTL
  * bounds how late a connection may start, not how long it may stream: the gateway ends client
  * subscriptions when the caller's token expires). A connection without a valid one is closed 4401.
  */
-export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>): SubgraphWs {
+export function attachSubgraphWs<TContext extends BaseContext>(options: SubgraphWsOptions<TContext>): SubgraphWs {
   let draining = false;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -54,22 +53,21 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
-  const mask = (result: ExecutionResult, args: ExecutionArgs): ExecutionResult => options.maskResult(result, args.contextValue);
+  const mask = (result: ExecutionResult, args: ExecutionArgs): ExecutionResult => options.contexts.maskResult(result, args.contextValue);
 
   const ws = useServer<Record<string, unknown>, Extra>(
     {
       onConnect: (ctx) => {
-        const given = ctx.connectionParams?.[CONTEXT_HEADER];
-        const verified = verifyContext(typeof given === 'string' ? given : undefined, options.internalSecret);
+        const verified = options.contexts.verify(ctx.connectionParams?.[CONTEXT_HEADER]);
         if (!verified.ok) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, `Refused: ${verified.reason}`.slice(0, 120));
+          ctx.extra.socket.close(CloseCode.Unauthorized, verified.message.slice(0, 120));
           return false;
         }
-        ctx.extra.tenant = verified.context;
+        ctx.extra.caller = verified.caller;
         return true;
       },
       onSubscribe: (ctx, _id, payload) => {
-        const tenant = ctx.extra.tenant!;
+        const caller = ctx.extra.caller!;
         let document: DocumentNode;
         try {
           document = parse(payload.query);
@@ -83,7 +81,7 @@ export function attachSubgraphWs<TContext>(options: SubgraphWsOptions<TContext>)
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: options.contextFor(tenant),
+          contextValue: options.contexts.contextFor(caller),
         };
         return args;
       },

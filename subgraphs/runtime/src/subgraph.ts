@@ -7,9 +7,17 @@ import type { Logger } from './logger';
 import { createMetrics, type ServiceMetrics } from './metrics';
 import type { Redis } from './redis';
 import type { StartedService } from './service';
-import { createSubgraphServer, type BaseContext } from './subgraph-server';
+import type { BaseContext } from './request-context';
+import { createSubgraphServer } from './subgraph-server';
 
 export type { GraphQLResolverMap };
+
+/**
+ * A subgraph's resolvers. Each subgraph types them with the `Resolvers` generated from its own SDL
+ * (src/generated/resolvers.ts, `npm run codegen`), which checks them against the schema; here they are
+ * only passed on to buildSubgraphSchema.
+ */
+export type SubgraphResolvers = { readonly [typeName: string]: object | undefined };
 
 /** What every subgraph needs, whether it runs alone (real mode) or in the embedded default. */
 export interface ServiceDeps {
@@ -28,7 +36,7 @@ export interface ServiceDeps {
 export interface SubgraphSpec<C extends BaseContext> {
   name: string;
   sdl: string;
-  resolvers: GraphQLResolverMap<C>;
+  resolvers: SubgraphResolvers;
   createContext: (base: BaseContext) => C;
   /** Extra readiness checks beside Redis (e.g. Kafka). */
   readiness?: Readiness;
@@ -45,7 +53,7 @@ export async function pingRedis(redis: Redis): Promise<string> {
 
 /** Builds the federation schema and serves it; resolves once listening. */
 export async function startSubgraph<C extends BaseContext>(deps: ServiceDeps, spec: SubgraphSpec<C>): Promise<StartedService> {
-  // Resolvers are typed against our context; the library types them against `unknown`.
+  // Resolvers are typed by the generated types of the subgraph's schema; the library types them loosely.
   const schema = buildSubgraphSchema({ typeDefs: parse(spec.sdl), resolvers: spec.resolvers as GraphQLResolverMap<unknown> });
   const metrics = spec.metrics ?? createMetrics(spec.name, deps.defaultMetrics ?? true);
   const subgraph = createSubgraphServer({

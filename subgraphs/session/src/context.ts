@@ -18,6 +18,6 @@ export function contextFactory(redis: Redis, keyPrefix: string, events: EventPub
     sessions,
     events,
     internalSecret,
-    sessionLoader: new DataLoader((ids) => sessions.getMany(base.tenant.tenantId, ids)),
+    sessionLoader: new DataLoader((ids) => sessions.getMany(base.caller.tenantId, ids)),
   });
 }

@@ -1,34 +1,25 @@
-import {
-  badInput,
-  forbidden,
-  isSafeId,
-  isSessionActive,
-  mayAccess,
-  mintSessionId,
-  notFound,
-  type GraphQLResolverMap,
-  type SessionRecord,
-} from '@beedesk/runtime';
+import { badInput, forbidden, isSafeId, isSessionActive, mayAccess, mintSessionId, notFound, type SessionRecord } from '@beedesk/runtime';
 import type { SessionContext } from './context';
+import type { Resolvers } from './generated/resolvers';
 
 async function visibleSession(id: string, context: SessionContext): Promise<SessionRecord | null> {
   if (!isSafeId(id)) return null;
   const session = await context.sessionLoader.load(id);
-  return session && mayAccess(context.tenant, session) ? session : null;
+  return session && mayAccess(context.caller, session) ? session : null;
 }
 
-export const resolvers: GraphQLResolverMap<SessionContext> = {
+export const resolvers: Resolvers = {
   Query: {
-    session: async (_root, { id }: { id: string }, context) => {
+    session: async (_root, { id }, context) => {
       const session = isSafeId(id) ? await context.sessionLoader.load(id) : null;
       if (!session) throw notFound('Session', id);
-      if (!mayAccess(context.tenant, session)) throw forbidden('This session belongs to another user.');
+      if (!mayAccess(context.caller, session)) throw forbidden('This session belongs to another user.');
       return session;
     },
   },
   Mutation: {
     startSession: async (_root, _args, context) => {
-      const { tenantId, userId } = context.tenant;
+      const { tenantId, userId } = context.caller;
       const mintId = () => mintSessionId(context.internalSecret, tenantId);
       const { session, resumed } = await context.sessions.startOrResume(tenantId, userId, new Date(), mintId);
       context.log.info({ sessionId: session.id, resumed }, resumed ? 'session resumed' : 'session started');
@@ -41,18 +32,18 @@ export const resolvers: GraphQLResolverMap<SessionContext> = {
       return session;
     },
     deleteMyData: async (_root, _args, context) => {
-      const { tenantId, userId } = context.tenant;
+      const { tenantId, userId } = context.caller;
       const erased = await context.sessions.eraseUser(tenantId, userId);
       context.log.info(erased, 'user data erased');
       return erased;
     },
   },
   Session: {
-    __resolveReference: (ref: { id: string }, context: SessionContext) => visibleSession(ref.id, context),
-    status: (session: SessionRecord) => (isSessionActive(session) ? 'ACTIVE' : 'EXPIRED'),
-    turns: (session: SessionRecord, { last }: { last?: number | null }, context) => {
+    __resolveReference: (ref, context) => visibleSession(ref.id, context),
+    status: (session) => (isSessionActive(session) ? 'ACTIVE' : 'EXPIRED'),
+    turns: (session, { last }, context) => {
       if (last != null && last < 0) throw badInput('last: must not be negative', 'last');
-      return context.sessions.turns(context.tenant.tenantId, session.id, last ?? undefined);
+      return context.sessions.turns(context.caller.tenantId, session.id, last ?? undefined);
     },
   },
 };

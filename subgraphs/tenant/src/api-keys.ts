@@ -1,6 +1,6 @@
-import { badInput, isSafeId, ROLES, type ApiKeyRecord, type GraphQLResolverMap, type Role } from '@beedesk/runtime';
+import { badInput, isSafeId, ROLES, type ApiKeyRecord, type Role } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
-import type { TenantContext } from './context';
+import type { Resolvers } from './generated/resolvers';
 
 /** The GraphQL `Role` enum's values (upper case, as GraphQL enums are) and the roles they stand for. */
 export type RoleValue = Uppercase<Role>;
@@ -35,30 +35,30 @@ const apiKeyOut = (record: ApiKeyRecord) => ({ ...record, roles: record.roles.ma
 /** Partner API keys: admins create (the secret is answered once, here), list and revoke them. */
 export const apiKeyResolvers = {
   Tenant: {
-    apiKeys: async (_tenant: unknown, _args: unknown, context: TenantContext) => {
+    apiKeys: async (_tenant, _args, context) => {
       requireAdmin(context, 'see its API keys');
-      return (await context.apiKeys.list(context.tenant.tenantId)).map(apiKeyOut);
+      return (await context.apiKeys.list(context.caller.tenantId)).map(apiKeyOut);
     },
   },
   Mutation: {
-    createApiKey: async (_root: unknown, args: ApiKeyInput, context: TenantContext) => {
+    createApiKey: async (_root, args, context) => {
       requireAdmin(context, 'create API keys');
       const input = apiKeyFromInput(args);
-      const tenantId = context.tenant.tenantId;
+      const tenantId = context.caller.tenantId;
       if ((await context.apiKeys.countActive(tenantId)) >= API_KEY_LIMITS.activeKeys) {
         throw badInput(`a tenant may have at most ${API_KEY_LIMITS.activeKeys} active API keys; revoke one first`, 'name');
       }
-      const { record, key } = await context.apiKeys.create(tenantId, { ...input, createdBy: context.tenant.userId });
+      const { record, key } = await context.apiKeys.create(tenantId, { ...input, createdBy: context.caller.userId });
       // The key itself is never logged.
       context.log.info({ apiKeyId: record.id, roles: record.roles, persistedOnly: record.persistedOnly }, 'api key created');
       return { apiKey: apiKeyOut(record), secret: key };
     },
-    revokeApiKey: async (_root: unknown, { id }: { id: string }, context: TenantContext) => {
+    revokeApiKey: async (_root, { id }, context) => {
       requireAdmin(context, 'revoke API keys');
       if (!isSafeId(id)) return false;
-      const revoked = await context.apiKeys.revoke(context.tenant.tenantId, id);
+      const revoked = await context.apiKeys.revoke(context.caller.tenantId, id);
       context.log.info({ apiKeyId: id, revoked }, 'api key revoked');
       return revoked;
     },
   },
-} satisfies GraphQLResolverMap<TenantContext>;
+} satisfies Pick<Resolvers, 'Tenant' | 'Mutation'>;

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type BaseContext, type Redis } from '@beedesk/runtime';
 import { TenantEraser } from './erase';
 
-export interface TenantContext extends BaseContext {
+export interface TenantSubgraphContext extends BaseContext {
   articles: ArticleRepository;
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
@@ -17,12 +17,12 @@ export function contextFactory(redis: Redis, keyPrefix: string) {
   const tenants = new TenantRepository(redis, keyPrefix);
   const apiKeys = new ApiKeyRepository(redis, keyPrefix);
   const eraser = new TenantEraser(redis, keyPrefix);
-  return (base: BaseContext): TenantContext => ({
+  return (base: BaseContext): TenantSubgraphContext => ({
     ...base,
     articles,
     tenants,
     apiKeys,
-    articleLoader: new DataLoader((ids) => articles.getMany(base.tenant.tenantId, ids)),
+    articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
   });
 }

@@ -1,6 +1,6 @@
 import { badInput, outboxTenantsKey, tenantKeys, type Redis } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 
 /** What eraseTenant removed. */
 export interface TenantErasure {
@@ -74,10 +74,10 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 export async function eraseTenant(
   _root: unknown,
   { confirmTenantId }: { confirmTenantId: string },
-  context: TenantContext,
+  context: TenantSubgraphContext,
 ): Promise<TenantErasure> {
   requireAdmin(context, 'erase it');
-  const { tenantId } = context.tenant;
+  const { tenantId } = context.caller;
   if (confirmTenantId !== tenantId) throw badInput('confirmTenantId: must be the id of your own tenant', 'confirmTenantId');
   const erased = await context.eraser.erase(tenantId);
   context.log.warn(erased, 'tenant erased');

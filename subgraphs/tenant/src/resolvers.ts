@@ -3,19 +3,15 @@ import {
   DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
   isSafeId,
   type ArticleRecord,
-  type GraphQLResolverMap,
   type TenantRecord,
   type TenantUpdate,
 } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
-import type { TenantContext } from './context';
+import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
-import { articleFromInput, type ArticleInput } from './validation';
-
-interface TenantRef {
-  id: string;
-}
+import type { Resolvers } from './generated/resolvers';
+import { articleFromInput } from './validation';
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
 const removedArticle = (id: string): ArticleRecord => ({
@@ -27,48 +23,44 @@ const removedArticle = (id: string): ArticleRecord => ({
   updatedAt: new Date(0).toISOString(),
 });
 
-async function tenantOf(context: TenantContext): Promise<TenantRecord> {
-  const id = context.tenant.tenantId;
+async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
+  const id = context.caller.tenantId;
   return (await context.tenants.get(id)) ?? { id, name: id, createdAt: new Date(0).toISOString(), answerConfidenceThreshold: null };
 }
 
-export const resolvers: GraphQLResolverMap<TenantContext> = {
+export const resolvers: Resolvers = {
   Query: {
     tenant: (_root, _args, context) => tenantOf(context),
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
-    __resolveReference: (ref: TenantRef, context: TenantContext) => (ref.id === context.tenant.tenantId ? tenantOf(context) : null),
-    articles: (_tenant, _args, context) => context.articles.list(context.tenant.tenantId),
-    answerConfidenceThreshold: (tenant: TenantRecord) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+    __resolveReference: (ref, context) => (ref.id === context.caller.tenantId ? tenantOf(context) : null),
+    articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
+    answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
   },
   Article: {
-    __resolveReference: async (ref: TenantRef, context: TenantContext) =>
+    __resolveReference: async (ref, context) =>
       isSafeId(ref.id) ? ((await context.articleLoader.load(ref.id)) ?? removedArticle(ref.id)) : null,
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
     eraseTenant,
-    upsertArticle: async (_root, { input }: { input: ArticleInput }, context) => {
+    upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');
       const article = articleFromInput(input);
-      await context.articles.upsert(context.tenant.tenantId, article);
+      await context.articles.upsert(context.caller.tenantId, article);
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },
-    deleteArticle: async (_root, { id }: { id: string }, context) => {
+    deleteArticle: async (_root, { id }, context) => {
       requireAdmin(context, 'change it');
       if (!isSafeId(id)) return false;
-      const deleted = await context.articles.delete(context.tenant.tenantId, id);
+      const deleted = await context.articles.delete(context.caller.tenantId, id);
       context.log.info({ articleId: id, deleted }, 'article deleted');
       return deleted;
     },
-    updateTenant: async (
-      _root,
-      { name, answerConfidenceThreshold }: { name?: string | null; answerConfidenceThreshold?: number | null },
-      context,
-    ) => {
+    updateTenant: async (_root, { name, answerConfidenceThreshold }, context) => {
       requireAdmin(context, 'change it');
       const update: TenantUpdate = {};
       if (name != null) {
@@ -82,7 +74,7 @@ export const resolvers: GraphQLResolverMap<TenantContext> = {
         }
         update.answerConfidenceThreshold = answerConfidenceThreshold;
       }
-      const updated = await context.tenants.update(context.tenant.tenantId, update);
+      const updated = await context.tenants.update(context.caller.tenantId, update);
       if (update.answerConfidenceThreshold !== undefined) {
         context.log.info({ answerConfidenceThreshold: update.answerConfidenceThreshold }, 'answer confidence threshold set');
       }

@@ -100,7 +100,7 @@ function alive(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
-function killNow(): void {
+export function killNow(): void {
   for (const child of children) if (alive(child)) child.kill('SIGKILL');
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
@@ -113,7 +113,7 @@ function killNow(): void {
   }
 }
 
-async function stopChild(child: ChildProcess, pids: readonly number[] = []): Promise<void> {
+export async function stopChild(child: ChildProcess, pids: readonly number[] = []): Promise<void> {
   if (alive(child)) {
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
     child.kill('SIGTERM');
@@ -185,7 +185,7 @@ interface Subgraph {
   pid: number;
 }
 
-async function startSubgraphs(basePort: number, logDir: string): Promise<Subgraph[]> {
+export async function startSubgraphs(basePort: number, logDir: string): Promise<Subgraph[]> {
   const script = join(__dirname, 'subgraph-server.js');
   const started = SUBGRAPH_NAMES.map((name) => {
     const logFile = join(logDir, `subgraph-${name}.log`);
@@ -320,7 +320,7 @@ interface Started {
   pid: number;
 }
 
-async function startGateway(
+export async function startGateway(
   id: GatewayId,
   supergraph: string,
   port: number,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isTenantId, newId } from '../ids';
 import { execOrThrow } from '../redis';
-import type { Role } from '../tenant-context';
+import type { Role } from '../caller';
 import { parseJson, TenantStore } from './store';
 
 /**

@@ -1,17 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isRole, type Caller, type Role } from './caller';
 import { isTenantId } from './ids';
-
-export const ROLES = ['customer', 'agent', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-export const isRole = (value: unknown): value is Role => typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-
-/** Who is calling: what the gateway learned from a verified token, passed to subgraphs signed. */
-export interface TenantContext {
-  tenantId: string;
-  userId: string;
-  roles: Role[];
-  requestId: string;
-}
 
 /** The header that carries the signed context from the gateway to subgraphs. */
 export const CONTEXT_HEADER = 'x-beedesk-context';
@@ -29,8 +18,12 @@ interface WireContext {
 const b64 = (data: string | Buffer) => Buffer.from(data).toString('base64url');
 const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(payload).digest();
 
-/** `<payload>.<hmac>`, both base64url: cheap to verify on every subgraph request. */
-export function signContext(context: TenantContext, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): string {
+/**
+ * The caller as the gateway signs it for subgraphs (`signContext`) and as a subgraph verifies it
+ * (`verifyContext`): both halves of the one wire format, `<payload>.<hmac>`, both base64url, cheap to
+ * verify on every subgraph request.
+ */
+export function signContext(context: Caller, secret: string, nowSeconds = Math.floor(Date.now() / 1000)): string {
   const wire: WireContext = {
     tid: context.tenantId,
     sub: context.userId,
@@ -42,7 +35,7 @@ export function signContext(context: TenantContext, secret: string, nowSeconds =
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 
-export type ContextVerification = { ok: true; context: TenantContext } | { ok: false; reason: string };
+export type ContextVerification = { ok: true; caller: Caller } | { ok: false; reason: string };
 
 export function verifyContext(
   header: string | null | undefined,
@@ -70,13 +63,6 @@ export function verifyContext(
   if (!Array.isArray(wire.roles) || !wire.roles.every(isRole)) return { ok: false, reason: 'bad roles' };
   return {
     ok: true,
-    context: { tenantId: wire.tid, userId: wire.sub, roles: wire.roles, requestId: typeof wire.rid === 'string' ? wire.rid : '' },
+    caller: { tenantId: wire.tid, userId: wire.sub, roles: wire.roles, requestId: typeof wire.rid === 'string' ? wire.rid : '' },
   };
 }
-
-export const hasRole = (context: TenantContext, ...roles: Role[]): boolean => roles.some((r) => context.roles.includes(r));
-/** Staff see all of their tenant's sessions; customers only their own. */
-export const isStaff = (context: TenantContext): boolean => hasRole(context, 'agent', 'admin');
-
-/** Customers reach their own sessions and answers; agents and admins every one of their tenant. */
-export const mayAccess = (caller: TenantContext, record: { userId: string }): boolean => isStaff(caller) || record.userId === caller.userId;

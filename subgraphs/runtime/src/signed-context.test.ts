@@ -1,12 +1,13 @@
-import { signContext, verifyContext, type TenantContext } from './tenant-context';
+import type { Caller } from './caller';
+import { signContext, verifyContext } from './signed-context';
 
-const context: TenantContext = { tenantId: 'demo-bank', userId: 'u-1', roles: ['customer'], requestId: 'r-1' };
+const context: Caller = { tenantId: 'demo-bank', userId: 'u-1', roles: ['customer'], requestId: 'r-1' };
 const secret = 'a-secret-of-sixteen+';
 
 describe('signed tenant context', () => {
   it('round-trips a context signed with the shared secret', () => {
     const header = signContext(context, secret, 1000);
-    expect(verifyContext(header, secret, 1001)).toEqual({ ok: true, context });
+    expect(verifyContext(header, secret, 1001)).toEqual({ ok: true, caller: context });
   });
 
   it('refuses a missing, tampered, foreign-signed or expired context', () => {

@@ -1,0 +1,2 @@
+// The records answer resolvers receive and return for schema types (see `mappers` in schema/src/codegen.ts).
+export type { ActivityEventMessage, AnswerEventMessage, AnswerRecord } from '@beedesk/runtime';
