@@ -6,6 +6,7 @@ const packages = [
   'subgraphs/tenant',
   'subgraphs/session',
   'subgraphs/answer',
+  'subgraphs/knowledge',
   'subgraphs/inference',
   'gateway',
   'clients/sdk',

@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiKeyRepository, connectRedis, type Redis } from '@beedesk/runtime';
+import { connectRedis, type Redis } from '@beedesk/runtime';
+import { ApiKeyRepository } from '@beedesk/tenant/data';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type KeyLike } from 'jose';
 import { createAuthenticator } from './auth';
 import type { AuthResult } from './caller';

@@ -1,4 +1,5 @@
-import { ApiKeyRepository, isRole, isTenantId, newId, type Redis, type Role } from '@beedesk/runtime';
+import { isRole, isTenantId, newId, type Redis, type Role } from '@beedesk/runtime';
+import { ApiKeyRepository } from '@beedesk/tenant/data';
 import type { JWTPayload } from 'jose';
 import type { AuthResult, Authenticator } from './caller';
 import { createJwtVerifier, type JwtVerifierOptions } from './jwt-verifier';

@@ -1,4 +1,4 @@
-import { commonEnv } from '@beedesk/runtime';
+import { commonEnv, developmentSecretsOf } from '@beedesk/runtime';
 import { DEFAULT_PORTS } from '@beedesk/schema';
 import { z } from 'zod';
 import { BUCKET_OVERRIDES_PATTERN, BUCKET_PATTERN } from './limits/settings';
@@ -77,6 +77,15 @@ export type GatewayConfig = z.infer<typeof gatewayEnv>;
 
 /** The dev signing secret, so `npm start` and `npm run token` work with no setup. */
 export const DEV_JWT_SECRET = 'beedesk-dev-jwt-secret-change-me';
+
+/** The published development secrets the gateway would use: DEV_INTERNAL_SECRET and, with JWT auth, DEV_JWT_SECRET. */
+export function developmentSecretsOfGateway(
+  config: Pick<GatewayConfig, 'INTERNAL_SECRET' | 'GATEWAY_AUTH' | 'JWT_SECRET' | 'JWT_JWKS_URL'>,
+): string[] {
+  const unset = developmentSecretsOf(config);
+  if (config.GATEWAY_AUTH === 'jwt' && !config.JWT_SECRET && !config.JWT_JWKS_URL) unset.push('JWT_SECRET');
+  return unset;
+}
 
 /** `--supergraph <file>`, `--auth none|jwt`, `--port <n>`, `--host <h>`, `--workers <n|auto>` override their env settings. */
 export function applyCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

@@ -1,8 +1,15 @@
 import cluster from 'node:cluster';
-import { ConfigError, connectRedis, createInMemoryRedis, internalSecretOf, runServiceMain } from '@beedesk/runtime';
+import {
+  ConfigError,
+  connectRedis,
+  createInMemoryRedis,
+  internalSecretOf,
+  refuseDevelopmentSecrets,
+  runServiceMain,
+} from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator } from './auth';
-import { applyCliArgs, DEV_JWT_SECRET, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
+import { applyCliArgs, DEV_JWT_SECRET, developmentSecretsOfGateway, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
 import { corsFromEnv } from './cors';
 import { limitSettingsFromEnv } from './limits';
 import { startGateway } from './server';
@@ -21,6 +28,7 @@ try {
 if (workers > 1 && cluster.isPrimary) runPrimary(workers);
 else
   void runServiceMain('gateway', gatewayEnv, async ({ config, logger }) => {
+    refuseDevelopmentSecrets(config, developmentSecretsOfGateway(config));
     if (config.GATEWAY_AUTH === 'none' && config.NODE_ENV === 'production' && config.GATEWAY_AUTH_NONE_FORCE !== 'true') {
       throw new ConfigError(['GATEWAY_AUTH=none is refused with NODE_ENV=production (add --force if you really mean it)']);
     }

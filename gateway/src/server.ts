@@ -6,10 +6,12 @@ import {
   listen,
   newId,
   requestLogger,
+  pingRedis,
   routeLabel,
-  serveHealth,
+  serveHealthRoute,
   serveMetrics,
   type Logger,
+  type Readiness,
   type Redis,
   type StartedService,
 } from '@beedesk/runtime';
@@ -71,6 +73,8 @@ export interface GatewayOptions {
   cors?: CorsPolicy;
   /** Trusted documents and APQ; by default beedesk's manifest (schema/persisted-operations.json). */
   persistedOperations?: PersistedOperationsSettings;
+  /** Checks beside Redis for `/health/ready` (e.g. the embedded default's demo data seeded and trained). */
+  readiness?: Readiness;
 }
 
 export interface PersistedOperationsSettings {
@@ -134,6 +138,12 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
   });
   const cors = options.cors ?? null;
+  // Ready: the supergraph is loaded (it is, once listening) and Redis (limits, APQ, API keys) answers.
+  const readiness: Readiness = async () => ({
+    supergraph: 'ok',
+    redis: await pingRedis(options.redis),
+    ...(options.readiness ? await options.readiness() : {}),
+  });
   const documents = useDocument(executor.schema, options.documents ?? DEFAULT_DOCUMENT_SETTINGS, metrics.registry);
   // The admission order (gateway/README.md): every transport runs these, in this order.
   const admission = createAdmission([
@@ -229,7 +239,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       stopTimer();
       metrics.requests.inc({ route: label, status: String(res.statusCode) });
     });
-    if (route === '/health') return void serveHealth(res, async () => ({ supergraph: 'ok' }), draining);
+    if (serveHealthRoute(route, res, readiness, () => draining)) return;
     if (route === '/metrics') return void serveMetrics(res, metrics);
     if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
     if (handleCors(req, res, cors)) return;

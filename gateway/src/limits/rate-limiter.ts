@@ -1,4 +1,5 @@
-import { tenantKeys, type Logger, type Redis } from '@beedesk/runtime';
+import { type Logger, type Redis } from '@beedesk/runtime';
+import { gatewayKeys } from '../keys';
 import type { Authentication } from '../caller';
 import type { LimitMetrics } from './metrics';
 import { RedisScript, withTimeout } from './redis-script';
@@ -82,7 +83,7 @@ export class RateLimiter {
   bucketsOf(auth: Authentication): { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] {
     if (auth.credential.kind === 'anonymous') return [];
     const { settings, keyPrefix } = this.options;
-    const keys = tenantKeys(keyPrefix, auth.caller.tenantId);
+    const keys = gatewayKeys(keyPrefix, auth.caller.tenantId);
     const buckets: { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] = [];
     const tenant = settings.tenantOverrides.get(auth.caller.tenantId) ?? settings.tenant;
     if (tenant && tenant.ratePerSecond > 0) buckets.push({ key: keys.rateBucket('tenant'), bucket: tenant, scope: 'tenant' });

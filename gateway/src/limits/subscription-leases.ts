@@ -1,4 +1,5 @@
-import { newId, tenantKeys, type Logger, type Redis } from '@beedesk/runtime';
+import { newId, type Logger, type Redis } from '@beedesk/runtime';
+import { gatewayKeys } from '../keys';
 import type { LimitMetrics } from './metrics';
 import { RedisScript, withTimeout } from './redis-script';
 
@@ -77,7 +78,7 @@ export class TenantSubscriptionLeases {
 
   async acquire(tenantId: string): Promise<LeaseResult> {
     if (this.options.maxPerTenant <= 0) return { ok: true, lease: { release: () => undefined } };
-    const key = tenantKeys(this.options.keyPrefix, tenantId).subscriptionLeases;
+    const key = gatewayKeys(this.options.keyPrefix, tenantId).subscriptionLeases;
     const member = `${this.replica}:${newId()}`;
     try {
       const answer = (await withTimeout(
@@ -126,7 +127,7 @@ export class TenantSubscriptionLeases {
 
   private async renew(): Promise<void> {
     for (const [tenantId, members] of this.live) {
-      const key = tenantKeys(this.options.keyPrefix, tenantId).subscriptionLeases;
+      const key = gatewayKeys(this.options.keyPrefix, tenantId).subscriptionLeases;
       const renewed = [...members];
       try {
         await withTimeout(RENEW.run(this.options.redis, [key], [this.ttlMs, ...renewed]), this.options.storeTimeoutMs);

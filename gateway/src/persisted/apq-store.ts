@@ -1,4 +1,5 @@
-import { tenantKeys, type Redis } from '@beedesk/runtime';
+import type { Redis } from '@beedesk/runtime';
+import { gatewayKeys } from '../keys';
 import { RedisScript } from '../limits/redis-script';
 
 /**
@@ -63,14 +64,14 @@ export class ApqStore {
   ) {}
 
   async get(tenantId: string, sha256Hash: string): Promise<string | null> {
-    return this.redis.get(tenantKeys(this.keyPrefix, tenantId).apq(sha256Hash));
+    return this.redis.get(gatewayKeys(this.keyPrefix, tenantId).apq(sha256Hash));
   }
 
   async put(tenantId: string, sha256Hash: string, query: string): Promise<ApqPut> {
-    const keys = tenantKeys(this.keyPrefix, tenantId);
+    const keys = gatewayKeys(this.keyPrefix, tenantId);
     const reply = (await PUT.run(
       this.redis,
-      [keys.apq(sha256Hash), `${keys.base}:apq-index`, `${keys.base}:apq-sizes`],
+      [keys.apq(sha256Hash), keys.apqIndex, keys.apqSizes],
       [sha256Hash, query, this.ttlSeconds, this.caps.maxCount, this.caps.maxBytes],
     )) as number[];
     if (reply[0] === 1) return { ok: true };

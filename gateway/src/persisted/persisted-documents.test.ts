@@ -1,4 +1,5 @@
-import { createInMemoryRedis, tenantKeys, type Redis } from '@beedesk/runtime';
+import { createInMemoryRedis, type Redis } from '@beedesk/runtime';
+import { gatewayKeys } from '../keys';
 import type { Authentication, Credential } from '../caller';
 import type { GraphQLParams } from '../graphql-request';
 import { ApqStore } from './apq-store';
@@ -60,7 +61,7 @@ describe('persisted documents (APQ, trusted documents, persisted-only callers)',
     const hit = admitted(await admit(a, { extensions: apqOf(hash) }));
     expect(hit).toEqual({ ok: true, query: ADHOC });
     // Stored under the tenant's hash tag, with the TTL.
-    const key = tenantKeys(prefix, 'tenant-a').apq(hash);
+    const key = gatewayKeys(prefix, 'tenant-a').apq(hash);
     expect(await redis.get(key)).toBe(ADHOC);
     expect(await redis.ttl(key)).toBeGreaterThan(3500);
   });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { FakeOpenAIServer } from '@beedesk/inference';
+import { FakeOpenAIServer } from '@beedesk/inference/testing';
 import type { BeedeskClient } from '@beedesk/sdk';
 import Redis from 'ioredis';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';

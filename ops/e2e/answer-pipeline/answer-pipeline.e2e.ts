@@ -1,4 +1,4 @@
-import { FakeOpenAIServer } from '@beedesk/inference';
+import { FakeOpenAIServer } from '@beedesk/inference/testing';
 import type { BeedeskClient } from '@beedesk/sdk';
 import Redis from 'ioredis';
 import { Cluster } from '../../src/cluster';

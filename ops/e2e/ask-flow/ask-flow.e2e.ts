@@ -4,7 +4,7 @@ import { seedDemoTenants } from '../../src/demo/seed';
 import { demoBank } from '../../src/demo/data';
 import { e2eEnvironment, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { signContext } from '@beedesk/runtime';
-import { mintToken } from '../../src/dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { codeOf } from '../harness/error-code';
 
 // The acceptance flow through the real gateway, with real Redis and a real Kafka broker,

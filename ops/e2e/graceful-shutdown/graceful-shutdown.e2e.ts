@@ -1,4 +1,4 @@
-import { FakeOpenAIServer } from '@beedesk/inference';
+import { FakeOpenAIServer } from '@beedesk/inference/testing';
 import type { Answer, BeedeskClient } from '@beedesk/sdk';
 import Redis from 'ioredis';
 import { e2eEnvironment } from '../harness/cluster';

@@ -2,7 +2,7 @@ import type { Role } from '@beedesk/runtime';
 import { BeedeskClient } from '@beedesk/sdk';
 import { Kafka, logLevel } from 'kafkajs';
 import { Cluster, SERVICE_ORDER, type ServiceName } from '../../src/cluster';
-import { mintToken } from '../../src/dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 
 export const E2E_JWT_SECRET = 'e2e-jwt-secret-0123456789';
 export const E2E_INTERNAL_SECRET = 'e2e-internal-secret-0123456789';

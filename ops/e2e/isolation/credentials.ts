@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mintToken } from '../../src/dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { E2E_JWT_SECRET } from '../harness/cluster';
 import type { World } from './world';
 

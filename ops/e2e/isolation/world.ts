@@ -1,5 +1,5 @@
 import type { Role } from '@beedesk/runtime';
-import { mintToken } from '../../src/dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { Planted } from './planted';
 

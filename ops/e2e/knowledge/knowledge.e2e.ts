@@ -152,6 +152,29 @@ describe('knowledge-base engine end to end (two inference replicas, real Redis a
     expect(answer.sources).toEqual([]);
   });
 
+  it('an out-of-scope question ends as needing a human with no source claimed; an in-scope paraphrase is answered (en, zh)', async () => {
+    const cases: Array<[tenant: string, text: string, articleId: string | null]> = [
+      ['demo-bank', "What's the weather like in Paris tomorrow?", null],
+      ['demo-bank', 'Can you recommend a good pasta recipe?', null],
+      ['demo-bank', "My new card still hasn't shown up in the post", 'bank-card-arrival'],
+      ['demo-cn', '今天股市行情怎么样', null],
+      ['demo-cn', '推荐一部好看的电影', null],
+      ['demo-cn', '衣服买大了想换小一号', 'cn-exchange-size'],
+    ];
+    for (const [i, [tenant, text, articleId]] of cases.entries()) {
+      // Each from its own customer, so no question is read as a follow-up of another.
+      const { answer } = await ask(e2e.client(await e2e.token(tenant, `kb-scope-${i}`, 'customer')), text);
+      expect(answer.status).toBe('DONE');
+      if (articleId === null) {
+        expect(answer.needsHuman).toBe(true);
+        expect(answer.sources).toEqual([]);
+      } else {
+        expect(answer.needsHuman).toBe(false);
+        expect(answer.sources.map((s) => s.id)).toEqual([articleId]);
+      }
+    }
+  });
+
   it('a tenant’s answerConfidenceThreshold decides when an answer needs a human', async () => {
     const token = await e2e.token(TENANT, 'kb-admin', 'admin');
     const set = async (value: number) =>

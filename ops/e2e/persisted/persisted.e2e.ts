@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
-import { tenantKeys } from '@beedesk/runtime';
+import { gatewayKeys } from '@beedesk/gateway';
 import { BeedeskClient, BeedeskError, GetTenant } from '@beedesk/sdk';
 import { runPartnerExample, type PersistedQueryManifest } from '@beedesk/partner-example';
 import { repoRoot } from '../../src/cluster';
@@ -104,7 +104,7 @@ describe('automatic persisted queries (APQ)', () => {
     expect(hit).toMatchObject({ status: 200, body: { data: { tenant: { id: TENANT_A } } } });
     expect(hit.body.errors).toBeUndefined();
 
-    const key = tenantKeys(e2e.keyPrefix, TENANT_A).apq(hash);
+    const key = gatewayKeys(e2e.keyPrefix, TENANT_A).apq(hash);
     expect(await redis.get(key)).toBe(QUERY);
     const ttl = await redis.ttl(key);
     expect(ttl).toBeGreaterThan(23 * 3600);
@@ -116,7 +116,7 @@ describe('automatic persisted queries (APQ)', () => {
     const other = await postGraphQL(gatewayB, { extensions: apq(hash) }, bearerB);
     expect(other.status).toBe(200);
     expect(codeOf(other)).toBe('PERSISTED_QUERY_NOT_FOUND');
-    expect(await redis.exists(tenantKeys(e2e.keyPrefix, TENANT_B).apq(hash))).toBe(0);
+    expect(await redis.exists(gatewayKeys(e2e.keyPrefix, TENANT_B).apq(hash))).toBe(0);
   });
 
   it('refuses a query that does not match its hash, and never stores a document that does not validate', async () => {
@@ -274,7 +274,7 @@ describe('the SDK sending persisted operations', () => {
     const a = new BeedeskClient({ url: gatewayA, token, persistedOperations: 'apq', fetch: recording(sentToA) });
     expect((await a.request<{ tenant: { id: string } }, Record<string, never>>({ document })).tenant.id).toBe(TENANT_B);
     expect(sentToA.map((body) => 'query' in body)).toEqual([false, true]);
-    expect(await redis.get(tenantKeys(e2e.keyPrefix, TENANT_B).apq(sha256(document)))).toBe(document);
+    expect(await redis.get(gatewayKeys(e2e.keyPrefix, TENANT_B).apq(sha256(document)))).toBe(document);
 
     const sentToB: Record<string, unknown>[] = [];
     const b = new BeedeskClient({ url: gatewayB, token, persistedOperations: 'apq', fetch: recording(sentToB) });

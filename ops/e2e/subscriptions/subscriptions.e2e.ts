@@ -2,19 +2,12 @@ import { readFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import pino from 'pino';
 import WebSocket from 'ws';
-import {
-  AnswerRepository,
-  CONTEXT_HEADER,
-  createRedisEventBus,
-  signContext,
-  type AnswerEventMessage,
-  type EventBus,
-  type Role,
-} from '@beedesk/runtime';
+import { CONTEXT_HEADER, createRedisEventBus, signContext, type AnswerEventMessage, type EventBus, type Role } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
 import { BeedeskClient, BeedeskError, type AnswerEvent, type SubscriptionProtocol } from '@beedesk/sdk';
 import { demoBank } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';
-import { mintToken } from '../../src/dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { e2eEnvironment, e2ePort, E2E_INTERNAL_SECRET, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { metric, until } from '../harness/metrics';
 

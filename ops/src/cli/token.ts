@@ -1,5 +1,5 @@
 import { isRole, isTenantId, type Role } from '@beedesk/runtime';
-import { mintToken } from '../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 
 const USAGE = 'usage: npm run token -- --tenant <id> --user <id> --role customer|agent|admin [--role …] [--ttl <seconds>]';
 

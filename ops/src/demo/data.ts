@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBanking77 } from '@beedesk/inference';
+import { loadBanking77 } from '@beedesk/knowledge/eval';
 
 /** ops/demo/data: shipped with the repo (a user's clone has no ../shared). */
 export const demoDataDir = join(__dirname, '..', '..', 'demo', 'data');

@@ -1,5 +1,5 @@
 import { BeedeskClient } from '@beedesk/sdk';
-import { mintToken } from '../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { demoTenants, type DemoTenant } from './data';
 
 /**

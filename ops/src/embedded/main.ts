@@ -1,10 +1,14 @@
-import { createLogger, Lifecycle } from '@beedesk/runtime';
+import { createLogger, Lifecycle, refuseDevelopmentSecrets, UnsafeDefaultsError } from '@beedesk/runtime';
 import { startEmbedded } from './start';
 
 // `npm start`: the whole platform in one process, no Redis or Kafka needed.
 async function main(): Promise<void> {
   const logger = createLogger('beedesk', process.env.LOG_LEVEL ?? 'warn');
-  const embedded = await startEmbedded({ logger, host: process.env.HOST });
+  const host = process.env.HOST || '127.0.0.1';
+  const internalSecret = process.env.INTERNAL_SECRET || undefined;
+  const unset = [...(internalSecret ? [] : ['INTERNAL_SECRET']), ...(process.env.JWT_SECRET ? [] : ['JWT_SECRET'])];
+  refuseDevelopmentSecrets({ HOST: host, BEEDESK_DEV_DEPLOYMENT: process.env.BEEDESK_DEV_DEPLOYMENT === 'true' ? 'true' : 'false' }, unset);
+  const embedded = await startEmbedded({ logger, host, internalSecret });
   const lifecycle = new Lifecycle(logger);
   lifecycle.onShutdown('embedded', () => embedded.close());
   lifecycle.installSignalHandlers(25_000);
@@ -32,5 +36,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`beedesk failed to start: ${(error as Error).message}\n`);
-  process.exit(1);
+  process.exit(error instanceof UnsafeDefaultsError ? error.exitCode : 1);
 });

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { BeedeskClient } from '@beedesk/sdk';
-import { mintToken } from '../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { startEmbedded, type Embedded } from './start';
 
 // The embedded default (`npm start`) on free ports: in-process Redis and queue, demo data seeded.

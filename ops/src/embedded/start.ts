@@ -23,6 +23,8 @@ export interface EmbeddedOptions {
   /** Port per service; 0 picks a free one (tests). Defaults to DESIGN's 4000–4004. */
   ports?: Partial<Record<SubgraphName | 'gateway', number>>;
   jwtSecret?: string;
+  /** Signs the tenant context between the in-process services; default DEV_INTERNAL_SECRET. */
+  internalSecret?: string;
   seed?: boolean;
 }
 
@@ -41,6 +43,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const host = options.host ?? '127.0.0.1';
   const portOf = (name: SubgraphName | 'gateway') => options.ports?.[name] ?? DEFAULT_PORTS[name];
   const jwtSecret = options.jwtSecret ?? process.env.JWT_SECRET ?? DEV_JWT_SECRET;
+  const internalSecret = options.internalSecret ?? DEV_INTERNAL_SECRET;
   const redis = createInMemoryRedis();
   const queue = new InProcessQueue(options.logger.child({ component: 'queue' }));
   // One process: live events need no Redis pub/sub, a listener map reaches every subscriber.
@@ -48,7 +51,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const deps = (name: SubgraphName): ServiceDeps & { events: EventBus } => ({
     redis,
     keyPrefix: 'bd',
-    internalSecret: DEV_INTERNAL_SECRET,
+    internalSecret,
     logger: options.logger.child({ service: name }),
     host,
     port: portOf(name),
@@ -62,6 +65,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     await events.close();
     redis.disconnect();
   };
+  // Ready means "answers correctly now": not before the demo tenants are seeded and their models trained.
+  let demo: 'seeding' | 'training' | 'ok' = options.seed === false ? 'ok' : 'seeding';
   try {
     const handles: { inference?: StartedInferenceService } = {};
     const services: [SubgraphName, () => Promise<StartedService>][] = [
@@ -89,7 +94,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
         kind: 'beedesk',
         authenticate: createAuthenticator({ secret: jwtSecret, clockToleranceSeconds: 30, apiKeys: { redis, keyPrefix: 'bd' } }),
       },
-      internalSecret: DEV_INTERNAL_SECRET,
+      internalSecret,
       redis,
       keyPrefix: 'bd',
       logger: options.logger.child({ service: 'gateway' }),
@@ -102,13 +107,16 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       // The embedded default is development: introspection on, any origin may call.
       limits: { ...DEFAULT_LIMIT_SETTINGS, introspection: true },
       cors: { anyOrigin: true },
+      readiness: async () => ({ demo }),
     });
     started.push(gateway);
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
     const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
+    demo = demo === 'ok' ? 'ok' : 'training';
     // Train the demo tenants' models now, so the first question is answered in milliseconds.
     for (const { tenant } of seeded) await handles.inference?.warm(tenant);
+    demo = 'ok';
     return { gatewayUrl, ports, seeded, close };
   } catch (error) {
     await close();

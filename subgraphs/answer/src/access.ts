@@ -1,4 +1,5 @@
-import { forbidden, isSafeId, mayAccess, notFound, type SessionRecord } from '@beedesk/runtime';
+import { forbidden, isSafeId, mayAccess, notFound } from '@beedesk/runtime';
+import { type SessionRecord } from '@beedesk/session/data';
 import type { AnswerContext } from './context';
 
 /** The session, when the caller may ask in it or follow it: NOT_FOUND when unknown, FORBIDDEN when another user's. */

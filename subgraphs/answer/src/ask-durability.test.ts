@@ -1,12 +1,6 @@
-import {
-  AnswerRepository,
-  connectRedis,
-  NO_EVENTS,
-  SessionRepository,
-  type InferenceQueue,
-  type InferenceRequest,
-  type Redis,
-} from '@beedesk/runtime';
+import { connectRedis, NO_EVENTS, type InferenceQueue, type InferenceRequest, type Redis } from '@beedesk/runtime';
+import { AnswerRepository } from './data';
+import { SessionRepository } from '@beedesk/session/data';
 import pino from 'pino';
 import { ask, type AskContext } from './ask';
 import { NOT_QUEUED_REASON, startOutboxSweeper } from './outbox-sweeper';

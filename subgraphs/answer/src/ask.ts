@@ -4,10 +4,10 @@ import {
   mayLogText,
   newId,
   type AnswerEventMessage,
-  type AnswerRecord,
   type EventPublisher,
   type InferenceRequest,
 } from '@beedesk/runtime';
+import { type AnswerRecord } from './data';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 

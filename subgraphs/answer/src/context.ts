@@ -1,13 +1,7 @@
 import DataLoader from 'dataloader';
-import {
-  AnswerRepository,
-  SessionRepository,
-  type AnswerRecord,
-  type BaseContext,
-  type EventBus,
-  type InferenceQueue,
-  type Redis,
-} from '@beedesk/runtime';
+import { type BaseContext, type EventBus, type InferenceQueue, type Redis } from '@beedesk/runtime';
+import { AnswerRepository, type AnswerRecord } from './data';
+import { SessionRepository } from '@beedesk/session/data';
 
 export interface AnswerContext extends BaseContext {
   answers: AnswerRepository;
@@ -16,7 +10,7 @@ export interface AnswerContext extends BaseContext {
   redis: Redis;
   /** Live events: `ask` publishes QUEUED, the subscriptions listen. */
   events: EventBus;
-  /** Tells another tenant's session ids from unknown ones (see session-ids.ts). */
+  /** Tells another tenant's session ids from unknown ones (see session/src/data/session-ids.ts). */
   internalSecret: string;
   /** Batches the gateway's `_entities` fan-out for answers into one MGET. */
   answerLoader: DataLoader<string, AnswerRecord | null>;

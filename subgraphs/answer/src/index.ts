@@ -1,5 +1,4 @@
 import {
-  AnswerRepository,
   createInProcessEventBus,
   loadConfig,
   startSubgraph,
@@ -9,13 +8,13 @@ import {
   type ServiceDeps,
   type StartedService,
 } from '@beedesk/runtime';
+import { AnswerRepository } from './data';
 import { subgraphSdl } from '@beedesk/schema';
 import { answerSettings, type AnswerSettings } from './config';
 import { contextFactory } from './context';
 import { startOutboxSweeper } from './outbox-sweeper';
 import { resolvers } from './resolvers';
 
-export { MAX_QUESTION_LENGTH } from './ask';
 export { answerSettings, type AnswerSettings } from './config';
 
 export interface AnswerServiceDeps extends ServiceDeps {

@@ -1,11 +1,5 @@
-import {
-  forbidden,
-  hasRole,
-  sessionIdTenancy,
-  type ActivityEventMessage,
-  type AnswerEventMessage,
-  type EventStream,
-} from '@beedesk/runtime';
+import { forbidden, hasRole, type ActivityEventMessage, type AnswerEventMessage, type EventStream } from '@beedesk/runtime';
+import { sessionIdTenancy } from '@beedesk/session/data';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
 import type { Resolvers } from './generated/resolvers';

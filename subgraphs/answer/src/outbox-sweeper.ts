@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { isFinalStatus, type AnswerRepository, type EventPublisher, type InferenceQueue, type Logger } from '@beedesk/runtime';
+import { type EventPublisher, type InferenceQueue, type Logger } from '@beedesk/runtime';
+import { isFinalStatus, type AnswerRepository } from './data';
 import type { AnswerSettings } from './config';
 
 /** Outbox entries handled per tenant and sweep, so one tenant's backlog cannot stall the sweep. */

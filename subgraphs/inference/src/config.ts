@@ -27,6 +27,16 @@ export const inferenceSettings = z.object({
   INFERENCE_CLAIM_TTL_MS: z.coerce.number().int().min(300).default(15_000),
   /** Longest one answer may take in the engine before it is aborted and answered with the fallback. */
   INFERENCE_ANSWER_DEADLINE_MS: z.coerce.number().int().min(100).default(120_000),
+  /** Memory budget of the per-tenant knowledge models on one replica (estimated); least recently used tenants go first. */
+  KNOWLEDGE_CACHE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
+  /** Knowledge model builds that run at once (worker threads): a slow tenant's build does not hold up others'. */
+  KNOWLEDGE_BUILD_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  /** A build running longer is abandoned, its worker terminated and replaced (0: no time box). */
+  KNOWLEDGE_BUILD_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Partitions a worker processes at once (each in order). */
   INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
 });

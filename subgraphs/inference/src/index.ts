@@ -1,6 +1,4 @@
 import {
-  AnswerRepository,
-  ArticleRepository,
   loadConfig,
   NO_EVENTS,
   startSubgraph,
@@ -9,19 +7,34 @@ import {
   type ServiceDeps,
   type StartedService,
 } from '@beedesk/runtime';
+import { AnswerRepository } from '@beedesk/answer/data';
+import { ArticleRepository } from '@beedesk/tenant/data';
 import { subgraphSdl } from '@beedesk/schema';
 import { Agent } from 'undici';
 import { inferenceSettings, type InferenceSettings } from './config';
 import { EngineRouter } from './engine-router';
 import { KnowledgeCache } from './knowledge-cache';
+import { currentSentenceEncoder, defaultModelDir, EMBEDDING_MODEL, SentenceEncoder, useSentenceEncoder } from '@beedesk/knowledge';
 import { createInferenceMetrics } from './metrics';
 import { resolvers, type InferenceContext } from './resolvers';
 import { InferenceWorker, type WorkerOptions } from './worker';
 
 export { inferenceSettings, type InferenceSettings } from './config';
-export { FakeOpenAIServer, type FakeLlmMode } from './engines/fake-openai-server';
-export { KnowledgeIndex } from './knowledge';
-export { loadBanking77, type LabelledQuestion } from './knowledge/eval';
+
+/**
+ * Loads the sentence-embedding model once per process when `ops/models/models.sh fetch` has cached it
+ * (BEEDESK_EMBEDDINGS=off: never); without it the knowledge engine answers with its word features alone.
+ */
+async function loadSentenceEncoder(logger: InferenceServiceDeps['logger']): Promise<void> {
+  if (currentSentenceEncoder()) return;
+  try {
+    const encoder = await SentenceEncoder.load();
+    useSentenceEncoder(encoder);
+    logger.info({ embeddings: encoder ? EMBEDDING_MODEL : 'off', modelDir: defaultModelDir() }, 'knowledge engine sentence embeddings');
+  } catch (error) {
+    logger.warn({ err: error }, 'sentence-embedding model could not be loaded; word features only');
+  }
+}
 
 export interface InferenceServiceDeps extends ServiceDeps {
   consumer: InferenceConsumer;
@@ -38,9 +51,14 @@ export interface StartedInferenceService extends StartedService {
 
 /** The consumer that answers questions with the tenant's engine, and the admin status query. */
 export async function startInferenceService(deps: InferenceServiceDeps): Promise<StartedInferenceService> {
+  await loadSentenceEncoder(deps.logger);
   const llmPool = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger);
   const settings = deps.settings ?? loadConfig(inferenceSettings);
+  const knowledge = new KnowledgeCache(new ArticleRepository(deps.redis, deps.keyPrefix), deps.logger, {
+    maxBytes: settings.KNOWLEDGE_CACHE_MAX_BYTES,
+    buildWorkers: settings.KNOWLEDGE_BUILD_WORKERS,
+    buildTimeoutMs: settings.KNOWLEDGE_BUILD_TIMEOUT_MS,
+  });
   const engines = new EngineRouter(settings, knowledge, llmPool);
   engines.validate();
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
@@ -51,15 +69,22 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
     answerDeadlineMs: settings.INFERENCE_ANSWER_DEADLINE_MS,
     ...deps.worker,
   });
+  // Ready once it consumes (HTTP listens first, so the admin query works while the consumer joins its group).
+  // Its engines need no check here: one that is configured but cannot exist stops the service at start (validate()).
+  let consuming = false;
   const server = await startSubgraph(deps, {
     name: 'inference',
     sdl: subgraphSdl('inference'),
     resolvers,
     metrics,
     createContext: (base): InferenceContext => ({ ...base, answers, engineName: engines.defaultEngineName, breakers: engines.breakers }),
-    readiness: deps.consumerReadiness,
+    readiness: async () => ({
+      consumer: consuming ? 'ok' : 'starting',
+      ...(deps.consumerReadiness ? await deps.consumerReadiness() : {}),
+    }),
   });
   await deps.consumer.start(worker.handle);
+  consuming = true;
   return {
     port: server.port,
     warm: async (tenantId) => {

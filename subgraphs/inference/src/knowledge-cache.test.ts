@@ -1,16 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ArticleRepository,
-  createInMemoryRedis,
-  createLogger,
-  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
-  tenantKeys,
-  TenantRepository,
-  type ArticleRecord,
-} from '@beedesk/runtime';
-import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from './knowledge';
-import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from './knowledge/builder';
+import { createInMemoryRedis, createLogger, tenantKeys } from '@beedesk/runtime';
+import { ArticleRepository, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type ArticleRecord } from '@beedesk/tenant/data';
+import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from '@beedesk/knowledge';
+import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from '@beedesk/knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
 
 const logger = createLogger('test', 'silent');
@@ -128,6 +121,8 @@ describe('KnowledgeCache', () => {
       untrained: [],
       patched: [],
       building: false,
+      buildFailed: false,
+      bytes: expect.any(Number),
     });
     expect(
       after
@@ -209,9 +204,14 @@ describe('KnowledgeCache', () => {
     await repo.upsert('t-erase-poll', REFUND);
     const polling = cache(new InlineModelBuilder(), false);
     expect((await polling.indexFor('t-erase-poll')).search('I forgot my password').best?.article.id).toBe('password');
+    const bytesBefore = polling.bytes;
+    expect(polling.status('t-erase-poll')?.bytes).toBeGreaterThan(0);
     await erase('t-erase-poll');
     expect(gone(await polling.indexFor('t-erase-poll'))).toBe(true);
-    expect(polling.status('t-erase-poll')).toMatchObject({ servedVersion: 0, untrained: [], patched: [] });
+    // Dropped: nothing of the erased tenant stays in this replica's memory.
+    expect(polling.status('t-erase-poll')).toBeNull();
+    expect(polling.tenants).not.toContain('t-erase-poll');
+    expect(polling.bytes).toBeLessThan(bytesBefore);
     // The tenant starts again: its new articles are trained on their own.
     await repo.upsert('t-erase-poll', REFUND);
     await polling.settled('t-erase-poll');
@@ -224,7 +224,8 @@ describe('KnowledgeCache', () => {
     await listening.listen();
     await listening.indexFor('t-erase-sub');
     await erase('t-erase-sub');
-    await until(() => listening.status('t-erase-sub')?.servedVersion === 0);
+    await until(() => listening.status('t-erase-sub') === null);
+    expect(listening.bytes).toBe(0);
     expect(gone(await listening.indexFor('t-erase-sub'))).toBe(true);
   });
 
@@ -236,6 +237,31 @@ describe('KnowledgeCache', () => {
     await c.indexFor('t-poll'); // sees the new version, trains in the background
     await c.settled('t-poll');
     expect((await c.indexFor('t-poll')).search('how can I get my money back').best?.article.id).toBe('refund');
+  });
+
+  it('keeps tenants within its memory budget, dropping the least recently used first, and reloads a dropped one on its next question', async () => {
+    for (const t of ['t-lru-1', 't-lru-2', 't-lru-3']) await repo.upsertMany(t, KB);
+    // Measure one tenant, then allow a little more than two.
+    const probe = cache(new InlineModelBuilder(), false);
+    await probe.indexFor('t-lru-1');
+    const one = probe.bytes;
+    expect(one).toBeGreaterThan(KB.length * 8);
+    const c = new KnowledgeCache(new ArticleRepository(redis.duplicate(), prefix), logger, {
+      listen: false,
+      maxBytes: Math.floor(one * 2.5),
+    });
+    caches.push(c);
+    await c.indexFor('t-lru-1');
+    await c.indexFor('t-lru-2');
+    await c.indexFor('t-lru-1'); // now t-lru-2 is the least recently used
+    expect(c.tenants).toEqual(['t-lru-2', 't-lru-1']);
+    await c.indexFor('t-lru-3');
+    expect(c.tenants).toEqual(['t-lru-1', 't-lru-3']);
+    expect(c.status('t-lru-2')).toBeNull();
+    expect(c.bytes).toBeLessThanOrEqual(Math.floor(one * 2.5));
+    // Dropped is not lost: the next question loads and trains it again.
+    expect((await c.indexFor('t-lru-2')).search('I forgot my password').best?.article.id).toBe('password');
+    expect(c.tenants).toEqual(['t-lru-3', 't-lru-2']);
   });
 
   it('applies the tenant’s answer-confidence threshold', async () => {

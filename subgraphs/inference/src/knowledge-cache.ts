@@ -1,10 +1,38 @@
-import type { ArticleRecord, ArticleRepository, ChangeSubscription, Logger } from '@beedesk/runtime';
-import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, type KnowledgeArticle, type KnowledgeIndexOptions, type Model } from './knowledge';
-import { createModelBuilder, InlineModelBuilder, type ModelBuilder } from './knowledge/builder';
+import type { Logger } from '@beedesk/runtime';
+import type { ArticleRecord, ArticleRepository, ChangeSubscription } from '@beedesk/tenant/data';
+import {
+  DEFAULT_CONFIDENCE_THRESHOLD,
+  KnowledgeIndex,
+  type KnowledgeArticle,
+  type KnowledgeIndexOptions,
+  type Model,
+} from '@beedesk/knowledge';
+import { createModelBuilder, InlineModelBuilder, type ModelBuilder } from '@beedesk/knowledge/builder';
+import { BuildPool, BuildTimeoutError } from './build-pool';
+
+/** Defaults of the memory budget and the build time box (settings KNOWLEDGE_CACHE_MAX_BYTES, KNOWLEDGE_BUILD_*). */
+export const DEFAULT_KNOWLEDGE_CACHE_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_BUILD_TIMEOUT_MS = 60_000;
+export const DEFAULT_BUILD_WORKERS = 2;
+
+/** What one tenant entry costs beside its articles and model (maps, closures, the served index object). */
+const ENTRY_OVERHEAD_BYTES = 4 * 1024;
 
 export interface KnowledgeCacheOptions {
-  /** Where models are trained; default: a worker thread when running compiled, else in-thread. */
+  /**
+   * Where models are trained. Default: a BuildPool of `buildWorkers` builders (worker threads when running
+   * compiled, else in-thread), each build time-boxed by `buildTimeoutMs`.
+   */
   builder?: ModelBuilder;
+  /** One builder of the default pool (tests: a worker on a given script). */
+  createBuilder?: () => ModelBuilder;
+  buildWorkers?: number;
+  buildTimeoutMs?: number;
+  /**
+   * Memory budget of all tenants' entries together (estimated: the models' typed arrays and the article texts);
+   * the least recently used tenants are dropped beyond it and reloaded on their next question.
+   */
+  maxBytes?: number;
   /** Engine options (tests, eval experiments). */
   index?: KnowledgeIndexOptions;
   /** Subscribe to the tenants' kb-changed channel (default true; started on first use or by listen()). */
@@ -63,6 +91,10 @@ interface TenantEntry {
   /** Article-set reads (fast; they serve at once) and trainings (slow; the newest set read when one starts). */
   reads: Coalesced;
   builds: Coalesced;
+  /** The last build failed or overran its time box (status only: what is served stays as it was). */
+  buildFailed: boolean;
+  /** Estimated bytes held (counted in KnowledgeCache.bytes while the entry is cached). */
+  bytes: number;
 }
 
 export interface KnowledgeStatus {
@@ -73,7 +105,15 @@ export interface KnowledgeStatus {
   /** Articles the serving model finds through an interim patch, until the next trained model. */
   patched: string[];
   building: boolean;
+  /** The last build failed or overran its time box (questions get no confident answer until the next build). */
+  buildFailed: boolean;
+  /** Estimated bytes the tenant holds in this replica's cache. */
+  bytes: number;
 }
+
+/** JS strings are UTF-16: two bytes a code unit. */
+const articleBytes = (articles: readonly KnowledgeArticle[]): number =>
+  articles.reduce((sum, a) => sum + 2 * (a.id.length + a.title.length + a.body.length + a.questions.reduce((q, t) => q + t.length, 0)), 0);
 
 const toArticle = (a: ArticleRecord): KnowledgeArticle => ({
   id: a.id,
@@ -94,12 +134,19 @@ const toArticle = (a: ArticleRecord): KnowledgeArticle => ({
  * model is trained in a worker thread, warm-started from the previous one; it replaces the patched one
  * when done. Every article change is also published on the tenant's kb-changed channel, so every replica
  * that serves the tenant starts that refresh at once, not on its next question.
- * Only a tenant's first question on a replica waits for a build.
+ * Only a tenant's first question on a replica waits for a build, and at most for the build time box.
+ *
+ * Bounded: entries are kept in least-recently-used order within a memory budget (`maxBytes`); an erased
+ * tenant's entry is dropped at once; builds run on a pool of time-boxed builders (BuildPool), so one
+ * tenant's huge or stuck build neither blocks another's nor is ever retried on the event loop.
  */
 export class KnowledgeCache {
+  /** In least-recently-used order: the first entry is the next to evict. */
   private readonly entries = new Map<string, TenantEntry>();
   private readonly builder: ModelBuilder;
   private readonly indexOptions: KnowledgeIndexOptions;
+  private readonly maxBytes: number;
+  private totalBytes = 0;
   private subscription: Promise<ChangeSubscription | null> | null = null;
   private closed = false;
 
@@ -109,7 +156,24 @@ export class KnowledgeCache {
     private readonly options: KnowledgeCacheOptions = {},
   ) {
     this.indexOptions = options.index ?? {};
-    this.builder = options.builder ?? createModelBuilder(this.indexOptions);
+    this.maxBytes = options.maxBytes ?? DEFAULT_KNOWLEDGE_CACHE_MAX_BYTES;
+    this.builder =
+      options.builder ??
+      new BuildPool({
+        size: options.buildWorkers ?? DEFAULT_BUILD_WORKERS,
+        timeoutMs: options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
+        createSlot: options.createBuilder ?? (() => createModelBuilder(this.indexOptions)),
+      });
+  }
+
+  /** Estimated bytes of every cached tenant together. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Cached tenants, least recently used first. */
+  get tenants(): string[] {
+    return [...this.entries.keys()];
   }
 
   /**
@@ -120,6 +184,7 @@ export class KnowledgeCache {
     void this.listen();
     const state = await this.articles.knowledgeState(tenantId);
     let entry = this.entries.get(tenantId);
+    if (entry) this.touch(tenantId, entry);
     // Any other version than the served one: newer, or lower when the knowledge base was erased (its kb-version went with it).
     if (!entry?.served || entry.servedVersion !== state.version) {
       entry = this.entryOf(tenantId);
@@ -156,9 +221,11 @@ export class KnowledgeCache {
     return {
       servedVersion: entry.servedVersion,
       modelVersion: entry.modelVersion,
-      untrained: entry.served?.untrained ?? [],
+      untrained: entry.model ? (entry.served?.untrained ?? []) : entry.servedArticles.map((a) => a.id),
       patched: entry.served?.patched ?? [],
       building: entry.builds.busy,
+      buildFailed: entry.buildFailed,
+      bytes: entry.bytes,
     };
   }
 
@@ -203,11 +270,48 @@ export class KnowledgeCache {
         generation: 0,
         reads: new Coalesced(() => this.readArticles(tenantId, created)),
         builds: new Coalesced(() => this.buildNewest(tenantId, created)),
+        buildFailed: false,
+        bytes: 0,
       };
       this.entries.set(tenantId, created);
       entry = created;
+      this.account(tenantId, entry);
     }
     return entry;
+  }
+
+  private isCached(tenantId: string, entry: TenantEntry): boolean {
+    return this.entries.get(tenantId) === entry;
+  }
+
+  /** Most recently used now. */
+  private touch(tenantId: string, entry: TenantEntry): void {
+    this.entries.delete(tenantId);
+    this.entries.set(tenantId, entry);
+  }
+
+  /** Re-estimates the entry's bytes and evicts least recently used tenants beyond the budget (never this one). */
+  private account(tenantId: string, entry: TenantEntry): void {
+    if (!this.isCached(tenantId, entry)) return;
+    const modelBytes = Math.max(entry.model?.byteSize ?? 0, entry.served?.modelBytes ?? 0);
+    const bytes = ENTRY_OVERHEAD_BYTES + articleBytes(entry.servedArticles) + modelBytes;
+    this.totalBytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+    for (const [victim, other] of this.entries) {
+      if (this.totalBytes <= this.maxBytes) break;
+      if (other === entry) continue;
+      this.drop(victim, other, 'evicted: knowledge cache over its memory budget');
+    }
+  }
+
+  /** Forgets a tenant on this replica: its next question loads it again. A read or build in flight for it is discarded. */
+  private drop(tenantId: string, entry: TenantEntry, reason: string): void {
+    if (!this.isCached(tenantId, entry)) return;
+    this.entries.delete(tenantId);
+    this.totalBytes -= entry.bytes;
+    entry.generation++;
+    this.builder.forget(tenantId);
+    this.logger.info({ tenant: tenantId, bytes: entry.bytes, cacheBytes: this.totalBytes }, `knowledge index dropped (${reason})`);
   }
 
   /** Re-reads the article set, serves it at once (patched), and asks for training when the model is older. */
@@ -220,11 +324,14 @@ export class KnowledgeCache {
     if (entry.served && version === entry.servedVersion) return;
     // Versions only grow, except when the knowledge base is erased (eraseTenant removes the kb-version too):
     // then nothing of the old model may answer again, and the next one starts cold.
-    if (version < entry.servedVersion) this.forgetModel(tenantId, entry);
+    const erased = version < entry.servedVersion;
+    if (erased) this.forgetModel(tenantId, entry);
     const articles = (await this.articles.list(tenantId)).map(toArticle);
     entry.servedVersion = version;
     entry.servedArticles = articles;
     this.serve(tenantId, entry, 'read');
+    // An erased tenant holds nothing here any more (the question in hand gets the empty index just served).
+    if (erased && articles.length === 0) return this.drop(tenantId, entry, 'knowledge base erased');
     // During a build this queues one more, which trains the newest set read by then.
     if (version > entry.modelVersion) void entry.builds.request();
   }
@@ -246,10 +353,17 @@ export class KnowledgeCache {
     const changedAt = performance.now();
     if (articles.length === 0) {
       entry.model = null;
+      entry.buildFailed = false;
       this.builder.forget(tenantId);
     } else {
       const result = await this.train(tenantId, articles);
-      if (!result || entry.generation !== generation) return;
+      if (entry.generation !== generation) return;
+      if (!result) {
+        // What is served stays: the older model, patched with the changes, or with none, nothing.
+        entry.buildFailed = true;
+        return;
+      }
+      entry.buildFailed = false;
       entry.model = result.model;
       this.logger.info(
         {
@@ -271,7 +385,11 @@ export class KnowledgeCache {
 
   private serve(tenantId: string, entry: TenantEntry, after: 'read' | 'build'): void {
     const started = performance.now();
-    entry.served = KnowledgeIndex.serving(entry.model, entry.servedArticles, this.indexOptions);
+    // Without a model an index would train one on its first search, on the event loop: never. Until the first
+    // build is done (questions wait for it) or when it failed, the tenant's questions find nothing.
+    const articles = entry.model ? entry.servedArticles : [];
+    entry.served = KnowledgeIndex.serving(entry.model, articles, this.indexOptions);
+    this.account(tenantId, entry);
     const patched = entry.served.patched.length;
     if (patched > 0) {
       this.logger.info(
@@ -285,6 +403,12 @@ export class KnowledgeCache {
     try {
       return await this.builder.build(tenantId, articles);
     } catch (error) {
+      if (error instanceof BuildTimeoutError) {
+        // Never retried in-thread: that would stall every tenant's questions on this replica.
+        this.logger.error({ tenant: tenantId, articles: articles.length, timeoutMs: error.timeoutMs }, 'knowledge model build timed out');
+        return null;
+      }
+      if (this.closed) return null;
       this.logger.error({ tenant: tenantId, err: error }, 'knowledge model build failed; building in-thread instead');
       try {
         return await new InlineModelBuilder(this.indexOptions).build(tenantId, articles);

@@ -16,10 +16,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ArticleRepository, connectRedis, createLogger, type ArticleRecord } from '@beedesk/runtime';
-import { DEFAULT_CONFIDENCE_THRESHOLD } from './knowledge';
-import { InlineModelBuilder, createModelBuilder } from './knowledge/builder';
-import { articlesFrom, loadBanking77, percentile } from './knowledge/eval';
+import { connectRedis, createLogger } from '@beedesk/runtime';
+import { ArticleRepository, type ArticleRecord } from '@beedesk/tenant/data';
+import { DEFAULT_CONFIDENCE_THRESHOLD } from '@beedesk/knowledge';
+import { InlineModelBuilder, createModelBuilder } from '@beedesk/knowledge/builder';
+import { articlesFrom, loadBanking77, percentile } from '@beedesk/knowledge/eval';
 import { KnowledgeCache } from './knowledge-cache';
 
 const arg = (name: string): string | undefined => {

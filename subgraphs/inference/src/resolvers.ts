@@ -1,4 +1,5 @@
-import { forbidden, hasRole, type AnswerRepository, type BaseContext } from '@beedesk/runtime';
+import { forbidden, hasRole, type BaseContext } from '@beedesk/runtime';
+import type { AnswerRepository } from '@beedesk/answer/data';
 import type { Resolvers } from './generated/resolvers';
 import type { BreakerRegistry } from './resilience';
 

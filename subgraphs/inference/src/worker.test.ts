@@ -1,13 +1,6 @@
-import {
-  AnswerRepository,
-  createInMemoryRedis,
-  SessionRepository,
-  tenantKeys,
-  type AnswerEventMessage,
-  type AnswerRecord,
-  type EventPublisher,
-  type InferenceRequest,
-} from '@beedesk/runtime';
+import { createInMemoryRedis, tenantKeys, type AnswerEventMessage, type EventPublisher, type InferenceRequest } from '@beedesk/runtime';
+import { AnswerRepository, type AnswerRecord } from '@beedesk/answer/data';
+import { SessionRepository } from '@beedesk/session/data';
 import pino from 'pino';
 import { streamChunks } from './engines/chunks';
 import type { AnswerEngine, EngineCall } from './engines/types';

@@ -1,18 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import {
-  isFinalStatus,
   mayLogText,
   NO_EVENTS,
   requestLogger,
   type AnswerEventKind,
-  type AnswerOutcome,
-  type AnswerRecord,
-  type AnswerRepository,
   type Delivery,
   type EventPublisher,
   type InferenceRequest,
   type Logger,
 } from '@beedesk/runtime';
+import { isFinalStatus, type AnswerOutcome, type AnswerRecord, type AnswerRepository } from '@beedesk/answer/data';
 import type { AnswerEngine } from './engines/types';
 import type { InferenceMetrics } from './metrics';
 import { EngineFallbackError, fallbackText } from './resilience';

@@ -1,4 +1,13 @@
-import { commonEnv, ConfigError, internalSecretOf, loadConfig } from './config';
+import {
+  commonEnv,
+  ConfigError,
+  internalSecretOf,
+  isLoopbackHost,
+  loadConfig,
+  refuseDevelopmentSecrets,
+  UNSAFE_DEFAULTS_EXIT_CODE,
+  UnsafeDefaultsError,
+} from './config';
 
 describe('configuration', () => {
   it('applies defaults and treats empty variables as unset', () => {
@@ -18,5 +27,26 @@ describe('configuration', () => {
     expect(internalSecretOf({ NODE_ENV: 'development' })).toMatch(/dev/);
     expect(() => internalSecretOf({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(internalSecretOf({ NODE_ENV: 'production', INTERNAL_SECRET: 'x'.repeat(16) })).toBe('x'.repeat(16));
+  });
+
+  it('tells loopback addresses from reachable ones', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'beedesk.example.com', '128.0.0.1']) expect(isLoopbackHost(host)).toBe(false);
+  });
+
+  it('refuses development secrets on a reachable address unless the deployment says it is for development', () => {
+    const reachable = { HOST: '0.0.0.0', BEEDESK_DEV_DEPLOYMENT: 'false' as const };
+    expect(() => refuseDevelopmentSecrets(reachable, ['INTERNAL_SECRET', 'JWT_SECRET'], {})).toThrow(
+      expect.objectContaining({
+        name: 'UnsafeDefaultsError',
+        exitCode: UNSAFE_DEFAULTS_EXIT_CODE,
+        message: expect.stringMatching(/^refusing to start: HOST=0\.0\.0\.0 .* INTERNAL_SECRET, JWT_SECRET are not set[^\n]*$/),
+      }),
+    );
+    expect(() => refuseDevelopmentSecrets(reachable, ['INTERNAL_SECRET'], { NODE_ENV: 'test' })).toThrow(UnsafeDefaultsError);
+    expect(() => refuseDevelopmentSecrets(reachable, [], {})).not.toThrow();
+    expect(() => refuseDevelopmentSecrets({ ...reachable, HOST: '127.0.0.1' }, ['INTERNAL_SECRET'], {})).not.toThrow();
+    expect(() => refuseDevelopmentSecrets({ ...reachable, BEEDESK_DEV_DEPLOYMENT: 'true' }, ['INTERNAL_SECRET'], {})).not.toThrow();
+    expect(() => refuseDevelopmentSecrets(reachable, ['INTERNAL_SECRET'], { NODE_ENV: 'development' })).not.toThrow();
   });
 });

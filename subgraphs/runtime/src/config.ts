@@ -13,6 +13,11 @@ export const commonEnv = z.object({
     .regex(/^\s*[a-z0-9][a-z0-9-]{0,62}\s*(,\s*[a-z0-9][a-z0-9-]{0,62}\s*)*$/, 'a comma-separated list of tenant ids')
     .optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * `true` says this is a development deployment: a process bound to a non-loopback HOST may then run with
+   * the published development secrets (otherwise it refuses to start, see refuseDevelopmentSecrets).
+   */
+  BEEDESK_DEV_DEPLOYMENT: z.enum(['true', 'false']).default('false'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]')
@@ -60,6 +65,55 @@ export function internalSecretOf(config: Pick<CommonConfig, 'INTERNAL_SECRET' | 
   if (config.NODE_ENV === 'production') throw new ConfigError(['INTERNAL_SECRET: required when NODE_ENV=production']);
   return DEV_INTERNAL_SECRET;
 }
+
+/** Exit code of a process that refuses to start with development secrets on a reachable address (sysexits EX_CONFIG). */
+export const UNSAFE_DEFAULTS_EXIT_CODE = 78;
+
+/** Refusal to serve the network with published development secrets; its message is one line. */
+export class UnsafeDefaultsError extends ConfigError {
+  readonly exitCode = UNSAFE_DEFAULTS_EXIT_CODE;
+  constructor(readonly reason: string) {
+    super([reason]);
+    this.name = 'UnsafeDefaultsError';
+    this.message = reason;
+  }
+}
+
+/** True for addresses only this machine can reach: 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice('::ffff:'.length) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/**
+ * The published development secrets (DEV_INTERNAL_SECRET, the gateway's DEV_JWT_SECRET) let anyone forge a
+ * tenant context or a token. A process that binds a non-loopback address refuses to start with any of them in
+ * use (`secretsInUse` names the unset settings), unless the deployment says it is for development:
+ * BEEDESK_DEV_DEPLOYMENT=true or NODE_ENV=development set explicitly (`env`, not the schema's default).
+ */
+export function refuseDevelopmentSecrets(
+  config: Pick<CommonConfig, 'HOST' | 'BEEDESK_DEV_DEPLOYMENT'>,
+  secretsInUse: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (secretsInUse.length === 0 || isLoopbackHost(config.HOST)) return;
+  if (config.BEEDESK_DEV_DEPLOYMENT === 'true' || env.NODE_ENV === 'development') return;
+  const names = secretsInUse.join(', ');
+  throw new UnsafeDefaultsError(
+    `refusing to start: HOST=${config.HOST} is reachable from other machines but ${names} ${secretsInUse.length === 1 ? 'is' : 'are'} not set, ` +
+      `so the published development ${secretsInUse.length === 1 ? 'secret' : 'secrets'} would let anyone forge tokens and tenant contexts; ` +
+      `set ${names}, bind HOST=127.0.0.1, or declare a development deployment with BEEDESK_DEV_DEPLOYMENT=true (or NODE_ENV=development)`,
+  );
+}
+
+/** The development secrets a subgraph would use: the internal secret when INTERNAL_SECRET is unset. */
+export const developmentSecretsOf = (config: Pick<CommonConfig, 'INTERNAL_SECRET'>): string[] =>
+  config.INTERNAL_SECRET ? [] : ['INTERNAL_SECRET'];
 
 export function kafkaBrokersOf(config: Pick<CommonConfig, 'KAFKA_BROKERS'>): string[] {
   return config.KAFKA_BROKERS ? config.KAFKA_BROKERS.split(',') : [];

@@ -1,9 +1,46 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ServiceMetrics } from './metrics';
 
+/** Named checks; the service is ready when every one is `ok` (anything else says what is missing). */
 export type Readiness = () => Promise<Record<string, string>>;
 
-/** `/health`: 200 when every dependency answers `ok`, 503 otherwise (and while draining). */
+/** Liveness, readiness, and `/health` kept as readiness for existing probes and scripts. */
+export const HEALTH_ROUTES = { live: '/health/live', ready: '/health/ready', legacy: '/health' } as const;
+
+/** A readiness probe answers within this even when a dependency hangs (e.g. Redis reconnecting). */
+export const READINESS_TIMEOUT_MS = 2_000;
+
+/** `check` or, after `timeoutMs`, `no answer within … ms`: a probe never hangs on a dependency. */
+export async function withinTime(check: Promise<string>, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([check, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Serves the three health routes, or returns false for any other route. `/health/live`: 200 while the process
+ * serves HTTP at all (also while draining: a restart would only cut in-flight work short). `/health/ready` and
+ * `/health`: 200 when every readiness check is `ok`, 503 otherwise and while draining.
+ */
+export function serveHealthRoute(route: string, res: ServerResponse, readiness: Readiness, draining: () => boolean): boolean {
+  if (route === HEALTH_ROUTES.live) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: 'ok', checks: { process: draining() ? 'draining' : 'ok' } }));
+    return true;
+  }
+  if (route !== HEALTH_ROUTES.ready && route !== HEALTH_ROUTES.legacy) return false;
+  void serveHealth(res, readiness, draining());
+  return true;
+}
+
+/** Readiness: 200 when every dependency answers `ok`, 503 otherwise (and while draining). */
 export async function serveHealth(res: ServerResponse, readiness: Readiness, draining: boolean): Promise<void> {
   let checks: Record<string, string>;
   try {
@@ -30,7 +67,7 @@ export async function serveMetrics(res: ServerResponse, metrics: ServiceMetrics)
   res.end(body);
 }
 
-const KNOWN_ROUTES = new Set(['/graphql', '/health', '/metrics']);
+const KNOWN_ROUTES = new Set(['/graphql', '/health', '/health/live', '/health/ready', '/metrics']);
 /** Metric label of a path: arbitrary paths must not grow the registry without bound. */
 export const routeLabel = (route: string): string => (KNOWN_ROUTES.has(route) ? route : 'other');
 

@@ -1,21 +1,73 @@
-export * from './config';
-export * from './data';
-export * from './errors';
-export * from './http';
-export * from './ids';
-export * from './keys';
-export * from './logger';
-export * from './metrics';
-export * from './queue';
-export * from './redis';
-export * from './shutdown';
-export * from './subgraph-server';
-export * from './caller';
-export * from './signed-context';
-export * from './request-context';
-export * from './service';
-export * from './subgraph';
-export * from './events';
-export * from './async-queue';
-export * from './live';
-export * from './session-ids';
+/**
+ * @beedesk/runtime: the platform every service shares, and nothing that belongs to one of them.
+ * Data lives with its owner (tenant, session, answer: their `/data` exports); the gateway keeps its
+ * own keys and limits. This list is deliberate: add a name here only when another package needs it.
+ */
+
+// Configuration and ids
+export {
+  commonEnv,
+  ConfigError,
+  DEV_INTERNAL_SECRET,
+  developmentSecretsOf,
+  internalSecretOf,
+  loadConfig,
+  refuseDevelopmentSecrets,
+  UnsafeDefaultsError,
+} from './config';
+export { isSafeId, isTenantId, keyPart, newId } from './ids';
+
+// Errors with stable codes
+export { badInput, codedError, ErrorCode, forbidden, notFound } from './errors';
+
+// Logging and metrics
+export { createLogger, mayLogText, requestLogger, type Logger } from './logger';
+export { createMetrics, type ServiceMetrics } from './metrics';
+
+// HTTP helpers and shutdown
+export { closeServer, listen, routeLabel, serveHealthRoute, serveMetrics, type Readiness } from './http';
+export { Lifecycle } from './shutdown';
+
+// The caller, and the context the gateway signs for the subgraphs
+export { hasRole, isRole, isStaff, mayAccess, ROLES, type Caller, type Role } from './caller';
+export { CONTEXT_HEADER, CONTEXT_TTL_SECONDS, signContext } from './signed-context';
+export { type BaseContext } from './request-context';
+
+// Redis: clients, the tenant key builder, the repository base
+export { connectRedis, createInMemoryRedis, DependencyUnavailableError, execOrThrow, type ChainableCommander, type Redis } from './redis';
+export {
+  answerKeysOf,
+  DAY,
+  HOUR,
+  kbChangedPattern,
+  MINUTE,
+  outboxTenantsKey,
+  SECOND,
+  tenantChannels,
+  tenantKeyBase,
+  tenantKeys,
+  tenantOfKbChannel,
+  type TenantChannels,
+  type TenantKeys,
+} from './keys';
+export { parseJson, TenantStore } from './tenant-store';
+
+// Kafka: the inference request queue
+export {
+  InProcessQueue,
+  KafkaInferenceConsumer,
+  KafkaInferenceQueue,
+  type Delivery,
+  type InferenceConsumer,
+  type InferenceQueue,
+  type InferenceRequest,
+} from './queue';
+
+// Live events over Redis pub/sub
+export { NO_EVENTS, type ActivityEventMessage, type AnswerEventKind, type AnswerEventMessage, type EventPublisher } from './events';
+export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
+export { AsyncQueue, QueueOverflowError } from './async-queue';
+
+// The subgraph server and service mains
+export { pingRedis, startSubgraph, type ServiceDeps, type SubgraphResolvers, type SubgraphSpec } from './subgraph';
+export { runServiceMain, runSubgraphMain, type StartedService } from './service';

@@ -1,12 +1,19 @@
 import { keyPart } from './ids';
 
 /**
- * Every Redis key of a tenant. The tenant id is the hash tag, so all of a tenant's keys live in
+ * The start of every Redis key of a tenant: the tenant id in braces is the Redis Cluster hash tag.
+ * Packages that keep keys of their own (the gateway's rate buckets, APQ, subscription leases) build
+ * them on it, so they share the tenant's slot and cannot name another tenant.
+ */
+export const tenantKeyBase = (prefix: string, tenantId: string): string => `${prefix}:{${tenantId}}`;
+
+/**
+ * Every Redis key of a tenant's data (tenants, articles, API keys, sessions, answers). The tenant id is the hash tag, so all of a tenant's keys live in
  * one Redis Cluster slot: a request (always one tenant) may batch and MULTI freely, and no key
  * can be built for another tenant than the one in the verified context.
  */
 export function tenantKeys(prefix: string, tenantId: string) {
-  const base = `${prefix}:{${tenantId}}`;
+  const base = tenantKeyBase(prefix, tenantId);
   return {
     base,
     tenant: `${base}:tenant`,
@@ -19,11 +26,8 @@ export function tenantKeys(prefix: string, tenantId: string) {
      * the change), so inference replicas refresh the tenant's index before its next question.
      */
     kbChanged: `${base}:kb-changed`,
-    /** Gateway rate limits: the token bucket of the tenant (`tenant`) or of one of its API keys (`api-key:<id>`). */
-    rateBucket: (scope: 'tenant' | `api-key:${string}`) =>
-      `${base}:rate:${scope === 'tenant' ? scope : `api-key:${keyPart(scope.slice(8))}`}`,
-    /** Open subscriptions of the tenant on every gateway replica: sorted set of leases by expiry. */
-    subscriptionLeases: `${base}:subscription-leases`,
+    /** Hash: article id → bytes of its example questions, for the per-tenant knowledge-base caps. */
+    kbQuestionBytes: `${base}:kb-question-bytes`,
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,
@@ -55,14 +59,21 @@ export function tenantKeys(prefix: string, tenantId: string) {
     apiKey: (id: string) => `${base}:api-key:${id}`,
     apiKeyIds: `${base}:api-keys`,
     apiKeyBySecretHash: (sha256Hex: string) => `${base}:api-key-hash:${sha256Hex}`,
-    /**
-     * An automatic persisted query (APQ) this tenant registered, by the sha256 of its text: under the
-     * tenant, because a document may embed one tenant's literals and no other tenant may read it.
-     */
-    apq: (sha256Hash: string) => `${base}:apq:${sha256Hash}`,
   };
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;
+
+/**
+ * The keys of one answer: its record and what the worker keeps beside it while answering. Beside the
+ * key builder so that a user's erasure (the session package) removes every one of them.
+ */
+export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
+  keys.answer(answerId),
+  keys.answerClaim(answerId),
+  keys.answerStream(answerId),
+  keys.answerStreamSeq(answerId),
+  keys.answerAttempts(answerId),
+];
 
 /**
  * The one platform key beside the tenants' own: which tenants may have ask-outbox entries (tenant ids
@@ -87,12 +98,6 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
-
-/** DESIGN: a user who comes back within 30 minutes continues the same session. */
-export const SESSION_RESUME_WINDOW_MS = 30 * MINUTE;
-/** DESIGN: history is kept 7 days. */
-export const HISTORY_RETENTION_MS = 7 * DAY;
-export const HISTORY_MAX_TURNS = 100;
 
 /**
  * Live-event pub/sub channels of a tenant. Like keys they carry the tenant as hash tag, so a

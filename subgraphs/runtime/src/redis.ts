@@ -2,6 +2,8 @@ import Redis from 'ioredis';
 import RedisMock from 'ioredis-mock';
 
 export type { Redis };
+/** A MULTI or pipeline being assembled (repositories add their commands to one transaction). */
+export type { ChainableCommander } from 'ioredis';
 
 export class DependencyUnavailableError extends Error {
   constructor(message: string) {

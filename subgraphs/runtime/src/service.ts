@@ -1,6 +1,16 @@
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
-import { commonEnv, ConfigError, internalSecretOf, kafkaBrokersOf, loadConfig, type CommonConfig } from './config';
+import {
+  commonEnv,
+  ConfigError,
+  developmentSecretsOf,
+  internalSecretOf,
+  kafkaBrokersOf,
+  loadConfig,
+  refuseDevelopmentSecrets,
+  UnsafeDefaultsError,
+  type CommonConfig,
+} from './config';
 import { createRedisEventBus, type EventBus } from './live';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
@@ -41,17 +51,21 @@ export function logProcessWarnings(logger: Logger): void {
 
 /**
  * The real-mode entry point of every service: validated config, connections that fail fast with a
- * clear message (exit 1, never a hang), and SIGTERM handling that ends with exit 0.
+ * clear message (exit 1, never a hang), and SIGTERM handling that ends with exit 0. A process bound to a
+ * non-loopback address with development secrets (`developmentSecrets`, default: the internal secret)
+ * refuses to start before connecting to anything (exit UNSAFE_DEFAULTS_EXIT_CODE, refuseDevelopmentSecrets).
  */
 export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
   name: string,
   schema: S,
   start: (context: MainContext<z.infer<S>>) => Promise<StartedService>,
+  developmentSecrets?: (config: z.infer<S>) => string[],
 ): Promise<void> {
   let logger = createLogger(name);
   try {
     const config = loadConfig(schema);
     logger = createLogger(name, config.LOG_LEVEL);
+    if (developmentSecrets) refuseDevelopmentSecrets(config, developmentSecrets(config));
     logProcessWarnings(logger);
     const lifecycle = new Lifecycle(logger);
     const context: MainContext<z.infer<S>> = {
@@ -83,7 +97,7 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
     } else {
       logger.fatal({ err: error }, 'failed to start');
     }
-    process.exit(1);
+    process.exit(error instanceof UnsafeDefaultsError ? error.exitCode : 1);
   }
 }
 
@@ -103,24 +117,28 @@ export function runSubgraphMain(
   defaultPort: number,
   start: (context: SubgraphMainContext) => Promise<StartedService>,
 ): Promise<void> {
-  return runServiceMain(name, subgraphEnv(defaultPort), (context) =>
-    start({
-      ...context,
-      deps: async () => {
-        const redis = await context.redis();
-        // Live events over Redis pub/sub, so every replica's subscribers see every event.
-        const events = createRedisEventBus(redis, context.config.REDIS_KEY_PREFIX, context.logger);
-        context.lifecycle.onShutdown('live events', () => events.close());
-        return {
-          redis,
-          keyPrefix: context.config.REDIS_KEY_PREFIX,
-          internalSecret: internalSecretOf(context.config),
-          logger: context.logger,
-          host: context.config.HOST,
-          port: context.config.PORT,
-          events,
-        };
-      },
-    }),
+  return runServiceMain(
+    name,
+    subgraphEnv(defaultPort),
+    (context) =>
+      start({
+        ...context,
+        deps: async () => {
+          const redis = await context.redis();
+          // Live events over Redis pub/sub, so every replica's subscribers see every event.
+          const events = createRedisEventBus(redis, context.config.REDIS_KEY_PREFIX, context.logger);
+          context.lifecycle.onShutdown('live events', () => events.close());
+          return {
+            redis,
+            keyPrefix: context.config.REDIS_KEY_PREFIX,
+            internalSecret: internalSecretOf(context.config),
+            logger: context.logger,
+            host: context.config.HOST,
+            port: context.config.PORT,
+            events,
+          };
+        },
+      }),
+    developmentSecretsOf,
   );
 }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { codedError, ErrorCode } from './errors';
-import { closeServer, listen, routeLabel, routeOf, serveHealth, serveMetrics, type Readiness } from './http';
+import { closeServer, listen, routeLabel, routeOf, serveHealthRoute, serveMetrics, type Readiness } from './http';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { createSubscriptionGauge } from './subscription-gauge';
@@ -87,7 +87,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       stopTimer();
       metrics.requests.inc({ route: label, status: String(res.statusCode) });
     });
-    if (route === '/health') return void serveHealth(res, options.readiness, draining);
+    if (serveHealthRoute(route, res, options.readiness, () => draining)) return;
     if (route === '/metrics') return void serveMetrics(res, metrics);
     return void yoga(req, res);
   });

@@ -1,11 +1,12 @@
 import DataLoader from 'dataloader';
-import { SessionRepository, type BaseContext, type EventPublisher, type Redis, type SessionRecord } from '@beedesk/runtime';
+import { type BaseContext, type EventPublisher, type Redis } from '@beedesk/runtime';
+import { SessionRepository, type SessionRecord } from './data';
 
 export interface SessionContext extends BaseContext {
   sessions: SessionRepository;
   /** SESSION_STARTED goes to the tenant's activity feed. */
   events: EventPublisher;
-  /** Mints tenant-tagged session ids (see session-ids.ts). */
+  /** Mints tenant-tagged session ids (see session/src/data/session-ids.ts). */
   internalSecret: string;
   /** Batches the gateway's `_entities` fan-out for sessions into one pipelined round trip. */
   sessionLoader: DataLoader<string, SessionRecord | null>;

@@ -1,2 +1,2 @@
 // The records session resolvers receive and return for schema types (see `mappers` in schema/src/codegen.ts).
-export type { SessionRecord, TurnRecord } from '@beedesk/runtime';
+export type { SessionRecord, TurnRecord } from './data';

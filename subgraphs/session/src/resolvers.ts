@@ -1,4 +1,5 @@
-import { badInput, forbidden, isSafeId, isSessionActive, mayAccess, mintSessionId, notFound, type SessionRecord } from '@beedesk/runtime';
+import { badInput, forbidden, isSafeId, mayAccess, notFound } from '@beedesk/runtime';
+import { isSessionActive, mintSessionId, type SessionRecord } from './data';
 import type { SessionContext } from './context';
 import type { Resolvers } from './generated/resolvers';
 

@@ -1,4 +1,5 @@
-import { badInput, isSafeId, ROLES, type ApiKeyRecord, type Role } from '@beedesk/runtime';
+import { badInput, isSafeId, ROLES, type Role } from '@beedesk/runtime';
+import type { ApiKeyRecord } from './data';
 import { requireAdmin } from './admin';
 import type { Resolvers } from './generated/resolvers';
 

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type BaseContext, type Redis } from '@beedesk/runtime';
+import { type BaseContext, type Redis } from '@beedesk/runtime';
+import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type KnowledgeBaseCaps } from './data';
 import { TenantEraser } from './erase';
 
 export interface TenantSubgraphContext extends BaseContext {
@@ -10,9 +11,18 @@ export interface TenantSubgraphContext extends BaseContext {
   articleLoader: DataLoader<string, ArticleRecord | null>;
   /** eraseTenant (erase.ts). */
   eraser: TenantEraser;
+  /** Caps on the tenant's knowledge base, checked by upsertArticle (0: none). */
+  knowledgeBaseCaps: KnowledgeBaseLimits;
 }
 
-export function contextFactory(redis: Redis, keyPrefix: string) {
+export interface KnowledgeBaseLimits extends KnowledgeBaseCaps {
+  maxQuestionsPerArticle: number;
+}
+
+/** No caps: tests and tools that write articles directly. */
+export const NO_KNOWLEDGE_BASE_CAPS: KnowledgeBaseLimits = { maxArticles: 0, maxQuestionsPerArticle: 0, maxQuestionBytes: 0 };
+
+export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCaps: KnowledgeBaseLimits = NO_KNOWLEDGE_BASE_CAPS) {
   const articles = new ArticleRepository(redis, keyPrefix);
   const tenants = new TenantRepository(redis, keyPrefix);
   const apiKeys = new ApiKeyRepository(redis, keyPrefix);
@@ -24,5 +34,6 @@ export function contextFactory(redis: Redis, keyPrefix: string) {
     apiKeys,
     articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
+    knowledgeBaseCaps,
   });
 }

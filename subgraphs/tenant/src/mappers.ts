@@ -1,2 +1,2 @@
 // The records tenant resolvers receive and return for schema types (see `mappers` in schema/src/codegen.ts).
-export type { ArticleRecord, TenantRecord } from '@beedesk/runtime';
+export type { ArticleRecord, TenantRecord } from './data';

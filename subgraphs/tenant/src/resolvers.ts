@@ -1,11 +1,5 @@
-import {
-  badInput,
-  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
-  isSafeId,
-  type ArticleRecord,
-  type TenantRecord,
-  type TenantUpdate,
-} from '@beedesk/runtime';
+import { badInput, codedError, ErrorCode, isSafeId } from '@beedesk/runtime';
+import { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, type ArticleRecord, type TenantRecord, type TenantUpdate } from './data';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
 import type { TenantSubgraphContext } from './context';
@@ -22,6 +16,17 @@ const removedArticle = (id: string): ArticleRecord => ({
   locale: 'en',
   updatedAt: new Date(0).toISOString(),
 });
+
+const LIMIT_MESSAGES = {
+  articles: (max: number) => `This knowledge base has reached its limit of ${max} articles; delete one before adding another.`,
+  questionsPerArticle: (max: number) => `An article may have at most ${max} example questions.`,
+  questionBytes: (max: number) =>
+    `The example questions of this knowledge base would exceed their limit of ${max} bytes in total; shorten or delete some first.`,
+};
+
+/** KNOWLEDGE_BASE_LIMIT_REACHED, naming the cap (`extensions.limit`), its value and where the tenant stands. */
+const knowledgeBaseLimit = (limit: keyof typeof LIMIT_MESSAGES, max: number, current: number) =>
+  codedError(ErrorCode.KNOWLEDGE_BASE_LIMIT_REACHED, LIMIT_MESSAGES[limit](max), { limit, max, current });
 
 async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
   const id = context.caller.tenantId;
@@ -49,7 +54,15 @@ export const resolvers: Resolvers = {
     upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');
       const article = articleFromInput(input);
-      await context.articles.upsert(context.caller.tenantId, article);
+      const caps = context.knowledgeBaseCaps;
+      if (caps.maxQuestionsPerArticle > 0 && article.questions.length > caps.maxQuestionsPerArticle) {
+        throw knowledgeBaseLimit('questionsPerArticle', caps.maxQuestionsPerArticle, article.questions.length);
+      }
+      const upserted = await context.articles.upsertWithinCaps(context.caller.tenantId, article, caps);
+      if (!upserted.ok) {
+        context.log.warn({ articleId: article.id, limit: upserted.limit, max: upserted.max }, 'article refused: knowledge base at its cap');
+        throw knowledgeBaseLimit(upserted.limit, upserted.max, upserted.current);
+      }
       context.log.info({ articleId: article.id }, 'article upserted');
       return article;
     },

@@ -1,6 +1,8 @@
-import { badInput, isSafeId, newId, type ArticleRecord } from '@beedesk/runtime';
+import { badInput, isSafeId, newId } from '@beedesk/runtime';
+import { type ArticleRecord } from './data';
 
-export const LIMITS = { title: 200, body: 20_000, questions: 2_000, question: 500 } as const;
+/** Per-field bounds of one article; a tenant's caps on its whole knowledge base are settings (config.ts). */
+export const LIMITS = { title: 200, body: 20_000, question: 500 } as const;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 export interface ArticleInput {
@@ -19,7 +21,6 @@ export function articleFromInput(input: ArticleInput, now = new Date()): Article
   if (!title || title.length > LIMITS.title) throw badInput(`title: 1 to ${LIMITS.title} characters`, 'title');
   if (!body || body.length > LIMITS.body) throw badInput(`body: 1 to ${LIMITS.body} characters`, 'body');
   const questions = (input.questions ?? []).map((q) => q.trim()).filter(Boolean);
-  if (questions.length > LIMITS.questions) throw badInput(`questions: at most ${LIMITS.questions}`, 'questions');
   if (questions.some((q) => q.length > LIMITS.question))
     throw badInput(`questions: each at most ${LIMITS.question} characters`, 'questions');
   const locale = input.locale ?? 'en';

@@ -15,7 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Cluster, SERVICE_ORDER, type ServiceName } from '../../cluster';
 import { demoBank } from '../../demo/data';
 import { seedDemoTenants } from '../../demo/seed';
-import { mintToken } from '../../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { provideKafka, provideRedis, stopKafka } from '../../local-services';
 import { cpuMs } from '../gateway/proc';
 import { fmt, percentile } from './stats';

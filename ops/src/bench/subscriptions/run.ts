@@ -18,7 +18,7 @@ import WebSocket from 'ws';
 import { CONTEXT_HEADER, createLogger, createRedisEventBus, signContext } from '@beedesk/runtime';
 import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, type SubscriptionProtocol } from '@beedesk/sdk';
-import { mintToken } from '../../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 import { repoRoot } from '../../cluster';
 import { argValue, cpuMs, HOST, rssKb } from '../gateway/proc';
 

@@ -1,6 +1,6 @@
 import type { InferenceRequest } from '@beedesk/runtime';
 import { Agent } from 'undici';
-import { KnowledgeIndex } from '../knowledge';
+import { KnowledgeIndex } from '@beedesk/knowledge';
 import { BreakerRegistry, EngineFallbackError, ResilientEngine, type ResilienceOptions } from '../resilience';
 import { FakeOpenAIServer } from './fake-openai-server';
 import { OpenAICompatibleEngine } from './openai-compatible';

@@ -47,7 +47,10 @@ export class OpenAICompatibleEngine implements AnswerEngine {
 
   async answer(inference: InferenceRequest, call: EngineCall): Promise<EngineAnswer> {
     const index = await this.options.knowledge.indexFor(inference.tenantId);
-    const retrieved = index.search(inference.question, { context: userContext(inference), limit: this.options.articlesInPrompt ?? 3 });
+    const retrieved = await index.searchAsync(inference.question, {
+      context: userContext(inference),
+      limit: this.options.articlesInPrompt ?? 3,
+    });
     const messages = this.prompt(
       inference,
       retrieved.ranked.map((r) => r.article),

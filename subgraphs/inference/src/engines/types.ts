@@ -1,5 +1,5 @@
 import type { InferenceRequest } from '@beedesk/runtime';
-import type { KnowledgeIndex } from '../knowledge';
+import type { KnowledgeIndex } from '@beedesk/knowledge';
 
 /** Where engines get a tenant's up-to-date knowledge index (KnowledgeCache in the service). */
 export interface KnowledgeSource {

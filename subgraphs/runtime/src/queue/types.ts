@@ -1,4 +1,3 @@
-import type { TurnRole } from '../data/sessions';
 import { isSafeId, isTenantId } from '../ids';
 
 /**
@@ -13,7 +12,8 @@ export interface InferenceRequest {
   userId: string;
   answerId: string;
   question: string;
-  history: { role: TurnRole; text: string }[];
+  /** The session's last turns (the session package's TurnRole values), as the message carries them. */
+  history: { role: 'USER' | 'ASSISTANT'; text: string }[];
   requestId: string;
   enqueuedAt: number;
 }

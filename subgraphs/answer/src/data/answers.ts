@@ -1,0 +1,525 @@
+import {
+  execOrThrow,
+  outboxTenantsKey,
+  parseJson,
+  TenantStore,
+  type ChainableCommander,
+  type InferenceRequest,
+  type Redis,
+} from '@beedesk/runtime';
+import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS, storedTurnJson } from '@beedesk/session/data';
+
+/**
+ * How long the text streamed so far and the delivery count are kept: as long as the answer itself,
+ * because a redelivery can come as long as Kafka keeps the request (days), and a late one must
+ * continue the stream at the next `seq`, never restart it at 1.
+ */
+const STREAM_TTL_MS = HISTORY_RETENTION_MS;
+
+/**
+ * Shared head of the claim-fenced scripts (KEYS[1] claim, KEYS[2] answer, ARGV[1] worker, ARGV[2]
+ * claim TTL). An answer is open while QUEUED or ANSWERING; the status is searched in the stored JSON,
+ * where a quote inside any text is escaped, so only the status field itself can match.
+ * `hold()` keeps our claim, or takes it again when it lapsed and nobody else holds it (Redis stalled,
+ * the event loop blocked): a lapse alone never makes a worker give an answer up.
+ */
+const HOLD = `
+local function is_open(json)
+  if not json then return false end
+  return string.find(json, '"status":"QUEUED"', 1, true) ~= nil or string.find(json, '"status":"ANSWERING"', 1, true) ~= nil
+end
+local function hold()
+  local owner = redis.call('GET', KEYS[1])
+  if owner == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return true
+  end
+  if owner then return false end
+  if not is_open(redis.call('GET', KEYS[2])) then return false end
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return true
+end
+`;
+
+/** SET that keeps the key's expiry (PTTL then PX: the in-process stand-in has no KEEPTTL). */
+const SET_KEEPING_TTL = `
+local function set_keeping_ttl(key, value)
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then redis.call('SET', key, value, 'PX', ttl) else redis.call('SET', key, value) end
+end
+`;
+
+/** 1: the claim is ours; 0: another worker holds it; -1: the answer is final or gone (erased). */
+const CLAIM = `${HOLD}
+if not is_open(redis.call('GET', KEYS[2])) then return -1 end
+if hold() then return 1 end
+return 0`;
+
+const REFRESH = `${HOLD}
+if hold() then return 1 end
+return 0`;
+
+/** Compare-and-delete: a stale worker never drops the claim of the worker that took over. */
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/** Appends a streamed piece under our claim; the first one turns QUEUED into ANSWERING. -1: not ours. */
+const APPEND = `${HOLD}${SET_KEEPING_TTL}
+if not hold() then return -1 end
+redis.call('APPEND', KEYS[3], ARGV[3])
+local seq = redis.call('INCR', KEYS[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
+local json = redis.call('GET', KEYS[2])
+local s, e = string.find(json, '"status":"QUEUED"', 1, true)
+if s then set_keeping_ttl(KEYS[2], string.sub(json, 1, s - 1) .. '"status":"ANSWERING"' .. string.sub(json, e + 1)) end
+return seq`;
+
+/** Counts a delivery while the caller holds (or takes again) the claim; -1 when it cannot (nothing is written). */
+const COUNT_ATTEMPT = `${HOLD}
+if not hold() then return -1 end
+local n = redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return n`;
+
+/**
+ * Completes an open answer only under our claim: the fence that makes a stalled worker whose claim
+ * was taken over unable to write a second answer or turn, and a final answer never overwritten.
+ * Writes the answer, the assistant turn (push, trim, expire, count), leaves the line and the outbox,
+ * and drops the claim and the stream progress, all atomically. Keys share the tenant's hash slot.
+ */
+const COMPLETE = `${HOLD}
+if not is_open(redis.call('GET', KEYS[2])) or not hold() then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+redis.call('RPUSH', KEYS[3], ARGV[5])
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HINCRBY', KEYS[4], 'turnCount', 1) end
+redis.call('ZREM', KEYS[5], ARGV[7])
+redis.call('DEL', KEYS[1], KEYS[6], KEYS[7], KEYS[8])
+redis.call('PEXPIRE', KEYS[9], ARGV[4])
+redis.call('ZADD', KEYS[10], 'XX', ARGV[8], ARGV[9])
+redis.call('PEXPIRE', KEYS[10], ARGV[4])
+redis.call('ZREM', KEYS[11], ARGV[7])
+redis.call('HDEL', KEYS[12], ARGV[7])
+return 1`;
+
+/**
+ * Gives up on an answer that never reached the queue: only QUEUED (no worker claimed or streamed it)
+ * becomes FAILED, so a final or in-progress answer is never overwritten. Leaves the line and the outbox.
+ * 1: failed now; 0: it was not QUEUED or is claimed (then it reached a worker).
+ */
+const FAIL_IF_QUEUED = `${SET_KEEPING_TTL}
+local json = redis.call('GET', KEYS[2])
+if redis.call('EXISTS', KEYS[1]) == 1 or not json or string.find(json, '"status":"QUEUED"', 1, true) == nil then return 0 end
+set_keeping_ttl(KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('HDEL', KEYS[5], ARGV[2])
+return 1`;
+
+/**
+ * The whole of \`ask\` in one step: the clientMessageId reservation (a retry finds the answer it
+ * names and its place in the line), the QUEUED answer and its erasure index, the user's turn with
+ * the session activity (as SessionRepository.queueTurn writes a USER turn), the place in the
+ * tenant's waiting line, and the outbox entry the sweeper re-sends until Kafka has the request.
+ * KEYS: 1 ask-by-client-message, 2 session asks, 3 answer, 4 session answers, 5 turns, 6 session,
+ * 7 active-session pointer, 8 user sessions, 9 waiting line, 10 line counter, 11 outbox, 12 outbox requests.
+ * ARGV: 1 clientMessageId ('' for none), 2 answer id, 3 answer JSON, 4 retention, 5 turn JSON,
+ * 6 max turns, 7 now (ISO), 8 now (ms), 9 resume window, 10 session id, 11 request JSON,
+ * 12 answer key prefix (the found answer is in the same hash slot). Returns {answer id, rank or -1}.
+ */
+const ASK = `
+if ARGV[1] ~= '' then
+  local existing = redis.call('GET', KEYS[1])
+  if existing and redis.call('EXISTS', ARGV[12] .. existing) == 1 then
+    local rank = redis.call('ZRANK', KEYS[9], existing)
+    if not rank then rank = -1 end
+    return {existing, rank}
+  end
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+redis.call('SADD', KEYS[4], ARGV[2])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
+redis.call('RPUSH', KEYS[5], ARGV[5])
+redis.call('LTRIM', KEYS[5], -tonumber(ARGV[6]), -1)
+redis.call('PEXPIRE', KEYS[5], ARGV[4])
+redis.call('HINCRBY', KEYS[6], 'turnCount', 1)
+redis.call('HSET', KEYS[6], 'lastActiveAt', ARGV[7])
+redis.call('PEXPIRE', KEYS[6], ARGV[4])
+redis.call('SET', KEYS[7], ARGV[10], 'PX', ARGV[9])
+redis.call('ZADD', KEYS[8], ARGV[8], ARGV[10])
+redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. (tonumber(ARGV[8]) - tonumber(ARGV[4])))
+redis.call('PEXPIRE', KEYS[8], ARGV[4])
+local n = redis.call('INCR', KEYS[10])
+redis.call('ZADD', KEYS[9], 'NX', n, ARGV[2])
+redis.call('ZADD', KEYS[11], ARGV[8], ARGV[2])
+redis.call('HSET', KEYS[12], ARGV[2], ARGV[11])
+redis.call('PEXPIRE', KEYS[11], ARGV[4])
+redis.call('PEXPIRE', KEYS[12], ARGV[4])
+return {ARGV[2], redis.call('ZRANK', KEYS[9], ARGV[2])}`;
+
+/** Joins the tenant's line at its end (a per-tenant counter orders arrivals) and returns the rank. */
+const ENTER_QUEUE = `
+local n = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], 'NX', n, ARGV[1])
+return redis.call('ZRANK', KEYS[1], ARGV[1])`;
+
+type Script<R> = (...args: (string | number)[]) => Promise<R>;
+interface AnswerScripts {
+  beedeskAnswerClaim: Script<number>;
+  beedeskAnswerRefresh: Script<number>;
+  beedeskAnswerRelease: Script<number>;
+  beedeskAnswerAppend: Script<number>;
+  beedeskAnswerCountAttempt: Script<number>;
+  beedeskAnswerComplete: Script<number>;
+  beedeskAnswerFailIfQueued: Script<number>;
+  beedeskAsk: Script<[string, number]>;
+  beedeskEnterQueue: Script<number>;
+}
+
+function withScripts(redis: Redis): Redis & AnswerScripts {
+  const scripted = redis as Redis & Partial<AnswerScripts>;
+  if (!scripted.beedeskAnswerClaim) {
+    redis.defineCommand('beedeskAnswerClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('beedeskAnswerRefresh', { numberOfKeys: 2, lua: REFRESH });
+    redis.defineCommand('beedeskAnswerRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('beedeskAnswerAppend', { numberOfKeys: 4, lua: APPEND });
+    redis.defineCommand('beedeskAnswerCountAttempt', { numberOfKeys: 3, lua: COUNT_ATTEMPT });
+    redis.defineCommand('beedeskAnswerComplete', { numberOfKeys: 12, lua: COMPLETE });
+    redis.defineCommand('beedeskAnswerFailIfQueued', { numberOfKeys: 5, lua: FAIL_IF_QUEUED });
+    redis.defineCommand('beedeskAsk', { numberOfKeys: 12, lua: ASK });
+    redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
+  }
+  return scripted as Redis & AnswerScripts;
+}
+
+export type AnswerStatus = 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED';
+export const isFinalStatus = (status: AnswerStatus): boolean => status === 'DONE' || status === 'FALLBACK' || status === 'FAILED';
+
+export interface AnswerRecord {
+  id: string;
+  sessionId: string;
+  userId: string;
+  question: string;
+  text: string;
+  status: AnswerStatus;
+  sourceIds: string[];
+  confidence: number | null;
+  needsHuman: boolean;
+  engine: string | null;
+  clientMessageId: string | null;
+  createdAt: string;
+  completedAt: string | null;
+  /** Why a FAILED answer failed (e.g. `NOT_QUEUED`), for staff and logs; absent otherwise. */
+  failureReason?: string | null;
+}
+
+export type AnswerOutcome = Pick<AnswerRecord, 'text' | 'status' | 'sourceIds' | 'confidence' | 'needsHuman' | 'engine'>;
+
+export class AnswerRepository extends TenantStore {
+  private readonly scripts: Redis & AnswerScripts;
+
+  constructor(redis: Redis, prefix: string) {
+    super(redis, prefix);
+    this.scripts = withScripts(redis);
+  }
+
+  async get(tenantId: string, id: string): Promise<AnswerRecord | null> {
+    return parseJson<AnswerRecord>(await this.redis.get(this.keys(tenantId).answer(id)));
+  }
+
+  async getMany(tenantId: string, ids: readonly string[]): Promise<(AnswerRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const keys = this.keys(tenantId);
+    return (await this.redis.mget(ids.map((id) => keys.answer(id)))).map((raw) => parseJson<AnswerRecord>(raw));
+  }
+
+  /**
+   * Accepts a question in one atomic step (see ASK): with a clientMessageId already used in this
+   * session, nothing is written and the answer it names is returned with its place in the line.
+   * The tenant is first added to the outbox index, so the sweeper finds the entry even if this
+   * process dies right after the write.
+   */
+  async createAsk(
+    tenantId: string,
+    answer: AnswerRecord,
+    request: InferenceRequest,
+    now: Date,
+  ): Promise<{ answer: AnswerRecord; queuePosition: number; created: boolean }> {
+    const keys = this.keys(tenantId);
+    const cmid = answer.clientMessageId ?? '';
+    await this.redis.zadd(outboxTenantsKey(this.prefix), now.getTime(), tenantId);
+    const [id, rank] = await this.scripts.beedeskAsk(
+      keys.askByClientMessage(answer.sessionId, cmid),
+      keys.sessionAsks(answer.sessionId),
+      keys.answer(answer.id),
+      keys.sessionAnswers(answer.sessionId),
+      keys.turns(answer.sessionId),
+      keys.session(answer.sessionId),
+      keys.activeSession(answer.userId),
+      keys.userSessions(answer.userId),
+      keys.pending,
+      keys.pendingSeq,
+      keys.outbox,
+      keys.outboxRequests,
+      cmid,
+      answer.id,
+      JSON.stringify(answer),
+      HISTORY_RETENTION_MS,
+      storedTurnJson({ role: 'USER', text: answer.question, answerId: answer.id }, now),
+      HISTORY_MAX_TURNS,
+      now.toISOString(),
+      now.getTime(),
+      SESSION_RESUME_WINDOW_MS,
+      answer.sessionId,
+      JSON.stringify(request),
+      keys.answer(''),
+    );
+    const queuePosition = Math.max(0, Number(rank));
+    if (id === answer.id) return { answer, queuePosition, created: true };
+    const existing = await this.get(tenantId, id);
+    if (!existing) throw new Error(`answer ${id} of a client message vanished`);
+    return { answer: existing, queuePosition, created: false };
+  }
+
+  /** Kafka has the request: the sweeper need not send it again. */
+  async outboxAck(tenantId: string, answerId: string): Promise<void> {
+    const keys = this.keys(tenantId);
+    await execOrThrow(this.redis.multi().zrem(keys.outbox, answerId).hdel(keys.outboxRequests, answerId));
+  }
+
+  /** Outbox entries written before `olderThan` (ms), oldest first, with their requests. */
+  async outboxDue(
+    tenantId: string,
+    olderThan: number,
+    limit: number,
+  ): Promise<{ answerId: string; since: number; request: InferenceRequest | null }[]> {
+    const keys = this.keys(tenantId);
+    const flat = await this.redis.zrangebyscore(keys.outbox, '-inf', olderThan, 'WITHSCORES', 'LIMIT', 0, limit);
+    const ids = flat.filter((_, i) => i % 2 === 0);
+    if (ids.length === 0) return [];
+    const requests = await this.redis.hmget(keys.outboxRequests, ...ids);
+    return ids.map((answerId, i) => ({ answerId, since: Number(flat[i * 2 + 1]), request: parseJson<InferenceRequest>(requests[i]) }));
+  }
+
+  async outboxSize(tenantId: string): Promise<number> {
+    return this.redis.zcard(this.keys(tenantId).outbox);
+  }
+
+  /** Tenants that may have outbox entries (the sweeper's work list; a platform key, tenant ids only). */
+  async outboxTenants(limit = 1000): Promise<string[]> {
+    return this.redis.zrange(outboxTenantsKey(this.prefix), 0, limit - 1);
+  }
+
+  /** Drops a tenant from the work list if it asked nothing since `before` (ms) — its outbox was seen empty. */
+  async forgetOutboxTenant(tenantId: string, before: number): Promise<void> {
+    const key = outboxTenantsKey(this.prefix);
+    const score = await this.redis.zscore(key, tenantId);
+    // A concurrent ask re-adds with a newer score; the window left is covered by the next ask's ZADD.
+    if (score !== null && Number(score) < before) await this.redis.zrem(key, tenantId);
+  }
+
+  /** One sweeper per tenant at a time, over all answer replicas (expires by itself if its holder dies). */
+  async lockOutboxSweep(tenantId: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys(tenantId).outboxSweepLock, holder, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async unlockOutboxSweep(tenantId: string, holder: string): Promise<void> {
+    await this.scripts.beedeskAnswerRelease(this.keys(tenantId).outboxSweepLock, holder);
+  }
+
+  /**
+   * Turns a QUEUED answer that never reached the queue into FAILED with `reason` (see FAIL_IF_QUEUED);
+   * null when it was no longer QUEUED (a worker has it, or it is final).
+   */
+  async failIfQueued(tenantId: string, answer: AnswerRecord, text: string, reason: string, now = new Date()): Promise<AnswerRecord | null> {
+    const keys = this.keys(tenantId);
+    const failed: AnswerRecord = {
+      ...answer,
+      text,
+      status: 'FAILED',
+      needsHuman: true,
+      failureReason: reason,
+      completedAt: now.toISOString(),
+    };
+    const written = await this.scripts.beedeskAnswerFailIfQueued(
+      keys.answerClaim(answer.id),
+      keys.answer(answer.id),
+      keys.pending,
+      keys.outbox,
+      keys.outboxRequests,
+      JSON.stringify(failed),
+      answer.id,
+    );
+    return written === 1 ? failed : null;
+  }
+
+  /** Stores the answer and indexes it under its session (for erasure), both kept 7 days (test fixtures; `ask` uses createAsk). */
+  queueSave(multi: ChainableCommander, tenantId: string, answer: AnswerRecord): void {
+    const keys = this.keys(tenantId);
+    multi
+      .set(keys.answer(answer.id), JSON.stringify(answer), 'PX', HISTORY_RETENTION_MS)
+      .sadd(keys.sessionAnswers(answer.sessionId), answer.id)
+      .pexpire(keys.sessionAnswers(answer.sessionId), HISTORY_RETENTION_MS);
+  }
+
+  /**
+   * Puts the answer at the end of the tenant's waiting line (a sorted set by arrival, so positions
+   * stay exact as answers finish in any order) and returns how many of the tenant's questions are ahead.
+   */
+  async enterQueue(tenantId: string, answerId: string): Promise<number> {
+    const keys = this.keys(tenantId);
+    return Number(await this.scripts.beedeskEnterQueue(keys.pending, keys.pendingSeq, answerId));
+  }
+
+  queueLeaveQueue(multi: ChainableCommander, tenantId: string, answerId: string): void {
+    multi.zrem(this.keys(tenantId).pending, answerId);
+  }
+
+  async pendingCount(tenantId: string): Promise<number> {
+    return this.redis.zcard(this.keys(tenantId).pending);
+  }
+
+  /** The first `limit` waiting answers of the tenant, with their positions (for QUEUED updates). */
+  async nextWaiting(tenantId: string, limit: number): Promise<{ answerId: string; sessionId: string; position: number }[]> {
+    const ids = await this.redis.zrange(this.keys(tenantId).pending, 0, limit - 1);
+    const records = await this.getMany(tenantId, ids);
+    return records.flatMap((record, position) =>
+      record && !isFinalStatus(record.status) ? [{ answerId: record.id, sessionId: record.sessionId, position }] : [],
+    );
+  }
+
+  /**
+   * Claims an open answer for one worker for `ttlMs`, so a redelivered request is not worked on twice
+   * at once; a crashed worker's claim expires and another worker takes over. Our own earlier claim
+   * (a retry inside this worker) still counts as ours. `closed`: final or erased, nothing to do.
+   */
+  async claim(tenantId: string, answerId: string, workerId: string, ttlMs: number): Promise<'ours' | 'taken' | 'closed'> {
+    const keys = this.keys(tenantId);
+    const result = await this.scripts.beedeskAnswerClaim(keys.answerClaim(answerId), keys.answer(answerId), workerId, ttlMs);
+    return result === 1 ? 'ours' : result === 0 ? 'taken' : 'closed';
+  }
+
+  /** Extends our claim while we work, taking it again if it lapsed and nobody holds it; false when another worker does. */
+  async refreshClaim(tenantId: string, answerId: string, workerId: string, ttlMs: number): Promise<boolean> {
+    const keys = this.keys(tenantId);
+    return (await this.scripts.beedeskAnswerRefresh(keys.answerClaim(answerId), keys.answer(answerId), workerId, ttlMs)) === 1;
+  }
+
+  /** Drops the claim only if it is still `workerId`'s. */
+  async release(tenantId: string, answerId: string, workerId: string): Promise<void> {
+    await this.scripts.beedeskAnswerRelease(this.keys(tenantId).answerClaim(answerId), workerId);
+  }
+
+  /** Who holds the claim now (null: nobody). */
+  async claimHolder(tenantId: string, answerId: string): Promise<string | null> {
+    return this.redis.get(this.keys(tenantId).answerClaim(answerId));
+  }
+
+  /**
+   * Records a streamed piece of text under `workerId`'s claim; returns its sequence number (1, 2, …),
+   * or null when another worker holds the claim or the answer is closed (stop streaming).
+   */
+  async appendStream(tenantId: string, answerId: string, workerId: string, delta: string, claimTtlMs: number): Promise<number | null> {
+    const keys = this.keys(tenantId);
+    const seq = await this.scripts.beedeskAnswerAppend(
+      keys.answerClaim(answerId),
+      keys.answer(answerId),
+      keys.answerStream(answerId),
+      keys.answerStreamSeq(answerId),
+      workerId,
+      claimTtlMs,
+      delta,
+      STREAM_TTL_MS,
+    );
+    return seq < 0 ? null : seq;
+  }
+
+  /**
+   * Counts deliveries of an answer's request (kept as long as the answer) under `workerId`'s claim;
+   * a poison request is given up after a few. Null when the claim is not ours (nothing is written).
+   */
+  async recordAttempt(tenantId: string, answerId: string, workerId: string, claimTtlMs: number): Promise<number | null> {
+    const keys = this.keys(tenantId);
+    const attempts = await this.scripts.beedeskAnswerCountAttempt(
+      keys.answerClaim(answerId),
+      keys.answer(answerId),
+      keys.answerAttempts(answerId),
+      workerId,
+      claimTtlMs,
+      STREAM_TTL_MS,
+    );
+    return attempts < 0 ? null : attempts;
+  }
+
+  /** What earlier workers already streamed of this answer. */
+  async streamProgress(tenantId: string, answerId: string): Promise<{ text: string; seq: number }> {
+    const keys = this.keys(tenantId);
+    const [text, seq] = await this.redis.mget(keys.answerStream(answerId), keys.answerStreamSeq(answerId));
+    return { text: text ?? '', seq: Number(seq ?? 0) };
+  }
+
+  /**
+   * Writes the final answer and its assistant turn if the answer is still open and `workerId` holds
+   * (or can take again) its claim; null otherwise (another worker has it, or it is final).
+   */
+  async completeClaimed(
+    tenantId: string,
+    answer: AnswerRecord,
+    outcome: AnswerOutcome,
+    workerId: string,
+    claimTtlMs: number,
+    now = new Date(),
+  ): Promise<AnswerRecord | null> {
+    const keys = this.keys(tenantId);
+    const done: AnswerRecord = { ...answer, ...outcome, completedAt: now.toISOString() };
+    const turn = storedTurnJson({ role: 'ASSISTANT', text: done.text, answerId: answer.id }, now);
+    const written = await this.scripts.beedeskAnswerComplete(
+      keys.answerClaim(answer.id),
+      keys.answer(answer.id),
+      keys.turns(answer.sessionId),
+      keys.session(answer.sessionId),
+      keys.pending,
+      keys.answerStream(answer.id),
+      keys.answerStreamSeq(answer.id),
+      keys.answerAttempts(answer.id),
+      keys.sessionAnswers(answer.sessionId),
+      keys.userSessions(answer.userId),
+      keys.outbox,
+      keys.outboxRequests,
+      workerId,
+      claimTtlMs,
+      JSON.stringify(done),
+      HISTORY_RETENTION_MS,
+      turn,
+      HISTORY_MAX_TURNS,
+      answer.id,
+      now.getTime(),
+      answer.sessionId,
+    );
+    return written === 1 ? done : null;
+  }
+
+  /** Finishes an answer unconditionally (test fixtures only; services use completeClaimed / failIfQueued). */
+  async complete(
+    tenantId: string,
+    answer: AnswerRecord,
+    outcome: AnswerOutcome,
+    alsoQueue: (multi: ChainableCommander) => void,
+    now = new Date(),
+  ): Promise<AnswerRecord> {
+    const done: AnswerRecord = { ...answer, ...outcome, completedAt: now.toISOString() };
+    const multi = this.redis.multi();
+    this.queueSave(multi, tenantId, done);
+    this.queueLeaveQueue(multi, tenantId, answer.id);
+    multi.del(this.keys(tenantId).answerClaim(answer.id));
+    alsoQueue(multi);
+    await execOrThrow(multi);
+    return done;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Smoke test of the sentence-embedding path. Runs only when the model is cached (`bash ops/models/models.sh
+ * fetch`; .ci/run fetches it), so a clone without it still runs the rest of the suite.
+ */
+import { runInThisContext } from 'node:vm';
+import { KnowledgeIndex, type KnowledgeArticle } from '../index';
+import { modelPresent, SentenceEncoder } from './encoder';
+
+// onnxruntime-node makes its output arrays in Node's own realm, and onnxruntime-common checks them with
+// instanceof: inside jest's sandbox (another realm) that fails unless the sandbox uses Node's constructors.
+for (const name of ['Float32Array', 'BigInt64Array'] as const) (globalThis as Record<string, unknown>)[name] = runInThisContext(name);
+
+const describeWithModel = modelPresent() && process.env.BEEDESK_EMBEDDINGS !== 'off' ? describe : describe.skip;
+
+const article = (id: string, title: string, questions: string[]): KnowledgeArticle => ({
+  id,
+  title,
+  body: `${title}.`,
+  questions,
+  locale: 'en',
+});
+
+const ARTICLES = [
+  article('pin', 'Reset your card PIN', ['How do I change my PIN?', 'I forgot my PIN code', 'Where can I reset the PIN of my card?']),
+  article('lost', 'Lost or stolen card', ['I lost my card', 'My card was stolen', 'What do I do if my card is missing?']),
+  article('transfer', 'Transfer times', [
+    'How long does a bank transfer take?',
+    'When will my transfer arrive?',
+    'My transfer has not arrived yet',
+  ]),
+];
+
+describeWithModel('sentence embeddings (model cached)', () => {
+  let encoder: SentenceEncoder;
+  beforeAll(async () => {
+    encoder = (await SentenceEncoder.load()) as SentenceEncoder;
+  });
+  afterAll(async () => {
+    await encoder?.close();
+  });
+
+  it('embeds paraphrases closer than unrelated sentences, as unit vectors', async () => {
+    const [a, b, c] = await encoder.embed(['I cannot remember my PIN number', 'I forgot my PIN code', 'Will it rain in Paris tomorrow?']);
+    const dot = (x: Float32Array, y: Float32Array): number => x.reduce((s, v, i) => s + v * (y[i] as number), 0);
+    expect(encoder.dimension).toBe(384);
+    expect(dot(a as Float32Array, a as Float32Array)).toBeCloseTo(1, 4);
+    expect(dot(a as Float32Array, b as Float32Array)).toBeGreaterThan(dot(a as Float32Array, c as Float32Array) + 0.3);
+  });
+
+  it('answers a paraphrase with no shared content word, and is far less sure of an out-of-scope question', async () => {
+    const index = new KnowledgeIndex({ encoder });
+    for (const a of ARTICLES) index.upsert(a);
+    const paraphrase = await index.searchAsync('my debit card has gone missing', { waitForEmbeddings: true });
+    expect(index.embeddingsReady).toBe(true);
+    expect(paraphrase.best?.article.id).toBe('lost');
+    const outOfScope = await index.searchAsync('what is a good recipe for lasagne', { waitForEmbeddings: true });
+    expect(outOfScope.best?.confidence ?? 0).toBeLessThan((paraphrase.best?.confidence ?? 0) / 2);
+  });
+
+  it('leaves Chinese to the word features (the model learned English)', async () => {
+    expect(encoder.covers('卡丢了怎么办')).toBe(false);
+    expect(encoder.covers('my card is lost')).toBe(true);
+    const index = new KnowledgeIndex({ encoder });
+    index.upsert({ ...article('cn', '忘记密码', ['忘记密码了怎么办？', '怎么重置密码']), locale: 'zh-CN' });
+    expect(await index.prepareEmbeddings()).toBeNull();
+    const r = await index.searchAsync('密码忘了登不上');
+    expect(r.best?.article.id).toBe('cn');
+    expect(index.embeddingsReady).toBe(false);
+  });
+});
