@@ -54,11 +54,14 @@ rm -rf "$stage" && mkdir -p "$stage/context/app" "$stage/context/node/bin"
 cp "$node_dir/bin/node" "$stage/context/node/bin/node"
 [ -f gateway/dist/main.js ] || { say "building the workspace"; npx turbo run build --output-logs=errors-only >&2; }
 say "staging the workspace"
-node ops/images/stage-workspace.js "$repo" "$stage/context/app"
-say "npm ci --omit=dev (the services' workspaces only)"
-(cd "$stage/context/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
-  -w @beedesk/runtime -w @beedesk/schema -w @beedesk/tenant -w @beedesk/session -w @beedesk/answer \
-  -w @beedesk/inference -w @beedesk/gateway >&2)
+packages=$(node ops/images/stage-workspace.js "$repo" "$stage/context/app")
+say "npm ci --omit=dev for $packages"
+workspace_flags=()
+for package in $packages; do workspace_flags+=(-w "$package"); done
+(cd "$stage/context/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error "${workspace_flags[@]}" >&2)
+# Native packages ship every platform's binaries: the images run on linux/x64 only.
+find "$stage/context/app/node_modules" -path '*/bin/napi-v*/*' -maxdepth 5 -mindepth 4 -type d \
+  \( -name darwin -o -name win32 -o -name arm64 \) -prune -exec rm -rf {} + 2>/dev/null || true
 cp ops/images/healthcheck.js "$stage/context/app/healthcheck.js"
 
 say "beedesk-app:$TAG"

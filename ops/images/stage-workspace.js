@@ -7,21 +7,23 @@ const { join } = require('node:path');
 
 const [repo, out] = process.argv.slice(2);
 if (!repo || !out) throw new Error('usage: node stage-workspace.js <repo> <out>');
-const SERVICE_PACKAGES = new Set([
-  'subgraphs/runtime',
-  'schema',
-  'subgraphs/tenant',
-  'subgraphs/session',
-  'subgraphs/answer',
-  'subgraphs/inference',
-  'gateway',
-]);
 
 const root = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+const manifests = new Map(root.workspaces.map((w) => [w, JSON.parse(readFileSync(join(repo, w, 'package.json'), 'utf8'))]));
+const byName = new Map([...manifests].map(([w, pkg]) => [pkg.name, w]));
+// The five services and every workspace package they depend on, however the packages are cut.
+const SERVICES = ['gateway', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference'];
+const SERVICE_PACKAGES = new Set();
+const visit = (workspace) => {
+  if (SERVICE_PACKAGES.has(workspace)) return;
+  SERVICE_PACKAGES.add(workspace);
+  for (const dep of Object.keys(manifests.get(workspace).dependencies ?? {})) if (byName.has(dep)) visit(byName.get(dep));
+};
+SERVICES.forEach(visit);
 writeFileSync(join(out, 'package.json'), JSON.stringify(root, null, 2));
 cpSync(join(repo, 'package-lock.json'), join(out, 'package-lock.json'));
 for (const workspace of root.workspaces) {
-  const pkg = JSON.parse(readFileSync(join(repo, workspace, 'package.json'), 'utf8'));
+  const pkg = manifests.get(workspace);
   mkdirSync(join(out, workspace), { recursive: true });
   writeFileSync(join(out, workspace, 'package.json'), JSON.stringify(pkg, null, 2));
   if (!SERVICE_PACKAGES.has(workspace)) continue;
@@ -31,3 +33,5 @@ for (const workspace of root.workspaces) {
     cpSync(from, join(out, workspace, entry), { recursive: true, filter: (path) => !/\.(test|e2e)\.|\.tsbuildinfo$/.test(path) });
   }
 }
+// For `npm ci --omit=dev -w …`: the packages whose dependencies the images install.
+process.stdout.write([...SERVICE_PACKAGES].map((w) => manifests.get(w).name).join(' ') + '\n');

@@ -1,6 +1,6 @@
 import { BeedeskClient } from '@beedesk/sdk';
 import Redis from 'ioredis';
-import { mintToken } from '../dev-tokens';
+import { mintToken } from '@beedesk/gateway';
 
 // The question half of `npm run images:smoke` (ops/images/smoke.sh starts the containers): through the
 // gateway in a container, an admin adds an article, a customer asks, and the answer must come back
