@@ -17,7 +17,7 @@ const MISSING = 'Missing credentials: send `Authorization: Bearer <token>` or a 
 const BAD_KEY = 'The API key is not valid (malformed, unknown or revoked).';
 
 /** The caller a JWT's claims describe: `sub` user, `tid` tenant, `roles` ⊂ {customer, agent, admin}. */
-function callerOfClaims(payload: JWTPayload, requestId: string): AuthResult {
+function callerOfClaims(payload: JWTPayload, requestId: string, clockToleranceSeconds: number): AuthResult {
   const { sub, tid, roles } = payload as JWTPayload & { tid?: unknown; roles?: unknown };
   if (typeof sub !== 'string' || !sub || sub.length > 256) return { ok: false, message: 'The token has no valid `sub` (user id).' };
   if (typeof tid !== 'string' || !isTenantId(tid)) return { ok: false, message: 'The token has no valid `tid` (tenant id).' };
@@ -26,7 +26,9 @@ function callerOfClaims(payload: JWTPayload, requestId: string): AuthResult {
   return {
     ok: true,
     caller: { tenantId: tid, userId: sub, roles: [...new Set(roleList as Role[])], requestId },
-    expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+    // The verifier accepts the token until `exp` plus the clock tolerance: so does every open subscription
+    // (graphql-ws, SSE), or a token HTTP still takes would be refused, or cut at once, on the other two.
+    expiresAt: typeof payload.exp === 'number' ? payload.exp + clockToleranceSeconds : null,
     credential: { kind: 'jwt' },
   };
 }
@@ -64,6 +66,6 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) return { ok: false, message: 'Malformed Authorization header: expected `Bearer <token>`.' };
     const verified = await verifyJwt(match[1]!);
-    return verified.ok ? callerOfClaims(verified.payload, requestId) : verified;
+    return verified.ok ? callerOfClaims(verified.payload, requestId, options.clockToleranceSeconds) : verified;
   };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Caller } from '@beedesk/runtime';
 
 /** What a client presented: `Authorization: Bearer <jwt>` and/or a partner API key. */
@@ -5,6 +6,12 @@ export interface Credentials {
   authorization?: string;
   apiKey?: string;
 }
+
+/** The credentials of an HTTP (and SSE) request: `Authorization` and `x-api-key`. */
+export const credentialsOf = (req: IncomingMessage): Credentials => ({
+  authorization: req.headers.authorization,
+  apiKey: typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined,
+});
 
 /** How the caller proved who it is; some rules (persisted-only keys, per-key limits) depend on it. */
 export type Credential =

@@ -47,10 +47,15 @@ export const gatewayEnv = commonEnv.extend({
   /** `<per second>:<burst>` or 0. */
   GATEWAY_RATE_LIMIT_TENANT: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
   GATEWAY_RATE_LIMIT_API_KEY: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
+  /** Requests of one user (JWT `sub`) of a tenant, on top of the tenant's bucket. */
+  GATEWAY_RATE_LIMIT_USER: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
   /** `tenant=<per second>:<burst>,…` */
   GATEWAY_RATE_LIMIT_TENANT_OVERRIDES: z.string().regex(BUCKET_OVERRIDES_PATTERN, 'tenant=<per second>:<burst>,…').optional(),
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),
   GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT: z.coerce.number().int().min(0).optional(),
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(0).optional(),
+  /** Open graphql-ws sockets per user, idle ones included (over every replica). */
+  GATEWAY_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).optional(),
   /** Unset: on with NODE_ENV=development only. */
   GATEWAY_INTROSPECTION: z.enum(['true', 'false']).optional(),
   /** `*` or a comma list of origins; unset: `*` with NODE_ENV=development, none otherwise. */

@@ -7,11 +7,18 @@ import { keyPart, tenantKeyBase } from '@beedesk/runtime';
 export function gatewayKeys(prefix: string, tenantId: string) {
   const base = tenantKeyBase(prefix, tenantId);
   return {
-    /** Rate limits: the token bucket of the tenant (`tenant`) or of one of its API keys (`api-key:<id>`). */
-    rateBucket: (scope: 'tenant' | `api-key:${string}`) =>
-      `${base}:rate:${scope === 'tenant' ? scope : `api-key:${keyPart(scope.slice(8))}`}`,
+    /** Rate limits: the token bucket of the tenant (`tenant`), of one of its API keys (`api-key:<id>`) or users (`user:<id>`). */
+    rateBucket: (scope: 'tenant' | `api-key:${string}` | `user:${string}`) => {
+      if (scope === 'tenant') return `${base}:rate:tenant`;
+      const split = scope.indexOf(':');
+      return `${base}:rate:${scope.slice(0, split)}:${keyPart(scope.slice(split + 1))}`;
+    },
     /** Open subscriptions of the tenant on every gateway replica: sorted set of leases by expiry. */
     subscriptionLeases: `${base}:subscription-leases`,
+    /** The same, of one user of the tenant. */
+    userSubscriptionLeases: (userId: string) => `${base}:user:${keyPart(userId)}:subscription-leases`,
+    /** Open WebSockets of one user of the tenant on every gateway replica (idle ones included). */
+    userSocketLeases: (userId: string) => `${base}:user:${keyPart(userId)}:socket-leases`,
     /**
      * An automatic persisted query (APQ) this tenant registered, by the sha256 of its text: under the
      * tenant, because a document may embed one tenant's literals and no other tenant may read it.

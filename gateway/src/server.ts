@@ -16,7 +16,7 @@ import {
   type StartedService,
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import type { Credentials } from './caller';
+import { credentialsOf } from './caller';
 import { handleCors, type CorsPolicy } from './cors';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { createGatewayLimits, DEFAULT_LIMIT_SETTINGS, type GatewayLimitSettings } from './limits';
@@ -92,10 +92,6 @@ export interface StartedGateway extends StartedService {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const credentialsOf = (req: IncomingMessage): Credentials => ({
-  authorization: req.headers.authorization,
-  apiKey: typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined,
-});
 const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
   'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : (error as GraphQLFormattedError);
 
@@ -167,6 +163,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
     admission,
     tenantLeases: limits.subscriptionLeases,
+    socketLeases: limits.socketLeases,
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
     maxSubscriptionsPerConnection: limits.maxSubscriptionsPerConnection,
     onRefused: limits.countRefusal,
   });

@@ -30,7 +30,13 @@ export class TransportClosed extends Error {
 function closeToError(event: unknown): TransportClosed {
   const code = event && typeof event === 'object' && 'code' in event ? Number((event as { code: unknown }).code) : 0;
   const reason = event && typeof event === 'object' && 'reason' in event ? String((event as { reason: unknown }).reason) : '';
-  const known: Record<number, string> = { 4401: 'UNAUTHENTICATED', 4403: 'FORBIDDEN', 1008: 'SLOW_CONSUMER', 1001: 'SERVICE_UNAVAILABLE' };
+  const known: Record<number, string> = {
+    4401: 'UNAUTHENTICATED',
+    4403: 'FORBIDDEN',
+    4430: 'CONNECTION_LIMIT_REACHED',
+    1008: 'SLOW_CONSUMER',
+    1001: 'SERVICE_UNAVAILABLE',
+  };
   const message = code
     ? `The connection closed (${code}${reason ? `: ${reason}` : ''})`
     : event instanceof Error

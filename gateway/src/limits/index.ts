@@ -9,13 +9,13 @@ import { createLimitMetrics } from './metrics';
 import { CostAnalyzer } from './operation-cost';
 import { RateLimiter } from './rate-limiter';
 import type { GatewayLimitSettings } from './settings';
-import { TenantSubscriptionLeases } from './subscription-leases';
+import { TenantSubscriptionLeases, UserSocketLeases } from './subscription-leases';
 
 export { costAnnotationsOf, COST_WEIGHTS, type CostAnnotations, type ListSizeRule } from './cost-model';
 export { CostAnalyzer, type OperationMeasure } from './operation-cost';
 export type { Bucket, RateLimitSettings } from './rate-limiter';
 export { DEFAULT_LIMIT_SETTINGS, limitSettingsFromEnv, type GatewayLimitSettings } from './settings';
-export type { LeaseResult, SubscriptionLease, TenantSubscriptionLeases } from './subscription-leases';
+export type { LeaseResult, ScopedLeaseResult, SubscriptionLease, TenantSubscriptionLeases, UserSocketLeases } from './subscription-leases';
 
 export interface GatewayLimitsOptions {
   settings: GatewayLimitSettings;
@@ -31,8 +31,9 @@ export interface GatewayLimitsOptions {
 
 /**
  * The gateway's limits, each refusing with its own code: introspection, depth and cost per
- * operation (no I/O, cached with the document), request rates per tenant and API key and open
- * subscriptions per tenant (Redis, shared by every replica), subscriptions per connection.
+ * operation (no I/O, cached with the document), request rates per tenant, user and API key, open
+ * subscriptions per tenant and user and open WebSockets per user (Redis, shared by every replica),
+ * subscriptions per connection.
  */
 export function createGatewayLimits(options: GatewayLimitsOptions) {
   const { settings } = options;
@@ -54,6 +55,15 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     redis: options.redis,
     keyPrefix: options.keyPrefix,
     maxPerTenant: settings.maxSubscriptionsPerTenant,
+    maxPerUser: settings.maxSubscriptionsPerUser,
+    logger: options.logger,
+    metrics,
+    storeTimeoutMs: settings.storeTimeoutMs,
+  });
+  const socketLeases = new UserSocketLeases({
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    maxPerUser: settings.maxSocketsPerUser,
     logger: options.logger,
     metrics,
     storeTimeoutMs: settings.storeTimeoutMs,
@@ -71,6 +81,7 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
 
   return {
     subscriptionLeases,
+    socketLeases,
     maxSubscriptionsPerConnection: settings.maxSubscriptionsPerConnection,
     /** Counts a subscription refused by its cap (the service refuses; the metric lives here). */
     countRefusal: (code: string) => metrics.refused.inc({ code }),
@@ -80,7 +91,7 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
       const decision = await rateLimiter.take(auth);
       if (decision.allowed) return null;
       const { retryAfterSeconds, scope, bucket } = decision;
-      const who = scope === 'tenant' ? 'this tenant' : 'this API key';
+      const who = scope === 'tenant' ? 'this tenant' : scope === 'user' ? 'this user' : 'this API key';
       return refuse(
         429,
         'RATE_LIMITED',
@@ -121,6 +132,7 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
 
     close(): void {
       subscriptionLeases.close();
+      socketLeases.close();
     },
   };
 }

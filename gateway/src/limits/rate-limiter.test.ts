@@ -6,8 +6,8 @@ import { createLimitMetrics } from './metrics';
 import { RateLimiter, type RateLimitSettings } from './rate-limiter';
 
 const logger = createLogger('test', 'silent');
-const jwtCaller = (tenantId: string): Authentication => ({
-  caller: { tenantId, userId: 'u1', roles: ['customer'], requestId: 'r' },
+const jwtCaller = (tenantId: string, userId = 'u1'): Authentication => ({
+  caller: { tenantId, userId, roles: ['customer'], requestId: 'r' },
   expiresAt: null,
   credential: { kind: 'jwt' },
 });
@@ -52,6 +52,21 @@ describe('token buckets in Redis', () => {
     );
     // Keys live under the tenant's hash tag.
     expect(await redis.exists(`${keyPrefix}:{${tenant}}:rate:tenant`)).toBe(1);
+  });
+
+  it('a user over their own bucket is refused without taking from the tenant’s: the tenant’s other users are served', async () => {
+    const tenant = freshTenant();
+    const replicas = [0, 1].map(() => limiter(settings({ tenant: { ratePerSecond: 1, burst: 6 }, user: { ratePerSecond: 1, burst: 3 } })));
+    const greedy = [];
+    for (let i = 0; i < 6; i++) greedy.push(await replicas[i % 2]!.take(jwtCaller(tenant, 'greedy')));
+    expect(greedy.map((d) => d.allowed)).toEqual([true, true, true, false, false, false]);
+    expect(greedy[3]).toEqual({ allowed: false, scope: 'user', retryAfterSeconds: 1, bucket: { ratePerSecond: 1, burst: 3 } });
+    // The tenant's bucket still has the three the greedy user could not take.
+    for (let i = 0; i < 3; i++) expect((await replicas[i % 2]!.take(jwtCaller(tenant, `other-${i}`))).allowed).toBe(true);
+    // Per-user buckets live under the tenant's hash tag, the user id encoded.
+    expect(await redis.exists(`${keyPrefix}:{${tenant}}:rate:user:greedy`)).toBe(1);
+    // API keys have their own bucket, not a user one.
+    expect(replicas[0]!.bucketsOf(keyCaller(tenant, 'k1')).map((b) => b.scope)).toEqual(['tenant']);
   });
 
   it('refills at the rate', async () => {

@@ -15,11 +15,17 @@ export interface RateLimitSettings {
   tenant: Bucket | null;
   /** Every request made with one API key (on top of its tenant's); null: no per-key limit. */
   apiKey: Bucket | null;
+  /**
+   * Every request of one user of a tenant (JWT callers; an API key has its own bucket), on top of the
+   * tenant's: one user cannot empty the bucket the tenant's other users share. null: no per-user limit.
+   */
+  user?: Bucket | null;
   /** Per-tenant replacements of `tenant` (e.g. a bigger plan). */
   tenantOverrides: ReadonlyMap<string, Bucket>;
 }
 
-export type RateDecision = { allowed: true } | { allowed: false; scope: 'tenant' | 'api-key'; retryAfterSeconds: number; bucket: Bucket };
+export type RateScope = 'tenant' | 'api-key' | 'user';
+export type RateDecision = { allowed: true } | { allowed: false; scope: RateScope; retryAfterSeconds: number; bucket: Bucket };
 
 /**
  * Token buckets in Redis, one per key, refilled from Redis's own clock (TIME) so every gateway
@@ -80,11 +86,16 @@ export class RateLimiter {
   constructor(private readonly options: RateLimiterOptions) {}
 
   /** The buckets that apply to this caller: none for anonymous (generic mode) callers. */
-  bucketsOf(auth: Authentication): { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] {
+  bucketsOf(auth: Authentication): { key: string; bucket: Bucket; scope: RateScope }[] {
     if (auth.credential.kind === 'anonymous') return [];
     const { settings, keyPrefix } = this.options;
     const keys = gatewayKeys(keyPrefix, auth.caller.tenantId);
-    const buckets: { key: string; bucket: Bucket; scope: 'tenant' | 'api-key' }[] = [];
+    const buckets: { key: string; bucket: Bucket; scope: RateScope }[] = [];
+    // The user's bucket first: a user over their share is refused without taking from the tenant's.
+    const user = settings.user;
+    if (auth.credential.kind === 'jwt' && user && user.ratePerSecond > 0) {
+      buckets.push({ key: keys.rateBucket(`user:${auth.caller.userId}`), bucket: user, scope: 'user' });
+    }
     const tenant = settings.tenantOverrides.get(auth.caller.tenantId) ?? settings.tenant;
     if (tenant && tenant.ratePerSecond > 0) buckets.push({ key: keys.rateBucket('tenant'), bucket: tenant, scope: 'tenant' });
     if (auth.credential.kind === 'api-key' && settings.apiKey && settings.apiKey.ratePerSecond > 0) {

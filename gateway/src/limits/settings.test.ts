@@ -11,7 +11,14 @@ describe('limit settings from the environment', () => {
 
   it('generic mode (GATEWAY_AUTH=none) has no depth, cost or tenant limits unless set', () => {
     const generic = settingsOf({ GATEWAY_AUTH: 'none' });
-    expect(generic).toMatchObject({ maxDepth: 0, maxCost: 0, maxSubscriptionsPerTenant: 0, maxSubscriptionsPerConnection: 100 });
+    expect(generic).toMatchObject({
+      maxDepth: 0,
+      maxCost: 0,
+      maxSubscriptionsPerTenant: 0,
+      maxSubscriptionsPerUser: 0,
+      maxSocketsPerUser: 0,
+      maxSubscriptionsPerConnection: 100,
+    });
     expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_COST: '900', GATEWAY_MAX_DEPTH: '7' })).toMatchObject({
       maxDepth: 7,
       maxCost: 900,
@@ -25,17 +32,27 @@ describe('limit settings from the environment', () => {
       GATEWAY_RATE_LIMIT_TENANT_OVERRIDES: 'big=100:200,free=0',
       GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
       GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT: '50',
+      GATEWAY_RATE_LIMIT_USER: '3:6',
+      GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: '7',
+      GATEWAY_MAX_SOCKETS_PER_USER: '4',
       GATEWAY_INTROSPECTION: 'true',
     });
     expect(settings.rate).toEqual({
       tenant: { ratePerSecond: 2.5, burst: 10 },
       apiKey: null,
+      user: { ratePerSecond: 3, burst: 6 },
       tenantOverrides: new Map([
         ['big', { ratePerSecond: 100, burst: 200 }],
         ['free', { ratePerSecond: 0, burst: 0 }],
       ]),
     });
-    expect(settings).toMatchObject({ maxSubscriptionsPerConnection: 5, maxSubscriptionsPerTenant: 50, introspection: true });
+    expect(settings).toMatchObject({
+      maxSubscriptionsPerConnection: 5,
+      maxSubscriptionsPerTenant: 50,
+      maxSubscriptionsPerUser: 7,
+      maxSocketsPerUser: 4,
+      introspection: true,
+    });
   });
 
   it('refuses malformed values at start', () => {

@@ -12,6 +12,10 @@ export interface GatewayLimitSettings {
   maxSubscriptionsPerConnection: number;
   /** Concurrent subscriptions of one tenant over all gateway replicas. */
   maxSubscriptionsPerTenant: number;
+  /** Concurrent subscriptions of one user (or API key) of a tenant over all gateway replicas (graphql-ws and SSE). */
+  maxSubscriptionsPerUser: number;
+  /** Open graphql-ws sockets of one user (or API key) of a tenant over all gateway replicas, idle ones included. */
+  maxSocketsPerUser: number;
   /** Serve `__schema` / `__type`. */
   introspection: boolean;
   /** Redis calls of the limits (rate, leases) past this count as a store failure: fail open. */
@@ -23,9 +27,17 @@ export const DEFAULT_LIMIT_SETTINGS: GatewayLimitSettings = {
   maxDepth: 12,
   maxCost: 5000,
   defaultListSize: 10,
-  rate: { tenant: { ratePerSecond: 500, burst: 1000 }, apiKey: { ratePerSecond: 50, burst: 100 }, tenantOverrides: new Map() },
+  rate: {
+    tenant: { ratePerSecond: 500, burst: 1000 },
+    apiKey: { ratePerSecond: 50, burst: 100 },
+    // A tenth of the tenant's: one user cannot use up what the tenant's other users need.
+    user: { ratePerSecond: 50, burst: 100 },
+    tenantOverrides: new Map(),
+  },
   maxSubscriptionsPerConnection: 100,
   maxSubscriptionsPerTenant: 10_000,
+  maxSubscriptionsPerUser: 200,
+  maxSocketsPerUser: 50,
   introspection: false,
   storeTimeoutMs: 250,
 };
@@ -64,9 +76,12 @@ export interface LimitEnvironment {
   GATEWAY_DEFAULT_LIST_SIZE: number;
   GATEWAY_RATE_LIMIT_TENANT?: string;
   GATEWAY_RATE_LIMIT_API_KEY?: string;
+  GATEWAY_RATE_LIMIT_USER?: string;
   GATEWAY_RATE_LIMIT_TENANT_OVERRIDES?: string;
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: number;
   GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT?: number;
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_USER?: number;
+  GATEWAY_MAX_SOCKETS_PER_USER?: number;
   GATEWAY_INTROSPECTION?: 'true' | 'false';
 }
 
@@ -85,10 +100,13 @@ export function limitSettingsFromEnv(env: LimitEnvironment): GatewayLimitSetting
     rate: {
       tenant: env.GATEWAY_RATE_LIMIT_TENANT === undefined ? defaults.rate.tenant : parseBucket(env.GATEWAY_RATE_LIMIT_TENANT),
       apiKey: env.GATEWAY_RATE_LIMIT_API_KEY === undefined ? defaults.rate.apiKey : parseBucket(env.GATEWAY_RATE_LIMIT_API_KEY),
+      user: env.GATEWAY_RATE_LIMIT_USER === undefined ? defaults.rate.user : parseBucket(env.GATEWAY_RATE_LIMIT_USER),
       tenantOverrides: parseBucketOverrides(env.GATEWAY_RATE_LIMIT_TENANT_OVERRIDES),
     },
     maxSubscriptionsPerConnection: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxSubscriptionsPerTenant: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT ?? (generic ? 0 : defaults.maxSubscriptionsPerTenant),
+    maxSubscriptionsPerUser: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_USER ?? (generic ? 0 : defaults.maxSubscriptionsPerUser),
+    maxSocketsPerUser: env.GATEWAY_MAX_SOCKETS_PER_USER ?? (generic ? 0 : defaults.maxSocketsPerUser),
     introspection: introspectionEnabled(env.GATEWAY_INTROSPECTION, env.NODE_ENV),
     storeTimeoutMs: defaults.storeTimeoutMs,
   };

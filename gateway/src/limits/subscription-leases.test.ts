@@ -46,8 +46,8 @@ describe('tenant subscription leases across replicas', () => {
     const tenant = freshTenant();
     const [a, b] = [replica(), replica()];
     const held = [leaseOf(await a.acquire(tenant)), leaseOf(await b.acquire(tenant)), leaseOf(await a.acquire(tenant))];
-    expect(await b.acquire(tenant)).toEqual({ ok: false, limit: 3, open: 3 });
-    expect(await a.acquire(tenant)).toEqual({ ok: false, limit: 3, open: 3 });
+    expect(await b.acquire(tenant)).toEqual({ ok: false, scope: 'tenant', limit: 3, open: 3 });
+    expect(await a.acquire(tenant)).toEqual({ ok: false, scope: 'tenant', limit: 3, open: 3 });
     // Another tenant is not affected.
     expect((await b.acquire(freshTenant())).ok).toBe(true);
     held[0]!.release();
@@ -56,6 +56,22 @@ describe('tenant subscription leases across replicas', () => {
     expect(await redis.zcard(`${keyPrefix}:{${tenant}}:subscription-leases`)).toBe(2);
     expect((await b.acquire(tenant)).ok).toBe(true);
     expect(a.held + b.held).toBe(4);
+  });
+
+  it('caps each user of a tenant over replicas, so one user cannot take the tenant’s every place', async () => {
+    const tenant = freshTenant();
+    const [a, b] = [replica({ maxPerTenant: 4, maxPerUser: 2 }), replica({ maxPerTenant: 4, maxPerUser: 2 })];
+    const first = leaseOf(await a.acquire(tenant, 'mallory'));
+    leaseOf(await b.acquire(tenant, 'mallory'));
+    expect(await a.acquire(tenant, 'mallory')).toEqual({ ok: false, scope: 'user', limit: 2, open: 2 });
+    expect(await b.acquire(tenant, 'mallory')).toEqual({ ok: false, scope: 'user', limit: 2, open: 2 });
+    // The refused ones took no place of the tenant's: two other users still get theirs.
+    leaseOf(await a.acquire(tenant, 'alice'));
+    leaseOf(await b.acquire(tenant, 'bob'));
+    expect(await a.acquire(tenant, 'carol')).toEqual({ ok: false, scope: 'tenant', limit: 4, open: 4 });
+    first.release();
+    await sleep(20);
+    leaseOf(await b.acquire(tenant, 'mallory'));
   });
 
   it('a crashed replica’s leases expire; a live replica’s are renewed', async () => {
@@ -70,7 +86,7 @@ describe('tenant subscription leases across replicas', () => {
     await sleep(900);
     // The crashed replica's lease is gone; the live one's is still there.
     leaseOf(await other.acquire(tenant));
-    expect(await other.acquire(tenant)).toEqual({ ok: false, limit: 2, open: 2 });
+    expect(await other.acquire(tenant)).toEqual({ ok: false, scope: 'tenant', limit: 2, open: 2 });
   });
 
   it('no limit (0) never touches Redis', async () => {

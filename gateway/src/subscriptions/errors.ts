@@ -9,6 +9,11 @@ export const CloseCodes = {
   UNAUTHORIZED: 4401,
   /** The client read too slowly: its buffered events passed the bound. A standard code clients do not retry. */
   SLOW_CONSUMER: 1008,
+  /**
+   * The user has as many WebSockets open (over every replica, idle ones included) as allowed
+   * (GATEWAY_MAX_SOCKETS_PER_USER). graphql-ws clients retry it with back-off; close a socket first.
+   */
+  TOO_MANY_CONNECTIONS: 4430,
   /** The gateway is shutting down; every subscription was completed first. */
   GOING_AWAY: 1001,
 } as const;
@@ -20,6 +25,9 @@ export const upstreamEnded = (service: string, detail: string): GraphQLError =>
   codedGraphQLError('SERVICE_UNAVAILABLE', `The ${service} service ended the subscription (${detail}); subscribe again.`);
 
 export const tokenExpired = (): GraphQLError => codedGraphQLError('UNAUTHENTICATED', 'The token has expired.');
+
+/** The credentials were revoked (API key) or the tenant erased while the subscription was open. */
+export const credentialsRevoked = (reason: string): GraphQLError => codedGraphQLError('UNAUTHENTICATED', reason);
 
 export const slowConsumer = (limit: number): GraphQLError =>
   codedGraphQLError('SLOW_CONSUMER', `More than ${limit} events were waiting for this client; the subscription was dropped.`);

@@ -7,7 +7,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCodes } from './errors';
 import { armExpiry } from './expiry';
 import { newId } from '@beedesk/runtime';
+import type { Credentials } from '../caller';
+import type { UserSocketLeases } from '../limits';
 import type { Admission, AdmittedConnection } from '../pipeline';
+import type { CredentialsWatch } from './credentials-watch';
 import type { Prepared } from './protocol';
 import type { SubscriberConnection, SubscriptionDocument, SubscriptionService } from './service';
 
@@ -22,6 +25,12 @@ export interface GraphQLWsOptions {
   logger: Logger;
   /** Bytes a socket may have queued for sending before the client counts as too slow. */
   maxSocketBufferBytes: number;
+  /** Open sockets per user over every replica; absent: no limit. */
+  socketLeases?: UserSocketLeases;
+  /** Ends sockets whose credentials were revoked. */
+  credentialsWatch?: CredentialsWatch;
+  /** Told the code of every socket a limit refused (metrics). */
+  onRefused?: (code: string) => void;
 }
 
 type Extra = { connection?: SubscriberConnection; admitted?: AdmittedConnection; expiry?: NodeJS.Timeout };
@@ -31,7 +40,10 @@ type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
 /**
  * graphql-ws (`graphql-transport-ws`) on the gateway's /graphql. The caller authenticates once per
  * connection (connectionParams.authorization); a bad token closes 4401, and when the token expires
- * the socket closes 4401, ending its subscriptions. A client that reads too slowly is closed 1008.
+ * the socket closes 4401, ending its subscriptions; so does a revoked API key or an erased tenant
+ * (credentials-watch.ts). A user past their open sockets (idle ones too) is closed 4430 at
+ * connection_init; a socket's place is freed however it closes (the 12 s ping ends dead ones).
+ * A client that reads too slowly is closed 1008.
  */
 export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<void> } {
   const { service, logger } = options;
@@ -54,17 +66,36 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         const socket = ctx.extra.socket;
         const param = (name: string) =>
           typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined;
-        const auth = await options.admission.connect(
-          'graphql-ws',
-          { authorization: param('authorization'), apiKey: param('apiKey') },
-          newId(),
-        );
+        const credentials: Credentials = { authorization: param('authorization'), apiKey: param('apiKey') };
+        const auth = await options.admission.connect('graphql-ws', credentials, newId());
         if (!auth.ok) {
           socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.errors[0]?.message ?? ''}`.slice(0, 120));
           return false;
         }
+        if (options.socketLeases && auth.credential.kind !== 'anonymous') {
+          const leased = await options.socketLeases.acquire(auth.caller.tenantId, auth.caller.userId);
+          if (!leased.ok) {
+            options.onRefused?.('CONNECTION_LIMIT_REACHED');
+            socket.close(
+              CloseCodes.TOO_MANY_CONNECTIONS,
+              `Too many connections: you have ${leased.limit} WebSockets open, the most allowed`,
+            );
+            return false;
+          }
+          // However the socket ends (client, server, network, ping timeout): its place is freed.
+          socket.once('close', () => leased.lease.release());
+          if (socket.readyState === socket.CLOSED) leased.lease.release();
+        }
         // The client may have gone while the token was being checked: its onClose already ran.
         if (socket.readyState !== socket.OPEN) return false;
+        if (options.credentialsWatch) {
+          const unwatch = options.credentialsWatch.watch({
+            authentication: auth,
+            credentials,
+            end: (reason) => socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${reason}`.slice(0, 120)),
+          });
+          socket.once('close', unwatch);
+        }
         ctx.extra.admitted = auth;
         ctx.extra.connection = service.connect(auth);
         if (auth.expiresAt !== null) {

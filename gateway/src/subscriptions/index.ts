@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
+import type { Redis } from '@beedesk/runtime';
 import type { GraphQLSchema } from 'graphql';
 import type { Admission, AdmittedConnection } from '../pipeline';
 import { checkParams, type GraphQLParams } from '../graphql-request';
+import type { UserSocketLeases } from '../limits';
+import { createCredentialsWatch } from './credentials-watch';
 import { codedGraphQLError } from './errors';
 import { attachGraphQLWs } from './graphql-ws';
 import type { Prepared } from './protocol';
@@ -18,6 +21,11 @@ export interface GatewaySubscriptionsOptions extends Omit<SubscriptionServiceOpt
   maxBufferedEvents?: number;
   /** Bytes waiting per client socket before it is dropped (default 4 MiB). */
   maxSocketBufferBytes?: number;
+  /** Open graphql-ws sockets per user over every replica; absent: no limit. */
+  socketLeases?: UserSocketLeases;
+  /** Where credential changes are announced (revoked API keys, erased tenants): the tenant subgraph's Redis and prefix. */
+  redis: Redis;
+  keyPrefix: string;
 }
 
 /**
@@ -28,6 +36,12 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
   const maxSocketBufferBytes = options.maxSocketBufferBytes ?? 4 * 1024 * 1024;
   const service = createSubscriptionService({ ...options, maxBuffered: options.maxBufferedEvents ?? 1000 });
   const schema: GraphQLSchema = options.schema;
+  const credentialsWatch = createCredentialsWatch({
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    admission: options.admission,
+    logger: options.logger,
+  });
 
   /** graphql-ws `subscribe` payloads: admitted by the same pipeline as HTTP requests; only subscriptions are served here. */
   async function prepare(connection: AdmittedConnection, payload: Record<string, unknown>): Promise<Prepared> {
@@ -54,7 +68,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables } };
   }
 
-  const serveSse = createSseHandler({ service, logger: options.logger, maxSocketBufferBytes });
+  const serveSse = createSseHandler({ service, logger: options.logger, maxSocketBufferBytes, credentialsWatch });
   let ws: { close(): Promise<void> } | null = null;
 
   return {
@@ -62,12 +76,24 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     serveSse,
     /** Takes WebSocket upgrades on `path` of `server`. */
     attach(server: Server, path = '/graphql'): void {
-      ws = attachGraphQLWs({ server, path, service, admission: options.admission, prepare, logger: options.logger, maxSocketBufferBytes });
+      ws = attachGraphQLWs({
+        server,
+        path,
+        service,
+        admission: options.admission,
+        prepare,
+        logger: options.logger,
+        maxSocketBufferBytes,
+        socketLeases: options.socketLeases,
+        credentialsWatch,
+        onRefused: options.onRefused,
+      });
     },
     /** Completes every open subscription, then closes the sockets. */
     async close(): Promise<void> {
       await service.close();
       await ws?.close();
+      await credentialsWatch.close();
     },
   };
 }

@@ -33,7 +33,7 @@ export interface SubscriptionServiceOptions {
   maxBuffered: number;
   /** Concurrent subscriptions on one client connection (a graphql-ws socket); 0 or absent: no limit. */
   maxSubscriptionsPerConnection?: number;
-  /** Open subscriptions per tenant over every gateway replica; absent: no limit. */
+  /** Open subscriptions per tenant and per user over every gateway replica; absent: no limit. */
   tenantLeases?: TenantSubscriptionLeases;
   /** Told the code of every subscription a cap refused (metrics). */
   onRefused?: (code: string) => void;
@@ -182,12 +182,14 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
       }
       // Counted before the tenant's lease is awaited, so concurrent subscribes cannot overshoot.
       connection.subscriptions++;
-      const leased = options.tenantLeases ? await options.tenantLeases.acquire(connection.caller.tenantId) : null;
+      // Per tenant and per user: one user's subscriptions cannot take every place of the tenant's.
+      const leased = options.tenantLeases ? await options.tenantLeases.acquire(connection.caller.tenantId, connection.caller.userId) : null;
       if (leased && !leased.ok) {
         connection.subscriptions--;
         options.onRefused?.('SUBSCRIPTION_LIMIT_REACHED');
-        return subscriptionLimit(`This tenant has ${leased.limit} subscriptions open, the most allowed; complete one first.`, {
-          scope: 'tenant',
+        const who = leased.scope === 'user' ? 'You have' : 'This tenant has';
+        return subscriptionLimit(`${who} ${leased.limit} subscriptions open, the most allowed; complete one first.`, {
+          scope: leased.scope,
           limit: leased.limit,
         });
       }

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestLogger, type Logger } from '@beedesk/runtime';
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { slowConsumer, tokenExpired } from './errors';
+import { credentialsOf } from '../caller';
+import type { CredentialsWatch } from './credentials-watch';
+import { credentialsRevoked, slowConsumer, tokenExpired } from './errors';
 import { armExpiry } from './expiry';
 import type { AdmittedConnection } from '../pipeline';
 import type { SubscriptionDocument, SubscriptionService } from './service';
@@ -12,6 +14,8 @@ export interface SseOptions {
   /** Bytes the response may have queued before the client counts as too slow. */
   maxSocketBufferBytes: number;
   keepAliveMs?: number;
+  /** Ends streams whose credentials were revoked. */
+  credentialsWatch?: CredentialsWatch;
 }
 
 /** True when the client asked for GraphQL over SSE (`Accept: text/event-stream`). */
@@ -27,7 +31,8 @@ const formatResult = (result: ExecutionResult) => ({
  * GraphQL over SSE, distinct-connections mode: one subscription per request, each result an
  * `event: next`, the end an `event: complete`. Errors before the stream (authentication,
  * validation) are plain HTTP answers from the caller; everything after travels as events. When
- * the token expires the stream gets a final UNAUTHENTICATED result and completes.
+ * the token expires, the API key is revoked or the tenant erased, the stream gets a final
+ * UNAUTHENTICATED result and completes.
  */
 export function createSseHandler(options: SseOptions) {
   const keepAliveMs = options.keepAliveMs ?? 12_000;
@@ -84,6 +89,15 @@ export function createSseHandler(options: SseOptions) {
         (timer) => (expiry = timer),
       );
     }
+    const unwatch =
+      options.credentialsWatch?.watch({
+        authentication: admitted,
+        credentials: credentialsOf(req),
+        end: (reason) => {
+          write('next', formatResult({ errors: [credentialsRevoked(reason)] }));
+          stop();
+        },
+      }) ?? (() => undefined);
     // The client went away: release the upstream subscription at once.
     res.on('close', stop);
     req.on('close', () => {
@@ -111,6 +125,7 @@ export function createSseHandler(options: SseOptions) {
     } finally {
       clearInterval(keepAlive);
       if (expiry) clearTimeout(expiry);
+      unwatch();
       stop();
       finish();
       await options.service.disconnect(connection);

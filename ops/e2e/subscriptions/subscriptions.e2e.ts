@@ -26,7 +26,12 @@ let answers: AnswerRepository;
 beforeAll(async () => {
   for (const name of ['tenant', 'session', 'answer'] as const) await e2e.cluster.start(name);
   await e2e.cluster.start('answer', {}, REPLICA_B);
-  await e2e.cluster.start('gateway');
+  // One user holds 1,000 sockets below (memory bound): no per-user cap (sockets, subscriptions, rate) here.
+  await e2e.cluster.start('gateway', {
+    GATEWAY_MAX_SOCKETS_PER_USER: '0',
+    GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: '0',
+    GATEWAY_RATE_LIMIT_USER: '0',
+  });
   await seedDemoTenants(e2e.gatewayUrl, { tenants: [demoBank()], jwtSecret: E2E_JWT_SECRET });
   redis = new Redis(e2e.env.REDIS_URL!);
   bus = createRedisEventBus(redis, e2e.keyPrefix, pino({ level: 'silent' }));
@@ -144,23 +149,76 @@ describe.each(['graphql-ws', 'sse'] as SubscriptionProtocol[])('answerStream ove
 
     const foreigner = await client('demo-cn', 'wang');
     const foreignSession = await foreigner.startSession();
-    const foreign = alice.answerStream(foreignSession.id, { protocol });
-    const outcome = drain(foreign);
-    // Even if the stream were open, an event on the other tenant's channel must not reach alice.
-    await bus.publishAnswerEvent('demo-cn', {
-      answerId: 'x',
-      sessionId: foreignSession.id,
-      seq: 0,
-      kind: 'QUEUED',
-      delta: null,
-      queuePosition: 0,
-    });
-    expect(await outcome).toEqual({ values: [], code: 'FORBIDDEN' });
+    expect(await drain(alice.answerStream(foreignSession.id, { protocol }))).toEqual({ values: [], code: 'FORBIDDEN' });
 
     const bobSession = await (await client('demo-bank', 'bob')).startSession();
     expect(await drain(alice.answerStream(bobSession.id, { protocol }))).toEqual({ values: [], code: 'FORBIDDEN' });
     await alice.close();
     await foreigner.close();
+  });
+
+  it('an open answerStream never delivers another tenant’s event on the same session id', async () => {
+    const alice = await client('demo-bank', `alice-live-${protocol}`);
+    const session = await alice.startSession();
+    const stream = alice.answerStream(session.id, { protocol });
+    const received: AnswerEvent[] = [];
+    const reading = (async () => {
+      for await (const event of stream) {
+        received.push(event);
+        if (event.answerId === 'own-2') break;
+      }
+    })();
+    const event = (answerId: string): AnswerEventMessage => ({
+      answerId,
+      sessionId: session.id,
+      seq: 1,
+      kind: 'TOKEN',
+      delta: 'x',
+      queuePosition: null,
+    });
+    // Live first: an own event arrives (repeated until the subscription is in place upstream).
+    await until(async () => {
+      await bus.publishAnswerEvent('demo-bank', event('own-1'));
+      return received.length > 0;
+    });
+    // The other tenant's event for the very same session id, then an own one: pub/sub keeps the order,
+    // so a leaked event would arrive before own-2.
+    await bus.publishAnswerEvent('demo-cn', event('leak'));
+    await bus.publishAnswerEvent('demo-bank', event('own-2'));
+    await reading;
+    expect(received.map((e) => e.answerId).filter((id) => id !== 'own-1')).toEqual(['own-2']);
+    await alice.close();
+  });
+
+  it('an open tenantActivity never delivers another tenant’s activity', async () => {
+    const admin = await client('demo-bank', `boss-live-${protocol}`, 'admin');
+    // No entity in the selection: a leaked event would resolve as well as an own one and show here.
+    const activity = admin.subscribe<{ tenantActivity: { at: string } }, Record<string, never>>(
+      { document: 'subscription { tenantActivity { kind at } }' },
+      {},
+      { protocol },
+    );
+    // Events told apart by their time stamps.
+    const own1 = '2001-01-01T00:00:00.000Z';
+    const leak = '2002-02-02T00:00:00.000Z';
+    const own2 = '2003-03-03T00:00:00.000Z';
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const event of activity) {
+        received.push(event.tenantActivity.at);
+        if (event.tenantActivity.at === own2) break;
+      }
+    })();
+    const activityOf = (at: string) => ({ kind: 'SESSION_STARTED' as const, sessionId: 'activity-probe', answerId: null, at });
+    await until(async () => {
+      await bus.publishActivity('demo-bank', activityOf(own1));
+      return received.length > 0;
+    });
+    await bus.publishActivity('demo-cn', activityOf(leak));
+    await bus.publishActivity('demo-bank', activityOf(own2));
+    await reading;
+    expect(received.filter((at) => at !== own1)).toEqual([own2]);
+    await admin.close();
   });
 
   it('tenantActivity is for admins (FORBIDDEN otherwise) and carries sessions and answers as entities', async () => {

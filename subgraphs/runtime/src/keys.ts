@@ -1,4 +1,4 @@
-import { keyPart } from './ids';
+import { keyPart, legacyKeyPart } from './ids';
 
 /**
  * The start of every Redis key of a tenant: the tenant id in braces is the Redis Cluster hash tag.
@@ -31,6 +31,13 @@ export function tenantKeys(prefix: string, tenantId: string) {
     session: (id: string) => `${base}:session:${id}`,
     turns: (sessionId: string) => `${base}:session:${sessionId}:turns`,
     activeSession: (userId: string) => `${base}:user:${keyPart(userId)}:active-session`,
+    /**
+     * Where the pointer and the user's erasure index were written before keyPart was injective. Equal to
+     * the current keys for most ids; otherwise possibly shared with another user: read only, and only
+     * what the user owns counts (SessionRepository).
+     */
+    legacyActiveSession: (userId: string) => `${base}:user:${legacyKeyPart(userId)}:active-session`,
+    legacyUserSessions: (userId: string) => `${base}:user:${legacyKeyPart(userId)}:sessions`,
     /**
      * Erasure indexes, written in the same transaction as what they index and living as long: a user's
      * session ids (sorted by last activity), a session's answer ids and its ask client-message ids.
@@ -111,6 +118,26 @@ export function tenantChannels(prefix: string, tenantId: string) {
     answers: (sessionId: string) => `${base}:session:${sessionId}:answers`,
     /** Sessions started, questions asked, answers done: the tenant's staff dashboard feed. */
     activity: `${base}:activity`,
+    /**
+     * An API key revoked, the tenant erased: gateways re-check (or end) the tenant's open subscriptions.
+     * Messages are CredentialsChange JSON.
+     */
+    credentials: `${base}:credentials`,
   };
+}
+
+/** What a `credentials` channel message says changed. */
+export type CredentialsChange = { kind: 'api-key-revoked'; apiKeyId: string } | { kind: 'tenant-erased' };
+
+/** PSUBSCRIBE pattern matching every tenant's `credentials` channel under `prefix`. */
+export const credentialsChangedPattern = (prefix: string): string => `${prefix}:{*}:events:credentials`;
+
+/** The tenant of a `credentials` channel name, or null when the name is not one. */
+export function tenantOfCredentialsChannel(prefix: string, channel: string): string | null {
+  const head = `${prefix}:{`;
+  const tail = '}:events:credentials';
+  if (!channel.startsWith(head) || !channel.endsWith(tail)) return null;
+  const tenant = channel.slice(head.length, channel.length - tail.length);
+  return tenant && !/[{}]/.test(tenant) ? tenant : null;
 }
 export type TenantChannels = ReturnType<typeof tenantChannels>;

@@ -1,4 +1,4 @@
-import { badInput, outboxTenantsKey, tenantKeys, type Redis } from '@beedesk/runtime';
+import { badInput, outboxTenantsKey, tenantChannels, tenantKeys, type CredentialsChange, type Redis } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import type { TenantSubgraphContext } from './context';
 
@@ -61,6 +61,9 @@ export class TenantEraser {
     await this.redis.zrem(outboxTenantsKey(this.prefix), tenantId);
     // Inference replicas drop the tenant's model: its kb-version is gone and the article set is empty.
     await this.redis.publish(keys.kbChanged, 'erase');
+    // Gateways end the tenant's open subscriptions (tenantActivity of an erased tenant must stop).
+    const change: CredentialsChange = { kind: 'tenant-erased' };
+    await this.redis.publish(tenantChannels(this.prefix, tenantId).credentials, JSON.stringify(change));
     return erased;
   }
 }

@@ -74,6 +74,10 @@ function startGateway(
         ...process.env,
         NODE_ENV: 'development',
         LOG_LEVEL: 'warn',
+        // Every subscriber is one user here: the per-user caps would refuse all but the first few.
+        GATEWAY_MAX_SOCKETS_PER_USER: '0',
+        GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: '0',
+        GATEWAY_RATE_LIMIT_USER: '0',
         JWT_SECRET,
         INTERNAL_SECRET: SECRET,
         SUBGRAPH_URL_TENANT: `http://${HOST}:${subgraphPort(1)}/graphql`,

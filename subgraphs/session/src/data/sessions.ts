@@ -98,10 +98,14 @@ export class SessionRepository extends TenantStore {
   async startOrResume(tenantId: string, userId: string, now = new Date(), mintId: () => string = newId): Promise<StartedSession> {
     const keys = this.keys(tenantId);
     const pointerKey = keys.activeSession(userId);
+    const legacyPointerKey = keys.legacyActiveSession(userId);
     for (let attempt = 0; attempt < 3; attempt++) {
       const activeId = await this.redis.get(pointerKey);
-      if (activeId) {
-        const active = await this.get(tenantId, activeId);
+      // A pointer written before keyPart was injective (at most 30 minutes old) is still honoured; that key
+      // may be another user's too, so only a session this user owns counts (checked below).
+      const resumableId = activeId ?? (legacyPointerKey !== pointerKey ? await this.redis.get(legacyPointerKey) : null);
+      if (resumableId) {
+        const active = await this.get(tenantId, resumableId);
         if (active && active.userId === userId && isSessionActive(active, now.getTime())) {
           await this.touch(tenantId, active.id, userId, now);
           return { session: { ...active, lastActiveAt: now.toISOString() }, resumed: true };
@@ -217,6 +221,7 @@ export class SessionRepository extends TenantStore {
         const plan = await this.planUserErasure(watched, keys, userId);
         const multi = watched.multi();
         for (const key of plan.keys) multi.del(key);
+        for (const { key, members } of plan.removals) multi.zrem(key, ...members);
         if (plan.answerIds.length > 0) {
           multi.zrem(keys.pending, ...plan.answerIds);
           // Their not-yet-acknowledged requests too (they hold the question text).
@@ -236,17 +241,36 @@ export class SessionRepository extends TenantStore {
     throw new Error('could not erase the user data: it kept changing');
   }
 
-  /** Reads the user's indexes under WATCH (on `watched`, a connection of its own) and lists every key to delete. */
+  /**
+   * Reads the user's indexes under WATCH (on `watched`, a connection of its own) and lists every key to
+   * delete. Besides the current index and pointer it reads the ones written before keyPart was
+   * injective (legacy keys): those may be shared with another user, so only sessions this user owns
+   * are taken from them, and the shared keys lose only this user's entries. The same holds for the
+   * current keys, which for most ids are the legacy keys of some other id.
+   */
   private async planUserErasure(
     watched: Redis,
     keys: TenantKeys,
     userId: string,
-  ): Promise<{ keys: string[]; answerIds: string[]; sessions: number; answers: number }> {
-    await watched.watch(keys.userSessions(userId), keys.activeSession(userId));
-    const [indexed, active] = (await execOrThrow(
-      watched.pipeline().zrange(keys.userSessions(userId), 0, -1).get(keys.activeSession(userId)),
-    )) as [string[], string | null];
-    const candidates = [...new Set([...indexed, ...(active ? [active] : [])])];
+  ): Promise<{ keys: string[]; removals: { key: string; members: string[] }[]; answerIds: string[]; sessions: number; answers: number }> {
+    const index = keys.userSessions(userId);
+    const pointer = keys.activeSession(userId);
+    const legacyIndex = keys.legacyUserSessions(userId);
+    const legacyPointer = keys.legacyActiveSession(userId);
+    const hasLegacy = legacyIndex !== index;
+    await watched.watch(index, pointer, ...(hasLegacy ? [legacyIndex, legacyPointer] : []));
+    const [indexed, active, legacyIndexed, legacyActive] = (await execOrThrow(
+      watched
+        .pipeline()
+        .zrange(index, 0, -1)
+        .get(pointer)
+        .zrange(hasLegacy ? legacyIndex : index, 0, -1)
+        .get(hasLegacy ? legacyPointer : pointer),
+    )) as [string[], string | null, string[], string | null];
+    /** Sessions named only by a legacy key: taken only when the session record says they are this user's. */
+    const legacyOnly = new Set(hasLegacy ? [...legacyIndexed, ...(legacyActive ? [legacyActive] : [])] : []);
+    const candidates = [...new Set([...indexed, ...(active ? [active] : []), ...legacyOnly])];
+    for (const id of [...indexed, ...(active ? [active] : [])]) legacyOnly.delete(id);
     const perSession = candidates.flatMap((id) => [keys.session(id), keys.sessionAnswers(id), keys.sessionAsks(id)]);
     if (perSession.length > 0) await watched.watch(...perSession, ...candidates.map((id) => keys.turns(id)));
     const reads = watched.pipeline();
@@ -259,13 +283,19 @@ export class SessionRepository extends TenantStore {
       if (error) throw error;
       return result;
     };
-    const toDelete: string[] = [keys.userSessions(userId), keys.activeSession(userId)];
+    const toDelete: string[] = [];
     const answerIds = new Set<string>();
+    const erased = new Set<string>();
+    const foreign = new Set<string>();
     let sessions = 0;
     candidates.forEach((id, n) => {
       const owner = value(n * 4) as string | null;
-      // Never another user's session (the pointer and the index only ever name the user's own).
-      if (owner !== null && owner !== userId) return;
+      // Never another user's session: a key shared with another id (see legacyKeyPart) may name theirs.
+      if ((owner !== null && owner !== userId) || (owner === null && legacyOnly.has(id))) {
+        foreign.add(id);
+        return;
+      }
+      erased.add(id);
       if (owner !== null) sessions++;
       for (const answerId of value(n * 4 + 1) as string[]) answerIds.add(answerId);
       for (const raw of value(n * 4 + 3) as string[]) {
@@ -275,9 +305,24 @@ export class SessionRepository extends TenantStore {
       const asks = (value(n * 4 + 2) as string[]).map((clientMessageId) => keys.askByClientMessage(id, clientMessageId));
       toDelete.push(keys.session(id), keys.turns(id), keys.sessionAnswers(id), keys.sessionAsks(id), ...asks);
     });
+    const removals: { key: string; members: string[] }[] = [];
+    /** An index goes whole when it names nobody else's session, else loses this user's entries only. */
+    const clearIndex = (key: string, members: string[]) => {
+      if (members.every((id) => !foreign.has(id))) toDelete.push(key);
+      else if (members.some((id) => erased.has(id))) removals.push({ key, members: members.filter((id) => erased.has(id)) });
+    };
+    const clearPointer = (key: string, sessionId: string | null) => {
+      if (sessionId !== null && !foreign.has(sessionId)) toDelete.push(key);
+    };
+    clearIndex(index, indexed);
+    clearPointer(pointer, active);
+    if (hasLegacy) {
+      clearIndex(legacyIndex, legacyIndexed);
+      clearPointer(legacyPointer, legacyActive);
+    }
     const ids = [...answerIds];
     const existing = ids.length > 0 ? await watched.exists(...ids.map((id) => keys.answer(id))) : 0;
     for (const answerId of ids) toDelete.push(...answerKeysOf(keys, answerId));
-    return { keys: toDelete, answerIds: ids, sessions, answers: existing };
+    return { keys: toDelete, removals, answerIds: ids, sessions, answers: existing };
   }
 }

@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { execOrThrow, isTenantId, newId, parseJson, TenantStore, type Role } from '@beedesk/runtime';
+import {
+  execOrThrow,
+  isTenantId,
+  newId,
+  parseJson,
+  tenantChannels,
+  TenantStore,
+  type CredentialsChange,
+  type Role,
+} from '@beedesk/runtime';
 
 /**
  * Partner API keys look like `bdk_<tenantId>_<secret>`: the tenant part tells the gateway under which
@@ -120,7 +129,15 @@ export class ApiKeyRepository extends TenantStore {
     const stored = parseJson<StoredApiKey>(await this.redis.get(keys.apiKey(id)));
     if (!stored || stored.revokedAt !== null) return false;
     const revoked: StoredApiKey = { ...stored, revokedAt: now.toISOString() };
-    await execOrThrow(this.redis.multi().set(keys.apiKey(id), JSON.stringify(revoked)).del(keys.apiKeyBySecretHash(stored.secretHash)));
+    const change: CredentialsChange = { kind: 'api-key-revoked', apiKeyId: id };
+    await execOrThrow(
+      this.redis
+        .multi()
+        .set(keys.apiKey(id), JSON.stringify(revoked))
+        .del(keys.apiKeyBySecretHash(stored.secretHash))
+        // Gateways end the key's open subscriptions (requests fail from now on anyway: nothing caches the key).
+        .publish(tenantChannels(this.prefix, tenantId).credentials, JSON.stringify(change)),
+    );
     return true;
   }
 
