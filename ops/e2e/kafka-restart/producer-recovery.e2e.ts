@@ -8,8 +8,8 @@ import { e2eEnvironment, e2ePort } from '../harness/cluster';
 // idempotent producer was seen failing every send with "The broker received an out of order sequence
 // number" until the process restarted). Asks must resume within 30 s of the broker being back, none
 // lost, none answered twice. This scenario runs its own broker: it restarts it.
-const e2e = e2eEnvironment('kafka-restart', 15800);
-const BROKER_PORT = e2ePort(15890);
+const e2e = e2eEnvironment('kafka-restart', 15980);
+const BROKER_PORT = e2ePort(15990);
 const kafkaEnv = {
   ...process.env,
   KAFKA_PORT: String(BROKER_PORT),

@@ -6,7 +6,7 @@ void runSubgraphMain('answer', DEFAULT_PORTS.answer, async ({ deps, kafka, confi
   const settings = loadConfig(answerSettings);
   const base = await deps();
   const producerLog = base.logger.child({ component: 'kafka-producer' });
-  // A producer that cannot send is replaced in place; until then /health reports `kafka: replacing`.
+  // A producer that cannot send is replaced in place; until then /health/ready reports `kafka: replacing` (503).
   const queue = new KafkaInferenceQueue(await kafka(), config.KAFKA_TOPIC, {
     lingerMs: settings.KAFKA_PRODUCER_LINGER_MS,
     logger: producerLog,
