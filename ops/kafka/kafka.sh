@@ -4,6 +4,7 @@
 #
 #   kafka.sh fetch    download Kafka + runtime deps into the cache (no-op if cached)
 #   kafka.sh start    fresh broker on 127.0.0.1:$KAFKA_PORT; prints "127.0.0.1:<port>" last
+#   kafka.sh restart  stop it (KAFKA_RESTART_SIGNAL=TERM|KILL) and start it again on the same data
 #   kafka.sh stop     stop that broker and delete its data dir
 #   kafka.sh status   exit 0 if the broker for $KAFKA_PORT is running
 #
@@ -209,6 +210,49 @@ print_log_tail() {
   done
 }
 
+launch_and_wait() {
+  # A restart must wait for its own "started" line and pid, not the previous run's.
+  [[ -f "${LOG_FILE}" ]] && mv -f "${LOG_FILE}" "${LOG_FILE}.previous"
+  rm -f "${PID_FILE}"
+  local cp="${LIBS_DIR}/*"
+  local log4j="-Dlog4j.configuration=file:${SCRIPT_DIR}/log4j.properties"
+  # Launch detached (own session), so it outlives the calling shell/test runner.
+  # The wrapper writes its own pid and then execs java, so the pid file is the JVM.
+  local launcher=()
+  command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+  # shellcheck disable=SC2086,SC2016
+  nohup "${launcher[@]}" bash -c 'echo $$ >"$0"; exec "$@"' "${PID_FILE}" \
+    "${JAVA}" ${KAFKA_HEAP_OPTS} ${KAFKA_JVM_OPTS} ${log4j} -Dkafka.logs.dir="${KAFKA_DATA_DIR}" \
+    -cp "${cp}" kafka.Kafka "${PROPS_FILE}" \
+    </dev/null >"${OUT_FILE}" 2>&1 &
+  local launched=$!
+
+  local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) pid=""
+  while :; do
+    [[ -z "${pid}" ]] && pid="$(read_pid || true)"
+    if [[ -n "${pid}" ]] && ! kill -0 "${pid}" 2>/dev/null; then
+      print_log_tail
+      die "broker exited during startup (data dir kept: ${KAFKA_DATA_DIR})"
+    fi
+    if [[ -z "${pid}" ]] && ! kill -0 "${launched}" 2>/dev/null; then
+      print_log_tail
+      die "broker launcher exited before writing a pid"
+    fi
+    if [[ -n "${pid}" ]] && grep -q 'Kafka Server started' "${LOG_FILE}" 2>/dev/null \
+        && port_open "${KAFKA_PORT}"; then
+      break
+    fi
+    if (( SECONDS >= deadline )); then
+      print_log_tail
+      [[ -z "${pid}" ]] && { sleep 0.5; pid="$(read_pid || true)"; }
+      kill_broker "${pid:-${launched}}"
+      die "broker not ready within ${KAFKA_START_TIMEOUT}s (data dir kept: ${KAFKA_DATA_DIR})"
+    fi
+    sleep 0.2
+  done
+
+}
+
 cmd_start() {
   is_uint "${KAFKA_PORT}" || die "KAFKA_PORT must be a number"
   is_uint "${KAFKA_CONTROLLER_PORT}" || die "KAFKA_CONTROLLER_PORT must be a number"
@@ -248,41 +292,24 @@ cmd_start() {
     die "formatting KRaft storage in ${KAFKA_DATA_DIR}/data failed"
   fi
 
-  # Launch detached (own session), so it outlives the calling shell/test runner.
-  # The wrapper writes its own pid and then execs java, so the pid file is the JVM.
-  local launcher=()
-  command -v setsid >/dev/null 2>&1 && launcher=(setsid)
-  # shellcheck disable=SC2086,SC2016
-  nohup "${launcher[@]}" bash -c 'echo $$ >"$0"; exec "$@"' "${PID_FILE}" \
-    "${JAVA}" ${KAFKA_HEAP_OPTS} ${KAFKA_JVM_OPTS} ${log4j} -Dkafka.logs.dir="${KAFKA_DATA_DIR}" \
-    -cp "${cp}" kafka.Kafka "${PROPS_FILE}" \
-    </dev/null >"${OUT_FILE}" 2>&1 &
-  local launched=$!
+  launch_and_wait
+  printf '127.0.0.1:%s\n' "${KAFKA_PORT}"
+}
 
-  local deadline=$((SECONDS + KAFKA_START_TIMEOUT)) pid=""
-  while :; do
-    [[ -z "${pid}" ]] && pid="$(read_pid || true)"
-    if [[ -n "${pid}" ]] && ! kill -0 "${pid}" 2>/dev/null; then
-      print_log_tail
-      die "broker exited during startup (data dir kept: ${KAFKA_DATA_DIR})"
-    fi
-    if [[ -z "${pid}" ]] && ! kill -0 "${launched}" 2>/dev/null; then
-      print_log_tail
-      die "broker launcher exited before writing a pid"
-    fi
-    if [[ -n "${pid}" ]] && grep -q 'Kafka Server started' "${LOG_FILE}" 2>/dev/null \
-        && port_open "${KAFKA_PORT}"; then
-      break
-    fi
-    if (( SECONDS >= deadline )); then
-      print_log_tail
-      [[ -z "${pid}" ]] && { sleep 0.5; pid="$(read_pid || true)"; }
-      kill_broker "${pid:-${launched}}"
-      die "broker not ready within ${KAFKA_START_TIMEOUT}s (data dir kept: ${KAFKA_DATA_DIR})"
-    fi
-    sleep 0.2
-  done
-
+# Stops the broker with KAFKA_RESTART_SIGNAL (TERM: a clean shutdown, KILL: a crash) and starts it
+# again on the same data (same cluster, topics, offsets and producer state): a broker restart as
+# production sees one. For tests that must survive one; never use it on a broker others share.
+cmd_restart() {
+  local pid signal="${KAFKA_RESTART_SIGNAL:-TERM}"
+  pid="$(running_pid)" || die "no broker is running for port ${KAFKA_PORT}"
+  is_our_broker "${pid}" || die "pid ${pid} is not a broker started by this script"
+  if [[ "${signal}" == KILL ]]; then
+    kill -KILL "${pid}" 2>/dev/null || true
+    while kill -0 "${pid}" 2>/dev/null; do sleep 0.05; done
+  else
+    kill_broker "${pid}"
+  fi
+  launch_and_wait
   printf '127.0.0.1:%s\n' "${KAFKA_PORT}"
 }
 
@@ -311,6 +338,7 @@ usage() {
 case "${1:-}" in
   fetch) cmd_fetch ;;
   start) cmd_start ;;
+  restart) cmd_restart ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   -h|--help|help) usage ;;

@@ -73,29 +73,99 @@ interface Pending {
 }
 
 /**
+ * Produce errors after which kafkajs' idempotent producer never sends again: its producer id or
+ * sequence numbers no longer match the broker's (seen after a broker restart: every send failed with
+ * "The broker received an out of order sequence number" until the process restarted). Only a new
+ * producer, with a new producer id and sequences from 0, sends again.
+ */
+const STUCK_PRODUCER_ERRORS = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
+function isStuckProducerError(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && STUCK_PRODUCER_ERRORS.has(type)) return true;
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  return cause !== undefined && cause !== error && isStuckProducerError(cause);
+}
+
+export interface ProducerRecoveryOptions {
+  /** Sends failed in a row (timeouts included) after which the producer is replaced. */
+  maxConsecutiveFailures: number;
+  /** Wait between attempts to connect a replacement while the brokers do not answer. */
+  reconnectBackoffMs: number;
+  /** Longest wait for the old producer to disconnect before it is abandoned. */
+  disconnectTimeoutMs: number;
+}
+
+export interface KafkaQueueOptions {
+  /** How long asks are gathered into one produce request. */
+  lingerMs?: number;
+  maxBatch?: number;
+  /** An ask waits at most this long for Kafka before its send counts as failed (the outbox re-sends it). */
+  sendTimeoutMs?: number;
+  logger?: Logger;
+  recovery?: Partial<ProducerRecoveryOptions>;
+}
+
+export type ProducerState = 'ok' | 'disconnected' | 'replacing';
+
+/**
  * Produces inference requests keyed by tenant and session (per-session order), gzip-compressed,
  * in micro-batches: asks arriving within `lingerMs` of each other go out in one produce request,
  * which is what lets a burst of asks ride through at a fraction of the round trips.
+ *
+ * A producer that cannot send (an error that leaves kafkajs' idempotent producer stuck, or
+ * `maxConsecutiveFailures` failed sends) is replaced by a new one without a process restart; while
+ * that happens `state` is not `ok` (the answer service reports not ready) and asks are refused at
+ * once, to be re-sent by the outbox sweeper.
  */
 export class KafkaInferenceQueue implements InferenceQueue {
-  private readonly producer: Producer;
+  private producer: Producer;
   private batch: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   private sending: Promise<void> = Promise.resolve();
-  /** For /health: false after the producer lost its brokers, until it reconnects. */
+  private consecutiveFailures = 0;
+  private replacing: Promise<void> | null = null;
+  private closed = false;
+  private readonly recovery: ProducerRecoveryOptions;
+  /** False after the producer lost its brokers, until it reconnects. */
   connected = false;
+  /** Producers replaced since start (logged with each replacement). */
+  replacements = 0;
+
+  private readonly lingerMs: number;
+  private readonly maxBatch: number;
+  private readonly sendTimeoutMs: number;
+  private readonly logger: Logger | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly topic: string,
-    private readonly lingerMs = 20,
-    private readonly maxBatch = 500,
-    /** An ask waits at most this long for Kafka before it is refused (SERVICE_UNAVAILABLE). */
-    private readonly sendTimeoutMs = 5_000,
+    options: KafkaQueueOptions = {},
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    this.producer.on(this.producer.events.CONNECT, () => (this.connected = true));
-    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = false));
+    this.lingerMs = options.lingerMs ?? 20;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
+    this.logger = options.logger;
+    this.recovery = { maxConsecutiveFailures: 3, reconnectBackoffMs: 1_000, disconnectTimeoutMs: 3_000, ...options.recovery };
+    this.producer = this.createProducer();
+  }
+
+  /** For readiness: `ok` only while the producer is connected and not being replaced. */
+  get state(): ProducerState {
+    if (this.replacing) return 'replacing';
+    return this.connected ? 'ok' : 'disconnected';
+  }
+
+  private createProducer(): Producer {
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Events of a replaced producer must not touch the flag of its successor.
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.connected = true;
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.connected = false;
+    });
+    return producer;
   }
 
   async connect(): Promise<void> {
@@ -104,6 +174,7 @@ export class KafkaInferenceQueue implements InferenceQueue {
 
   /** Resolves once the broker acknowledged the request (acks from all in-sync replicas). */
   enqueue(request: InferenceRequest): Promise<void> {
+    if (this.replacing) return Promise.reject(new Error('the Kafka producer is being replaced after failed sends'));
     if (!this.connected) return Promise.reject(new Error('the Kafka producer is not connected'));
     return new Promise((resolve, reject) => {
       this.batch.push({ request, resolve, reject });
@@ -136,20 +207,66 @@ export class KafkaInferenceQueue implements InferenceQueue {
         });
         sent.catch(() => undefined);
         await Promise.race([sent, deadline]);
+        this.consecutiveFailures = 0;
         batch.forEach((p) => p.resolve());
       } catch (error) {
         batch.forEach((p) => p.reject(error));
+        this.recordFailure(error);
       } finally {
         clearTimeout(timer);
       }
     });
   }
 
+  private recordFailure(error: unknown): void {
+    this.consecutiveFailures += 1;
+    const stuck = isStuckProducerError(error);
+    if (this.closed || this.replacing || (!stuck && this.consecutiveFailures < this.recovery.maxConsecutiveFailures)) return;
+    this.logger?.error(
+      { err: error, consecutiveFailures: this.consecutiveFailures, stuck },
+      'the Kafka producer cannot send; replacing it with a new one',
+    );
+    this.replacing = this.replaceProducer().finally(() => (this.replacing = null));
+  }
+
+  /** Abandons the current producer and connects a new one, retrying until it connects or we close. */
+  private async replaceProducer(): Promise<void> {
+    const old = this.producer;
+    this.connected = false;
+    await withTimeout(old.disconnect(), this.recovery.disconnectTimeoutMs).catch(() => undefined);
+    while (!this.closed) {
+      const fresh = this.createProducer();
+      this.producer = fresh;
+      try {
+        await fresh.connect();
+        this.connected = true;
+        this.consecutiveFailures = 0;
+        this.replacements += 1;
+        this.logger?.warn({ replacements: this.replacements }, 'a new Kafka producer is connected');
+        return;
+      } catch (error) {
+        this.logger?.warn({ err: error }, 'could not connect a new Kafka producer yet; retrying');
+        await fresh.disconnect().catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, this.recovery.reconnectBackoffMs));
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     this.flush();
     await this.sending;
+    await this.replacing;
     await this.producer.disconnect();
   }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /**
