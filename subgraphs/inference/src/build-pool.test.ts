@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInMemoryRedis, createLogger } from '@beedesk/runtime';
 import { ArticleRepository, type ArticleRecord } from '@beedesk/tenant/data';
 import { BuildPool, BuildTimeoutError } from './build-pool';
 import type { KnowledgeArticle } from '@beedesk/knowledge';
-import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from '@beedesk/knowledge/builder';
+import {
+  BUILD_WORKER_SCRIPT,
+  InlineModelBuilder,
+  WorkerModelBuilder,
+  type BuildResult,
+  type ModelBuilder,
+} from '@beedesk/knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
 
 const article = (id: string, questions: string[]): KnowledgeArticle => ({
@@ -70,9 +74,9 @@ describe('BuildPool', () => {
   });
 });
 
-// The worker script exists once the package is built (`npm run build` runs before the tests).
-const script = join(__dirname, '..', 'dist', 'knowledge', 'build-worker.js');
-(existsSync(script) ? describe : describe.skip)('KnowledgeCache with worker builds', () => {
+// The knowledge package's built worker script (`npm run build` runs before the tests); never skipped.
+const script = BUILD_WORKER_SCRIPT;
+describe('KnowledgeCache with worker builds', () => {
   const logger = createLogger('test', 'silent');
   const redis = createInMemoryRedis();
   const prefix = `bp${Math.random().toString(36).slice(2, 8)}`;

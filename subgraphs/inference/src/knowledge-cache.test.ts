@@ -1,9 +1,13 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createInMemoryRedis, createLogger, tenantKeys } from '@beedesk/runtime';
 import { ArticleRepository, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type ArticleRecord } from '@beedesk/tenant/data';
 import { DEFAULT_CONFIDENCE_THRESHOLD, type KnowledgeArticle } from '@beedesk/knowledge';
-import { InlineModelBuilder, WorkerModelBuilder, type BuildResult, type ModelBuilder } from '@beedesk/knowledge/builder';
+import {
+  BUILD_WORKER_SCRIPT,
+  InlineModelBuilder,
+  WorkerModelBuilder,
+  type BuildResult,
+  type ModelBuilder,
+} from '@beedesk/knowledge/builder';
 import { KnowledgeCache } from './knowledge-cache';
 
 const logger = createLogger('test', 'silent');
@@ -279,9 +283,9 @@ describe('KnowledgeCache', () => {
   });
 });
 
-// The worker script exists once the package is built (`npm run build` runs before the tests).
-const script = join(__dirname, '..', 'dist', 'knowledge', 'build-worker.js');
-(existsSync(script) ? describe : describe.skip)('WorkerModelBuilder', () => {
+// The knowledge package's built worker script (`npm run build` runs before the tests); never skipped.
+const script = BUILD_WORKER_SCRIPT;
+describe('WorkerModelBuilder', () => {
   it('trains in a worker thread, warm-starts the next build and hands back a working model', async () => {
     const builder = new WorkerModelBuilder(script);
     try {
