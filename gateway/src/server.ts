@@ -75,7 +75,15 @@ export interface GatewayOptions {
   persistedOperations?: PersistedOperationsSettings;
   /** Checks beside Redis for `/health/ready` (e.g. the embedded default's demo data seeded and trained). */
   readiness?: Readiness;
+  /**
+   * Further HTTP routes beside /graphql, /health and /metrics (e.g. the embedded default's web clients
+   * and demo pages). Each handler answers true when it served the request; the first that does wins.
+   */
+  httpRoutes?: HttpRoute[];
 }
+
+/** Serves one request outside GraphQL; returns false to let the next route (or the 404) answer. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
 export interface PersistedOperationsSettings {
   /** The manifest to trust; null: none (e.g. a foreign supergraph). Default: beedesk's own. */
@@ -240,6 +248,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     });
     if (serveHealthRoute(route, res, readiness, () => draining)) return;
     if (route === '/metrics') return void serveMetrics(res, metrics);
+    if (route !== '/graphql' && options.httpRoutes?.some((serve) => serve(req, res, url))) return;
     if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
     if (handleCors(req, res, cors)) return;
     const tags: Record<string, string> = {};

@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/**
+ * Real headless Chromium for the web clients' browser tests: Debian's `chromium` package driven by
+ * playwright-core (Playwright's own browser downloads are not available to CI). `.ci/run` installs it.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Where scenarios write their screenshots; `.ci/run` lists the folder in CI's log. */
+export const SCREENSHOT_DIR = resolve(process.env.E2E_SCREENSHOT_DIR ?? join(__dirname, '..', '..', '..', 'e2e-screenshots'));
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get install chromium\` (or set CHROMIUM_PATH).`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+}
+
+/** Saves a full-page PNG as `<scenario>/<step>.png` under SCREENSHOT_DIR and returns its path. */
+export async function screenshot(page: Page, scenario: string, step: string): Promise<string> {
+  const dir = join(SCREENSHOT_DIR, scenario);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${step}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: number;
+}
+
+/**
+ * Runs axe-core in the page (optionally inside one element, e.g. a shadow host or an iframe's body)
+ * and returns the serious and critical violations: the suites assert the list is empty.
+ */
+export async function seriousAxeViolations(page: Page, context?: string): Promise<AxeViolation[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  const violations = await page.evaluate(async (selector) => {
+    type AxeResult = { violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> };
+    const axe = (globalThis as unknown as { axe: { run(context: unknown): Promise<AxeResult> } }).axe;
+    const result = await axe.run(selector ?? document);
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length }));
+  }, context ?? null);
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
