@@ -1,5 +1,17 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger';
+import {
+  ATTR,
+  contextWith,
+  extractTraceContext,
+  failSpan,
+  injectTraceContext,
+  spanContextOf,
+  SpanKind,
+  tracer,
+  withActiveSpan,
+  type Span,
+} from '../tracing';
 import { DependencyUnavailableError } from '../redis';
 import {
   orderingKey,
@@ -70,7 +82,12 @@ interface Pending {
   request: InferenceRequest;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** The send span of this message (messaging semantic conventions); its context travels in the headers. */
+  span: Span;
+  headers: Record<string, string>;
 }
+
+const TRACER = '@beedesk/runtime/kafka';
 
 /**
  * Produce errors after which kafkajs' idempotent producer never sends again: its producer id or
@@ -176,8 +193,34 @@ export class KafkaInferenceQueue implements InferenceQueue {
   enqueue(request: InferenceRequest): Promise<void> {
     if (this.replacing) return Promise.reject(new Error('the Kafka producer is being replaced after failed sends'));
     if (!this.connected) return Promise.reject(new Error('the Kafka producer is not connected'));
+    // One PRODUCER span per message, child of the ask; its context goes into the message headers.
+    const span = tracer(TRACER).startSpan(`send ${this.topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'send',
+        'messaging.destination.name': this.topic,
+        [ATTR.tenant]: request.tenantId,
+        [ATTR.answerId]: request.answerId,
+      },
+    });
+    const headers = injectTraceContext({ tenant: request.tenantId }, contextWith(span));
     return new Promise((resolve, reject) => {
-      this.batch.push({ request, resolve, reject });
+      this.batch.push({
+        request,
+        span,
+        headers,
+        resolve: () => {
+          span.end();
+          resolve();
+        },
+        reject: (error) => {
+          failSpan(span, error, `send ${this.topic}`, { [ATTR.tenant]: request.tenantId });
+          span.end();
+          reject(error);
+        },
+      });
       if (this.batch.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });
@@ -199,10 +242,10 @@ export class KafkaInferenceQueue implements InferenceQueue {
           topic: this.topic,
           compression: CompressionTypes.GZIP,
           acks: -1,
-          messages: batch.map(({ request }) => ({
+          messages: batch.map(({ request, headers }) => ({
             key: orderingKey(request),
             value: JSON.stringify(request),
-            headers: { tenant: request.tenantId },
+            headers,
           })),
         });
         sent.catch(() => undefined);
@@ -304,7 +347,7 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
         const request = parseInferenceRequest(message.value?.toString('utf8') ?? '');
         if (request && request.tenantId === message.headers?.['tenant']?.toString()) {
           // kafkajs heartbeats only between messages: a long answer must beat, or the group evicts us.
-          await handler(request, { heartbeat });
+          await this.process(topic, partition, message.offset, message.headers ?? {}, request, () => handler(request, { heartbeat }));
         } else {
           // A message we cannot read would block its partition forever: log it and move on.
           this.logger.error({ topic, partition, offset: message.offset }, 'skipping unreadable inference request');
@@ -312,6 +355,51 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
         await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
       },
     });
+  }
+
+  /**
+   * The CONSUMER `process` span of one message (messaging semantic conventions): linked to the
+   * producer's context from the message headers and, since one message is processed alone, also its
+   * child, so the answer's spans stay in the trace of the `ask` that produced it.
+   */
+  private async process(
+    topic: string,
+    partition: number,
+    offset: string,
+    headers: Record<string, unknown>,
+    request: InferenceRequest,
+    run: () => Promise<void>,
+  ): Promise<void> {
+    const producer = extractTraceContext(headers);
+    const producerSpan = spanContextOf(producer);
+    const name = `process ${topic}`;
+    const span = tracer(TRACER).startSpan(
+      name,
+      {
+        kind: SpanKind.CONSUMER,
+        links: producerSpan ? [{ context: producerSpan }] : [],
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(offset),
+          'messaging.consumer.group.name': this.groupId,
+          [ATTR.tenant]: request.tenantId,
+          [ATTR.answerId]: request.answerId,
+        },
+      },
+      producer,
+    );
+    try {
+      await withActiveSpan(span, run, producer);
+    } catch (error) {
+      failSpan(span, error, name, { [ATTR.tenant]: request.tenantId });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /** Waits for the messages in hand to finish, commits, and leaves the group. */
