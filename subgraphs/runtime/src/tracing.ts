@@ -116,6 +116,8 @@ function installContext(): void {
 export interface Tracing {
   readonly enabled: boolean;
   readonly settings: TracingSettings | null;
+  /** Exports what is buffered now. */
+  flush(): Promise<void>;
   /** Exports what is buffered and stops (call on shutdown). */
   shutdown(): Promise<void>;
 }
@@ -126,8 +128,9 @@ export interface Tracing {
  * the OTLP exporter (unit tests).
  */
 export function startTracing(settings: TracingSettings | null, exporter?: SpanExporter): Tracing {
-  if (!settings) return { enabled: provider !== null, settings: null, shutdown: async () => undefined };
-  if (provider) return { enabled: true, settings, shutdown: async () => undefined };
+  const nothing = async () => undefined;
+  if (!settings) return { enabled: provider !== null, settings: null, flush: nothing, shutdown: nothing };
+  if (provider) return { enabled: true, settings, flush: nothing, shutdown: nothing };
   installContext();
   const spanExporter = exporter ?? new OTLPTraceExporter({ url: settings.tracesUrl, timeoutMillis: 5_000 });
   const started = new TracerProvider({
@@ -142,6 +145,7 @@ export function startTracing(settings: TracingSettings | null, exporter?: SpanEx
   return {
     enabled: true,
     settings,
+    flush: () => started.forceFlush(),
     shutdown: async () => {
       if (provider === started) provider = null;
       await started.shutdown().catch(() => undefined);
