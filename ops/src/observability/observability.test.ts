@@ -207,4 +207,3 @@ describe('every query (dashboard and alerts)', () => {
     }
   });
 });
-

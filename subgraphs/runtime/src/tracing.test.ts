@@ -100,7 +100,10 @@ describe('trace context in carriers (HTTP and Kafka headers, live events)', () =
     const headers = injectTraceContext({ tenant: 'acme' }, contextWith(span));
     expect(headers['traceparent']).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
     const asKafka = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]));
-    expect(spanContextOf(extractTraceContext(asKafka))).toMatchObject({ traceId: span.spanContext().traceId, spanId: span.spanContext().spanId });
+    expect(spanContextOf(extractTraceContext(asKafka))).toMatchObject({
+      traceId: span.spanContext().traceId,
+      spanId: span.spanContext().spanId,
+    });
     span.end();
   });
 });
@@ -125,13 +128,21 @@ describe('logs and metrics joined to traces', () => {
 
   it('writes the active trace as the exemplar of a latency observation (OpenMetrics)', async () => {
     const metrics = createMetrics('unit', false);
-    const histogram = new Histogram({ name: 'unit_seconds', help: 'h', buckets: [0.1, 1], registers: [metrics.registry], enableExemplars: true });
+    const histogram = new Histogram({
+      name: 'unit_seconds',
+      help: 'h',
+      buckets: [0.1, 1],
+      registers: [metrics.registry],
+      enableExemplars: true,
+    });
     const parent = extractTraceContext({ traceparent: SAMPLED_PARENT });
     withContext(parent, () => observeWithExemplar(histogram, {}, 0.05));
     observeWithExemplar(histogram, {}, 0.5);
     const text = await metrics.registry.metrics();
     expect(metrics.registry.contentType).toMatch(/openmetrics/);
-    expect(text).toContain('unit_seconds_bucket{le="0.1",service="unit"} 1 # {trace_id="0af7651916cd43dd8448eb211c80319c",span_id="b7ad6b7169203331"} 0.05');
+    expect(text).toContain(
+      'unit_seconds_bucket{le="0.1",service="unit"} 1 # {trace_id="0af7651916cd43dd8448eb211c80319c",span_id="b7ad6b7169203331"} 0.05',
+    );
     expect(text).toMatch(/unit_seconds_bucket\{le="1",service="unit"\} 2\n/);
   });
 });
