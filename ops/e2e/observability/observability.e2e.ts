@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { BeedeskClient, type AnswerEvent } from '@beedesk/sdk';
@@ -5,7 +6,7 @@ import { mintToken } from '@beedesk/gateway';
 import { repoRoot, SERVICE_ORDER } from '../../src/cluster';
 import { demoBank } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';
-import { e2eEnvironment, e2ePort, E2E_JWT_SECRET } from '../harness/cluster';
+import { e2eEnvironment, e2ePort, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { metric, until } from '../harness/metrics';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { PrometheusServer } from './prometheus';
@@ -20,6 +21,9 @@ const RECEIVER_PORT = e2ePort(16400);
 const PROMETHEUS_PORT = e2ePort(16401);
 const TENANT = 'demo-bank';
 const QUESTION = 'I still have not received my new card, what should I do';
+const manifest = JSON.parse(readFileSync(join(repoRoot, 'schema', 'persisted-operations.json'), 'utf8')) as {
+  operations: { id: string; name: string; body: string }[];
+};
 const RULES = join(repoRoot, 'ops', 'observability', 'prometheus', 'alerts.yml');
 
 const SERVER = 2;
@@ -32,6 +36,7 @@ let traceId = '';
 let answerId = '';
 let answerText = '';
 let received: AnswerEvent[] = [];
+let token = '';
 
 beforeAll(async () => {
   const otlp = await receiver.start(RECEIVER_PORT);
@@ -45,7 +50,7 @@ beforeAll(async () => {
   );
 
   // The scripted conversation.
-  const token = await mintToken({ tenant: TENANT, user: 'olivia', roles: ['customer'], secret: E2E_JWT_SECRET });
+  token = await mintToken({ tenant: TENANT, user: 'olivia', roles: ['customer'], secret: E2E_JWT_SECRET });
   const client = new BeedeskClient({ url: e2e.gatewayUrl, token, webSocketImpl: WebSocket });
   const session = await client.startSession();
   const openBefore = await metric(e2e.cluster.urlOf('answer'), 'beedesk_open_subscriptions');
@@ -166,6 +171,33 @@ describe('one trace from the question to the last streamed event', () => {
     expect(exported).not.toContain(answerText.slice(0, 40));
     expect(exported).not.toContain('mutation Ask');
     expect(exported).not.toContain('subscription AnswerStream');
+  });
+});
+
+describe("a persisted operation sent with the caller's own trace context", () => {
+  it("continues the caller's trace and names the document by its id, not its text", async () => {
+    const getAnswer = manifest.operations.find((o) => o.name === 'GetAnswer')!;
+    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const { status, body } = await postGraphQL(
+      e2e.gatewayUrl,
+      { documentId: getAnswer.id, variables: { id: answerId } },
+      { authorization: `Bearer ${token}`, traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` },
+    );
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    await until(() => receiver.trace(callerTrace).some((s) => s.name === 'query'), 10_000, 'the persisted query exported');
+    const spans = receiver.trace(callerTrace);
+    const server = spans.find((s) => s.service === 'gateway' && s.kind === SERVER)!;
+    expect(server.parentSpanId).toBe('00f067aa0ba902b7');
+    const query = spans.find((s) => s.name === 'query')!;
+    expect(query.attributes).toMatchObject({
+      'graphql.operation.type': 'query',
+      'graphql.operation.name': 'GetAnswer',
+      'graphql.document.id': getAnswer.id,
+      'beedesk.tenant.id': TENANT,
+    });
+    expect(server.attributes['graphql.document.id']).toBe(getAnswer.id);
+    expect(receiver.bodies.join('\n')).not.toContain(getAnswer.body.slice(0, 30));
   });
 });
 

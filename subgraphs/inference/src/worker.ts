@@ -169,7 +169,8 @@ export class InferenceWorker {
     const deadline = new AbortController();
     // The engine call's span (gen_ai conventions for a remote model; the built-in engine is INTERNAL too):
     // never the question or the answer, only how it went.
-    const span = tracer('@beedesk/inference').startSpan(engine.name === 'llm' ? 'chat' : `answer ${engine.name}`, {
+    const spanName = engine.name === 'llm' ? 'chat' : `answer ${engine.name}`;
+    const span = tracer('@beedesk/inference').startSpan(spanName, {
       kind: engine.name === 'llm' ? SpanKind.CLIENT : SpanKind.INTERNAL,
       attributes: {
         [ATTR.engine]: engine.name,
@@ -199,7 +200,7 @@ export class InferenceWorker {
       outcome = { ...result, status: 'DONE', engine: engine.name };
       kind = 'DONE';
     } catch (thrown) {
-      failSpan(span, thrown, span.isRecording() ? 'engine' : `engine ${engine.name}`, { [ATTR.tenant]: tenantId });
+      failSpan(span, thrown, spanName, { [ATTR.tenant]: tenantId });
       span.setAttribute('beedesk.engine.tokens', tokens);
       span.end();
       const timedOut = deadline.signal.aborted && !(thrown instanceof ClaimLost);
