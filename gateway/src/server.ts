@@ -14,6 +14,7 @@ import {
   type Readiness,
   type Redis,
   type StartedService,
+  ATTR,
   failSpan,
   tracingEnabled,
   type Span,
@@ -124,7 +125,7 @@ function markFailures(
     const code = e.extensions?.['code'];
     return code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE';
   });
-  if (internal) failSpan(span, internal, name, { 'beedesk.tenant.id': tenantId });
+  if (internal) failSpan(span, internal, name, { [ATTR.tenant]: tenantId });
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -268,7 +269,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       result = await withActiveSpan(operationSpan, () => executor.execute(requestContext));
       markFailures(operationSpan, result.errors, operation.operation, caller.tenantId);
     } catch (error) {
-      failSpan(operationSpan, error, operation.operation, { 'beedesk.tenant.id': caller.tenantId });
+      failSpan(operationSpan, error, operation.operation, { [ATTR.tenant]: caller.tenantId });
       telemetry.request(operationTypeOf(operation), 'error', (performance.now() - admissionStarted) / 1000, caller.tenantId);
       throw error;
     } finally {

@@ -1,6 +1,7 @@
 import type { ServiceMap } from '@apollo/gateway';
 import {
   activeContext,
+  ATTR,
   failSpan,
   newId,
   requestLogger,
@@ -201,7 +202,7 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
         );
         return result;
       } catch (error) {
-        failSpan(span, error, 'subscription', { 'beedesk.tenant.id': connection.caller.tenantId });
+        failSpan(span, error, 'subscription', { [ATTR.tenant]: connection.caller.tenantId });
         throw error;
       } finally {
         span.end();

@@ -289,3 +289,34 @@ describe('a real Prometheus scraping every service', () => {
     expect(firing).toEqual([]);
   });
 });
+
+describe('errors are exported even when their trace is not sampled', () => {
+  it('at ratio 0 a successful request exports nothing, and a failed subgraph fetch exports its error spans', async () => {
+    await e2e.cluster.stop('gateway');
+    await e2e.cluster.start('gateway', { OTEL_TRACES_SAMPLER_ARG: '0' });
+    const auth = { authorization: `Bearer ${token}` };
+    const getAnswer = manifest.operations.find((o) => o.name === 'GetAnswer')!;
+    const before = receiver.spans.length;
+    const fine = await postGraphQL(e2e.gatewayUrl, { documentId: getAnswer.id, variables: { id: answerId } }, auth);
+    expect(fine.body.errors).toBeUndefined();
+
+    await e2e.cluster.stop('session');
+    const failed = await postGraphQL(e2e.gatewayUrl, { query: 'mutation { startSession { id } }' }, auth);
+    expect(failed.body.errors?.length).toBeGreaterThan(0);
+    const newGatewaySpans = () => receiver.spans.slice(before).filter((s) => s.service === 'gateway');
+    await until(() => newGatewaySpans().some((s) => s.name === 'error fetch session'), 10_000, 'the error span exported');
+    await new Promise((r) => setTimeout(r, 1_500));
+    const exported = newGatewaySpans();
+    // Only error spans: each a root of its own, failed, linked to the unsampled span it stands for.
+    expect(exported.every((s) => s.name.startsWith('error '))).toBe(true);
+    for (const span of exported) {
+      expect(span.parentSpanId).toBe('');
+      expect(span.statusCode).toBe(2);
+      expect(span.links).toHaveLength(1);
+      expect(span.attributes['error.type']).toBeTruthy();
+    }
+    // The request's log lines are found by the unsampled trace id the error span links to.
+    const unsampled = exported.find((s) => s.name === 'error fetch session')!.links[0]!.traceId;
+    expect(unsampled).not.toBe(exported[0]!.traceId);
+  });
+});
