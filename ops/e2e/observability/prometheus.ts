@@ -56,8 +56,13 @@ export class PrometheusServer {
     const exited = new Promise<number | null>((resolve) => this.child!.once('exit', resolve));
     let exitCode: number | null | undefined;
     void exited.then((code) => (exitCode = code));
+    let spawnError: Error | undefined;
+    this.child.once('error', (error) => (spawnError = error));
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
+      if (spawnError) {
+        throw new Error(`cannot run ${PROMETHEUS_BIN} (${spawnError.message}): install Debian's \`prometheus\` package, as .ci/run does`);
+      }
       if (exitCode !== undefined) throw new Error(`prometheus exited with ${exitCode}: ${this.output.join('').slice(-2000)}`);
       const ready = await fetch(`${this.url}/-/ready`).then(
         (r) => r.ok,

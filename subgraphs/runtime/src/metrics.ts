@@ -34,7 +34,6 @@ export function createMetrics(service: string, withDefaults = true): ServiceMetr
       labelNames: ['route'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
-      enableExemplars: true,
     }),
   };
 }
