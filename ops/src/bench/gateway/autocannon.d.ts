@@ -16,6 +16,8 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       amount?: number;
+      /** Requests per second over all connections (open rate instead of as fast as possible). */
+      overallRate?: number;
       timeout?: number;
       method?: string;
       headers?: Record<string, string>;

@@ -5,7 +5,7 @@
  *
  *   node ops/dist/bench/gateway/run.js [--duration 20] [--warmup 5] [--connections 50]
  *        [--only ours,hive,apollo[,hive-nodedup,ours-trace10,ours-trace100]] [--queries nested,list] [--json results.json]
- *        [--base-port 4800] [--strict-order] [--keep-logs] [--ours-main gateway/dist/main.js]
+ *        [--rate <req/s>] [--base-port 4800] [--strict-order] [--keep-logs] [--ours-main gateway/dist/main.js]
  *
  * Everything it starts is killed at the end, on SIGINT/SIGTERM, on errors and by a watchdog.
  */
@@ -34,6 +34,8 @@ export interface Options {
   duration: number;
   warmup: number;
   connections: number;
+  /** Fixed request rate (req/s over all connections); 0: as fast as the gateway answers. */
+  rate: number;
   only: GatewayId[];
   queries: string[];
   json: string | undefined;
@@ -72,6 +74,7 @@ export function parseOptions(argv: readonly string[]): Options {
     duration: num('--duration', 20, 1),
     warmup: num('--warmup', 5, 0),
     connections: Math.floor(num('--connections', 50, 1)),
+    rate: Math.floor(num('--rate', 0, 0)),
     only: list('--only', GATEWAY_IDS, DEFAULT_GATEWAYS) as GatewayId[],
     queries: list(
       '--queries',
@@ -409,6 +412,7 @@ function load(port: number, q: BenchQuery, expected: string, durationS: number, 
         url: `http://${HOST}:${port}${GRAPHQL_PATH}`,
         connections: opts.connections,
         duration: durationS,
+        ...(opts.rate > 0 ? { overallRate: opts.rate } : {}),
         timeout: REQUEST_TIMEOUT_S,
         method: 'POST',
         headers,
