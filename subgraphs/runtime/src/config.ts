@@ -22,6 +22,11 @@ export const commonEnv = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]')
     .optional(),
+  /** A Redis Cluster's seed nodes (any of its nodes, `host:port,…`); when set it is used instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'a comma-separated list of host:port (seed nodes of a Redis Cluster)')
+    .optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')

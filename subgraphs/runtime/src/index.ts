@@ -35,8 +35,14 @@ export { type BaseContext } from './request-context';
 
 // Redis: clients, the tenant key builder, the repository base
 export {
+  CLUSTER_OPTIONS,
   connectRedis,
   createInMemoryRedis,
+  isCluster,
+  nodesOf,
+  redisTargetOf,
+  type RedisEventLog,
+  type RedisTarget,
   DependencyUnavailableError,
   execOrThrow,
   keysMatching,
