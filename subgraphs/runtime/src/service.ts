@@ -84,7 +84,10 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
         const brokers = kafkaBrokersOf(config);
         if (brokers.length === 0) throw new ConfigError(['KAFKA_BROKERS: required (e.g. 127.0.0.1:9092)']);
         const kafka = createKafka(brokers, `beedesk-${name}`, logger);
-        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
+        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, {
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
+        });
         return kafka;
       },
     };

@@ -38,19 +38,40 @@ export function createKafka(brokers: string[], clientId: string, logger: Logger)
  * Checks the brokers answer and creates the topic when missing, within `timeoutMs`, so a service
  * started without Kafka fails at once with a message saying how to provide it.
  */
-export async function ensureTopic(kafka: Kafka, brokers: string[], topic: string, partitions: number, timeoutMs = 15_000): Promise<void> {
+/** How the request topic is replicated when this service creates it (unset: the brokers' defaults). */
+export interface TopicReplication {
+  replicationFactor?: number | undefined;
+  minInsyncReplicas?: number | undefined;
+}
+
+export async function ensureTopic(
+  kafka: Kafka,
+  brokers: string[],
+  topic: string,
+  partitions: number,
+  replication: TopicReplication = {},
+  timeoutMs = 15_000,
+): Promise<void> {
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 } });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  let settled = false;
   try {
     await Promise.race([
       (async () => {
         await admin.connect();
-        const existing = await admin.listTopics();
-        if (!existing.includes(topic)) {
-          await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+        // Several brokers: a topic another service has just created may not be known to every broker yet
+        // ("This server does not host this topic-partition"): retried until it is, within the deadline.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await createUnlessExists();
+            return;
+          } catch (error) {
+            if (settled || attempt >= 20 || !topicNotYetEverywhere(error)) throw error;
+            await new Promise((r) => setTimeout(r, 300));
+          }
         }
       })(),
       deadline,
@@ -61,9 +82,37 @@ export async function ensureTopic(kafka: Kafka, brokers: string[], topic: string
         'Start a broker (`bash ops/kafka/kafka.sh start`) or set KAFKA_BROKERS.',
     );
   } finally {
+    settled = true;
     clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
   }
+
+  async function createUnlessExists(): Promise<void> {
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            ...(replication.replicationFactor ? { replicationFactor: replication.replicationFactor } : {}),
+            ...(replication.minInsyncReplicas
+              ? { configEntries: [{ name: 'min.insync.replicas', value: String(replication.minInsyncReplicas) }] }
+              : {}),
+          },
+        ],
+        waitForLeaders: true,
+      });
+    }
+  }
+}
+
+/** kafkajs' UNKNOWN_TOPIC_OR_PARTITION, also when its own retries gave up on it (then it is the cause). */
+function topicNotYetEverywhere(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
 }
 
 interface Pending {
