@@ -74,6 +74,7 @@ export {
   InProcessQueue,
   KafkaInferenceConsumer,
   KafkaInferenceQueue,
+  type ConsumerScheduling,
   type Delivery,
   type InferenceConsumer,
   type InferenceQueue,
