@@ -35,8 +35,14 @@ export { type BaseContext } from './request-context';
 
 // Redis: clients, the tenant key builder, the repository base
 export {
+  CLUSTER_OPTIONS,
   connectRedis,
   createInMemoryRedis,
+  isCluster,
+  nodesOf,
+  redisTargetOf,
+  type RedisEventLog,
+  type RedisTarget,
   DependencyUnavailableError,
   execOrThrow,
   keysMatching,
@@ -70,6 +76,7 @@ export {
   InProcessQueue,
   KafkaInferenceConsumer,
   KafkaInferenceQueue,
+  type ConsumerScheduling,
   type Delivery,
   type InferenceConsumer,
   type InferenceQueue,
