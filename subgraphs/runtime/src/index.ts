@@ -62,8 +62,14 @@ export { type BaseContext } from './request-context';
 
 // Redis: clients, the tenant key builder, the repository base
 export {
+  CLUSTER_OPTIONS,
   connectRedis,
   createInMemoryRedis,
+  isCluster,
+  nodesOf,
+  redisTargetOf,
+  type RedisEventLog,
+  type RedisTarget,
   DependencyUnavailableError,
   execOrThrow,
   keysMatching,
@@ -73,6 +79,8 @@ export {
 export {
   answerKeysOf,
   DAY,
+  handoffKeysOf,
+  handoffTenantsKey,
   HOUR,
   kbChangedPattern,
   credentialsChangedPattern,
@@ -95,6 +103,7 @@ export {
   InProcessQueue,
   KafkaInferenceConsumer,
   KafkaInferenceQueue,
+  type ConsumerScheduling,
   type Delivery,
   type InferenceConsumer,
   type InferenceQueue,
@@ -102,7 +111,15 @@ export {
 } from './queue';
 
 // Live events over Redis pub/sub
-export { NO_EVENTS, type ActivityEventMessage, type AnswerEventKind, type AnswerEventMessage, type EventPublisher } from './events';
+export {
+  NO_EVENTS,
+  type ActivityEventMessage,
+  type AnswerEventKind,
+  type AnswerEventMessage,
+  type ConversationUpdateMessage,
+  type EventPublisher,
+  type HandoffPoke,
+} from './events';
 export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
 export { TRACEPARENT_FIELD } from './live/bus';
 export { AsyncQueue, QueueOverflowError } from './async-queue';

@@ -14,7 +14,7 @@ import {
 import { createRedisEventBus, type EventBus } from './live';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
-import { connectRedis, DependencyUnavailableError, type Redis } from './redis';
+import { connectRedis, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
 import { Lifecycle } from './shutdown';
 import { startTracing, tracingSettingsOf } from './tracing';
 import type { ServiceDeps } from './subgraph';
@@ -29,7 +29,7 @@ export interface MainContext<C extends CommonConfig> {
   config: C;
   logger: Logger;
   lifecycle: Lifecycle;
-  /** Connects to REDIS_URL (required in real mode); closed last on shutdown. */
+  /** Connects to REDIS_CLUSTER_NODES or REDIS_URL (one is required in real mode); closed last on shutdown. */
   redis(): Promise<Redis>;
   /** Connects to KAFKA_BROKERS (required) and makes sure the inference topic exists. */
   kafka(): Promise<Kafka>;
@@ -78,8 +78,10 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
       logger,
       lifecycle,
       redis: async () => {
-        if (!config.REDIS_URL) throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379)']);
-        const redis = await connectRedis(config.REDIS_URL);
+        const target = redisTargetOf(config);
+        if (!target)
+          throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379), or REDIS_CLUSTER_NODES for a Redis Cluster']);
+        const redis = await connectRedis(target, 5000, logger);
         lifecycle.onShutdown('redis', async () => void (await redis.quit()));
         return redis;
       },
@@ -87,7 +89,10 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
         const brokers = kafkaBrokersOf(config);
         if (brokers.length === 0) throw new ConfigError(['KAFKA_BROKERS: required (e.g. 127.0.0.1:9092)']);
         const kafka = createKafka(brokers, `beedesk-${name}`, logger);
-        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
+        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, {
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
+        });
         return kafka;
       },
     };

@@ -1,5 +1,5 @@
 import { AsyncQueue } from '../async-queue';
-import type { ActivityEventMessage, AnswerEventMessage, EventPublisher } from '../events';
+import type { ActivityEventMessage, AnswerEventMessage, EventPublisher, HandoffPoke } from '../events';
 import { tenantChannels } from '../keys';
 import type { Logger } from '../logger';
 import { ATTR, currentTraceparent, inSpan, SpanKind, tracingEnabled } from '../tracing';
@@ -42,6 +42,8 @@ export interface EventSubscriber {
   answerEvents(tenantId: string, sessionId: string): Promise<EventStream<AnswerEventMessage>>;
   /** The tenant's activity feed; resolves once listening. */
   activity(tenantId: string): Promise<EventStream<ActivityEventMessage>>;
+  /** The tenant's handoff pokes (new log entries, line changes); resolves once listening. */
+  handoff(tenantId: string): Promise<EventStream<HandoffPoke>>;
 }
 
 /** Both sides of live events, plus how many streams are open (for /metrics). */
@@ -59,6 +61,7 @@ export interface EventBusOptions {
 
 const isAnswerEvent = (v: Partial<AnswerEventMessage>): v is AnswerEventMessage =>
   typeof v.answerId === 'string' && typeof v.sessionId === 'string' && typeof v.seq === 'number' && typeof v.kind === 'string';
+const isPoke = (v: Partial<HandoffPoke>): v is HandoffPoke => typeof v === 'object' && v !== null && 'cursor' in v;
 const isActivity = (v: Partial<ActivityEventMessage>): v is ActivityEventMessage =>
   typeof v.kind === 'string' && typeof v.sessionId === 'string' && typeof v.at === 'string';
 
@@ -103,6 +106,8 @@ export function createEventBus(transport: EventTransport, options: EventBusOptio
       publishTraced(transport, 'activity', tenantId, tenantChannels(options.keyPrefix, tenantId).activity, event),
     answerEvents: (tenantId, sessionId) => listen(tenantChannels(options.keyPrefix, tenantId).answers(sessionId), isAnswerEvent),
     activity: (tenantId) => listen(tenantChannels(options.keyPrefix, tenantId).activity, isActivity),
+    publishHandoff: (tenantId, poke) => transport.publish(tenantChannels(options.keyPrefix, tenantId).handoff, JSON.stringify(poke)),
+    handoff: (tenantId) => listen(tenantChannels(options.keyPrefix, tenantId).handoff, isPoke),
     close: async () => {
       for (const stream of [...streams]) stream.end();
       await transport.close();
