@@ -28,6 +28,8 @@ export function startAssigner(
   actions: HandoffActions,
   settings: HandoffSettings,
   logger: Logger,
+  /** Told the length of each tenant's line after each pass (the `beedesk_handoffs_waiting` gauge). */
+  onLine: (tenantId: string, waiting: number) => void = () => undefined,
 ): Assigner {
   const holder = newId();
   const lines = new Map<string, string>();
@@ -146,6 +148,7 @@ export function startAssigner(
         }
       }
       const remaining = await store.line(tenantId, 200);
+      onLine(tenantId, remaining.length);
       const signature = remaining.map((e) => e.sessionId).join(',');
       if (lineChanged || lines.get(tenantId) !== signature) {
         lines.set(tenantId, signature);

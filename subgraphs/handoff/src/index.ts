@@ -5,6 +5,7 @@ import { startAssigner } from './assigner';
 import { handoffSettings, type HandoffSettings } from './config';
 import { contextFactory } from './context';
 import { HandoffActions } from './data';
+import { createHandoffMetrics } from './metrics';
 import { resolvers } from './resolvers';
 
 export { DEFAULT_HANDOFF_SETTINGS, handoffSettings, type HandoffSettings } from './config';
@@ -21,9 +22,19 @@ export async function startHandoffService(deps: HandoffServiceDeps): Promise<Sta
   const events = deps.events ?? createInProcessEventBus(deps.keyPrefix, deps.logger);
   const settings = deps.settings ?? loadConfig(handoffSettings);
   const actions = HandoffActions.create(deps.redis, deps.keyPrefix, events, deps.logger);
-  const assigner = startAssigner(deps.redis, deps.keyPrefix, actions, settings, deps.logger.child({ component: 'assigner' }));
+  // A tenant's count is current while its assigner passes run here (every interval); stale after a few missed ones.
+  const metrics = createHandoffMetrics(deps.defaultMetrics ?? true, Math.max(5_000, settings.HANDOFF_ASSIGN_INTERVAL_MS * 8));
+  const assigner = startAssigner(
+    deps.redis,
+    deps.keyPrefix,
+    actions,
+    settings,
+    deps.logger.child({ component: 'assigner' }),
+    metrics.lineSeen,
+  );
   const server = await startSubgraph(deps, {
     name: 'handoff',
+    metrics,
     sdl: subgraphSdl('handoff'),
     resolvers,
     createContext: contextFactory({
