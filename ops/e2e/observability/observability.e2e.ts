@@ -37,6 +37,8 @@ let answerId = '';
 let answerText = '';
 let received: AnswerEvent[] = [];
 let token = '';
+/** Wall time from sending `ask` to reading DONE, seconds: the first token came within it. */
+let askToDoneSeconds = 0;
 
 beforeAll(async () => {
   const otlp = await receiver.start(RECEIVER_PORT);
@@ -61,6 +63,7 @@ beforeAll(async () => {
     10_000,
     'subscribed',
   );
+  const askedAt = performance.now();
   const receipt = await client.ask(session.id, QUESTION);
   answerId = receipt.answer.id;
   let next = first;
@@ -70,6 +73,7 @@ beforeAll(async () => {
     received.push(value);
     if (value.answerId === answerId && (value.kind === 'DONE' || value.kind === 'FALLBACK' || value.kind === 'ERROR')) {
       answerText = value.answer?.text ?? '';
+      askToDoneSeconds = (performance.now() - askedAt) / 1000;
       break;
     }
     next = stream.next();
@@ -112,7 +116,7 @@ describe('one trace from the question to the last streamed event', () => {
       while (at && at.parentSpanId !== '' && hops++ < 100) at = index.get(at.parentSpanId);
       expect({ span: span.name, reached: at?.spanId }).toEqual({ span: span.name, reached: roots[0]!.spanId });
     }
-    expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['gateway', 'answer', 'inference']));
+    expect([...new Set(spans.map((s) => s.service))]).toEqual(expect.arrayContaining(['gateway', 'answer', 'inference']));
   });
 
   it('follows the question through the gateway, the answer subgraph, Kafka, the worker and Redis pub/sub', () => {
@@ -245,7 +249,7 @@ describe('a real Prometheus scraping every service', () => {
     await new Promise((r) => setTimeout(r, 2_500));
   }, 60_000);
 
-  it('scrapes all five services', async () => {
+  it('scrapes every service', async () => {
     const up = await prometheus.query('up');
     expect(Object.fromEntries(up.map((r) => [r.metric['job'], r.value]))).toEqual(Object.fromEntries(SERVICE_ORDER.map((s) => [s, 1])));
   });
@@ -264,11 +268,11 @@ describe('a real Prometheus scraping every service', () => {
     expect(fetches.map((f) => f.metric['subgraph'])).toEqual(expect.arrayContaining(['answer', 'session']));
     expect(await value('sum(beedesk_gateway_subgraph_fetch_errors_total)')).not.toBeGreaterThan(0);
     expect(await value('sum(beedesk_gateway_subscription_event_duration_seconds_count)')).toBeGreaterThanOrEqual(received.length);
-    // First token: observed once per answer, between 0 and the 10 s bound; the mean is sane too.
-    expect(await value('sum(beedesk_inference_first_token_seconds_count)')).toBeGreaterThanOrEqual(1);
-    const meanFirstToken = await value('sum(beedesk_inference_first_token_seconds_sum) / sum(beedesk_inference_first_token_seconds_count)');
-    expect(meanFirstToken).toBeGreaterThan(0);
-    expect(meanFirstToken).toBeLessThan(10);
+    // First token: observed once for the one answer, after 0 s and before the client read DONE.
+    expect(await value('sum(beedesk_inference_first_token_seconds_count)')).toBe(1);
+    const firstToken = await value('sum(beedesk_inference_first_token_seconds_sum)');
+    expect(firstToken).toBeGreaterThan(0);
+    expect(firstToken).toBeLessThan(askToDoneSeconds + 0.5);
     // Lag: every request committed.
     await until(async () => (await value('sum(beedesk_inference_queue_lag)')) === 0, 15_000, 'lag back to 0');
     for (const job of SERVICE_ORDER) expect(await value(`process_resident_memory_bytes{job="${job}"}`)).toBeGreaterThan(10_000_000);
