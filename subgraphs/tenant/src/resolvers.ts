@@ -6,6 +6,7 @@ import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
 import { articleFromInput } from './validation';
+import { widgetResolvers } from './widget';
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
 const removedArticle = (id: string): ArticleRecord => ({
@@ -43,6 +44,7 @@ export const resolvers: Resolvers = {
     articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
+    ...widgetResolvers.Tenant,
   },
   Article: {
     __resolveReference: async (ref, context) =>
@@ -50,6 +52,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
+    ...widgetResolvers.Mutation,
     eraseTenant,
     upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');
