@@ -12,7 +12,7 @@ export {
   type HttpRoute,
   type StartedGateway,
 } from './server';
-export { VISITOR_TOKEN_TTL_SECONDS, IDENTITY_TOKEN_MAX_SECONDS, type WidgetSessionAnswer } from './widget';
+export { IDENTITY_TOKEN_MAX_SECONDS, VISITOR_TOKEN_TTL_SECONDS, VisitorTokens, type WidgetSessionAnswer } from './widget';
 export { gatewayKeys, type GatewayKeys } from './keys';
 export { DEFAULT_DOCUMENT_SETTINGS, type DocumentSettings, type GatewayMode } from './pipeline';
 export { DEFAULT_APQ_CAPS, type ApqCaps } from './persisted';
