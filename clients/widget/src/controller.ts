@@ -5,8 +5,11 @@ import {
   assistantMessage,
   hasGap,
   isFinal,
+  isHandoffEvent,
   textMessage,
   type AnswerEvent,
+  type ConversationState,
+  type ConversationUpdate,
   type Message,
   type StoredAnswer,
 } from './conversation';
@@ -30,6 +33,16 @@ export interface WidgetState {
   settings: WidgetSettings | null;
   /** The latest polite announcement for screen readers (whole sentences). */
   announcement: string;
+  /** Who answers the conversation (human handoff); null until known or where the platform has no handoff. */
+  handoff: HandoffView | null;
+}
+
+export interface HandoffView {
+  state: ConversationState;
+  waitingPosition: number | null;
+  agentName: string | null;
+  agentTyping: boolean;
+  agentsAvailable: boolean | null;
 }
 
 interface StoredSession {
@@ -42,9 +55,10 @@ interface StoredSession {
 
 interface Turn {
   seq: number;
-  role: 'USER' | 'ASSISTANT';
+  role: 'USER' | 'ASSISTANT' | 'AGENT';
   text: string;
   answerId: string | null;
+  authorName?: string | null;
 }
 
 type Listener = (state: WidgetState) => void;
@@ -65,6 +79,7 @@ export class WidgetController {
     unread: 0,
     settings: null,
     announcement: '',
+    handoff: null,
   };
   private readonly listeners = new Set<Listener>();
   private stopStream: (() => void) | null = null;
@@ -80,6 +95,7 @@ export class WidgetController {
       widgetKey: string;
       transport: TransportKind;
       storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
+      locale: string;
     },
   ) {
     this.sessionKey = `beedesk:${options.widgetKey}:session`;
@@ -128,6 +144,7 @@ export class WidgetController {
         this.openStream(startSession.id);
         // Answers still being produced when the page was left: shown from their stored text, then live.
         if (sameSession) await this.resync(stored?.pending ?? []);
+        void this.readHandoff(startSession.id);
         // The latest answers' sources and feedback (turns carry only the text).
         const recent = messages.filter((m) => m.role === 'assistant' && !m.id.startsWith('turn-')).slice(-HISTORY_DETAILS);
         await this.resync(recent.map((m) => m.id));
@@ -143,8 +160,68 @@ export class WidgetController {
     return turns.map((turn) =>
       turn.role === 'USER'
         ? textMessage(`turn-${turn.seq}`, 'user', turn.text)
-        : { ...textMessage(turn.answerId ?? `turn-${turn.seq}`, 'assistant', turn.text) },
+        : turn.role === 'AGENT'
+          ? textMessage(`turn-${turn.seq}`, 'agent', turn.text, turn.authorName ?? undefined)
+          : textMessage(turn.answerId ?? `turn-${turn.seq}`, 'assistant', turn.text),
     );
+  }
+
+  /** Who answers now (after a reload: waiting for a person, or with one). Absent handoff service: stays null. */
+  private async readHandoff(sessionId: string): Promise<void> {
+    try {
+      const { session } = await this.api.run<{ session: { handoff: HandoffView } | null }>('WidgetHandoff', { sessionId });
+      if (session) this.set({ handoff: session.handoff });
+    } catch {
+      // No handoff on this platform (or not yet): the visitor talks to the assistant.
+    }
+  }
+
+  /** "Talk to a person": joins the tenant's waiting line (or is told no one is available). */
+  async requestHuman(): Promise<void> {
+    await this.start();
+    const sessionId = this.state.sessionId;
+    if (!sessionId) return;
+    try {
+      const { requestHuman } = await this.api.run<{ requestHuman: HandoffView }>('WidgetRequestHuman', {
+        sessionId,
+        locale: this.options.locale,
+      });
+      this.set({ handoff: requestHuman });
+    } catch (error) {
+      this.set({ errorCode: error instanceof WidgetError ? error.code : 'NETWORK' });
+    }
+  }
+
+  private typingSentAt = 0;
+  /** Tells the agent the visitor is typing (at most every 3 s; the platform switches it off by itself). */
+  typing(): void {
+    const { sessionId, handoff } = this.state;
+    if (!sessionId || handoff?.state !== 'WITH_HUMAN' || Date.now() - this.typingSentAt < 3000) return;
+    this.typingSentAt = Date.now();
+    void this.api.run('WidgetSetTyping', { sessionId, typing: true }).catch(() => undefined);
+  }
+
+  private onHandoff(kind: string, update: ConversationUpdate): void {
+    const current: HandoffView = this.state.handoff ?? {
+      state: 'BOT',
+      waitingPosition: null,
+      agentName: null,
+      agentTyping: false,
+      agentsAvailable: null,
+    };
+    const next: HandoffView = {
+      ...current,
+      state: update.state,
+      agentName: update.agentName ?? (update.state === 'WITH_HUMAN' ? current.agentName : null),
+      waitingPosition: update.waitingPosition ?? (update.state === 'WAITING_FOR_HUMAN' ? current.waitingPosition : null),
+      agentTyping: kind === 'AGENT_TYPING' ? Boolean(update.typing) : kind === 'AGENT_MESSAGE' ? false : current.agentTyping,
+    };
+    this.set({ handoff: next });
+    if ((kind === 'AGENT_MESSAGE' || kind === 'HANDOFF_NOTICE') && update.text) {
+      const role = kind === 'AGENT_MESSAGE' ? 'agent' : 'system';
+      this.update(update.id, (m) => m ?? textMessage(update.id, role, update.text!, update.agentName ?? undefined));
+      if (role === 'agent') this.set({ announcement: `${update.agentName ?? ''}: ${update.text}` });
+    }
   }
 
   private openStream(sessionId: string): void {
@@ -187,6 +264,10 @@ export class WidgetController {
 
   private onEvent(event: AnswerEvent): void {
     this.lastEventAt = Date.now();
+    if (isHandoffEvent(event)) {
+      if (event.handoff) this.onHandoff(event.kind, event.handoff);
+      return;
+    }
     this.update(event.answerId, (m) => applyEvent(m, event));
     const message = this.state.messages.find((m) => m.id === event.answerId);
     if (message && hasGap(message)) void this.resync([message.id]);
@@ -203,7 +284,7 @@ export class WidgetController {
     else messages.push(after);
     let { unread } = this.state;
     const finished = isFinal(after) && !(before && isFinal(before));
-    if (finished && !this.state.open) unread++;
+    if (finished && !this.state.open && (after.role === 'assistant' || after.role === 'agent')) unread++;
     this.set({ messages, unread });
     this.announce(after);
     if (finished) this.store({ pending: (this.readStored()?.pending ?? []).filter((p) => p !== id) });
@@ -231,14 +312,19 @@ export class WidgetController {
     const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     this.set({ messages: [...this.state.messages, { ...textMessage(clientId, 'user', text), status: 'sending' }] });
     try {
-      const { ask } = await this.api.run<{ ask: { queuePosition: number; answer: { id: string } } }>('WidgetAsk', {
-        sessionId,
-        text,
-        clientMessageId: clientId,
-      });
+      const { ask } = await this.api.run<{ ask: { queuePosition: number; conversationState: ConversationState; answer: { id: string } } }>(
+        'WidgetAsk',
+        {
+          sessionId,
+          text,
+          clientMessageId: clientId,
+        },
+      );
       this.lastEventAt = Date.now();
       const messages = this.state.messages.map((m) => (m.id === clientId ? { ...m, status: 'done' as const } : m));
       this.set({ messages });
+      // With a person (or waiting for one), the question went to staff: no assistant answer follows.
+      if (ask.conversationState !== 'BOT') return true;
       this.update(ask.answer.id, (m) => m ?? assistantMessage(ask.answer.id, ask.queuePosition));
       if (!this.state.messages.find((m) => m.id === ask.answer.id && isFinal(m))) {
         this.store({ pending: [...(this.readStored()?.pending ?? []), ask.answer.id] });

@@ -34,7 +34,7 @@ export interface Message {
 
 export interface StoredAnswer {
   id: string;
-  status: 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED';
+  status: 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED' | 'WITH_HUMAN';
   text: string;
   needsHuman: boolean;
   sources: Source[];
@@ -42,14 +42,35 @@ export interface StoredAnswer {
   feedback?: { helpful: boolean } | null;
 }
 
+export type ConversationState = 'BOT' | 'WAITING_FOR_HUMAN' | 'WITH_HUMAN' | 'RESOLVED';
+
+/** A human-handoff update on the answer stream (kinds AGENT_MESSAGE, AGENT_TYPING, HANDOFF_STATE, WAITING_POSITION, HANDOFF_NOTICE). */
+export interface ConversationUpdate {
+  id: string;
+  state: ConversationState;
+  reason?: string | null;
+  agentName?: string | null;
+  text?: string | null;
+  typing?: boolean | null;
+  waitingPosition?: number | null;
+  notice?: string | null;
+}
+
+export const HANDOFF_KINDS = ['AGENT_MESSAGE', 'AGENT_TYPING', 'HANDOFF_STATE', 'WAITING_POSITION', 'HANDOFF_NOTICE'] as const;
+export type HandoffKind = (typeof HANDOFF_KINDS)[number];
+
 export interface AnswerEvent {
   answerId: string;
   seq: number;
-  kind: 'QUEUED' | 'TOKEN' | 'DONE' | 'FALLBACK' | 'ERROR';
+  kind: 'QUEUED' | 'TOKEN' | 'DONE' | 'FALLBACK' | 'ERROR' | HandoffKind;
   delta?: string | null;
   queuePosition?: number | null;
   answer?: Omit<StoredAnswer, 'streamed' | 'feedback'> | null;
+  handoff?: ConversationUpdate | null;
 }
+
+export const isHandoffEvent = (event: AnswerEvent): event is AnswerEvent & { kind: HandoffKind } =>
+  (HANDOFF_KINDS as readonly string[]).includes(event.kind);
 
 export const isFinal = (message: Message): boolean =>
   message.status === 'done' || message.status === 'fallback' || message.status === 'failed';

@@ -69,7 +69,7 @@ export function mountWidget(config: WidgetConfig): MountedWidget {
     locale,
     storage,
   });
-  const controller = new WidgetController(api, { widgetKey: config.widgetKey, transport: config.transport ?? 'auto', storage });
+  const controller = new WidgetController(api, { widgetKey: config.widgetKey, transport: config.transport ?? 'auto', storage, locale });
   const mountPoint = document.createElement('div');
   mountPoint.setAttribute('lang', locale);
   root.appendChild(mountPoint);

@@ -151,6 +151,11 @@ export function WidgetView({ controller, t, host }: { controller: WidgetControll
   };
 
   const greeting = state.settings?.greeting || t.greeting;
+  const handoff = state.handoff;
+  const waiting = handoff?.state === 'WAITING_FOR_HUMAN';
+  const withHuman = handoff?.state === 'WITH_HUMAN';
+  const canAskForPerson =
+    state.phase === 'ready' && !waiting && !withHuman && state.messages.some((m) => m.role === 'assistant' && isFinal(m));
   const problem = errorText(state.errorCode, t);
   const connection = state.connection === 'reconnecting' ? t.reconnecting : null;
   return (
@@ -167,7 +172,7 @@ export function WidgetView({ controller, t, host }: { controller: WidgetControll
           <div class="head">
             <div>
               <h2 id="beedesk-title">{t.title}</h2>
-              <p>{t.subtitle}</p>
+              <p>{withHuman && handoff?.agentName ? handoff.agentName : t.subtitle}</p>
             </div>
             <button type="button" class="x" aria-label={t.close} onClick={() => controller.setOpen(false)}>
               ×
@@ -184,6 +189,21 @@ export function WidgetView({ controller, t, host }: { controller: WidgetControll
             {state.messages.map((message) => (
               <Bubble key={message.id} message={message} t={t} controller={controller} />
             ))}
+            {waiting && (
+              <div class="msg system" role="status">
+                {t.waitingForAgent} {handoff?.waitingPosition != null ? t.waitingPosition(handoff.waitingPosition + 1) : ''}
+              </div>
+            )}
+            {withHuman && handoff?.agentTyping && (
+              <div class="msg system typing" role="status">
+                {t.agentTyping(handoff.agentName ?? t.agent)}
+              </div>
+            )}
+            {canAskForPerson && (
+              <button type="button" class="human" onClick={() => void controller.requestHuman()}>
+                {t.talkToPerson}
+              </button>
+            )}
           </div>
           <form onSubmit={(event) => void submit(event)}>
             <label class="sr" for="beedesk-input">
@@ -196,7 +216,10 @@ export function WidgetView({ controller, t, host }: { controller: WidgetControll
               value={draft}
               maxLength={MAX_QUESTION_CHARS}
               placeholder={t.placeholder}
-              onInput={(event) => setDraft((event.target as HTMLTextAreaElement).value)}
+              onInput={(event) => {
+                setDraft((event.target as HTMLTextAreaElement).value);
+                controller.typing();
+              }}
               onKeyDown={(event) => {
                 if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) void submit(event);
               }}

@@ -45,6 +45,9 @@ export const resolvers: Resolvers = {
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
     ...widgetResolvers.Tenant,
+    handoffRules: () => {
+      throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
+    },
   },
   Article: {
     __resolveReference: async (ref, context) =>
@@ -53,6 +56,9 @@ export const resolvers: Resolvers = {
   Mutation: {
     ...apiKeyResolvers.Mutation,
     ...widgetResolvers.Mutation,
+    updateHandoffRules: () => {
+      throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
+    },
     eraseTenant,
     upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');

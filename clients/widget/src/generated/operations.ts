@@ -14,7 +14,17 @@ export type AnswerEventKind =
   /** The engine was unavailable; `answer` carries the polite fallback reply. */
   | 'FALLBACK'
   /** The question could not be answered; `answer` carries the FAILED answer. */
-  | 'ERROR';
+  | 'ERROR'
+  /** Human handoff: an agent's message to the customer (`handoff.text`, `handoff.agentName`). */
+  | 'AGENT_MESSAGE'
+  /** Human handoff: the agent started or stopped typing (`handoff.typing`). */
+  | 'AGENT_TYPING'
+  /** Human handoff: who answers the conversation changed (`handoff.state`, `handoff.reason`). */
+  | 'HANDOFF_STATE'
+  /** Human handoff: the customer's place in the waiting line changed (`handoff.waitingPosition`). */
+  | 'WAITING_POSITION'
+  /** Human handoff: a message for the customer in their language (`handoff.notice`, `handoff.text`). */
+  | 'HANDOFF_NOTICE';
 
 export type AnswerStatus =
   /** Accepted and waiting for a worker. */
@@ -26,7 +36,71 @@ export type AnswerStatus =
   /** The engine was unavailable; a polite 'please try again' was given instead. */
   | 'FALLBACK'
   /** Could not be answered. */
-  | 'FAILED';
+  | 'FAILED'
+  /**
+   * Not for the engine: the conversation is with a person (or waiting for one), so the question was
+   * stored as a turn and delivered to staff; nothing went to the engine. Final; text stays empty.
+   */
+  | 'WITH_HUMAN';
+
+/** Who answers a conversation now (human handoff). */
+export type ConversationState =
+  /** The assistant (the answer engine) answers. */
+  | 'BOT'
+  /** In the tenant's waiting line for a person; the assistant no longer answers. */
+  | 'WAITING_FOR_HUMAN'
+  /** An agent owns it; the assistant answers nothing. */
+  | 'WITH_HUMAN'
+  /** Staff resolved it. The customer's next question goes to the assistant again (REOPENED). */
+  | 'RESOLVED';
+
+/** What a handoff update on answerStream tells the customer, as a code; `text` says it in their language. */
+export type HandoffNotice =
+  /** They are waiting for a person (with their position). */
+  | 'WAITING_FOR_AGENT'
+  /** No agent is online: they wait, or the assistant carries on (the tenant's rules). */
+  | 'NO_AGENT_ONLINE'
+  /** Outside the tenant's working hours: they wait, or the assistant carries on. */
+  | 'OUTSIDE_WORKING_HOURS'
+  /** An agent joined the conversation. */
+  | 'AGENT_JOINED'
+  /** The assistant answers again. */
+  | 'RETURNED_TO_BOT'
+  /** Staff resolved the conversation. */
+  | 'RESOLVED';
+
+/** Why a conversation's ownership changed (see the handoff subgraph). */
+export type HandoffReason =
+  /** The customer asked for a person (requestHuman, or one of the tenant's handoff keywords in a question). */
+  | 'CUSTOMER_REQUESTED'
+  /** The engine was unsure (confidence below the tenant's threshold) for the tenant's number of consecutive questions. */
+  | 'ENGINE_UNSURE'
+  /** The engine found the question outside the knowledge base. */
+  | 'OUT_OF_SCOPE'
+  /** The engine failed or was unavailable (a FALLBACK or FAILED answer). */
+  | 'ENGINE_FAILED'
+  /** An agent or admin took the conversation over from the assistant. */
+  | 'AGENT_PULLED'
+  /** Automatic assignment: the longest-waiting conversation to the least-loaded online agent with capacity. */
+  | 'ASSIGNED'
+  /** An agent claimed it from the waiting line. */
+  | 'CLAIMED'
+  /** An admin (or its agent) moved it to another agent. */
+  | 'REASSIGNED'
+  /** Its agent put it back in the waiting line. */
+  | 'RELEASED'
+  /** Its agent was offline longer than the grace period: back in the waiting line, keeping its place. */
+  | 'AGENT_OFFLINE'
+  /** Staff resolved it. */
+  | 'RESOLVED'
+  /** Staff gave it back to the assistant. */
+  | 'RETURNED_TO_BOT'
+  /** No agent was online and the tenant's rules give it back to the assistant. */
+  | 'NO_AGENT_ONLINE'
+  /** Outside the tenant's working hours and the rules give it back to the assistant. */
+  | 'OUTSIDE_WORKING_HOURS'
+  /** The customer wrote again after it was resolved: the assistant answers again. */
+  | 'REOPENED';
 
 export type SessionStatus =
   /** Activity within the last 30 minutes: startSession resumes it. */
@@ -34,7 +108,13 @@ export type SessionStatus =
   /** No activity for 30 minutes; its history is kept for 7 days. */
   | 'EXPIRED';
 
-export type TurnRole = 'USER' | 'ASSISTANT';
+export type TurnRole =
+  /** The customer. */
+  | 'USER'
+  /** The answer engine. */
+  | 'ASSISTANT'
+  /** A person of the tenant's staff who took the conversation over (human handoff). */
+  | 'AGENT';
 
 export type WidgetStartSessionMutationVariables = Exact<{ [key: string]: never }>;
 
@@ -42,7 +122,7 @@ export type WidgetStartSessionMutation = {
   startSession: {
     id: string;
     status: SessionStatus;
-    turns: Array<{ seq: number; role: TurnRole; text: string; at: string; answerId: string | null }>;
+    turns: Array<{ seq: number; role: TurnRole; text: string; at: string; answerId: string | null; authorName: string | null }>;
   };
 };
 
@@ -52,7 +132,9 @@ export type WidgetAskMutationVariables = Exact<{
   clientMessageId?: string | null | undefined;
 }>;
 
-export type WidgetAskMutation = { ask: { queuePosition: number; answer: { id: string; status: AnswerStatus } } };
+export type WidgetAskMutation = {
+  ask: { queuePosition: number; conversationState: ConversationState; answer: { id: string; status: AnswerStatus } };
+};
 
 export type WidgetAnswerQueryVariables = Exact<{
   id: string;
@@ -81,6 +163,16 @@ export type WidgetAnswerStreamSubscription = {
     kind: AnswerEventKind;
     delta: string | null;
     queuePosition: number | null;
+    handoff: {
+      id: string;
+      state: ConversationState;
+      reason: HandoffReason | null;
+      agentName: string | null;
+      text: string | null;
+      typing: boolean | null;
+      waitingPosition: number | null;
+      notice: HandoffNotice | null;
+    } | null;
     answer: {
       id: string;
       status: AnswerStatus;
@@ -97,6 +189,45 @@ export type WidgetRateAnswerMutationVariables = Exact<{
 }>;
 
 export type WidgetRateAnswerMutation = { rateAnswer: { id: string; feedback: { helpful: boolean } | null } };
+
+export type WidgetHandoffQueryVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type WidgetHandoffQuery = {
+  session: {
+    id: string;
+    handoff: {
+      state: ConversationState;
+      waitingPosition: number | null;
+      agentName: string | null;
+      agentTyping: boolean;
+      agentsAvailable: boolean;
+    };
+  } | null;
+};
+
+export type WidgetRequestHumanMutationVariables = Exact<{
+  sessionId: string;
+  locale?: string | null | undefined;
+}>;
+
+export type WidgetRequestHumanMutation = {
+  requestHuman: {
+    state: ConversationState;
+    waitingPosition: number | null;
+    agentName: string | null;
+    agentTyping: boolean;
+    agentsAvailable: boolean;
+  };
+};
+
+export type WidgetSetTypingMutationVariables = Exact<{
+  sessionId: string;
+  typing: boolean;
+}>;
+
+export type WidgetSetTypingMutation = { setTyping: boolean };
 
 export class TypedDocumentString<TResult, TVariables> extends String implements DocumentTypeDecoration<TResult, TVariables> {
   __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
@@ -125,6 +256,7 @@ export const WidgetStartSessionDocument = new TypedDocumentString(`
       text
       at
       answerId
+      authorName
     }
   }
 }
@@ -133,6 +265,7 @@ export const WidgetAskDocument = new TypedDocumentString(`
     mutation WidgetAsk($sessionId: ID!, $text: String!, $clientMessageId: ID) {
   ask(sessionId: $sessionId, text: $text, clientMessageId: $clientMessageId) {
     queuePosition
+    conversationState
     answer {
       id
       status
@@ -170,6 +303,16 @@ export const WidgetAnswerStreamDocument = new TypedDocumentString(`
     kind
     delta
     queuePosition
+    handoff {
+      id
+      state
+      reason
+      agentName
+      text
+      typing
+      waitingPosition
+      notice
+    }
     answer {
       id
       status
@@ -194,3 +337,33 @@ export const WidgetRateAnswerDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WidgetRateAnswerMutation, WidgetRateAnswerMutationVariables>;
+export const WidgetHandoffDocument = new TypedDocumentString(`
+    query WidgetHandoff($sessionId: ID!) {
+  session(id: $sessionId) {
+    id
+    handoff {
+      state
+      waitingPosition
+      agentName
+      agentTyping
+      agentsAvailable
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<WidgetHandoffQuery, WidgetHandoffQueryVariables>;
+export const WidgetRequestHumanDocument = new TypedDocumentString(`
+    mutation WidgetRequestHuman($sessionId: ID!, $locale: String) {
+  requestHuman(sessionId: $sessionId, locale: $locale) {
+    state
+    waitingPosition
+    agentName
+    agentTyping
+    agentsAvailable
+  }
+}
+    `) as unknown as TypedDocumentString<WidgetRequestHumanMutation, WidgetRequestHumanMutationVariables>;
+export const WidgetSetTypingDocument = new TypedDocumentString(`
+    mutation WidgetSetTyping($sessionId: ID!, $typing: Boolean!) {
+  setTyping(sessionId: $sessionId, typing: $typing)
+}
+    `) as unknown as TypedDocumentString<WidgetSetTypingMutation, WidgetSetTypingMutationVariables>;
