@@ -99,7 +99,17 @@ export class WidgetController {
     },
   ) {
     this.sessionKey = `beedesk:${options.widgetKey}:session`;
+    this.settingsKey = `beedesk:${options.widgetKey}:settings`;
+    // The tenant's look from the last visit, so the launcher has it before any request.
+    try {
+      const cached = options.storage?.getItem(this.settingsKey);
+      if (cached) this.state = { ...this.state, settings: JSON.parse(cached) as WidgetSettings };
+    } catch {
+      // Nothing cached: the platform's default look until the first exchange.
+    }
   }
+
+  private readonly settingsKey: string;
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -134,6 +144,11 @@ export class WidgetController {
       try {
         const visitor = await this.api.visitor();
         this.set({ settings: visitor.settings });
+        try {
+          this.options.storage?.setItem(this.settingsKey, JSON.stringify(visitor.settings));
+        } catch {
+          // Not kept: fetched again next time.
+        }
         const { startSession } = await this.api.run<{ startSession: { id: string; turns: Turn[] } }>('WidgetStartSession', {});
         const stored = this.readStored();
         const sameSession = stored?.sessionId === startSession.id;

@@ -32,6 +32,25 @@ export interface MountedWidget {
   destroy(): void;
 }
 
+/**
+ * Sets the widget's style sheets by slot: constructable stylesheets where supported (not subject to a
+ * page's CSP style-src), else <style nonce> elements.
+ */
+function stylesheets(root: ShadowRoot, nonce: string | undefined): (slot: number, css: string) => void {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheets = [new CSSStyleSheet(), new CSSStyleSheet()];
+    root.adoptedStyleSheets = sheets;
+    return (slot, css) => sheets[slot]!.replaceSync(css);
+  }
+  const styles = [0, 1].map(() => {
+    const style = document.createElement('style');
+    if (nonce) style.nonce = nonce;
+    root.appendChild(style);
+    return style;
+  });
+  return (slot, css) => void (styles[slot]!.textContent = css);
+}
+
 const safeStorage = (): Storage | null => {
   try {
     return window.localStorage;
@@ -48,16 +67,10 @@ const safeStorage = (): Storage | null => {
 export function mountWidget(config: WidgetConfig): MountedWidget {
   const host = document.createElement('beedesk-widget');
   const root = host.attachShadow({ mode: 'open' });
-  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(WIDGET_CSS);
-    root.adoptedStyleSheets = [sheet];
-  } else {
-    const style = document.createElement('style');
-    if (config.nonce) style.nonce = config.nonce;
-    style.textContent = WIDGET_CSS;
-    root.appendChild(style);
-  }
+  const setCss = stylesheets(root, config.nonce);
+  setCss(0, WIDGET_CSS);
+  // The tenant's colour as a :host rule: the host page's own --bd-* declarations on <beedesk-widget> still win.
+  const applyTheme = (color: string) => setCss(1, /^#[0-9a-fA-F]{6}$/.test(color) ? `:host{--bd-accent:${color}}` : '');
   (config.container ?? document.body).appendChild(host);
   const locale = pickLocale(config.lang, document.documentElement.lang, navigator.languages ?? [navigator.language]);
   host.setAttribute('lang', locale);
@@ -73,7 +86,7 @@ export function mountWidget(config: WidgetConfig): MountedWidget {
   const mountPoint = document.createElement('div');
   mountPoint.setAttribute('lang', locale);
   root.appendChild(mountPoint);
-  render(<WidgetView controller={controller} t={messagesFor(locale)} host={host} />, mountPoint);
+  render(<WidgetView controller={controller} t={messagesFor(locale)} host={host} applyTheme={applyTheme} />, mountPoint);
   controller.init();
   return {
     open: () => controller.setOpen(true),

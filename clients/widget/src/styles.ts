@@ -1,16 +1,17 @@
 /**
- * The widget's styles, inside its shadow root. `:host { all: initial }` cuts the inherited properties
- * (font, colour, line height, letter spacing…) that would otherwise flow in from a hostile host page;
+ * The widget's styles, inside its shadow root. `:host { all: initial !important }` cuts the inherited
+ * properties (font, colour, line height, letter spacing…) that would otherwise flow in from a hostile host
+ * page, even from its `* { … !important }` rules (for important declarations the shadow root's own win);
  * selectors of the page never reach inside. Theming: the tenant's colour sets --bd-accent, and a host page
  * may override any --bd-* custom property on the <beedesk-widget> element.
  */
 export const WIDGET_CSS = `
-:host{all:initial;position:fixed!important;z-index:2147483000!important;bottom:0;right:0;display:block!important;
+:host{all:initial!important;position:fixed!important;z-index:2147483000!important;bottom:0!important;right:0!important;display:block!important;
+width:0!important;height:0!important;font:15px/1.45 var(--bd-font)!important;color:var(--bd-fg)!important;
 --bd-accent:#1f5fbf;--bd-on-accent:#fff;--bd-bg:#fff;--bd-fg:#1b1f24;--bd-muted:#59636e;--bd-border:#d0d7de;
 --bd-user-bg:var(--bd-accent);--bd-user-fg:var(--bd-on-accent);--bd-bot-bg:#f1f3f5;--bd-radius:14px;
---bd-font:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Microsoft YaHei",sans-serif;
-font:15px/1.45 var(--bd-font);color:var(--bd-fg)}
-:host([data-position=left]){right:auto;left:0}
+--bd-font:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif}
+:host([data-position=left]){right:auto!important;left:0!important}
 *,*::before,*::after{box-sizing:border-box;margin:0;padding:0;font:inherit;color:inherit;letter-spacing:normal;text-transform:none}
 button{cursor:pointer;border:0;background:none}
 a{color:var(--bd-accent);text-decoration:underline}

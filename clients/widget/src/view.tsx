@@ -102,7 +102,17 @@ function Bubble({ message, t, controller }: { message: Message; t: Messages; con
 }
 
 /** The launcher and the chat panel (a non-modal dialog), rendered inside the widget's shadow root. */
-export function WidgetView({ controller, t, host }: { controller: WidgetController; t: Messages; host: HTMLElement }) {
+export function WidgetView({
+  controller,
+  t,
+  host,
+  applyTheme,
+}: {
+  controller: WidgetController;
+  t: Messages;
+  host: HTMLElement;
+  applyTheme: (color: string) => void;
+}) {
   const state = useWidgetState(controller);
   const [draft, setDraft] = useState('');
   const launcher = useRef<HTMLButtonElement>(null);
@@ -110,13 +120,13 @@ export function WidgetView({ controller, t, host }: { controller: WidgetControll
   const log = useRef<HTMLDivElement>(null);
   const wasOpen = useRef(state.open);
 
-  // Tenant settings: accent colour and side; the host's own --bd-* declarations still win (inline style is lower).
+  // Tenant settings: accent colour and side.
   useEffect(() => {
     if (state.settings) {
-      host.style.setProperty('--bd-accent', state.settings.themeColor);
+      applyTheme(state.settings.themeColor);
       host.dataset['position'] = state.settings.position === 'BOTTOM_LEFT' ? 'left' : 'right';
     }
-  }, [state.settings, host]);
+  }, [state.settings, host, applyTheme]);
 
   useEffect(() => {
     if (state.open) host.setAttribute('data-open', '');

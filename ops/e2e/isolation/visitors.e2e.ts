@@ -34,7 +34,7 @@ const startSession = async (token: string, origin: string) => {
 const codeOf = (body: { errors?: { extensions?: { code?: string } }[] }) => body.errors?.[0]?.extensions?.code;
 
 beforeAll(async () => {
-  for (const name of ['tenant', 'session', 'answer', 'inference'] as const) await e2e.cluster.start(name);
+  for (const name of ['tenant', 'session', 'answer', 'inference', 'handoff'] as const) await e2e.cluster.start(name);
   await e2e.cluster.start('gateway', { GATEWAY_RATE_LIMIT_WIDGET_IP: '0.01:30' });
   keyA = await allowOrigins(e2e.gatewayUrl, await e2e.token(A, 'admin', 'admin'), [SITE_A]);
   keyB = await allowOrigins(e2e.gatewayUrl, await e2e.token(B, 'admin', 'admin'), [SITE_B]);
