@@ -10,6 +10,7 @@ const packages = [
   'subgraphs/inference',
   'gateway',
   'clients/sdk',
+  'clients/console',
   'ops',
 ];
 

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const internalSecret = process.env.INTERNAL_SECRET || undefined;
   const unset = [...(internalSecret ? [] : ['INTERNAL_SECRET']), ...(process.env.JWT_SECRET ? [] : ['JWT_SECRET'])];
   refuseDevelopmentSecrets({ HOST: host, BEEDESK_DEV_DEPLOYMENT: process.env.BEEDESK_DEV_DEPLOYMENT === 'true' ? 'true' : 'false' }, unset);
-  const embedded = await startEmbedded({ logger, host, internalSecret });
+  const embedded = await startEmbedded({ logger, host, internalSecret, persistedOnly: process.env.GATEWAY_PERSISTED_ONLY === 'true' });
   const lifecycle = new Lifecycle(logger);
   lifecycle.onShutdown('embedded', () => embedded.close());
   lifecycle.installSignalHandlers(25_000);
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
         .map(([n, p]) => `${n} :${p}`)
         .join(', ')}`,
       `  demo tenants: ${embedded.seeded.map((s) => `${s.tenant} (${s.articles} articles)`).join(', ')}`,
+      '',
+      `Staff console: ${embedded.consoleUrl}  (development sign-in: pick a demo tenant and a role)`,
       '',
       'Get a token and ask a question (in another terminal):',
       '  TOKEN=$(npm run -s token -- --tenant demo-bank --user alice --role customer)',

@@ -15,7 +15,9 @@ import {
 import { DEFAULT_PORTS, readSupergraph, type SubgraphName } from '@beedesk/schema';
 import { startSessionService } from '@beedesk/session';
 import { startTenantService } from '@beedesk/tenant';
+import { demoTenants } from '../demo/data';
 import { seedDemoTenants } from '../demo/seed';
+import { consoleRoutes } from '../web/console';
 
 export interface EmbeddedOptions {
   logger: Logger;
@@ -26,10 +28,16 @@ export interface EmbeddedOptions {
   /** Signs the tenant context between the in-process services; default DEV_INTERNAL_SECRET. */
   internalSecret?: string;
   seed?: boolean;
+  /** Serve the staff console under /console with its development sign-in (default true). */
+  console?: boolean;
+  /** Extra gateway options for tests (e.g. persisted-only). */
+  persistedOnly?: boolean;
 }
 
 export interface Embedded {
   gatewayUrl: string;
+  /** The staff console, when served. */
+  consoleUrl: string | null;
   ports: Record<SubgraphName | 'gateway', number>;
   seeded: { tenant: string; articles: number }[];
   close(): Promise<void>;
@@ -88,6 +96,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       started.push(service);
       ports[name] = service.port;
     }
+    const tenants = options.seed === false ? [] : demoTenants();
     const gateway = await startGateway({
       supergraphSdl: readSupergraph(),
       mode: {
@@ -108,16 +117,20 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       limits: { ...DEFAULT_LIMIT_SETTINGS, introspection: true },
       cors: { anyOrigin: true },
       readiness: async () => ({ demo }),
+      ...(options.persistedOnly ? { persistedOperations: { requireTrusted: true } } : {}),
+      httpRoutes:
+        options.console === false ? [] : consoleRoutes({ config: { signIn: 'development', tenants: tenants.map((t) => t.id) }, jwtSecret }),
     });
     started.push(gateway);
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
-    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
+    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { tenants, jwtSecret });
     demo = demo === 'ok' ? 'ok' : 'training';
     // Train the demo tenants' models now, so the first question is answered in milliseconds.
     for (const { tenant } of seeded) await handles.inference?.warm(tenant);
     demo = 'ok';
-    return { gatewayUrl, ports, seeded, close };
+    const consoleUrl = options.console === false ? null : `http://${host}:${gateway.port}/console/`;
+    return { gatewayUrl, consoleUrl, ports, seeded, close };
   } catch (error) {
     await close();
     throw error;
