@@ -25,6 +25,8 @@ export interface AskArgs {
 export interface AskReceipt {
   answer: AnswerRecord;
   queuePosition: number;
+  /** Who the question went to: BOT, or a person (the answer is then WITH_HUMAN). */
+  conversationState: 'BOT' | 'WAITING_FOR_HUMAN' | 'WITH_HUMAN' | 'RESOLVED';
 }
 
 export function validateAsk(args: AskArgs): string {
@@ -82,7 +84,7 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
     enqueuedAt: now.getTime(),
   };
   const accepted = await context.answers.createAsk(tenantId, answer, request, now);
-  if (!accepted.created) return { answer: accepted.answer, queuePosition: accepted.queuePosition };
+  if (!accepted.created) return { answer: accepted.answer, queuePosition: accepted.queuePosition, conversationState: 'BOT' };
   const { queuePosition } = accepted;
   // Published before enqueueing, so QUEUED (seq 0) always precedes the worker's first TOKEN.
   await publishLive(context, answer, { seq: 0, kind: 'QUEUED', queuePosition });
@@ -97,7 +99,7 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   context.log.info({ answerId, sessionId: session.id, chars: question.length, queuePosition }, 'question queued');
   // Text only for a tenant with debug logging switched on (LOG_DEBUG_TENANTS).
   if (mayLogText(context.log)) context.log.debug({ answerId, question }, 'question text');
-  return { answer, queuePosition };
+  return { answer, queuePosition, conversationState: 'BOT' };
 }
 
 /**

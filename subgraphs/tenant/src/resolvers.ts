@@ -48,6 +48,9 @@ export const resolvers: Resolvers = {
     articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
+    handoffRules: () => {
+      throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
+    },
   },
   Article: {
     __resolveReference: async (ref, context) =>
@@ -55,6 +58,9 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
+    updateHandoffRules: () => {
+      throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
+    },
     eraseTenant,
     upsertArticle: async (_root, { input }, context) => {
       requireAdmin(context, 'change it');

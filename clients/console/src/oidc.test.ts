@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { authorizationRequest, codeChallenge, completeSignIn, randomToken } from './oidc';
+import { authorizationRequest, codeChallenge, completeSignIn, randomToken } from './web/oidc';
 
 // The PKCE pieces of the console's OIDC sign-in (pure functions; Node's WebCrypto is the browser's API).
 describe('oidc (authorization code + PKCE)', () => {
