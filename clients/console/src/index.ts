@@ -16,5 +16,5 @@ export const CONSOLE_CSS_BUDGET_GZIP_BYTES = 8 * 1024;
  * the embedded default for a token, or the organisation's OpenID Connect provider (authorization code + PKCE).
  */
 export type ConsoleConfig =
-  | { signIn: 'development'; tenants: string[]; graphqlPath?: string }
-  | { signIn: 'oidc'; issuer: string; clientId: string; scope?: string; audience?: string; graphqlPath?: string };
+  | { signIn: 'development'; tenants: string[]; graphqlUrl?: string }
+  | { signIn: 'oidc'; issuer: string; clientId: string; scope?: string; audience?: string; graphqlUrl?: string };

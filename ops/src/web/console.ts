@@ -22,11 +22,15 @@ export interface ConsoleRoutesOptions {
  * (never a customer, never another tenant than the configured demo ones).
  */
 export function consoleRoutes(options: ConsoleRoutesOptions): HttpRoute[] {
+  // The app talks to its own origin's /graphql (and WebSocket), a configured gateway, and in OIDC mode the provider.
+  const origins = [options.config.graphqlUrl, options.config.signIn === 'oidc' ? options.config.issuer : undefined]
+    .filter((url): url is string => Boolean(url))
+    .map((url) => new URL(url))
+    .flatMap((url) => [url.origin, `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`]);
   const files = staticFiles(CONSOLE_PATH, CONSOLE_WEB_DIR, {
     index: 'index.html',
     headers: {
-      'content-security-policy':
-        "default-src 'self'; connect-src 'self' ws: wss: https:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      'content-security-policy': `default-src 'self'; connect-src 'self' ${['ws:', 'wss:', ...origins].join(' ')}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
       'referrer-policy': 'no-referrer',
     },
   });

@@ -1,7 +1,7 @@
 import { BeedeskClient, BeedeskError, persistedText, type Operation } from '@beedesk/sdk';
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { Identity } from './auth';
+import { graphqlUrl, type Identity } from './auth';
 
 /** The console's operations (text → manifest id), computed at build time (build-web.ts). */
 declare const __CONSOLE_OPERATIONS__: { id: string; body: string }[];
@@ -24,7 +24,7 @@ export function clientFor(identity: Identity): BeedeskClient {
     void client?.close();
     clientToken = identity.token;
     client = new BeedeskClient({
-      url: new URL('/graphql', location.href).toString(),
+      url: graphqlUrl(),
       token: identity.token,
       persistedOperations: { manifest },
       // Called as a method of the client, the browser's fetch would throw 'Illegal invocation': bind it to the window.

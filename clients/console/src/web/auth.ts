@@ -12,14 +12,28 @@ export interface Identity {
   exp: number;
 }
 
-export interface DevConfig {
+interface CommonConfig {
+  /** The gateway's GraphQL endpoint when it is not this page's origin's /graphql (it must allow this origin: CORS_ORIGINS). */
+  graphqlUrl?: string;
+}
+export interface DevConfig extends CommonConfig {
   signIn: 'development';
   tenants: string[];
 }
-export interface OidcConfig extends OidcSettings {
+export interface OidcConfig extends OidcSettings, CommonConfig {
   signIn: 'oidc';
 }
 export type ConsoleConfig = DevConfig | OidcConfig;
+
+let loaded: ConsoleConfig | null = null;
+/** The configuration main.tsx loaded before the first render. */
+export function consoleConfig(): ConsoleConfig {
+  if (!loaded) throw new Error('the console configuration is not loaded yet');
+  return loaded;
+}
+
+/** The gateway's GraphQL endpoint: the configured one, else this origin's /graphql. */
+export const graphqlUrl = (): string => loaded?.graphqlUrl ?? new URL('/graphql', location.href).toString();
 
 const TOKEN_KEY = 'beedesk.console.token';
 const PENDING_KEY = 'beedesk.console.oidc';
@@ -67,7 +81,8 @@ export function signOut(): void {
 export async function loadConfig(): Promise<ConsoleConfig> {
   const response = await fetch('/console/config.json', { headers: { accept: 'application/json' } });
   if (!response.ok) throw new Error(`/console/config.json answered HTTP ${response.status}`);
-  return (await response.json()) as ConsoleConfig;
+  loaded = (await response.json()) as ConsoleConfig;
+  return loaded;
 }
 
 /** The embedded default's development sign-in: a dev token for a demo tenant and a staff role. */

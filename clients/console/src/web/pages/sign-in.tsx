@@ -1,8 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
-import { devSignIn, finishOidcSignIn, loadConfig, startOidcSignIn, type ConsoleConfig, type Identity, type StaffRole } from '../auth';
-import { useLoad } from '../api';
+import { consoleConfig, devSignIn, finishOidcSignIn, startOidcSignIn, type ConsoleConfig, type Identity, type StaffRole } from '../auth';
 import { LANGS, setLang, t, useLang } from '../i18n';
-import { Load, Notice } from '../ui';
+import { Notice } from '../ui';
 
 export function SignInPage({
   callback,
@@ -14,7 +13,7 @@ export function SignInPage({
   onSignedIn: (identity: Identity) => void;
 }) {
   useLang();
-  const [config, retry] = useLoad(loadConfig, []);
+  const c = consoleConfig();
   const [error, setError] = useState<string | null>(refused ? t('signIn.customer') : null);
   useEffect(() => {
     document.title = `${t('signIn.title')}`;
@@ -37,15 +36,11 @@ export function SignInPage({
           </select>
         </label>
         <Notice text={error} tone="error" />
-        <Load value={config} retry={retry}>
-          {(c) =>
-            c.signIn === 'development' ? (
-              <DevForm config={c} onSignedIn={onSignedIn} onError={setError} />
-            ) : (
-              <OidcForm config={c} onError={setError} />
-            )
-          }
-        </Load>
+        {c.signIn === 'development' ? (
+          <DevForm config={c} onSignedIn={onSignedIn} onError={setError} />
+        ) : (
+          <OidcForm config={c} onError={setError} />
+        )}
       </div>
     </main>
   );
