@@ -12,6 +12,7 @@ const packages = [
   'gateway',
   'clients/sdk',
   'clients/console',
+  'clients/widget',
   'ops',
 ];
 

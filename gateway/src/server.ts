@@ -17,7 +17,7 @@ import {
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { credentialsOf } from './caller';
-import { handleCors, type CorsPolicy } from './cors';
+import { handleCors, handleWidgetCors, type CorsPolicy } from './cors';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { createGatewayLimits, DEFAULT_LIMIT_SETTINGS, type GatewayLimitSettings } from './limits';
 import { readGraphQLParams } from './graphql-request';
@@ -39,6 +39,7 @@ import {
   usePersistedDocuments,
   useRateLimit,
   useSignedContext,
+  useVisitorTokens,
   type DocumentSettings,
   type GatewayMode,
   type Refusal,
@@ -47,6 +48,7 @@ import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
 import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext } from './subgraph-data-source';
+import { createWidgetExchange, VisitorTokens } from './widget';
 
 export interface GatewayOptions {
   supergraphSdl: string;
@@ -100,6 +102,9 @@ export interface StartedGateway extends StartedService {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** The widget-key exchange (widget/exchange.ts) and the widget's GraphQL endpoint (visitor tokens only). */
+export const WIDGET_SESSION_ROUTE = '/widget/session';
+export const WIDGET_GRAPHQL_ROUTE = '/widget/graphql';
 const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
   'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : (error as GraphQLFormattedError);
 
@@ -150,7 +155,9 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   });
   const documents = useDocument(executor.schema, options.documents ?? DEFAULT_DOCUMENT_SETTINGS, metrics.registry);
   // The admission order (gateway/README.md): every transport runs these, in this order.
+  const visitorTokens = new VisitorTokens(options.internalSecret);
   const admission = createAdmission([
+    ...(options.mode.kind === 'beedesk' ? [useVisitorTokens(visitorTokens)] : []),
     useAuthentication(options.mode),
     useSignedContext(options.internalSecret),
     useRateLimit(limits),
@@ -178,13 +185,30 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     onRefused: limits.countRefusal,
   });
 
+  const widgetExchange =
+    options.mode.kind === 'beedesk'
+      ? createWidgetExchange({
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tokens: visitorTokens,
+          takeExchange: limits.takeWidgetExchange,
+          logger,
+        })
+      : null;
+
   /** `tags` gets the request's tenant and trace ids as soon as they are known, for the error log line. */
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, tags: Record<string, string>): Promise<void> {
+  async function handleGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    tags: Record<string, string>,
+    surface: 'api' | 'widget',
+  ): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     const headers = { 'x-request-id': requestId };
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
-    const connection = await admission.connect('http', credentialsOf(req), requestId);
+    const connection = await admission.connect('http', credentialsOf(req, surface), requestId);
     if (!connection.ok) return sendRefusal(res, connection, headers);
     const limited = await admission.request(connection);
     if (limited) return sendRefusal(res, limited, headers);
@@ -248,11 +272,15 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     });
     if (serveHealthRoute(route, res, readiness, () => draining)) return;
     if (route === '/metrics') return void serveMetrics(res, metrics);
-    if (route !== '/graphql' && options.httpRoutes?.some((serve) => serve(req, res, url))) return;
-    if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
-    if (handleCors(req, res, cors)) return;
+    if (route === WIDGET_SESSION_ROUTE && widgetExchange) return widgetExchange(req, res);
+    const surface = route === WIDGET_GRAPHQL_ROUTE && widgetExchange ? 'widget' : 'api';
+    if (surface === 'api' && route !== '/graphql' && options.httpRoutes?.some((serve) => serve(req, res, url))) return;
+    if (surface === 'api' && route !== '/graphql') {
+      return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
+    }
+    if (surface === 'widget' ? handleWidgetCors(req, res) : handleCors(req, res, cors)) return;
     const tags: Record<string, string> = {};
-    handleGraphQL(req, res, url, tags).catch((error: unknown) => {
+    handleGraphQL(req, res, url, tags, surface).catch((error: unknown) => {
       if (error instanceof HttpError) return sendErrors(res, error.status, [errorBody(error.code, error.message)], error.headers);
       logger.error({ err: error, ...tags }, 'gateway request failed');
       if (!res.headersSent) sendErrors(res, 500, [errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.')]);

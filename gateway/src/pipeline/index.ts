@@ -8,3 +8,4 @@ export { useOperationLimits } from './useOperationLimits';
 export { usePersistedDocuments } from './usePersistedDocuments';
 export { useRateLimit } from './useRateLimit';
 export { useSignedContext } from './useSignedContext';
+export { useVisitorTokens } from './useVisitorTokens';

@@ -1,10 +1,11 @@
 import DataLoader from 'dataloader';
 import { type BaseContext, type EventBus, type InferenceQueue, type Redis } from '@beedesk/runtime';
-import { AnswerRepository, type AnswerRecord } from './data';
+import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
 import { SessionRepository } from '@beedesk/session/data';
 
 export interface AnswerContext extends BaseContext {
   answers: AnswerRepository;
+  feedback: FeedbackRepository;
   sessions: SessionRepository;
   queue: InferenceQueue;
   redis: Redis;
@@ -27,9 +28,11 @@ export interface AnswerContextDeps {
 export function contextFactory({ redis, keyPrefix, queue, events, internalSecret }: AnswerContextDeps) {
   const answers = new AnswerRepository(redis, keyPrefix);
   const sessions = new SessionRepository(redis, keyPrefix);
+  const feedback = new FeedbackRepository(redis, keyPrefix);
   return (base: BaseContext): AnswerContext => ({
     ...base,
     answers,
+    feedback,
     sessions,
     queue,
     redis,

@@ -7,6 +7,7 @@ import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
 import { requireStaff, searchArticles } from './search';
 import { articleFromInput } from './validation';
+import { widgetResolvers } from './widget';
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
 const removedArticle = (id: string): ArticleRecord => ({
@@ -48,6 +49,7 @@ export const resolvers: Resolvers = {
     articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
+    ...widgetResolvers.Tenant,
     handoffRules: () => {
       throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
     },
@@ -58,6 +60,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
+    ...widgetResolvers.Mutation,
     updateHandoffRules: () => {
       throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
     },

@@ -23,3 +23,14 @@ export {
   type KnowledgeState,
 } from './articles';
 export { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type TenantRecord, type TenantUpdate } from './tenants';
+export {
+  DEFAULT_WIDGET_THEME_COLOR,
+  normaliseOrigin,
+  parseWidgetKey,
+  WIDGET_KEY_SCHEME,
+  WIDGET_POSITIONS,
+  WidgetSettingsRepository,
+  type WidgetPosition,
+  type WidgetSettingsRecord,
+  type WidgetSettingsUpdate,
+} from './widget';
