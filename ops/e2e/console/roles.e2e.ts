@@ -14,7 +14,25 @@ const manifest = JSON.parse(readFileSync(join(repoRoot, 'schema', 'persisted-ope
 const consoleOperations = manifest.operations.filter((o) => o.name.startsWith('Console'));
 
 /** Operations an agent may run (the inbox and the knowledge base's reading side); every other one is admin-only. */
-const AGENT_ALLOWED = new Set(['ConsoleArticles', 'ConsoleTryQuestion', 'ConsoleUnsureAnswers']);
+const AGENT_ALLOWED = new Set([
+  'ConsoleArticles',
+  'ConsoleTryQuestion',
+  'ConsoleUnsureAnswers',
+  'ConsoleInbox',
+  'ConsoleConversation',
+  'ConsoleAnswerDetails',
+  'ConsoleMyAgent',
+  'ConsoleHandoffEvents',
+  'ConsoleConversationStream',
+  'ConsoleClaim',
+  'ConsoleRelease',
+  'ConsoleSendMessage',
+  'ConsoleSetTyping',
+  'ConsoleAddNote',
+  'ConsoleResolve',
+  'ConsoleReturnToBot',
+  'ConsoleHandoffSettings',
+]);
 
 /** Plausible variables for each operation (the refusal must come from the role, not from bad input). */
 const VARIABLES: Record<string, Record<string, unknown>> = {

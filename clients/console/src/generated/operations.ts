@@ -6,6 +6,36 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 export type ActivityKind = 'SESSION_STARTED' | 'QUESTION_ASKED' | 'ANSWER_DONE';
 
+/** Whether an agent is reachable. */
+export type AgentPresence =
+  /** At least one of the agent's console subscriptions (handoffEvents) is open. */
+  | 'ONLINE'
+  /** The agent's last console subscription closed less than the grace period ago: their conversations stay theirs for now. */
+  | 'AWAY'
+  | 'OFFLINE';
+
+export type AnswerEventKind =
+  /** The question was accepted and waits for a worker (seq 0, carries queuePosition and the answer). */
+  | 'QUEUED'
+  /** A piece of the answer's text (delta), in order of seq. */
+  | 'TOKEN'
+  /** The answer is complete; `answer` carries it. */
+  | 'DONE'
+  /** The engine was unavailable; `answer` carries the polite fallback reply. */
+  | 'FALLBACK'
+  /** The question could not be answered; `answer` carries the FAILED answer. */
+  | 'ERROR'
+  /** Human handoff: an agent's message to the customer (`handoff.text`, `handoff.agentName`). */
+  | 'AGENT_MESSAGE'
+  /** Human handoff: the agent started or stopped typing (`handoff.typing`). */
+  | 'AGENT_TYPING'
+  /** Human handoff: who answers the conversation changed (`handoff.state`, `handoff.reason`). */
+  | 'HANDOFF_STATE'
+  /** Human handoff: the customer's place in the waiting line changed (`handoff.waitingPosition`). */
+  | 'WAITING_POSITION'
+  /** Human handoff: a message for the customer in their language (`handoff.notice`, `handoff.text`). */
+  | 'HANDOFF_NOTICE';
+
 export type AnswerStatus =
   /** Accepted and waiting for a worker. */
   | 'QUEUED'
@@ -35,8 +65,174 @@ export type ArticleInput = {
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
+/** Who answers a conversation now (human handoff). */
+export type ConversationState =
+  /** The assistant (the answer engine) answers. */
+  | 'BOT'
+  /** In the tenant's waiting line for a person; the assistant no longer answers. */
+  | 'WAITING_FOR_HUMAN'
+  /** An agent owns it; the assistant answers nothing. */
+  | 'WITH_HUMAN'
+  /** Staff resolved it. The customer's next question goes to the assistant again (REOPENED). */
+  | 'RESOLVED';
+
+/** Who made a change. */
+export type HandoffActorKind =
+  | 'CUSTOMER'
+  | 'AGENT'
+  | 'ADMIN'
+  /** The answer engine (an unsure, out-of-scope or failed answer). */
+  | 'ENGINE'
+  /** The platform itself: automatic assignment, presence, rules. */
+  | 'SYSTEM';
+
+/** What a handoff event is about. */
+export type HandoffEventKind =
+  /** A conversation's ownership changed: `transition` carries the audit entry. */
+  | 'STATE_CHANGED'
+  /** The customer wrote in a conversation that is with a person (or waiting for one): `message`. */
+  | 'CUSTOMER_MESSAGE'
+  /** An agent wrote to the customer: `message`. */
+  | 'AGENT_MESSAGE'
+  /** An internal note was added: `note`. */
+  | 'NOTE_ADDED'
+  /** The customer or an agent started or stopped typing: `typing`. */
+  | 'TYPING'
+  /** An agent came online, went away or offline, or changed capacity: `agent`. */
+  | 'AGENT_CHANGED'
+  /**
+   * The `after` cursor is older than the kept log (or unknown): events were dropped. Reload the inbox
+   * and continue from this event's cursor.
+   */
+  | 'RESYNC_REQUIRED';
+
+/** Why a conversation's ownership changed (see the handoff subgraph). */
+export type HandoffReason =
+  /** The customer asked for a person (requestHuman, or one of the tenant's handoff keywords in a question). */
+  | 'CUSTOMER_REQUESTED'
+  /** The engine was unsure (confidence below the tenant's threshold) for the tenant's number of consecutive questions. */
+  | 'ENGINE_UNSURE'
+  /** The engine found the question outside the knowledge base. */
+  | 'OUT_OF_SCOPE'
+  /** The engine failed or was unavailable (a FALLBACK or FAILED answer). */
+  | 'ENGINE_FAILED'
+  /** An agent or admin took the conversation over from the assistant. */
+  | 'AGENT_PULLED'
+  /** Automatic assignment: the longest-waiting conversation to the least-loaded online agent with capacity. */
+  | 'ASSIGNED'
+  /** An agent claimed it from the waiting line. */
+  | 'CLAIMED'
+  /** An admin (or its agent) moved it to another agent. */
+  | 'REASSIGNED'
+  /** Its agent put it back in the waiting line. */
+  | 'RELEASED'
+  /** Its agent was offline longer than the grace period: back in the waiting line, keeping its place. */
+  | 'AGENT_OFFLINE'
+  /** Staff resolved it. */
+  | 'RESOLVED'
+  /** Staff gave it back to the assistant. */
+  | 'RETURNED_TO_BOT'
+  /** No agent was online and the tenant's rules give it back to the assistant. */
+  | 'NO_AGENT_ONLINE'
+  /** Outside the tenant's working hours and the rules give it back to the assistant. */
+  | 'OUTSIDE_WORKING_HOURS'
+  /** The customer wrote again after it was resolved: the assistant answers again. */
+  | 'REOPENED';
+
+/** Fields left out keep their value. */
+export type HandoffRulesInput = {
+  enabled?: boolean | null | undefined;
+  /** 0 to 1; null clears it (the tenant's answerConfidenceThreshold then applies). */
+  unsureThreshold?: number | null | undefined;
+  unsureConsecutive?: number | null | undefined;
+  onOutOfScope?: boolean | null | undefined;
+  onEngineFailure?: boolean | null | undefined;
+  /** At most 20, each 1 to 40 characters. */
+  keywords?: Array<string> | null | undefined;
+  timeZone?: string | null | undefined;
+  /** At most 14 spans. */
+  workingHours?: Array<WorkingHoursInput> | null | undefined;
+  whenUnavailable?: HandoffUnavailableAction | null | undefined;
+  defaultAgentCapacity?: number | null | undefined;
+  autoAssign?: boolean | null | undefined;
+};
+
+/** Through which path a change came. */
+export type HandoffSource =
+  /** The customer's requestHuman. */
+  | 'CUSTOMER_REQUEST'
+  /** A handoff keyword in the customer's question (ask). */
+  | 'KEYWORD'
+  /** An answer of the engine (inference). */
+  | 'ENGINE'
+  /** A staff operation (claim, assign, reassign, release, resolve, returnToBot). */
+  | 'CONSOLE'
+  /** The automatic assigner. */
+  | 'AUTO_ASSIGNMENT'
+  /** An agent's presence was lost (after the grace period). */
+  | 'PRESENCE'
+  /** The tenant's handoff rules (no agent online, outside working hours). */
+  | 'RULES'
+  /** The customer's question after a resolution. */
+  | 'ASK';
+
+/** What happens to a customer who asks for a person (or is handed off) when no agent is online or it is outside working hours. */
+export type HandoffUnavailableAction =
+  /** They are told, and wait in the line for the next agent. */
+  | 'WAIT'
+  /** They are told, and the assistant carries on (the conversation stays with the bot). */
+  | 'RETURN_TO_BOT';
+
+/** Filters of the inbox; all given ones must hold. */
+export type InboxFilter = {
+  /** Default: WAITING_FOR_HUMAN and WITH_HUMAN. */
+  states?: Array<ConversationState> | null | undefined;
+  /** Only conversations assigned to this agent. */
+  assigneeId?: string | null | undefined;
+  /** Only conversations assigned to the caller. */
+  mine?: boolean | null | undefined;
+  /** Only conversations waiting for this team or skill tag. */
+  team?: string | null | undefined;
+  /** Only conversations waiting at least this long (seconds). */
+  minWaitingSeconds?: number | null | undefined;
+};
+
 /** What a caller may do: customers their own sessions, agents the tenant's sessions, admins the tenant's configuration. */
 export type Role = 'CUSTOMER' | 'AGENT' | 'ADMIN';
+
+export type SessionStatus =
+  /** Activity within the last 30 minutes: startSession resumes it. */
+  | 'ACTIVE'
+  /** No activity for 30 minutes; its history is kept for 7 days. */
+  | 'EXPIRED';
+
+export type TurnRole =
+  /** The customer. */
+  | 'USER'
+  /** The answer engine. */
+  | 'ASSISTANT'
+  /** A person of the tenant's staff who took the conversation over (human handoff). */
+  | 'AGENT';
+
+/** Where the widget's launcher sits on the host page. */
+export type WidgetPosition = 'BOTTOM_RIGHT' | 'BOTTOM_LEFT';
+
+/** Changes to the widget's settings; fields left out keep their value. */
+export type WidgetSettingsInput = {
+  /** At most 50 origins, each scheme://host[:port] (http or https, no path). */
+  allowedOrigins?: Array<string> | null | undefined;
+  /** #rrggbb */
+  themeColor?: string | null | undefined;
+  /** At most 500 characters; empty for the default greeting. */
+  greeting?: string | null | undefined;
+  position?: WidgetPosition | null | undefined;
+};
+
+export type WorkingHoursInput = {
+  days: Array<number>;
+  from: string;
+  to: string;
+};
 
 export type ConsoleAdminQueryVariables = Exact<{ [key: string]: never }>;
 
@@ -93,6 +289,226 @@ export type ConsoleUpdateTenantMutationVariables = Exact<{
 }>;
 
 export type ConsoleUpdateTenantMutation = { updateTenant: { id: string; name: string; answerConfidenceThreshold: number } };
+
+export type ConsoleInboxQueryVariables = Exact<{
+  filter?: InboxFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+export type ConsoleInboxQuery = {
+  inbox: {
+    totalCount: number;
+    eventCursor: string;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        state: ConversationState;
+        reason: HandoffReason | null;
+        since: string | null;
+        team: string | null;
+        waitingSince: string | null;
+        waitingPosition: number | null;
+        lastCustomerMessageAt: string | null;
+        customerTyping: boolean;
+        assignee: { id: string; displayName: string } | null;
+        session: { id: string; userId: string; turns: Array<{ seq: number; role: TurnRole; text: string; at: string }> };
+      };
+    }>;
+  };
+};
+
+export type ConsoleConversationQueryVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ConsoleConversationQuery = {
+  conversation: {
+    id: string;
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    team: string | null;
+    waitingSince: string | null;
+    waitingPosition: number | null;
+    lastCustomerMessageAt: string | null;
+    customerTyping: boolean;
+    assignee: { id: string; displayName: string } | null;
+    session: {
+      id: string;
+      userId: string;
+      status: SessionStatus;
+      startedAt: string;
+      lastActiveAt: string;
+      turns: Array<{ seq: number; role: TurnRole; text: string; at: string; answerId: string | null; authorName: string | null }>;
+    };
+    audit: Array<{
+      seq: number;
+      at: string;
+      from: ConversationState;
+      to: ConversationState;
+      reason: HandoffReason;
+      source: HandoffSource;
+      comment: string | null;
+      actor: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+      assignee: { id: string; displayName: string } | null;
+    }>;
+    notes: Array<{
+      id: string;
+      text: string;
+      at: string;
+      author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    }>;
+  } | null;
+};
+
+export type ConsoleAnswerDetailsQueryVariables = Exact<{
+  id: string;
+}>;
+
+export type ConsoleAnswerDetailsQuery = {
+  answer: {
+    id: string;
+    status: AnswerStatus;
+    confidence: number | null;
+    needsHuman: boolean;
+    sources: Array<{ id: string; title: string }>;
+  } | null;
+};
+
+export type ConsoleMyAgentQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleMyAgentQuery = {
+  myAgent: {
+    id: string;
+    displayName: string;
+    presence: AgentPresence;
+    capacity: number;
+    activeConversations: number;
+    teams: Array<string>;
+  };
+};
+
+export type ConsoleHandoffEventsSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+export type ConsoleHandoffEventsSubscription = {
+  handoffEvents: {
+    cursor: string;
+    kind: HandoffEventKind;
+    at: string;
+    conversationId: string | null;
+    transition: {
+      seq: number;
+      from: ConversationState;
+      to: ConversationState;
+      reason: HandoffReason;
+      actor: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+      assignee: { id: string; displayName: string } | null;
+    } | null;
+    message: {
+      turnSeq: number;
+      text: string;
+      at: string;
+      author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    } | null;
+    note: {
+      id: string;
+      text: string;
+      at: string;
+      author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    } | null;
+    typing: {
+      typing: boolean;
+      expiresAt: string | null;
+      actor: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    } | null;
+    agent: { id: string; displayName: string; presence: AgentPresence; capacity: number; activeConversations: number } | null;
+  };
+};
+
+export type ConsoleConversationStreamSubscriptionVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ConsoleConversationStreamSubscription = {
+  answerStream: {
+    answerId: string;
+    seq: number;
+    kind: AnswerEventKind;
+    delta: string | null;
+    answer: {
+      id: string;
+      question: string;
+      text: string;
+      status: AnswerStatus;
+      confidence: number | null;
+      needsHuman: boolean;
+      sources: Array<{ id: string; title: string }>;
+    } | null;
+    handoff: {
+      id: string;
+      state: ConversationState;
+      agentName: string | null;
+      text: string | null;
+      turnSeq: number | null;
+      typing: boolean | null;
+    } | null;
+  };
+};
+
+export type ConsoleClaimMutationVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ConsoleClaimMutation = {
+  claimConversation: { id: string; state: ConversationState; assignee: { id: string; displayName: string } | null };
+};
+
+export type ConsoleReleaseMutationVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ConsoleReleaseMutation = { releaseConversation: { id: string; state: ConversationState } };
+
+export type ConsoleSendMessageMutationVariables = Exact<{
+  sessionId: string;
+  text: string;
+  clientMessageId?: string | null | undefined;
+}>;
+
+export type ConsoleSendMessageMutation = { sendAgentMessage: { turnSeq: number; text: string; at: string } };
+
+export type ConsoleSetTypingMutationVariables = Exact<{
+  sessionId: string;
+  typing: boolean;
+}>;
+
+export type ConsoleSetTypingMutation = { setTyping: boolean };
+
+export type ConsoleAddNoteMutationVariables = Exact<{
+  sessionId: string;
+  text: string;
+}>;
+
+export type ConsoleAddNoteMutation = { addInternalNote: { id: string; text: string; at: string } };
+
+export type ConsoleResolveMutationVariables = Exact<{
+  sessionId: string;
+  comment?: string | null | undefined;
+}>;
+
+export type ConsoleResolveMutation = { resolveConversation: { id: string; state: ConversationState } };
+
+export type ConsoleReturnToBotMutationVariables = Exact<{
+  sessionId: string;
+  comment?: string | null | undefined;
+}>;
+
+export type ConsoleReturnToBotMutation = { returnToBot: { id: string; state: ConversationState } };
 
 export type ConsoleArticlesQueryVariables = Exact<{
   text?: string | null | undefined;
@@ -161,6 +577,99 @@ export type ConsoleActivitySubscription = {
     answer: { id: string; status: AnswerStatus; needsHuman: boolean; createdAt: string; completedAt: string | null } | null;
   };
 };
+
+export type ConsoleWidgetSettingsQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleWidgetSettingsQuery = {
+  tenant: {
+    id: string;
+    widget: {
+      key: string;
+      allowedOrigins: Array<string>;
+      themeColor: string;
+      greeting: string;
+      position: WidgetPosition;
+      identityVerification: boolean;
+      updatedAt: string | null;
+    };
+  };
+};
+
+export type ConsoleUpdateWidgetSettingsMutationVariables = Exact<{
+  input: WidgetSettingsInput;
+}>;
+
+export type ConsoleUpdateWidgetSettingsMutation = {
+  updateWidgetSettings: {
+    key: string;
+    allowedOrigins: Array<string>;
+    themeColor: string;
+    greeting: string;
+    position: WidgetPosition;
+    identityVerification: boolean;
+    updatedAt: string | null;
+  };
+};
+
+export type ConsoleRotateWidgetKeyMutationVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleRotateWidgetKeyMutation = { rotateWidgetKey: { key: string; updatedAt: string | null } };
+
+export type ConsoleHandoffSettingsQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleHandoffSettingsQuery = {
+  tenant: {
+    id: string;
+    handoffRules: {
+      enabled: boolean;
+      unsureThreshold: number | null;
+      unsureConsecutive: number;
+      onOutOfScope: boolean;
+      onEngineFailure: boolean;
+      keywords: Array<string>;
+      timeZone: string;
+      whenUnavailable: HandoffUnavailableAction;
+      defaultAgentCapacity: number;
+      autoAssign: boolean;
+      workingHours: Array<{ days: Array<number>; from: string; to: string }>;
+    };
+  };
+  agents: Array<{
+    id: string;
+    displayName: string;
+    presence: AgentPresence;
+    capacity: number;
+    activeConversations: number;
+    teams: Array<string>;
+    lastSeenAt: string | null;
+  }>;
+};
+
+export type ConsoleUpdateHandoffRulesMutationVariables = Exact<{
+  input: HandoffRulesInput;
+}>;
+
+export type ConsoleUpdateHandoffRulesMutation = {
+  updateHandoffRules: {
+    enabled: boolean;
+    unsureThreshold: number | null;
+    unsureConsecutive: number;
+    onOutOfScope: boolean;
+    onEngineFailure: boolean;
+    keywords: Array<string>;
+    timeZone: string;
+    whenUnavailable: HandoffUnavailableAction;
+    defaultAgentCapacity: number;
+    autoAssign: boolean;
+  };
+};
+
+export type ConsoleUpdateAgentMutationVariables = Exact<{
+  agentId: string;
+  capacity?: number | null | undefined;
+}>;
+
+export type ConsoleUpdateAgentMutation = { updateAgent: { id: string; capacity: number } };
 
 export class TypedDocumentString<TResult, TVariables> extends String implements DocumentTypeDecoration<TResult, TVariables> {
   __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
@@ -233,6 +742,288 @@ export const ConsoleUpdateTenantDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleUpdateTenantMutation, ConsoleUpdateTenantMutationVariables>;
+export const ConsoleInboxDocument = new TypedDocumentString(`
+    query ConsoleInbox($filter: InboxFilter, $first: Int, $after: String) {
+  inbox(filter: $filter, first: $first, after: $after) {
+    totalCount
+    eventCursor
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        state
+        reason
+        since
+        team
+        waitingSince
+        waitingPosition
+        lastCustomerMessageAt
+        customerTyping
+        assignee {
+          id
+          displayName
+        }
+        session {
+          id
+          userId
+          turns(last: 1) {
+            seq
+            role
+            text
+            at
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleInboxQuery, ConsoleInboxQueryVariables>;
+export const ConsoleConversationDocument = new TypedDocumentString(`
+    query ConsoleConversation($sessionId: ID!) {
+  conversation(sessionId: $sessionId) {
+    id
+    state
+    reason
+    since
+    team
+    waitingSince
+    waitingPosition
+    lastCustomerMessageAt
+    customerTyping
+    assignee {
+      id
+      displayName
+    }
+    session {
+      id
+      userId
+      status
+      startedAt
+      lastActiveAt
+      turns {
+        seq
+        role
+        text
+        at
+        answerId
+        authorName
+      }
+    }
+    audit {
+      seq
+      at
+      from
+      to
+      reason
+      source
+      comment
+      actor {
+        kind
+        id
+        displayName
+      }
+      assignee {
+        id
+        displayName
+      }
+    }
+    notes {
+      id
+      text
+      at
+      author {
+        kind
+        id
+        displayName
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleConversationQuery, ConsoleConversationQueryVariables>;
+export const ConsoleAnswerDetailsDocument = new TypedDocumentString(`
+    query ConsoleAnswerDetails($id: ID!) {
+  answer(id: $id) {
+    id
+    status
+    confidence
+    needsHuman
+    sources {
+      id
+      title
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleAnswerDetailsQuery, ConsoleAnswerDetailsQueryVariables>;
+export const ConsoleMyAgentDocument = new TypedDocumentString(`
+    query ConsoleMyAgent {
+  myAgent {
+    id
+    displayName
+    presence
+    capacity
+    activeConversations
+    teams
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleMyAgentQuery, ConsoleMyAgentQueryVariables>;
+export const ConsoleHandoffEventsDocument = new TypedDocumentString(`
+    subscription ConsoleHandoffEvents($after: String) {
+  handoffEvents(after: $after) {
+    cursor
+    kind
+    at
+    conversationId
+    transition {
+      seq
+      from
+      to
+      reason
+      actor {
+        kind
+        id
+        displayName
+      }
+      assignee {
+        id
+        displayName
+      }
+    }
+    message {
+      turnSeq
+      text
+      at
+      author {
+        kind
+        id
+        displayName
+      }
+    }
+    note {
+      id
+      text
+      at
+      author {
+        kind
+        id
+        displayName
+      }
+    }
+    typing {
+      typing
+      expiresAt
+      actor {
+        kind
+        id
+        displayName
+      }
+    }
+    agent {
+      id
+      displayName
+      presence
+      capacity
+      activeConversations
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleHandoffEventsSubscription, ConsoleHandoffEventsSubscriptionVariables>;
+export const ConsoleConversationStreamDocument = new TypedDocumentString(`
+    subscription ConsoleConversationStream($sessionId: ID!) {
+  answerStream(sessionId: $sessionId) {
+    answerId
+    seq
+    kind
+    delta
+    answer {
+      id
+      question
+      text
+      status
+      confidence
+      needsHuman
+      sources {
+        id
+        title
+      }
+    }
+    handoff {
+      id
+      state
+      agentName
+      text
+      turnSeq
+      typing
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleConversationStreamSubscription, ConsoleConversationStreamSubscriptionVariables>;
+export const ConsoleClaimDocument = new TypedDocumentString(`
+    mutation ConsoleClaim($sessionId: ID!) {
+  claimConversation(sessionId: $sessionId) {
+    id
+    state
+    assignee {
+      id
+      displayName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleClaimMutation, ConsoleClaimMutationVariables>;
+export const ConsoleReleaseDocument = new TypedDocumentString(`
+    mutation ConsoleRelease($sessionId: ID!) {
+  releaseConversation(sessionId: $sessionId) {
+    id
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleReleaseMutation, ConsoleReleaseMutationVariables>;
+export const ConsoleSendMessageDocument = new TypedDocumentString(`
+    mutation ConsoleSendMessage($sessionId: ID!, $text: String!, $clientMessageId: ID) {
+  sendAgentMessage(
+    sessionId: $sessionId
+    text: $text
+    clientMessageId: $clientMessageId
+  ) {
+    turnSeq
+    text
+    at
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleSendMessageMutation, ConsoleSendMessageMutationVariables>;
+export const ConsoleSetTypingDocument = new TypedDocumentString(`
+    mutation ConsoleSetTyping($sessionId: ID!, $typing: Boolean!) {
+  setTyping(sessionId: $sessionId, typing: $typing)
+}
+    `) as unknown as TypedDocumentString<ConsoleSetTypingMutation, ConsoleSetTypingMutationVariables>;
+export const ConsoleAddNoteDocument = new TypedDocumentString(`
+    mutation ConsoleAddNote($sessionId: ID!, $text: String!) {
+  addInternalNote(sessionId: $sessionId, text: $text) {
+    id
+    text
+    at
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleAddNoteMutation, ConsoleAddNoteMutationVariables>;
+export const ConsoleResolveDocument = new TypedDocumentString(`
+    mutation ConsoleResolve($sessionId: ID!, $comment: String) {
+  resolveConversation(sessionId: $sessionId, comment: $comment) {
+    id
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleResolveMutation, ConsoleResolveMutationVariables>;
+export const ConsoleReturnToBotDocument = new TypedDocumentString(`
+    mutation ConsoleReturnToBot($sessionId: ID!, $comment: String) {
+  returnToBot(sessionId: $sessionId, comment: $comment) {
+    id
+    state
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleReturnToBotMutation, ConsoleReturnToBotMutationVariables>;
 export const ConsoleArticlesDocument = new TypedDocumentString(`
     query ConsoleArticles($text: String, $locale: String, $first: Int) {
   searchArticles(text: $text, locale: $locale, first: $first) {
@@ -322,3 +1113,97 @@ export const ConsoleActivityDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleActivitySubscription, ConsoleActivitySubscriptionVariables>;
+export const ConsoleWidgetSettingsDocument = new TypedDocumentString(`
+    query ConsoleWidgetSettings {
+  tenant {
+    id
+    widget {
+      key
+      allowedOrigins
+      themeColor
+      greeting
+      position
+      identityVerification
+      updatedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleWidgetSettingsQuery, ConsoleWidgetSettingsQueryVariables>;
+export const ConsoleUpdateWidgetSettingsDocument = new TypedDocumentString(`
+    mutation ConsoleUpdateWidgetSettings($input: WidgetSettingsInput!) {
+  updateWidgetSettings(input: $input) {
+    key
+    allowedOrigins
+    themeColor
+    greeting
+    position
+    identityVerification
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleUpdateWidgetSettingsMutation, ConsoleUpdateWidgetSettingsMutationVariables>;
+export const ConsoleRotateWidgetKeyDocument = new TypedDocumentString(`
+    mutation ConsoleRotateWidgetKey {
+  rotateWidgetKey {
+    key
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleRotateWidgetKeyMutation, ConsoleRotateWidgetKeyMutationVariables>;
+export const ConsoleHandoffSettingsDocument = new TypedDocumentString(`
+    query ConsoleHandoffSettings {
+  tenant {
+    id
+    handoffRules {
+      enabled
+      unsureThreshold
+      unsureConsecutive
+      onOutOfScope
+      onEngineFailure
+      keywords
+      timeZone
+      whenUnavailable
+      defaultAgentCapacity
+      autoAssign
+      workingHours {
+        days
+        from
+        to
+      }
+    }
+  }
+  agents {
+    id
+    displayName
+    presence
+    capacity
+    activeConversations
+    teams
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleHandoffSettingsQuery, ConsoleHandoffSettingsQueryVariables>;
+export const ConsoleUpdateHandoffRulesDocument = new TypedDocumentString(`
+    mutation ConsoleUpdateHandoffRules($input: HandoffRulesInput!) {
+  updateHandoffRules(input: $input) {
+    enabled
+    unsureThreshold
+    unsureConsecutive
+    onOutOfScope
+    onEngineFailure
+    keywords
+    timeZone
+    whenUnavailable
+    defaultAgentCapacity
+    autoAssign
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleUpdateHandoffRulesMutation, ConsoleUpdateHandoffRulesMutationVariables>;
+export const ConsoleUpdateAgentDocument = new TypedDocumentString(`
+    mutation ConsoleUpdateAgent($agentId: ID!, $capacity: Int) {
+  updateAgent(agentId: $agentId, capacity: $capacity) {
+    id
+    capacity
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleUpdateAgentMutation, ConsoleUpdateAgentMutationVariables>;

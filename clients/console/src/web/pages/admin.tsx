@@ -11,6 +11,7 @@ import { clientFor, describeError, op, useLoad } from '../api';
 import type { Identity } from '../auth';
 import { formatTime, t, useLang } from '../i18n';
 import { Load, Notice } from '../ui';
+import { HandoffSettings, WidgetSettings } from './admin-settings';
 
 const ADMIN = op(ConsoleAdminDocument);
 const CREATE_KEY = op(ConsoleCreateApiKeyDocument);
@@ -29,14 +30,8 @@ export function AdminPage({ identity }: { identity: Identity }) {
           <div class="admin-grid">
             <ApiKeys identity={identity} keys={data.tenant.apiKeys} onChange={reload} />
             <Engine data={data} identity={identity} onChange={reload} />
-            <section class="card" aria-labelledby="widget-heading">
-              <h2 id="widget-heading">{t('admin.widget')}</h2>
-              <p class="muted">{t('admin.widgetPending')}</p>
-            </section>
-            <section class="card" aria-labelledby="handoff-heading">
-              <h2 id="handoff-heading">{t('admin.handoff')}</h2>
-              <p class="muted">{t('admin.handoffPending')}</p>
-            </section>
+            <WidgetSettings identity={identity} />
+            <HandoffSettings identity={identity} />
           </div>
         )}
       </Load>
