@@ -8,6 +8,7 @@ const packages = [
   'subgraphs/answer',
   'subgraphs/knowledge',
   'subgraphs/inference',
+  'subgraphs/handoff',
   'gateway',
   'clients/sdk',
   'ops',

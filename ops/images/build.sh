@@ -15,7 +15,7 @@ images_require_tools
 
 NODE_VERSION="${NODE_VERSION:-24.22.3}"
 TAG="${IMAGE_TAG:-$(git rev-parse --short HEAD 2>/dev/null || echo dev)}"
-SERVICES=(gateway tenant session answer inference)
+SERVICES=(gateway tenant session answer inference handoff)
 started=$(date +%s)
 say() { echo "[images $(($(date +%s) - started))s] $*" >&2; }
 
@@ -69,7 +69,7 @@ pm build --quiet --format docker --file ops/images/Containerfile.app --tag "beed
 
 # 4. per-service images: only metadata on top of the shared app layers (the health check needs the
 #    docker format: OCI image configs have no HEALTHCHECK).
-declare -A PORTS=([gateway]=4000 [tenant]=4001 [session]=4002 [answer]=4003 [inference]=4004)
+declare -A PORTS=([gateway]=4000 [tenant]=4001 [session]=4002 [answer]=4003 [inference]=4004 [handoff]=4005)
 for service in "${SERVICES[@]}"; do
   main="subgraphs/$service/dist/main.js"
   [ "$service" = gateway ] && main="gateway/dist/main.js"

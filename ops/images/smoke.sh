@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run images:smoke`: the gateway and the four subgraphs from the images (ops/images/build.sh), with
+# `npm run images:smoke`: the gateway and the five subgraphs from the images (ops/images/build.sh), with
 # `--network host` against the host's Redis and Kafka, answer a question through the gateway.
 #   REDIS_URL (redis://127.0.0.1:6379), KAFKA_BROKERS (127.0.0.1:9092), SMOKE_PORT_BASE (16810: the
 #   gateway; the subgraphs take the next four ports), IMAGE_TAG (latest).
@@ -17,8 +17,8 @@ run_id="smoke$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 secret="smoke-jwt-secret-$run_id"
 started=$(date +%s%N)
 ms() { echo $((($(date +%s%N) - started) / 1000000)); }
-declare -A PORTS=([gateway]=$base [tenant]=$((base + 1)) [session]=$((base + 2)) [answer]=$((base + 3)) [inference]=$((base + 4)))
-SERVICES=(tenant session answer inference gateway)
+declare -A PORTS=([gateway]=$base [tenant]=$((base + 1)) [session]=$((base + 2)) [answer]=$((base + 3)) [inference]=$((base + 4)) [handoff]=$((base + 5)))
+SERVICES=(tenant session answer inference handoff gateway)
 
 for service in "${SERVICES[@]}"; do
   pm image exists "beedesk-$service:$TAG" || { echo "no image beedesk-$service:$TAG: run npm run images first" >&2; exit 1; }
@@ -44,6 +44,7 @@ for service in "${SERVICES[@]}"; do
     -e SUBGRAPH_URL_SESSION="http://127.0.0.1:${PORTS[session]}/graphql" \
     -e SUBGRAPH_URL_ANSWER="http://127.0.0.1:${PORTS[answer]}/graphql" \
     -e SUBGRAPH_URL_INFERENCE="http://127.0.0.1:${PORTS[inference]}/graphql" \
+    -e SUBGRAPH_URL_HANDOFF="http://127.0.0.1:${PORTS[handoff]}/graphql" \
     "beedesk-$service:$TAG" >/dev/null || { cat "$errors" >&2; exit 1; }
   # The image's own HEALTHCHECK (node /app/healthcheck.js inside the container) decides when it is up;
   # the gateway composes from the subgraphs, so they come first.

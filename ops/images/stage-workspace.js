@@ -12,7 +12,7 @@ const root = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const manifests = new Map(root.workspaces.map((w) => [w, JSON.parse(readFileSync(join(repo, w, 'package.json'), 'utf8'))]));
 const byName = new Map([...manifests].map(([w, pkg]) => [pkg.name, w]));
 // The five services and every workspace package they depend on, however the packages are cut.
-const SERVICES = ['gateway', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference'];
+const SERVICES = ['gateway', 'subgraphs/tenant', 'subgraphs/session', 'subgraphs/answer', 'subgraphs/inference', 'subgraphs/handoff'];
 const SERVICE_PACKAGES = new Set();
 const visit = (workspace) => {
   if (SERVICE_PACKAGES.has(workspace)) return;

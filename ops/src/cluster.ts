@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_PORTS, type SubgraphName } from '@beedesk/schema';
 
 export type ServiceName = SubgraphName | 'gateway';
-export const SERVICE_ORDER: ServiceName[] = ['tenant', 'session', 'answer', 'inference', 'gateway'];
+export const SERVICE_ORDER: ServiceName[] = ['tenant', 'session', 'answer', 'inference', 'handoff', 'gateway'];
 
 export const repoRoot = join(__dirname, '..', '..');
 export const entryOf = (name: ServiceName): string =>

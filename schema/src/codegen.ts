@@ -39,6 +39,18 @@ export const SUBGRAPH_TYPES: Record<SubgraphName, { context: string; mappers: Re
     },
   },
   inference: { context: '../resolvers#InferenceContext', mappers: {} },
+  handoff: {
+    context: '../context#HandoffContext',
+    mappers: {
+      Agent: '../mappers#AgentRecord',
+      Conversation: '../mappers#ConversationRecord',
+      Session: '../mappers#SessionRef',
+      SessionHandoff: '../mappers#ConversationRecord',
+      HandoffAuditEntry: '../mappers#AuditRecord',
+      InternalNote: '../mappers#NoteRecord',
+      HandoffEvent: '../mappers#HandoffEventRecord',
+    },
+  },
 };
 
 /** Scalars as they travel in JSON: IDs are strings both ways, DateTime an ISO-8601 string; `_FieldSet` is federation's @key argument. */

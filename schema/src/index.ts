@@ -1,16 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SUBGRAPHS = ['tenant', 'session', 'answer', 'inference'] as const;
+export const SUBGRAPHS = ['tenant', 'session', 'answer', 'inference', 'handoff'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
 
-/** Default ports of the services (DESIGN: gateway 4000, tenant 4001, session 4002, answer 4003, inference 4004). */
+/** Default ports of the services (DESIGN: gateway 4000, tenant 4001, session 4002, answer 4003, inference 4004; handoff 4005). */
 export const DEFAULT_PORTS: Record<SubgraphName | 'gateway', number> = {
   gateway: 4000,
   tenant: 4001,
   session: 4002,
   answer: 4003,
   inference: 4004,
+  handoff: 4005,
 };
 
 export const schemaRoot = join(__dirname, '..');

@@ -12,6 +12,23 @@ import {
 } from './subscriptions';
 import type {
   ActivityEvent,
+  Agent,
+  AgentProfileInput,
+  ConversationAskReceipt,
+  ConversationAssignment,
+  ConversationClosing,
+  ConversationEvent,
+  ConversationRelease,
+  ConversationView,
+  HandoffEvent,
+  HandoffMessage,
+  HandoffRules,
+  HandoffRulesInput,
+  InboxFilter,
+  InboxPage,
+  InternalNote,
+  SessionHandoff,
+  SessionHandoffView,
   Answer,
   AnswerEvent,
   ApiKey,
@@ -127,6 +144,22 @@ export class BeedeskClient {
     return mapIterator(this.subscribe(ops.AnswerStream, { sessionId }, options), (d) => d.answerStream);
   }
 
+  /**
+   * Customers (and staff following a session): the session's answer events and its human-handoff
+   * updates (agent messages, agent typing, ownership changes, waiting position, notices) on one subscription.
+   */
+  conversationStream(sessionId: string, options?: SubscribeOptions): AsyncIterableIterator<ConversationEvent> {
+    return mapIterator(this.subscribe(ops.ConversationStream, { sessionId }, options), (d) => d.answerStream);
+  }
+
+  /**
+   * Staff: the tenant's handoff events. With `after` (an event's cursor or an inbox page's eventCursor)
+   * every event since is delivered first, then live ones. While an agent has it open they are ONLINE.
+   */
+  handoffEvents(after?: string | null, options?: SubscribeOptions): AsyncIterableIterator<HandoffEvent> {
+    return mapIterator(this.subscribe(ops.HandoffEvents, { after: after ?? null }, options), (d) => d.handoffEvents);
+  }
+
   /** Admins: their tenant's live activity. */
   tenantActivity(options?: SubscribeOptions): AsyncIterableIterator<ActivityEvent> {
     return mapIterator(this.subscribe(ops.TenantActivity, {}, options), (d) => d.tenantActivity);
@@ -237,6 +270,98 @@ export class BeedeskClient {
 
   async inferenceStatus(): Promise<InferenceStatus> {
     return (await this.request(ops.GetInferenceStatus)).inferenceStatus;
+  }
+
+  // Human handoff: the customer's side.
+
+  /** ask, also telling who the question went to (conversationState: BOT, or a person). */
+  async askConversation(sessionId: string, text: string, clientMessageId?: string): Promise<ConversationAskReceipt> {
+    return (await this.request(ops.AskConversation, { sessionId, text, clientMessageId })).ask;
+  }
+
+  /** The customer's "talk to a person". */
+  async requestHuman(sessionId: string, options: { team?: string; locale?: string } = {}): Promise<SessionHandoff> {
+    return (await this.request(ops.RequestHuman, { sessionId, team: options.team, locale: options.locale })).requestHuman;
+  }
+
+  /** Who answers a session now, as its customer may see it. */
+  async sessionHandoff(id: string): Promise<SessionHandoffView | null> {
+    return (await this.request(ops.GetSessionHandoff, { id })).session;
+  }
+
+  /** Typing on or off (customers in their session, staff in a conversation); it switches itself off after a few seconds. */
+  async setTyping(sessionId: string, typing: boolean): Promise<boolean> {
+    return (await this.request(ops.SetTyping, { sessionId, typing })).setTyping;
+  }
+
+  // Human handoff: staff.
+
+  async inbox(options: { filter?: InboxFilter; first?: number; after?: string } = {}): Promise<InboxPage> {
+    return (await this.request(ops.Inbox, { filter: options.filter, first: options.first, after: options.after })).inbox;
+  }
+
+  async conversation(sessionId: string, lastTurns?: number): Promise<ConversationView | null> {
+    return (await this.request(ops.GetConversation, { sessionId, lastTurns })).conversation;
+  }
+
+  async agents(): Promise<Agent[]> {
+    return (await this.request(ops.GetAgents)).agents;
+  }
+
+  async myAgent(): Promise<Agent> {
+    return (await this.request(ops.GetMyAgent)).myAgent;
+  }
+
+  async updateMyAgentProfile(input: AgentProfileInput): Promise<Agent> {
+    return (await this.request(ops.UpdateMyAgentProfile, { input })).updateMyAgentProfile;
+  }
+
+  /** Admins: an agent's profile and capacity (null capacity: the tenant's default). */
+  async updateAgent(agentId: string, input?: AgentProfileInput, capacity?: number | null): Promise<Agent> {
+    return (await this.request(ops.UpdateAgent, { agentId, input, capacity })).updateAgent;
+  }
+
+  /** Takes a waiting (or bot) conversation; CONFLICT when another agent was first, CAPACITY_REACHED when full. */
+  async claimConversation(sessionId: string): Promise<ConversationAssignment> {
+    return (await this.request(ops.ClaimConversation, { sessionId })).claimConversation;
+  }
+
+  async assignConversation(sessionId: string, agentId: string): Promise<ConversationAssignment> {
+    return (await this.request(ops.AssignConversation, { sessionId, agentId })).assignConversation;
+  }
+
+  async reassignConversation(sessionId: string, agentId: string, comment?: string): Promise<ConversationAssignment> {
+    return (await this.request(ops.ReassignConversation, { sessionId, agentId, comment })).reassignConversation;
+  }
+
+  async releaseConversation(sessionId: string): Promise<ConversationRelease> {
+    return (await this.request(ops.ReleaseConversation, { sessionId })).releaseConversation;
+  }
+
+  async sendAgentMessage(sessionId: string, text: string, clientMessageId?: string): Promise<HandoffMessage> {
+    return (await this.request(ops.SendAgentMessage, { sessionId, text, clientMessageId })).sendAgentMessage;
+  }
+
+  async resolveConversation(sessionId: string, comment?: string): Promise<ConversationClosing> {
+    return (await this.request(ops.ResolveConversation, { sessionId, comment })).resolveConversation;
+  }
+
+  async returnToBot(sessionId: string, comment?: string): Promise<ConversationClosing> {
+    return (await this.request(ops.ReturnToBot, { sessionId, comment })).returnToBot;
+  }
+
+  async addInternalNote(sessionId: string, text: string): Promise<InternalNote> {
+    return (await this.request(ops.AddInternalNote, { sessionId, text })).addInternalNote;
+  }
+
+  /** Staff: the tenant's handoff rules. */
+  async handoffRules(): Promise<HandoffRules> {
+    return (await this.request(ops.GetHandoffRules)).tenant.handoffRules;
+  }
+
+  /** Admins: change the tenant's handoff rules (fields left out keep their value). */
+  async updateHandoffRules(input: HandoffRulesInput): Promise<HandoffRules> {
+    return (await this.request(ops.UpdateHandoffRules, { input })).updateHandoffRules;
   }
 
   /** Erases all of the caller's own data (sessions, history, answers) in their tenant; any role. */

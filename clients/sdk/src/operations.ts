@@ -39,6 +39,29 @@ export const CreateApiKey = operation(documents.CreateApiKeyDocument);
 export const RevokeApiKey = operation(documents.RevokeApiKeyDocument);
 export const GetApiKeys = operation(documents.GetApiKeysDocument);
 export const GetInferenceStatus = operation(documents.GetInferenceStatusDocument);
+// Human handoff (operations/handoff.graphql).
+export const ConversationStream = operation(documents.ConversationStreamDocument);
+export const AskConversation = operation(documents.AskConversationDocument);
+export const GetSessionHandoff = operation(documents.GetSessionHandoffDocument);
+export const RequestHuman = operation(documents.RequestHumanDocument);
+export const SetTyping = operation(documents.SetTypingDocument);
+export const Inbox = operation(documents.InboxDocument);
+export const GetConversation = operation(documents.GetConversationDocument);
+export const GetAgents = operation(documents.GetAgentsDocument);
+export const GetMyAgent = operation(documents.GetMyAgentDocument);
+export const UpdateMyAgentProfile = operation(documents.UpdateMyAgentProfileDocument);
+export const UpdateAgent = operation(documents.UpdateAgentDocument);
+export const ClaimConversation = operation(documents.ClaimConversationDocument);
+export const AssignConversation = operation(documents.AssignConversationDocument);
+export const ReassignConversation = operation(documents.ReassignConversationDocument);
+export const ReleaseConversation = operation(documents.ReleaseConversationDocument);
+export const SendAgentMessage = operation(documents.SendAgentMessageDocument);
+export const ResolveConversation = operation(documents.ResolveConversationDocument);
+export const ReturnToBot = operation(documents.ReturnToBotDocument);
+export const AddInternalNote = operation(documents.AddInternalNoteDocument);
+export const HandoffEvents = operation(documents.HandoffEventsDocument);
+export const GetHandoffRules = operation(documents.GetHandoffRulesDocument);
+export const UpdateHandoffRules = operation(documents.UpdateHandoffRulesDocument);
 
 export const ALL_OPERATIONS = {
   StartSession,
@@ -58,4 +81,26 @@ export const ALL_OPERATIONS = {
   GetApiKeys,
   AnswerStream,
   TenantActivity,
+  ConversationStream,
+  AskConversation,
+  GetSessionHandoff,
+  RequestHuman,
+  SetTyping,
+  Inbox,
+  GetConversation,
+  GetAgents,
+  GetMyAgent,
+  UpdateMyAgentProfile,
+  UpdateAgent,
+  ClaimConversation,
+  AssignConversation,
+  ReassignConversation,
+  ReleaseConversation,
+  SendAgentMessage,
+  ResolveConversation,
+  ReturnToBot,
+  AddInternalNote,
+  HandoffEvents,
+  GetHandoffRules,
+  UpdateHandoffRules,
 } as const;

@@ -1,4 +1,5 @@
 import { startAnswerService } from '@beedesk/answer';
+import { startHandoffService } from '@beedesk/handoff';
 import { createAuthenticator, DEFAULT_LIMIT_SETTINGS, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
 import { inferenceSettings, startInferenceService, type StartedInferenceService } from '@beedesk/inference';
 import {
@@ -36,7 +37,7 @@ export interface Embedded {
 }
 
 /**
- * The embedded default: gateway and all four subgraphs in one process, with in-process stand-ins
+ * The embedded default: gateway and all five subgraphs in one process, with in-process stand-ins
  * for Redis (ioredis-mock) and Kafka (an in-process queue). The same service code as real mode.
  */
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
@@ -82,6 +83,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
             settings: loadConfig(inferenceSettings),
           })),
       ],
+      ['handoff', () => startHandoffService(deps('handoff'))],
     ];
     for (const [name, start] of services) {
       const service = await start();

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 // (@kubernetes-models/keda). Strimzi's and the Redis operator's resources have no such package: their
 // shape is checked below by what the platform relies on (replication, min.insync.replicas, topology).
 const BASE = join(__dirname, '../../k8s/base');
-const SERVICES = ['gateway', 'tenant', 'session', 'answer', 'inference'] as const;
+const SERVICES = ['gateway', 'tenant', 'session', 'answer', 'inference', 'handoff'] as const;
 
 interface Manifest {
   apiVersion: string;

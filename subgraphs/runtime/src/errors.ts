@@ -10,6 +10,12 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** A tenant's knowledge base is at one of its caps (articles, questions per article, question bytes). */
   KNOWLEDGE_BASE_LIMIT_REACHED: 'KNOWLEDGE_BASE_LIMIT_REACHED',
+  /** The state changed under the caller (e.g. a conversation another agent claimed first). */
+  CONFLICT: 'CONFLICT',
+  /** An agent holds as many conversations as their capacity allows. */
+  CAPACITY_REACHED: 'CAPACITY_REACHED',
+  /** A part of the contract that this build does not serve yet. */
+  NOT_IMPLEMENTED: 'NOT_IMPLEMENTED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;

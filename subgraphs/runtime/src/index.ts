@@ -22,7 +22,34 @@ export { badInput, codedError, ErrorCode, forbidden, notFound } from './errors';
 
 // Logging and metrics
 export { createLogger, mayLogText, requestLogger, type Logger } from './logger';
-export { createMetrics, type ServiceMetrics } from './metrics';
+export { boundedLabel, createMetrics, observeWithExemplar, type MetricsRegistry, type ServiceMetrics } from './metrics';
+export {
+  activeContext,
+  activeSpan,
+  ATTR,
+  contextWith,
+  currentTraceparent,
+  extractTraceContext,
+  failSpan,
+  injectTraceContext,
+  inSpan,
+  spanContextOf,
+  SpanKind,
+  SpanStatusCode,
+  startTracing,
+  traceFields,
+  tracer,
+  tracingEnabled,
+  tracingSettingsOf,
+  withActiveSpan,
+  withContext,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanContext,
+  type Tracing,
+  type TracingSettings,
+} from './tracing';
 
 // HTTP helpers and shutdown
 export { closeServer, listen, routeLabel, serveHealthRoute, serveMetrics, type Readiness } from './http';
@@ -52,6 +79,8 @@ export {
 export {
   answerKeysOf,
   DAY,
+  handoffKeysOf,
+  handoffTenantsKey,
   HOUR,
   kbChangedPattern,
   credentialsChangedPattern,
@@ -82,8 +111,17 @@ export {
 } from './queue';
 
 // Live events over Redis pub/sub
-export { NO_EVENTS, type ActivityEventMessage, type AnswerEventKind, type AnswerEventMessage, type EventPublisher } from './events';
+export {
+  NO_EVENTS,
+  type ActivityEventMessage,
+  type AnswerEventKind,
+  type AnswerEventMessage,
+  type ConversationUpdateMessage,
+  type EventPublisher,
+  type HandoffPoke,
+} from './events';
 export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
+export { TRACEPARENT_FIELD } from './live/bus';
 export { AsyncQueue, QueueOverflowError } from './async-queue';
 
 // The subgraph server and service mains

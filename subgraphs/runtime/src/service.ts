@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
 import { connectRedis, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
 import { Lifecycle } from './shutdown';
+import { startTracing, tracingSettingsOf } from './tracing';
 import type { ServiceDeps } from './subgraph';
 
 /** A service that is up: the port it listens on and how to stop it gracefully. */
@@ -68,6 +69,10 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
     if (developmentSecrets) refuseDevelopmentSecrets(config, developmentSecrets(config));
     logProcessWarnings(logger);
     const lifecycle = new Lifecycle(logger);
+    // Registered first, so it runs last on shutdown: the spans of the final requests are exported too.
+    const tracing = startTracing(tracingSettingsOf(process.env, name));
+    lifecycle.onShutdown('tracing', () => tracing.shutdown());
+    if (tracing.settings) logger.info({ tracesUrl: tracing.settings.tracesUrl, ratio: tracing.settings.ratio }, 'tracing on (OTLP)');
     const context: MainContext<z.infer<S>> = {
       config,
       logger,

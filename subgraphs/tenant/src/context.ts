@@ -1,12 +1,20 @@
 import DataLoader from 'dataloader';
 import { type BaseContext, type Redis } from '@beedesk/runtime';
-import { ApiKeyRepository, ArticleRepository, TenantRepository, type ArticleRecord, type KnowledgeBaseCaps } from './data';
+import {
+  ApiKeyRepository,
+  ArticleRepository,
+  HandoffRulesRepository,
+  TenantRepository,
+  type ArticleRecord,
+  type KnowledgeBaseCaps,
+} from './data';
 import { TenantEraser } from './erase';
 
 export interface TenantSubgraphContext extends BaseContext {
   articles: ArticleRepository;
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
+  handoffRules: HandoffRulesRepository;
   /** Batches the gateway's `_entities` fan-out for articles into one MGET. */
   articleLoader: DataLoader<string, ArticleRecord | null>;
   /** eraseTenant (erase.ts). */
@@ -27,11 +35,13 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
   const tenants = new TenantRepository(redis, keyPrefix);
   const apiKeys = new ApiKeyRepository(redis, keyPrefix);
   const eraser = new TenantEraser(redis, keyPrefix);
+  const handoffRules = new HandoffRulesRepository(redis, keyPrefix);
   return (base: BaseContext): TenantSubgraphContext => ({
     ...base,
     articles,
     tenants,
     apiKeys,
+    handoffRules,
     articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
     knowledgeBaseCaps,

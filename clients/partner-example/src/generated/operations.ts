@@ -14,7 +14,12 @@ export type AnswerStatus =
   /** The engine was unavailable; a polite 'please try again' was given instead. */
   | 'FALLBACK'
   /** Could not be answered. */
-  | 'FAILED';
+  | 'FAILED'
+  /**
+   * Not for the engine: the conversation is with a person (or waiting for one), so the question was
+   * stored as a turn and delivered to staff; nothing went to the engine. Final; text stays empty.
+   */
+  | 'WITH_HUMAN';
 
 export type SessionStatus =
   /** Activity within the last 30 minutes: startSession resumes it. */

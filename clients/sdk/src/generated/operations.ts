@@ -6,6 +6,21 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 export type ActivityKind = 'SESSION_STARTED' | 'QUESTION_ASKED' | 'ANSWER_DONE';
 
+/** Whether an agent is reachable. */
+export type AgentPresence =
+  /** At least one of the agent's console subscriptions (handoffEvents) is open. */
+  | 'ONLINE'
+  /** The agent's last console subscription closed less than the grace period ago: their conversations stay theirs for now. */
+  | 'AWAY'
+  | 'OFFLINE';
+
+export type AgentProfileInput = {
+  /** 1 to 80 characters: what customers see. */
+  displayName?: string | null | undefined;
+  /** Team or skill tags, each 1 to 40 characters. */
+  teams?: Array<string> | null | undefined;
+};
+
 export type AnswerEventKind =
   /** The question was accepted and waits for a worker (seq 0, carries queuePosition and the answer). */
   | 'QUEUED'
@@ -16,7 +31,17 @@ export type AnswerEventKind =
   /** The engine was unavailable; `answer` carries the polite fallback reply. */
   | 'FALLBACK'
   /** The question could not be answered; `answer` carries the FAILED answer. */
-  | 'ERROR';
+  | 'ERROR'
+  /** Human handoff: an agent's message to the customer (`handoff.text`, `handoff.agentName`). */
+  | 'AGENT_MESSAGE'
+  /** Human handoff: the agent started or stopped typing (`handoff.typing`). */
+  | 'AGENT_TYPING'
+  /** Human handoff: who answers the conversation changed (`handoff.state`, `handoff.reason`). */
+  | 'HANDOFF_STATE'
+  /** Human handoff: the customer's place in the waiting line changed (`handoff.waitingPosition`). */
+  | 'WAITING_POSITION'
+  /** Human handoff: a message for the customer in their language (`handoff.notice`, `handoff.text`). */
+  | 'HANDOFF_NOTICE';
 
 export type AnswerStatus =
   /** Accepted and waiting for a worker. */
@@ -28,7 +53,12 @@ export type AnswerStatus =
   /** The engine was unavailable; a polite 'please try again' was given instead. */
   | 'FALLBACK'
   /** Could not be answered. */
-  | 'FAILED';
+  | 'FAILED'
+  /**
+   * Not for the engine: the conversation is with a person (or waiting for one), so the question was
+   * stored as a turn and delivered to staff; nothing went to the engine. Final; text stays empty.
+   */
+  | 'WITH_HUMAN';
 
 export type ArticleInput = {
   /** Omit to create a new article; give an existing id to replace it. */
@@ -42,6 +72,153 @@ export type ArticleInput = {
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
+/** Who answers a conversation now (human handoff). */
+export type ConversationState =
+  /** The assistant (the answer engine) answers. */
+  | 'BOT'
+  /** In the tenant's waiting line for a person; the assistant no longer answers. */
+  | 'WAITING_FOR_HUMAN'
+  /** An agent owns it; the assistant answers nothing. */
+  | 'WITH_HUMAN'
+  /** Staff resolved it. The customer's next question goes to the assistant again (REOPENED). */
+  | 'RESOLVED';
+
+/** Who made a change. */
+export type HandoffActorKind =
+  | 'CUSTOMER'
+  | 'AGENT'
+  | 'ADMIN'
+  /** The answer engine (an unsure, out-of-scope or failed answer). */
+  | 'ENGINE'
+  /** The platform itself: automatic assignment, presence, rules. */
+  | 'SYSTEM';
+
+/** What a handoff event is about. */
+export type HandoffEventKind =
+  /** A conversation's ownership changed: `transition` carries the audit entry. */
+  | 'STATE_CHANGED'
+  /** The customer wrote in a conversation that is with a person (or waiting for one): `message`. */
+  | 'CUSTOMER_MESSAGE'
+  /** An agent wrote to the customer: `message`. */
+  | 'AGENT_MESSAGE'
+  /** An internal note was added: `note`. */
+  | 'NOTE_ADDED'
+  /** The customer or an agent started or stopped typing: `typing`. */
+  | 'TYPING'
+  /** An agent came online, went away or offline, or changed capacity: `agent`. */
+  | 'AGENT_CHANGED'
+  /**
+   * The `after` cursor is older than the kept log (or unknown): events were dropped. Reload the inbox
+   * and continue from this event's cursor.
+   */
+  | 'RESYNC_REQUIRED';
+
+/** What a handoff update on answerStream tells the customer, as a code; `text` says it in their language. */
+export type HandoffNotice =
+  /** They are waiting for a person (with their position). */
+  | 'WAITING_FOR_AGENT'
+  /** No agent is online: they wait, or the assistant carries on (the tenant's rules). */
+  | 'NO_AGENT_ONLINE'
+  /** Outside the tenant's working hours: they wait, or the assistant carries on. */
+  | 'OUTSIDE_WORKING_HOURS'
+  /** An agent joined the conversation. */
+  | 'AGENT_JOINED'
+  /** The assistant answers again. */
+  | 'RETURNED_TO_BOT'
+  /** Staff resolved the conversation. */
+  | 'RESOLVED';
+
+/** Why a conversation's ownership changed (see the handoff subgraph). */
+export type HandoffReason =
+  /** The customer asked for a person (requestHuman, or one of the tenant's handoff keywords in a question). */
+  | 'CUSTOMER_REQUESTED'
+  /** The engine was unsure (confidence below the tenant's threshold) for the tenant's number of consecutive questions. */
+  | 'ENGINE_UNSURE'
+  /** The engine found the question outside the knowledge base. */
+  | 'OUT_OF_SCOPE'
+  /** The engine failed or was unavailable (a FALLBACK or FAILED answer). */
+  | 'ENGINE_FAILED'
+  /** An agent or admin took the conversation over from the assistant. */
+  | 'AGENT_PULLED'
+  /** Automatic assignment: the longest-waiting conversation to the least-loaded online agent with capacity. */
+  | 'ASSIGNED'
+  /** An agent claimed it from the waiting line. */
+  | 'CLAIMED'
+  /** An admin (or its agent) moved it to another agent. */
+  | 'REASSIGNED'
+  /** Its agent put it back in the waiting line. */
+  | 'RELEASED'
+  /** Its agent was offline longer than the grace period: back in the waiting line, keeping its place. */
+  | 'AGENT_OFFLINE'
+  /** Staff resolved it. */
+  | 'RESOLVED'
+  /** Staff gave it back to the assistant. */
+  | 'RETURNED_TO_BOT'
+  /** No agent was online and the tenant's rules give it back to the assistant. */
+  | 'NO_AGENT_ONLINE'
+  /** Outside the tenant's working hours and the rules give it back to the assistant. */
+  | 'OUTSIDE_WORKING_HOURS'
+  /** The customer wrote again after it was resolved: the assistant answers again. */
+  | 'REOPENED';
+
+/** Fields left out keep their value. */
+export type HandoffRulesInput = {
+  enabled?: boolean | null | undefined;
+  /** 0 to 1; null clears it (the tenant's answerConfidenceThreshold then applies). */
+  unsureThreshold?: number | null | undefined;
+  unsureConsecutive?: number | null | undefined;
+  onOutOfScope?: boolean | null | undefined;
+  onEngineFailure?: boolean | null | undefined;
+  /** At most 20, each 1 to 40 characters. */
+  keywords?: Array<string> | null | undefined;
+  timeZone?: string | null | undefined;
+  /** At most 14 spans. */
+  workingHours?: Array<WorkingHoursInput> | null | undefined;
+  whenUnavailable?: HandoffUnavailableAction | null | undefined;
+  defaultAgentCapacity?: number | null | undefined;
+  autoAssign?: boolean | null | undefined;
+};
+
+/** Through which path a change came. */
+export type HandoffSource =
+  /** The customer's requestHuman. */
+  | 'CUSTOMER_REQUEST'
+  /** A handoff keyword in the customer's question (ask). */
+  | 'KEYWORD'
+  /** An answer of the engine (inference). */
+  | 'ENGINE'
+  /** A staff operation (claim, assign, reassign, release, resolve, returnToBot). */
+  | 'CONSOLE'
+  /** The automatic assigner. */
+  | 'AUTO_ASSIGNMENT'
+  /** An agent's presence was lost (after the grace period). */
+  | 'PRESENCE'
+  /** The tenant's handoff rules (no agent online, outside working hours). */
+  | 'RULES'
+  /** The customer's question after a resolution. */
+  | 'ASK';
+
+/** What happens to a customer who asks for a person (or is handed off) when no agent is online or it is outside working hours. */
+export type HandoffUnavailableAction =
+  /** They are told, and wait in the line for the next agent. */
+  | 'WAIT'
+  /** They are told, and the assistant carries on (the conversation stays with the bot). */
+  | 'RETURN_TO_BOT';
+
+/** Filters of the inbox; all given ones must hold. */
+export type InboxFilter = {
+  /** Default: WAITING_FOR_HUMAN and WITH_HUMAN. */
+  states?: Array<ConversationState> | null | undefined;
+  /** Only conversations assigned to this agent. */
+  assigneeId?: string | null | undefined;
+  /** Only conversations assigned to the caller. */
+  mine?: boolean | null | undefined;
+  /** Only conversations waiting for this team or skill tag. */
+  team?: string | null | undefined;
+  /** Only conversations waiting at least this long (seconds). */
+  minWaitingSeconds?: number | null | undefined;
+};
+
 /** What a caller may do: customers their own sessions, agents the tenant's sessions, admins the tenant's configuration. */
 export type Role = 'CUSTOMER' | 'AGENT' | 'ADMIN';
 
@@ -51,7 +228,19 @@ export type SessionStatus =
   /** No activity for 30 minutes; its history is kept for 7 days. */
   | 'EXPIRED';
 
-export type TurnRole = 'USER' | 'ASSISTANT';
+export type TurnRole =
+  /** The customer. */
+  | 'USER'
+  /** The answer engine. */
+  | 'ASSISTANT'
+  /** A person of the tenant's staff who took the conversation over (human handoff). */
+  | 'AGENT';
+
+export type WorkingHoursInput = {
+  days: Array<number>;
+  from: string;
+  to: string;
+};
 
 export type AskMutationVariables = Exact<{
   sessionId: string;
@@ -130,6 +319,458 @@ export type TenantActivitySubscription = {
     at: string;
     session: { id: string; userId: string };
     answer: { id: string; status: AnswerStatus; question: string } | null;
+  };
+};
+
+export type ConversationStreamSubscriptionVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ConversationStreamSubscription = {
+  answerStream: {
+    answerId: string;
+    seq: number;
+    kind: AnswerEventKind;
+    delta: string | null;
+    queuePosition: number | null;
+    answer: {
+      id: string;
+      sessionId: string;
+      question: string;
+      text: string;
+      status: AnswerStatus;
+      confidence: number | null;
+      needsHuman: boolean;
+      createdAt: string;
+      completedAt: string | null;
+      sources: Array<{ id: string; title: string }>;
+    } | null;
+    handoff: {
+      id: string;
+      at: string;
+      state: ConversationState;
+      reason: HandoffReason | null;
+      agentName: string | null;
+      text: string | null;
+      turnSeq: number | null;
+      typing: boolean | null;
+      typingExpiresAt: string | null;
+      waitingPosition: number | null;
+      notice: HandoffNotice | null;
+    } | null;
+  };
+};
+
+export type AskConversationMutationVariables = Exact<{
+  sessionId: string;
+  text: string;
+  clientMessageId?: string | null | undefined;
+}>;
+
+export type AskConversationMutation = {
+  ask: {
+    queuePosition: number;
+    conversationState: ConversationState;
+    answer: {
+      id: string;
+      sessionId: string;
+      question: string;
+      text: string;
+      status: AnswerStatus;
+      confidence: number | null;
+      needsHuman: boolean;
+      createdAt: string;
+      completedAt: string | null;
+    };
+  };
+};
+
+export type GetSessionHandoffQueryVariables = Exact<{
+  id: string;
+}>;
+
+export type GetSessionHandoffQuery = {
+  session: {
+    id: string;
+    handoff: {
+      state: ConversationState;
+      reason: HandoffReason | null;
+      since: string | null;
+      waitingPosition: number | null;
+      agentName: string | null;
+      agentTyping: boolean;
+      agentsAvailable: boolean;
+    };
+  } | null;
+};
+
+export type RequestHumanMutationVariables = Exact<{
+  sessionId: string;
+  team?: string | null | undefined;
+  locale?: string | null | undefined;
+}>;
+
+export type RequestHumanMutation = {
+  requestHuman: {
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    waitingPosition: number | null;
+    agentName: string | null;
+    agentTyping: boolean;
+    agentsAvailable: boolean;
+  };
+};
+
+export type SetTypingMutationVariables = Exact<{
+  sessionId: string;
+  typing: boolean;
+}>;
+
+export type SetTypingMutation = { setTyping: boolean };
+
+export type InboxQueryVariables = Exact<{
+  filter?: InboxFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+export type InboxQuery = {
+  inbox: {
+    totalCount: number;
+    eventCursor: string;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: Array<{
+      cursor: string;
+      node: {
+        id: string;
+        state: ConversationState;
+        reason: HandoffReason | null;
+        since: string | null;
+        team: string | null;
+        waitingSince: string | null;
+        waitingPosition: number | null;
+        lastCustomerMessageAt: string | null;
+        customerTyping: boolean;
+        assignee: { id: string; displayName: string } | null;
+        session: { id: string; userId: string; status: SessionStatus; lastActiveAt: string };
+      };
+    }>;
+  };
+};
+
+export type GetConversationQueryVariables = Exact<{
+  sessionId: string;
+  lastTurns?: number | null | undefined;
+}>;
+
+export type GetConversationQuery = {
+  conversation: {
+    id: string;
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    team: string | null;
+    waitingSince: string | null;
+    waitingPosition: number | null;
+    lastCustomerMessageAt: string | null;
+    customerTyping: boolean;
+    assignee: { id: string; displayName: string; presence: AgentPresence } | null;
+    session: {
+      id: string;
+      userId: string;
+      status: SessionStatus;
+      startedAt: string;
+      lastActiveAt: string;
+      turns: Array<{ seq: number; role: TurnRole; text: string; at: string; answerId: string | null; authorName: string | null }>;
+    };
+    audit: Array<{
+      seq: number;
+      at: string;
+      from: ConversationState;
+      to: ConversationState;
+      reason: HandoffReason;
+      source: HandoffSource;
+      comment: string | null;
+      actor: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+      assignee: { id: string; displayName: string } | null;
+    }>;
+    notes: Array<{
+      id: string;
+      text: string;
+      at: string;
+      author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    }>;
+  } | null;
+};
+
+export type GetAgentsQueryVariables = Exact<{ [key: string]: never }>;
+
+export type GetAgentsQuery = {
+  agents: Array<{
+    id: string;
+    displayName: string;
+    presence: AgentPresence;
+    capacity: number;
+    activeConversations: number;
+    teams: Array<string>;
+    lastSeenAt: string | null;
+  }>;
+};
+
+export type GetMyAgentQueryVariables = Exact<{ [key: string]: never }>;
+
+export type GetMyAgentQuery = {
+  myAgent: {
+    id: string;
+    displayName: string;
+    presence: AgentPresence;
+    capacity: number;
+    activeConversations: number;
+    teams: Array<string>;
+    lastSeenAt: string | null;
+  };
+};
+
+export type UpdateMyAgentProfileMutationVariables = Exact<{
+  input: AgentProfileInput;
+}>;
+
+export type UpdateMyAgentProfileMutation = {
+  updateMyAgentProfile: {
+    id: string;
+    displayName: string;
+    presence: AgentPresence;
+    capacity: number;
+    activeConversations: number;
+    teams: Array<string>;
+    lastSeenAt: string | null;
+  };
+};
+
+export type UpdateAgentMutationVariables = Exact<{
+  agentId: string;
+  input?: AgentProfileInput | null | undefined;
+  capacity?: number | null | undefined;
+}>;
+
+export type UpdateAgentMutation = {
+  updateAgent: {
+    id: string;
+    displayName: string;
+    presence: AgentPresence;
+    capacity: number;
+    activeConversations: number;
+    teams: Array<string>;
+    lastSeenAt: string | null;
+  };
+};
+
+export type ClaimConversationMutationVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ClaimConversationMutation = {
+  claimConversation: {
+    id: string;
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    assignee: { id: string; displayName: string } | null;
+  };
+};
+
+export type AssignConversationMutationVariables = Exact<{
+  sessionId: string;
+  agentId: string;
+}>;
+
+export type AssignConversationMutation = {
+  assignConversation: {
+    id: string;
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    assignee: { id: string; displayName: string } | null;
+  };
+};
+
+export type ReassignConversationMutationVariables = Exact<{
+  sessionId: string;
+  agentId: string;
+  comment?: string | null | undefined;
+}>;
+
+export type ReassignConversationMutation = {
+  reassignConversation: {
+    id: string;
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    assignee: { id: string; displayName: string } | null;
+  };
+};
+
+export type ReleaseConversationMutationVariables = Exact<{
+  sessionId: string;
+}>;
+
+export type ReleaseConversationMutation = {
+  releaseConversation: {
+    id: string;
+    state: ConversationState;
+    reason: HandoffReason | null;
+    since: string | null;
+    waitingSince: string | null;
+    waitingPosition: number | null;
+  };
+};
+
+export type SendAgentMessageMutationVariables = Exact<{
+  sessionId: string;
+  text: string;
+  clientMessageId?: string | null | undefined;
+}>;
+
+export type SendAgentMessageMutation = {
+  sendAgentMessage: {
+    turnSeq: number;
+    text: string;
+    at: string;
+    author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+  };
+};
+
+export type ResolveConversationMutationVariables = Exact<{
+  sessionId: string;
+  comment?: string | null | undefined;
+}>;
+
+export type ResolveConversationMutation = {
+  resolveConversation: { id: string; state: ConversationState; reason: HandoffReason | null; since: string | null };
+};
+
+export type ReturnToBotMutationVariables = Exact<{
+  sessionId: string;
+  comment?: string | null | undefined;
+}>;
+
+export type ReturnToBotMutation = {
+  returnToBot: { id: string; state: ConversationState; reason: HandoffReason | null; since: string | null };
+};
+
+export type AddInternalNoteMutationVariables = Exact<{
+  sessionId: string;
+  text: string;
+}>;
+
+export type AddInternalNoteMutation = {
+  addInternalNote: {
+    id: string;
+    text: string;
+    at: string;
+    author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+  };
+};
+
+export type HandoffEventsSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+}>;
+
+export type HandoffEventsSubscription = {
+  handoffEvents: {
+    cursor: string;
+    kind: HandoffEventKind;
+    at: string;
+    conversationId: string | null;
+    conversation: {
+      id: string;
+      state: ConversationState;
+      reason: HandoffReason | null;
+      since: string | null;
+      team: string | null;
+      waitingSince: string | null;
+      waitingPosition: number | null;
+      assignee: { id: string; displayName: string } | null;
+    } | null;
+    transition: {
+      seq: number;
+      at: string;
+      from: ConversationState;
+      to: ConversationState;
+      reason: HandoffReason;
+      source: HandoffSource;
+      comment: string | null;
+      actor: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+      assignee: { id: string; displayName: string } | null;
+    } | null;
+    message: {
+      turnSeq: number;
+      text: string;
+      at: string;
+      author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    } | null;
+    note: {
+      id: string;
+      text: string;
+      at: string;
+      author: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    } | null;
+    typing: {
+      typing: boolean;
+      expiresAt: string | null;
+      actor: { kind: HandoffActorKind; id: string | null; displayName: string | null };
+    } | null;
+    agent: {
+      id: string;
+      displayName: string;
+      presence: AgentPresence;
+      capacity: number;
+      activeConversations: number;
+      teams: Array<string>;
+      lastSeenAt: string | null;
+    } | null;
+  };
+};
+
+export type GetHandoffRulesQueryVariables = Exact<{ [key: string]: never }>;
+
+export type GetHandoffRulesQuery = {
+  tenant: {
+    id: string;
+    handoffRules: {
+      enabled: boolean;
+      unsureThreshold: number | null;
+      unsureConsecutive: number;
+      onOutOfScope: boolean;
+      onEngineFailure: boolean;
+      keywords: Array<string>;
+      timeZone: string;
+      whenUnavailable: HandoffUnavailableAction;
+      defaultAgentCapacity: number;
+      autoAssign: boolean;
+      workingHours: Array<{ days: Array<number>; from: string; to: string }>;
+    };
+  };
+};
+
+export type UpdateHandoffRulesMutationVariables = Exact<{
+  input: HandoffRulesInput;
+}>;
+
+export type UpdateHandoffRulesMutation = {
+  updateHandoffRules: {
+    enabled: boolean;
+    unsureThreshold: number | null;
+    unsureConsecutive: number;
+    onOutOfScope: boolean;
+    onEngineFailure: boolean;
+    keywords: Array<string>;
+    timeZone: string;
+    whenUnavailable: HandoffUnavailableAction;
+    defaultAgentCapacity: number;
+    autoAssign: boolean;
+    workingHours: Array<{ days: Array<number>; from: string; to: string }>;
   };
 };
 
@@ -349,6 +990,483 @@ export const TenantActivityDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<TenantActivitySubscription, TenantActivitySubscriptionVariables>;
+export const ConversationStreamDocument = new TypedDocumentString(`
+    subscription ConversationStream($sessionId: ID!) {
+  answerStream(sessionId: $sessionId) {
+    answerId
+    seq
+    kind
+    delta
+    queuePosition
+    answer {
+      id
+      sessionId
+      question
+      text
+      status
+      confidence
+      needsHuman
+      createdAt
+      completedAt
+      sources {
+        id
+        title
+      }
+    }
+    handoff {
+      id
+      at
+      state
+      reason
+      agentName
+      text
+      turnSeq
+      typing
+      typingExpiresAt
+      waitingPosition
+      notice
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConversationStreamSubscription, ConversationStreamSubscriptionVariables>;
+export const AskConversationDocument = new TypedDocumentString(`
+    mutation AskConversation($sessionId: ID!, $text: String!, $clientMessageId: ID) {
+  ask(sessionId: $sessionId, text: $text, clientMessageId: $clientMessageId) {
+    queuePosition
+    conversationState
+    answer {
+      id
+      sessionId
+      question
+      text
+      status
+      confidence
+      needsHuman
+      createdAt
+      completedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AskConversationMutation, AskConversationMutationVariables>;
+export const GetSessionHandoffDocument = new TypedDocumentString(`
+    query GetSessionHandoff($id: ID!) {
+  session(id: $id) {
+    id
+    handoff {
+      state
+      reason
+      since
+      waitingPosition
+      agentName
+      agentTyping
+      agentsAvailable
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<GetSessionHandoffQuery, GetSessionHandoffQueryVariables>;
+export const RequestHumanDocument = new TypedDocumentString(`
+    mutation RequestHuman($sessionId: ID!, $team: String, $locale: String) {
+  requestHuman(sessionId: $sessionId, team: $team, locale: $locale) {
+    state
+    reason
+    since
+    waitingPosition
+    agentName
+    agentTyping
+    agentsAvailable
+  }
+}
+    `) as unknown as TypedDocumentString<RequestHumanMutation, RequestHumanMutationVariables>;
+export const SetTypingDocument = new TypedDocumentString(`
+    mutation SetTyping($sessionId: ID!, $typing: Boolean!) {
+  setTyping(sessionId: $sessionId, typing: $typing)
+}
+    `) as unknown as TypedDocumentString<SetTypingMutation, SetTypingMutationVariables>;
+export const InboxDocument = new TypedDocumentString(`
+    query Inbox($filter: InboxFilter, $first: Int, $after: String) {
+  inbox(filter: $filter, first: $first, after: $after) {
+    totalCount
+    eventCursor
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        id
+        state
+        reason
+        since
+        team
+        waitingSince
+        waitingPosition
+        lastCustomerMessageAt
+        customerTyping
+        assignee {
+          id
+          displayName
+        }
+        session {
+          id
+          userId
+          status
+          lastActiveAt
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<InboxQuery, InboxQueryVariables>;
+export const GetConversationDocument = new TypedDocumentString(`
+    query GetConversation($sessionId: ID!, $lastTurns: Int) {
+  conversation(sessionId: $sessionId) {
+    id
+    state
+    reason
+    since
+    team
+    waitingSince
+    waitingPosition
+    lastCustomerMessageAt
+    customerTyping
+    assignee {
+      id
+      displayName
+      presence
+    }
+    session {
+      id
+      userId
+      status
+      startedAt
+      lastActiveAt
+      turns(last: $lastTurns) {
+        seq
+        role
+        text
+        at
+        answerId
+        authorName
+      }
+    }
+    audit {
+      seq
+      at
+      from
+      to
+      reason
+      source
+      comment
+      actor {
+        kind
+        id
+        displayName
+      }
+      assignee {
+        id
+        displayName
+      }
+    }
+    notes {
+      id
+      text
+      at
+      author {
+        kind
+        id
+        displayName
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<GetConversationQuery, GetConversationQueryVariables>;
+export const GetAgentsDocument = new TypedDocumentString(`
+    query GetAgents {
+  agents {
+    id
+    displayName
+    presence
+    capacity
+    activeConversations
+    teams
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<GetAgentsQuery, GetAgentsQueryVariables>;
+export const GetMyAgentDocument = new TypedDocumentString(`
+    query GetMyAgent {
+  myAgent {
+    id
+    displayName
+    presence
+    capacity
+    activeConversations
+    teams
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<GetMyAgentQuery, GetMyAgentQueryVariables>;
+export const UpdateMyAgentProfileDocument = new TypedDocumentString(`
+    mutation UpdateMyAgentProfile($input: AgentProfileInput!) {
+  updateMyAgentProfile(input: $input) {
+    id
+    displayName
+    presence
+    capacity
+    activeConversations
+    teams
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateMyAgentProfileMutation, UpdateMyAgentProfileMutationVariables>;
+export const UpdateAgentDocument = new TypedDocumentString(`
+    mutation UpdateAgent($agentId: ID!, $input: AgentProfileInput, $capacity: Int) {
+  updateAgent(agentId: $agentId, input: $input, capacity: $capacity) {
+    id
+    displayName
+    presence
+    capacity
+    activeConversations
+    teams
+    lastSeenAt
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateAgentMutation, UpdateAgentMutationVariables>;
+export const ClaimConversationDocument = new TypedDocumentString(`
+    mutation ClaimConversation($sessionId: ID!) {
+  claimConversation(sessionId: $sessionId) {
+    id
+    state
+    reason
+    since
+    assignee {
+      id
+      displayName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ClaimConversationMutation, ClaimConversationMutationVariables>;
+export const AssignConversationDocument = new TypedDocumentString(`
+    mutation AssignConversation($sessionId: ID!, $agentId: ID!) {
+  assignConversation(sessionId: $sessionId, agentId: $agentId) {
+    id
+    state
+    reason
+    since
+    assignee {
+      id
+      displayName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AssignConversationMutation, AssignConversationMutationVariables>;
+export const ReassignConversationDocument = new TypedDocumentString(`
+    mutation ReassignConversation($sessionId: ID!, $agentId: ID!, $comment: String) {
+  reassignConversation(
+    sessionId: $sessionId
+    agentId: $agentId
+    comment: $comment
+  ) {
+    id
+    state
+    reason
+    since
+    assignee {
+      id
+      displayName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReassignConversationMutation, ReassignConversationMutationVariables>;
+export const ReleaseConversationDocument = new TypedDocumentString(`
+    mutation ReleaseConversation($sessionId: ID!) {
+  releaseConversation(sessionId: $sessionId) {
+    id
+    state
+    reason
+    since
+    waitingSince
+    waitingPosition
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseConversationMutation, ReleaseConversationMutationVariables>;
+export const SendAgentMessageDocument = new TypedDocumentString(`
+    mutation SendAgentMessage($sessionId: ID!, $text: String!, $clientMessageId: ID) {
+  sendAgentMessage(
+    sessionId: $sessionId
+    text: $text
+    clientMessageId: $clientMessageId
+  ) {
+    turnSeq
+    text
+    at
+    author {
+      kind
+      id
+      displayName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<SendAgentMessageMutation, SendAgentMessageMutationVariables>;
+export const ResolveConversationDocument = new TypedDocumentString(`
+    mutation ResolveConversation($sessionId: ID!, $comment: String) {
+  resolveConversation(sessionId: $sessionId, comment: $comment) {
+    id
+    state
+    reason
+    since
+  }
+}
+    `) as unknown as TypedDocumentString<ResolveConversationMutation, ResolveConversationMutationVariables>;
+export const ReturnToBotDocument = new TypedDocumentString(`
+    mutation ReturnToBot($sessionId: ID!, $comment: String) {
+  returnToBot(sessionId: $sessionId, comment: $comment) {
+    id
+    state
+    reason
+    since
+  }
+}
+    `) as unknown as TypedDocumentString<ReturnToBotMutation, ReturnToBotMutationVariables>;
+export const AddInternalNoteDocument = new TypedDocumentString(`
+    mutation AddInternalNote($sessionId: ID!, $text: String!) {
+  addInternalNote(sessionId: $sessionId, text: $text) {
+    id
+    text
+    at
+    author {
+      kind
+      id
+      displayName
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AddInternalNoteMutation, AddInternalNoteMutationVariables>;
+export const HandoffEventsDocument = new TypedDocumentString(`
+    subscription HandoffEvents($after: String) {
+  handoffEvents(after: $after) {
+    cursor
+    kind
+    at
+    conversationId
+    conversation {
+      id
+      state
+      reason
+      since
+      team
+      waitingSince
+      waitingPosition
+      assignee {
+        id
+        displayName
+      }
+    }
+    transition {
+      seq
+      at
+      from
+      to
+      reason
+      source
+      comment
+      actor {
+        kind
+        id
+        displayName
+      }
+      assignee {
+        id
+        displayName
+      }
+    }
+    message {
+      turnSeq
+      text
+      at
+      author {
+        kind
+        id
+        displayName
+      }
+    }
+    note {
+      id
+      text
+      at
+      author {
+        kind
+        id
+        displayName
+      }
+    }
+    typing {
+      typing
+      expiresAt
+      actor {
+        kind
+        id
+        displayName
+      }
+    }
+    agent {
+      id
+      displayName
+      presence
+      capacity
+      activeConversations
+      teams
+      lastSeenAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<HandoffEventsSubscription, HandoffEventsSubscriptionVariables>;
+export const GetHandoffRulesDocument = new TypedDocumentString(`
+    query GetHandoffRules {
+  tenant {
+    id
+    handoffRules {
+      enabled
+      unsureThreshold
+      unsureConsecutive
+      onOutOfScope
+      onEngineFailure
+      keywords
+      timeZone
+      workingHours {
+        days
+        from
+        to
+      }
+      whenUnavailable
+      defaultAgentCapacity
+      autoAssign
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<GetHandoffRulesQuery, GetHandoffRulesQueryVariables>;
+export const UpdateHandoffRulesDocument = new TypedDocumentString(`
+    mutation UpdateHandoffRules($input: HandoffRulesInput!) {
+  updateHandoffRules(input: $input) {
+    enabled
+    unsureThreshold
+    unsureConsecutive
+    onOutOfScope
+    onEngineFailure
+    keywords
+    timeZone
+    workingHours {
+      days
+      from
+      to
+    }
+    whenUnavailable
+    defaultAgentCapacity
+    autoAssign
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateHandoffRulesMutation, UpdateHandoffRulesMutationVariables>;
 export const GetInferenceStatusDocument = new TypedDocumentString(`
     query GetInferenceStatus {
   inferenceStatus {

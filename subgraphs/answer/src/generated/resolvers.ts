@@ -28,7 +28,12 @@ export type AnswerStatus =
   /** The engine was unavailable; a polite 'please try again' was given instead. */
   | 'FALLBACK'
   /** Could not be answered. */
-  | 'FAILED';
+  | 'FAILED'
+  /**
+   * Not for the engine: the conversation is with a person (or waiting for one), so the question was
+   * stored as a turn and delivered to staff; nothing went to the engine. Final; text stays empty.
+   */
+  | 'WITH_HUMAN';
 
 /** An article, owned by the tenant subgraph. */
 export type Article = {
@@ -68,6 +73,83 @@ export type AskReceipt = {
   answer: Answer;
   /** How many of the tenant's questions were waiting ahead of this one. */
   queuePosition: Scalars['Int']['output'];
+  /**
+   * Who the question went to: BOT (the engine answers), or WAITING_FOR_HUMAN / WITH_HUMAN (the answer
+   * is WITH_HUMAN: the message was delivered to staff, not the engine).
+   */
+  conversationState: ConversationState;
+};
+
+/** Who answers a conversation now (human handoff). */
+export type ConversationState =
+  /** The assistant (the answer engine) answers. */
+  | 'BOT'
+  /** In the tenant's waiting line for a person; the assistant no longer answers. */
+  | 'WAITING_FOR_HUMAN'
+  /** An agent owns it; the assistant answers nothing. */
+  | 'WITH_HUMAN'
+  /** Staff resolved it. The customer's next question goes to the assistant again (REOPENED). */
+  | 'RESOLVED';
+
+/** Why a conversation's ownership changed (see the handoff subgraph). */
+export type HandoffReason =
+  | 'CUSTOMER_REQUESTED'
+  | 'ENGINE_UNSURE'
+  | 'OUT_OF_SCOPE'
+  | 'ENGINE_FAILED'
+  | 'AGENT_PULLED'
+  | 'ASSIGNED'
+  | 'CLAIMED'
+  | 'REASSIGNED'
+  | 'RELEASED'
+  | 'AGENT_OFFLINE'
+  | 'RESOLVED'
+  | 'RETURNED_TO_BOT'
+  | 'NO_AGENT_ONLINE'
+  | 'OUTSIDE_WORKING_HOURS'
+  | 'REOPENED';
+
+/** What a handoff update on answerStream tells the customer, as a code; `text` says it in their language. */
+export type HandoffNotice =
+  /** They are waiting for a person (with their position). */
+  | 'WAITING_FOR_AGENT'
+  /** No agent is online: they wait, or the assistant carries on (the tenant's rules). */
+  | 'NO_AGENT_ONLINE'
+  /** Outside the tenant's working hours: they wait, or the assistant carries on. */
+  | 'OUTSIDE_WORKING_HOURS'
+  /** An agent joined the conversation. */
+  | 'AGENT_JOINED'
+  /** The assistant answers again. */
+  | 'RETURNED_TO_BOT'
+  /** Staff resolved the conversation. */
+  | 'RESOLVED';
+
+/**
+ * A human-handoff update of the customer's conversation, on answerStream. Customer-safe: the agent
+ * appears by display name only; internal notes never appear.
+ */
+export type ConversationUpdate = {
+  __typename?: 'ConversationUpdate';
+  /** Unique per update (also the event's answerId): for de-duplication. */
+  id: Scalars['ID']['output'];
+  at: Scalars['DateTime']['output'];
+  /** HANDOFF_STATE: the new state; other kinds: the state when it was sent. */
+  state: ConversationState;
+  /** HANDOFF_STATE: why. */
+  reason?: Maybe<HandoffReason>;
+  /** AGENT_MESSAGE, AGENT_TYPING, and HANDOFF_STATE to WITH_HUMAN: the agent's display name. */
+  agentName?: Maybe<Scalars['String']['output']>;
+  /** AGENT_MESSAGE: the message; HANDOFF_NOTICE: the notice in the customer's language (en or zh-CN). */
+  text?: Maybe<Scalars['String']['output']>;
+  /** AGENT_MESSAGE: the turn's seq in the session's history. */
+  turnSeq?: Maybe<Scalars['Int']['output']>;
+  /** AGENT_TYPING: typing on or off; on switches itself off at typingExpiresAt unless refreshed. */
+  typing?: Maybe<Scalars['Boolean']['output']>;
+  typingExpiresAt?: Maybe<Scalars['DateTime']['output']>;
+  /** WAITING_POSITION and HANDOFF_STATE to WAITING_FOR_HUMAN: conversations ahead in the line (0: next). */
+  waitingPosition?: Maybe<Scalars['Int']['output']>;
+  /** HANDOFF_NOTICE: what the notice says, as a code. */
+  notice?: Maybe<HandoffNotice>;
 };
 
 export type Query = {
@@ -105,9 +187,23 @@ export type AnswerEventKind =
   /** The engine was unavailable; `answer` carries the polite fallback reply. */
   | 'FALLBACK'
   /** The question could not be answered; `answer` carries the FAILED answer. */
-  | 'ERROR';
+  | 'ERROR'
+  /** Human handoff: an agent's message to the customer (`handoff.text`, `handoff.agentName`). */
+  | 'AGENT_MESSAGE'
+  /** Human handoff: the agent started or stopped typing (`handoff.typing`). */
+  | 'AGENT_TYPING'
+  /** Human handoff: who answers the conversation changed (`handoff.state`, `handoff.reason`). */
+  | 'HANDOFF_STATE'
+  /** Human handoff: the customer's place in the waiting line changed (`handoff.waitingPosition`). */
+  | 'WAITING_POSITION'
+  /** Human handoff: a message for the customer in their language (`handoff.notice`, `handoff.text`). */
+  | 'HANDOFF_NOTICE';
 
-/** One step of an answer being produced, in order: QUEUED (seq 0), TOKEN (1..n), then one of DONE, FALLBACK, ERROR. */
+/**
+ * One step of an answer being produced, in order: QUEUED (seq 0), TOKEN (1..n), then one of DONE,
+ * FALLBACK, ERROR. Human-handoff kinds (AGENT_MESSAGE, AGENT_TYPING, HANDOFF_STATE, WAITING_POSITION,
+ * HANDOFF_NOTICE) carry `handoff`; for them answerId is the update's id (handoff.id) and seq is 0.
+ */
 export type AnswerEvent = {
   __typename?: 'AnswerEvent';
   answerId: Scalars['ID']['output'];
@@ -120,6 +216,8 @@ export type AnswerEvent = {
   answer?: Maybe<Answer>;
   /** QUEUED: how many of the tenant's questions were waiting ahead of this one. */
   queuePosition?: Maybe<Scalars['Int']['output']>;
+  /** Human-handoff kinds: the update; null for the answer kinds. */
+  handoff?: Maybe<ConversationUpdate>;
 };
 
 export type ActivityKind = 'SESSION_STARTED' | 'QUESTION_ASKED' | 'ANSWER_DONE';
@@ -138,7 +236,9 @@ export type Subscription = {
   __typename?: 'Subscription';
   /**
    * The answer events of one session of the caller's tenant (customers: their own sessions; agents
-   * and admins: any), for every question asked in it while subscribed. Errors: NOT_FOUND for an
+   * and admins: any), for every question asked in it while subscribed, and its human-handoff updates
+   * (agent messages, agent typing, ownership changes, waiting position, notices), so a client needs
+   * this one subscription. Errors: NOT_FOUND for an
    * unknown session, FORBIDDEN for another user's or another tenant's session.
    */
   answerStream: AnswerEvent;
@@ -267,6 +367,10 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   AskReceipt: ResolverTypeWrapper<Omit<AskReceipt, 'answer'> & { answer: ResolversTypes['Answer'] }>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ConversationState: ConversationState;
+  HandoffReason: HandoffReason;
+  HandoffNotice: HandoffNotice;
+  ConversationUpdate: ResolverTypeWrapper<ConversationUpdate>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   AnswerEventKind: AnswerEventKind;
@@ -288,6 +392,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   AskReceipt: Omit<AskReceipt, 'answer'> & { answer: ResolversParentTypes['Answer'] };
   Int: Scalars['Int']['output'];
+  ConversationUpdate: ConversationUpdate;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   AnswerEvent: AnswerEventMessage;
@@ -338,6 +443,24 @@ export type AskReceiptResolvers<
 > = {
   answer?: Resolver<ResolversTypes['Answer'], ParentType, ContextType>;
   queuePosition?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  conversationState?: Resolver<ResolversTypes['ConversationState'], ParentType, ContextType>;
+};
+
+export type ConversationUpdateResolvers<
+  ContextType = AnswerContext,
+  ParentType extends ResolversParentTypes['ConversationUpdate'] = ResolversParentTypes['ConversationUpdate'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['ConversationState'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['HandoffReason']>, ParentType, ContextType>;
+  agentName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  text?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  turnSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  typing?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  typingExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  waitingPosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  notice?: Resolver<Maybe<ResolversTypes['HandoffNotice']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<
@@ -364,6 +487,7 @@ export type AnswerEventResolvers<
   delta?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   answer?: Resolver<Maybe<ResolversTypes['Answer']>, ParentType, ContextType>;
   queuePosition?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  handoff?: Resolver<Maybe<ResolversTypes['ConversationUpdate']>, ParentType, ContextType>;
 };
 
 export type ActivityEventResolvers<
@@ -396,6 +520,7 @@ export type Resolvers<ContextType = AnswerContext> = {
   Session?: SessionResolvers<ContextType>;
   Answer?: AnswerResolvers<ContextType>;
   AskReceipt?: AskReceiptResolvers<ContextType>;
+  ConversationUpdate?: ConversationUpdateResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   AnswerEvent?: AnswerEventResolvers<ContextType>;

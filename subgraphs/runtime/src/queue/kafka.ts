@@ -1,5 +1,17 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger';
+import {
+  ATTR,
+  contextWith,
+  extractTraceContext,
+  failSpan,
+  injectTraceContext,
+  spanContextOf,
+  SpanKind,
+  tracer,
+  withActiveSpan,
+  type Span,
+} from '../tracing';
 import { DependencyUnavailableError } from '../redis';
 import { FairScheduler, type ScheduledItem } from './fair-scheduler';
 import {
@@ -120,7 +132,12 @@ interface Pending {
   request: InferenceRequest;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** The send span of this message (messaging semantic conventions); its context travels in the headers. */
+  span: Span;
+  headers: Record<string, string>;
 }
+
+const TRACER = '@beedesk/runtime/kafka';
 
 /**
  * Produce errors after which kafkajs' idempotent producer never sends again: its producer id or
@@ -226,8 +243,34 @@ export class KafkaInferenceQueue implements InferenceQueue {
   enqueue(request: InferenceRequest): Promise<void> {
     if (this.replacing) return Promise.reject(new Error('the Kafka producer is being replaced after failed sends'));
     if (!this.connected) return Promise.reject(new Error('the Kafka producer is not connected'));
+    // One PRODUCER span per message, child of the ask; its context goes into the message headers.
+    const span = tracer(TRACER).startSpan(`send ${this.topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'send',
+        'messaging.destination.name': this.topic,
+        [ATTR.tenant]: request.tenantId,
+        [ATTR.answerId]: request.answerId,
+      },
+    });
+    const headers = injectTraceContext({ tenant: request.tenantId }, contextWith(span));
     return new Promise((resolve, reject) => {
-      this.batch.push({ request, resolve, reject });
+      this.batch.push({
+        request,
+        span,
+        headers,
+        resolve: () => {
+          span.end();
+          resolve();
+        },
+        reject: (error) => {
+          failSpan(span, error, `send ${this.topic}`, { [ATTR.tenant]: request.tenantId });
+          span.end();
+          reject(error);
+        },
+      });
       if (this.batch.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });
@@ -249,10 +292,10 @@ export class KafkaInferenceQueue implements InferenceQueue {
           topic: this.topic,
           compression: CompressionTypes.GZIP,
           acks: -1,
-          messages: batch.map(({ request }) => ({
+          messages: batch.map(({ request, headers }) => ({
             key: orderingKey(request),
             value: JSON.stringify(request),
-            headers: { tenant: request.tenantId },
+            headers,
           })),
         });
         sent.catch(() => undefined);
@@ -323,6 +366,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * A consumer-group member. Offsets are committed only after the handler finished (the answer is
  * written), so a crash or rebalance redelivers instead of losing; the handler de-duplicates.
  */
+
+/** A message read ahead in fair mode: the request and what its CONSUMER span needs (trace headers). */
+interface FairMessage {
+  request: InferenceRequest;
+  topic: string;
+  offset: string;
+  headers: Record<string, unknown>;
+}
+
 /** How a worker orders the requests it has read: as they arrived (`fifo`), or fairly between tenants. */
 export interface ConsumerScheduling {
   mode: 'fifo' | 'fair';
@@ -340,7 +392,7 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   /** For /health: true while the consumer is fetching. */
   running = false;
   private readonly scheduling: ConsumerScheduling;
-  private readonly scheduler: FairScheduler<InferenceRequest | null>;
+  private readonly scheduler: FairScheduler<FairMessage | null>;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly committed = new Map<number, bigint>();
   private assigned = new Set<number>();
@@ -386,7 +438,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
         const request = this.readable(topic, partition, message);
         // kafkajs heartbeats only between messages: a long answer must beat, or the group evicts us.
-        if (request) await handler(request, { heartbeat });
+        if (request)
+          await this.process(topic, partition, message.offset, message.headers ?? {}, request, () => handler(request, { heartbeat }));
         await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
       },
     });
@@ -431,7 +484,7 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
             orderingKey: message.key?.toString('utf8') ?? `${batch.partition}/${message.offset}`,
             partition: batch.partition,
             offset: BigInt(message.offset),
-            value: this.readable(batch.topic, batch.partition, message),
+            value: this.fairMessage(batch.topic, batch.partition, message),
           });
           resolveOffset(message.offset);
           this.pump(handler);
@@ -452,9 +505,23 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     }
   }
 
-  private async runFair(handler: InferenceHandler, item: ScheduledItem<InferenceRequest | null>): Promise<void> {
+  private fairMessage(
+    topic: string,
+    partition: number,
+    message: { value: Buffer | null; offset: string; headers?: Record<string, unknown> },
+  ): FairMessage | null {
+    const request = this.readable(topic, partition, message);
+    return request && { request, topic, offset: message.offset, headers: message.headers ?? {} };
+  }
+
+  private async runFair(handler: InferenceHandler, item: ScheduledItem<FairMessage | null>): Promise<void> {
     try {
-      if (item.value) await handler(item.value, { heartbeat: async () => undefined });
+      const message = item.value;
+      if (message) {
+        await this.process(message.topic, item.partition, message.offset, message.headers, message.request, () =>
+          handler(message.request, { heartbeat: async () => undefined }),
+        );
+      }
     } catch (error) {
       // Delivered again after a pause (the handler counts deliveries and gives a request up after 5).
       this.logger.warn({ err: error, partition: item.partition, tenant: item.tenantId }, 'inference request failed, delivering again');
@@ -475,6 +542,51 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     const waiters = this.spaceWaiters;
     this.spaceWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /**
+   * The CONSUMER `process` span of one message (messaging semantic conventions): linked to the
+   * producer's context from the message headers and, since one message is processed alone, also its
+   * child, so the answer's spans stay in the trace of the `ask` that produced it.
+   */
+  private async process(
+    topic: string,
+    partition: number,
+    offset: string,
+    headers: Record<string, unknown>,
+    request: InferenceRequest,
+    run: () => Promise<void>,
+  ): Promise<void> {
+    const producer = extractTraceContext(headers);
+    const producerSpan = spanContextOf(producer);
+    const name = `process ${topic}`;
+    const span = tracer(TRACER).startSpan(
+      name,
+      {
+        kind: SpanKind.CONSUMER,
+        links: producerSpan ? [{ context: producerSpan }] : [],
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(offset),
+          'messaging.consumer.group.name': this.groupId,
+          [ATTR.tenant]: request.tenantId,
+          [ATTR.answerId]: request.answerId,
+        },
+      },
+      producer,
+    );
+    try {
+      await withActiveSpan(span, run, producer);
+    } catch (error) {
+      failSpan(span, error, name, { [ATTR.tenant]: request.tenantId });
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   /** Waits for the messages in hand to finish, commits, and leaves the group. */

@@ -23,7 +23,13 @@ export type SessionStatus =
   /** No activity for 30 minutes; its history is kept for 7 days. */
   | 'EXPIRED';
 
-export type TurnRole = 'USER' | 'ASSISTANT';
+export type TurnRole =
+  /** The customer. */
+  | 'USER'
+  /** The answer engine. */
+  | 'ASSISTANT'
+  /** A person of the tenant's staff who took the conversation over (human handoff). */
+  | 'AGENT';
 
 /** One conversation of one end user with the assistant. */
 export type Session = {
@@ -54,6 +60,8 @@ export type Turn = {
   at: Scalars['DateTime']['output'];
   /** The answer this assistant turn came from. */
   answerId?: Maybe<Scalars['ID']['output']>;
+  /** AGENT turns: the agent's display name (never their identity). */
+  authorName?: Maybe<Scalars['String']['output']>;
 };
 
 export type Query = {
@@ -251,6 +259,7 @@ export type TurnResolvers<ContextType = SessionContext, ParentType extends Resol
   text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   answerId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  authorName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<

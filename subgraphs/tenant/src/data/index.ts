@@ -23,3 +23,10 @@ export {
   type KnowledgeState,
 } from './articles';
 export { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type TenantRecord, type TenantUpdate } from './tenants';
+export {
+  DEFAULT_HANDOFF_RULES,
+  HandoffRulesRepository,
+  invalidHandoffRule,
+  parseHandoffRules,
+  type HandoffRulesRecord,
+} from './handoff-rules';

@@ -32,6 +32,84 @@ export type Tenant = {
   answerConfidenceThreshold: Scalars['Float']['output'];
   /** Admin: the tenant's partner API keys, revoked ones included (never their secrets); others get FORBIDDEN. */
   apiKeys: Array<ApiKey>;
+  /** Staff (agents and admins): when conversations go from the assistant to a person; customers get FORBIDDEN. */
+  handoffRules: HandoffRules;
+};
+
+/** What happens to a customer who asks for a person (or is handed off) when no agent is online or it is outside working hours. */
+export type HandoffUnavailableAction =
+  /** They are told, and wait in the line for the next agent. */
+  | 'WAIT'
+  /** They are told, and the assistant carries on (the conversation stays with the bot). */
+  | 'RETURN_TO_BOT';
+
+/** A weekly span of working hours in the tenant's time zone. */
+export type WorkingHours = {
+  __typename?: 'WorkingHours';
+  /** ISO weekdays it applies to: 1 Monday … 7 Sunday. */
+  days: Array<Scalars['Int']['output']>;
+  /** Start, HH:MM (24 h), inclusive. */
+  from: Scalars['String']['output'];
+  /** End, HH:MM (24 h), exclusive; 24:00 for midnight. */
+  to: Scalars['String']['output'];
+};
+
+/** The tenant's human-handoff rules (platform defaults until an admin changes them with updateHandoffRules). */
+export type HandoffRules = {
+  __typename?: 'HandoffRules';
+  /**
+   * The automatic rules (unsure, out of scope, engine failure). Off (the default, so existing tenants
+   * see no change until an admin opts in): conversations go to a person only when the customer asks
+   * (requestHuman or a keyword) or an agent pulls them.
+   */
+  enabled: Scalars['Boolean']['output'];
+  /** Confidence below which an answer counts as unsure; null: the tenant's answerConfidenceThreshold. */
+  unsureThreshold?: Maybe<Scalars['Float']['output']>;
+  /** Hand off after this many consecutive unsure answers (1 to 20; default 2). */
+  unsureConsecutive: Scalars['Int']['output'];
+  /** Hand off at once when a question is out of scope (default true). */
+  onOutOfScope: Scalars['Boolean']['output'];
+  /** Hand off when the engine fails or is unavailable (default true). */
+  onEngineFailure: Scalars['Boolean']['output'];
+  /**
+   * A question containing one of these asks for a person: as a whole word, case-insensitive (a keyword
+   * in an unspaced script such as Chinese: anywhere). Default: human, agent, 人工.
+   */
+  keywords: Array<Scalars['String']['output']>;
+  /** IANA time zone of workingHours (default UTC). */
+  timeZone: Scalars['String']['output'];
+  /** When agents work; empty (the default): always. */
+  workingHours: Array<WorkingHours>;
+  /** No agent online or outside working hours: WAIT (default) or RETURN_TO_BOT. */
+  whenUnavailable: HandoffUnavailableAction;
+  /** Conversations an agent may hold at once unless their own capacity is set (1 to 100; default 3). */
+  defaultAgentCapacity: Scalars['Int']['output'];
+  /** Assign waiting conversations automatically (default true); false: agents claim them. */
+  autoAssign: Scalars['Boolean']['output'];
+};
+
+export type WorkingHoursInput = {
+  days: Array<Scalars['Int']['input']>;
+  from: Scalars['String']['input'];
+  to: Scalars['String']['input'];
+};
+
+/** Fields left out keep their value. */
+export type HandoffRulesInput = {
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  /** 0 to 1; null clears it (the tenant's answerConfidenceThreshold then applies). */
+  unsureThreshold?: InputMaybe<Scalars['Float']['input']>;
+  unsureConsecutive?: InputMaybe<Scalars['Int']['input']>;
+  onOutOfScope?: InputMaybe<Scalars['Boolean']['input']>;
+  onEngineFailure?: InputMaybe<Scalars['Boolean']['input']>;
+  /** At most 20, each 1 to 40 characters. */
+  keywords?: InputMaybe<Array<Scalars['String']['input']>>;
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+  /** At most 14 spans. */
+  workingHours?: InputMaybe<Array<WorkingHoursInput>>;
+  whenUnavailable?: InputMaybe<HandoffUnavailableAction>;
+  defaultAgentCapacity?: InputMaybe<Scalars['Int']['input']>;
+  autoAssign?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 /** What a caller may do: customers their own sessions, agents the tenant's sessions, admins the tenant's configuration. */
@@ -125,6 +203,8 @@ export type Mutation = {
    * added; still accepted the same way). answerConfidenceThreshold: 0 to 1.
    */
   updateTenant: Tenant;
+  /** Admin: change the tenant's human-handoff rules (BAD_USER_INPUT names the field out of range). */
+  updateHandoffRules: HandoffRules;
   /** Admin: create a partner API key for the caller's tenant (name: 1 to 100 characters; at least one role). The secret is returned only here. */
   createApiKey: CreatedApiKey;
   /** Admin: revoke a key of the caller's tenant; false when it is unknown or already revoked. */
@@ -146,6 +226,10 @@ export type MutationDeleteArticleArgs = {
 export type MutationUpdateTenantArgs = {
   name?: InputMaybe<Scalars['String']['input']>;
   answerConfidenceThreshold?: InputMaybe<Scalars['Float']['input']>;
+};
+
+export type MutationUpdateHandoffRulesArgs = {
+  input: HandoffRulesInput;
 };
 
 export type MutationCreateApiKeyArgs = {
@@ -271,15 +355,20 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  HandoffUnavailableAction: HandoffUnavailableAction;
+  WorkingHours: ResolverTypeWrapper<WorkingHours>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  HandoffRules: ResolverTypeWrapper<HandoffRules>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  WorkingHoursInput: WorkingHoursInput;
+  HandoffRulesInput: HandoffRulesInput;
   Role: Role;
   ApiKey: ResolverTypeWrapper<ApiKey>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
   Article: ResolverTypeWrapper<ArticleRecord>;
   ArticleInput: ArticleInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TenantErasure: ResolverTypeWrapper<TenantErasure>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
@@ -290,14 +379,18 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Float: Scalars['Float']['output'];
-  ApiKey: ApiKey;
+  WorkingHours: WorkingHours;
+  Int: Scalars['Int']['output'];
+  HandoffRules: HandoffRules;
   Boolean: Scalars['Boolean']['output'];
+  WorkingHoursInput: WorkingHoursInput;
+  HandoffRulesInput: HandoffRulesInput;
+  ApiKey: ApiKey;
   CreatedApiKey: CreatedApiKey;
   Article: ArticleRecord;
   ArticleInput: ArticleInput;
   Query: Record<PropertyKey, never>;
   TenantErasure: TenantErasure;
-  Int: Scalars['Int']['output'];
   Mutation: Record<PropertyKey, never>;
 };
 
@@ -316,6 +409,33 @@ export type TenantResolvers<
   articles?: Resolver<Array<ResolversTypes['Article']>, ParentType, ContextType>;
   answerConfidenceThreshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  handoffRules?: Resolver<ResolversTypes['HandoffRules'], ParentType, ContextType>;
+};
+
+export type WorkingHoursResolvers<
+  ContextType = TenantSubgraphContext,
+  ParentType extends ResolversParentTypes['WorkingHours'] = ResolversParentTypes['WorkingHours'],
+> = {
+  days?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type HandoffRulesResolvers<
+  ContextType = TenantSubgraphContext,
+  ParentType extends ResolversParentTypes['HandoffRules'] = ResolversParentTypes['HandoffRules'],
+> = {
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  unsureThreshold?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  unsureConsecutive?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  onOutOfScope?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  onEngineFailure?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  keywords?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  workingHours?: Resolver<Array<ResolversTypes['WorkingHours']>, ParentType, ContextType>;
+  whenUnavailable?: Resolver<ResolversTypes['HandoffUnavailableAction'], ParentType, ContextType>;
+  defaultAgentCapacity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  autoAssign?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type ApiKeyResolvers<
@@ -384,6 +504,12 @@ export type MutationResolvers<
   upsertArticle?: Resolver<ResolversTypes['Article'], ParentType, ContextType, RequireFields<MutationUpsertArticleArgs, 'input'>>;
   deleteArticle?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteArticleArgs, 'id'>>;
   updateTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, Partial<MutationUpdateTenantArgs>>;
+  updateHandoffRules?: Resolver<
+    ResolversTypes['HandoffRules'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateHandoffRulesArgs, 'input'>
+  >;
   createApiKey?: Resolver<
     ResolversTypes['CreatedApiKey'],
     ParentType,
@@ -396,6 +522,8 @@ export type MutationResolvers<
 export type Resolvers<ContextType = TenantSubgraphContext> = {
   DateTime?: GraphQLScalarType;
   Tenant?: TenantResolvers<ContextType>;
+  WorkingHours?: WorkingHoursResolvers<ContextType>;
+  HandoffRules?: HandoffRulesResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Article?: ArticleResolvers<ContextType>;
