@@ -8,7 +8,7 @@ import { chaosFigures, printFigures, startSteadyLoad, type AskRecord } from '../
 // questions exactly once and its late writes after SIGCONT are refused — and then every service restarted
 // one by one (a rolling deploy: SIGTERM, graceful drain, start again). Nothing lost, nothing answered twice.
 const e2e = e2eEnvironment('rolling-restart', 16540);
-const SECOND_WORKER = { instance: 'inference-2', port: e2ePort(16545) };
+const SECOND_WORKER = { instance: 'inference-2', port: e2ePort(16547) };
 const TENANTS = ['roll-bank', 'roll-shop'];
 
 const clients: BeedeskClient[] = [];
