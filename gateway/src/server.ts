@@ -23,7 +23,7 @@ import {
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { credentialsOf } from './caller';
-import { handleCors, type CorsPolicy } from './cors';
+import { handleCors, handleWidgetCors, type CorsPolicy } from './cors';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { createGatewayLimits, DEFAULT_LIMIT_SETTINGS, type GatewayLimitSettings } from './limits';
 import { readGraphQLParams } from './graphql-request';
@@ -51,6 +51,7 @@ import {
   startOperationSpan,
   traceHttpRequest,
   useTracing,
+  useVisitorTokens,
   type DocumentSettings,
   type GatewayMode,
   type Refusal,
@@ -60,6 +61,7 @@ import { withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
 import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext } from './subgraph-data-source';
 import { createGatewayTelemetry } from './telemetry';
+import { createWidgetExchange, VisitorTokens } from './widget';
 
 export interface GatewayOptions {
   supergraphSdl: string;
@@ -129,6 +131,9 @@ function markFailures(
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** The widget-key exchange (widget/exchange.ts) and the widget's GraphQL endpoint (visitor tokens only). */
+export const WIDGET_SESSION_ROUTE = '/widget/session';
+export const WIDGET_GRAPHQL_ROUTE = '/widget/graphql';
 const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
   'toJSON' in error && typeof error.toJSON === 'function' ? error.toJSON() : (error as GraphQLFormattedError);
 
@@ -181,8 +186,10 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   });
   const documents = useDocument(executor.schema, options.documents ?? DEFAULT_DOCUMENT_SETTINGS, metrics.registry);
   // The admission order (gateway/README.md): every transport runs these, in this order.
+  const visitorTokens = new VisitorTokens(options.internalSecret);
   const admission = createAdmission([
     useTracing(),
+    ...(options.mode.kind === 'beedesk' ? [useVisitorTokens(visitorTokens)] : []),
     useAuthentication(options.mode),
     useSignedContext(options.internalSecret),
     useRateLimit(limits),
@@ -211,14 +218,31 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     onRefused: limits.countRefusal,
   });
 
+  const widgetExchange =
+    options.mode.kind === 'beedesk'
+      ? createWidgetExchange({
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tokens: visitorTokens,
+          takeExchange: limits.takeWidgetExchange,
+          logger,
+        })
+      : null;
+
   /** `tags` gets the request's tenant and trace ids as soon as they are known, for the error log line. */
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, tags: Record<string, string>): Promise<void> {
+  async function handleGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    tags: Record<string, string>,
+    surface: 'api' | 'widget',
+  ): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
     const admissionStarted = performance.now();
     const headers = { 'x-request-id': requestId };
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
-    const connection = await admission.connect('http', credentialsOf(req), requestId);
+    const connection = await admission.connect('http', credentialsOf(req, surface), requestId);
     if (!connection.ok) return sendRefusal(res, connection, headers);
     const limited = await admission.request(connection);
     if (limited) return sendRefusal(res, limited, headers);
@@ -301,13 +325,17 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     });
     if (serveHealthRoute(route, res, readiness, () => draining)) return;
     if (route === '/metrics') return void serveMetrics(res, metrics);
-    if (route !== '/graphql' && options.httpRoutes?.some((serve) => serve(req, res, url))) return;
-    if (route !== '/graphql') return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
-    if (handleCors(req, res, cors)) return;
+    if (route === WIDGET_SESSION_ROUTE && widgetExchange) return widgetExchange(req, res);
+    const surface = route === WIDGET_GRAPHQL_ROUTE && widgetExchange ? 'widget' : 'api';
+    if (surface === 'api' && route !== '/graphql' && options.httpRoutes?.some((serve) => serve(req, res, url))) return;
+    if (surface === 'api' && route !== '/graphql') {
+      return sendErrors(res, 404, [errorBody('NOT_FOUND', 'Not found: GraphQL is served on /graphql.')]);
+    }
+    if (surface === 'widget' ? handleWidgetCors(req, res) : handleCors(req, res, cors)) return;
     const tags: Record<string, string> = {};
     const handled = tracingEnabled()
-      ? withContext(traceHttpRequest(req, res, '/graphql'), () => handleGraphQL(req, res, url, tags))
-      : handleGraphQL(req, res, url, tags);
+      ? withContext(traceHttpRequest(req, res, route), () => handleGraphQL(req, res, url, tags, surface))
+      : handleGraphQL(req, res, url, tags, surface);
     handled.catch((error: unknown) => {
       if (error instanceof HttpError) return sendErrors(res, error.status, [errorBody(error.code, error.message)], error.headers);
       logger.error({ err: error, ...tags }, 'gateway request failed');

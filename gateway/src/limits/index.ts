@@ -101,6 +101,20 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
       );
     },
 
+    /** A widget-key exchange: per key and per client IP (RATE_LIMITED, scope `widget-key` or `ip`). */
+    async takeWidgetExchange(tenantId: string, ip: string, requestId: string): Promise<Refusal | null> {
+      const decision = await rateLimiter.takeWidgetExchange(tenantId, ip, requestId);
+      if (decision.allowed) return null;
+      const { retryAfterSeconds, scope, bucket } = decision;
+      return refuse(
+        429,
+        'RATE_LIMITED',
+        `Too many visitor sessions ${scope === 'ip' ? 'from this address' : 'for this widget key'}: retry in ${retryAfterSeconds} s.`,
+        { retryAfterSeconds, scope, ratePerSecond: bucket.ratePerSecond, burst: bucket.burst },
+        { 'retry-after': String(retryAfterSeconds) },
+      );
+    },
+
     /** Introspection, depth and cost of the operation about to be planned. */
     checkOperation(
       document: DocumentNode,

@@ -17,3 +17,4 @@ export {
   traceHttpRequest,
   useTracing,
 } from './useTracing';
+export { useVisitorTokens } from './useVisitorTokens';

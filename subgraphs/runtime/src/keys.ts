@@ -54,6 +54,12 @@ export function tenantKeys(prefix: string, tenantId: string) {
     askByClientMessage: (sessionId: string, clientMessageId: string) => `${base}:session:${sessionId}:ask:${clientMessageId}`,
     /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
+    /**
+     * Answer ids the engine was not sure about (needsHuman), by completion time, capped and expiring with
+     * the answers: the staff console's "questions to learn from" list (ids only; entries of erased answers
+     * are dropped when read).
+     */
+    unsureAnswers: `${base}:unsure-answers`,
     pendingSeq: `${base}:pending-seq`,
     /**
      * The ask outbox: answers written but not yet acknowledged by Kafka (sorted by time) and their
@@ -86,6 +92,12 @@ export function tenantKeys(prefix: string, tenantId: string) {
     apiKey: (id: string) => `${base}:api-key:${id}`,
     apiKeyIds: `${base}:api-keys`,
     apiKeyBySecretHash: (sha256Hex: string) => `${base}:api-key-hash:${sha256Hex}`,
+    /** Hash: the web chat widget's settings (public key, allowed origins, theme, identity secret). */
+    widget: `${base}:widget`,
+    /** A user's verdict on an answer (JSON), kept as long as the answer. */
+    answerFeedback: (id: string) => `${base}:answer:${id}:feedback`,
+    /** Sorted set of rated answer ids by rating time (newest last), for the staff console. */
+    ratedAnswers: `${base}:rated-answers`,
   };
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;
@@ -100,6 +112,7 @@ export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
   keys.answerStream(answerId),
   keys.answerStreamSeq(answerId),
   keys.answerAttempts(answerId),
+  keys.answerFeedback(answerId),
 ];
 
 /**

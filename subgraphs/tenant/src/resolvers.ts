@@ -12,7 +12,9 @@ import { apiKeyResolvers } from './api-keys';
 import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
+import { requireStaff, searchArticles } from './search';
 import { articleFromInput } from './validation';
+import { widgetResolvers } from './widget';
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
 const removedArticle = (id: string): ArticleRecord => ({
@@ -43,6 +45,10 @@ async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
 export const resolvers: Resolvers = {
   Query: {
     tenant: (_root, _args, context) => tenantOf(context),
+    searchArticles: async (_root, args, context) => {
+      requireStaff(context.caller, 'search the knowledge base here');
+      return searchArticles(await context.articles.list(context.caller.tenantId), args);
+    },
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.
@@ -50,6 +56,7 @@ export const resolvers: Resolvers = {
     articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
+    ...widgetResolvers.Tenant,
     handoffRules: (_tenant, _args, context) => {
       if (!isStaff(context.caller)) throw forbidden('The handoff rules are for the staff of this tenant.');
       return context.handoffRules.get(context.caller.tenantId);
@@ -61,6 +68,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
+    ...widgetResolvers.Mutation,
     updateHandoffRules: async (_root, { input }, context) => {
       requireAdmin(context, 'change the handoff rules');
       const current = await context.handoffRules.get(context.caller.tenantId);
