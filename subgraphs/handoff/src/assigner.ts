@@ -124,17 +124,23 @@ export function startAssigner(
             return la.load - lb.load || la.lastAssignedAt - lb.lastAssignedAt || a.id.localeCompare(b.id);
           });
           const agent = eligible[0]!;
-          const result = await actions.transition(tenantId, {
-            sessionId: conversation.id,
-            userId: conversation.userId,
-            from: ['WAITING_FOR_HUMAN'],
-            to: 'WITH_HUMAN',
-            reason: 'ASSIGNED',
-            source: 'AUTO_ASSIGNMENT',
-            actor: SYSTEM_ACTOR,
-            assignee: { id: agent.id, displayName: agent.displayName },
-            capacity: capacityOf(agent),
-          });
+          const result = await actions.transition(
+            tenantId,
+            {
+              sessionId: conversation.id,
+              userId: conversation.userId,
+              from: ['WAITING_FOR_HUMAN'],
+              to: 'WITH_HUMAN',
+              reason: 'ASSIGNED',
+              source: 'AUTO_ASSIGNMENT',
+              actor: SYSTEM_ACTOR,
+              assignee: { id: agent.id, displayName: agent.displayName },
+              capacity: capacityOf(agent),
+            },
+            undefined,
+            null,
+            { announceInBackground: true },
+          );
           lineChanged = true;
           if (result.status === 'OK') {
             assigned++;

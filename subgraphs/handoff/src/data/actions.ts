@@ -137,10 +137,13 @@ export class HandoffActions {
     request: TransitionRequest,
     now = new Date(),
     unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null = null,
+    options: { announceInBackground?: boolean } = {},
   ): Promise<TransitionResult> {
     const result = await this.store.transition(tenantId, request, now);
     if (result.status !== 'OK') return result;
-    await this.announce(tenantId, request, result.cursor, unavailable);
+    const announced = this.announce(tenantId, request, result.cursor, unavailable);
+    // The assigner does not wait for the announcements of one assignment before making the next.
+    if (!options.announceInBackground) await announced;
     return result;
   }
 
@@ -236,7 +239,6 @@ export class HandoffActions {
    */
   async customerMessage(tenantId: string, sessionId: string, message: MessageRecord): Promise<void> {
     const cursor = await this.store.customerMessage(tenantId, sessionId, message);
-    await this.store.setLocale(tenantId, sessionId, localeOfText(message.text));
     await this.events.publishHandoff(tenantId, { cursor });
   }
 
