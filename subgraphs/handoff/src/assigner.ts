@@ -31,6 +31,8 @@ export function startAssigner(
 ): Assigner {
   const holder = newId();
   const lines = new Map<string, string>();
+  /** Per tenant: the position each waiting customer was last told. */
+  const told = new Map<string, Map<string, number>>();
   const kicked = new Set<string>();
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -155,7 +157,8 @@ export function startAssigner(
       const signature = remaining.map((e) => e.sessionId).join(',');
       if (lineChanged || lines.get(tenantId) !== signature) {
         lines.set(tenantId, signature);
-        await actions.publishPositions(tenantId);
+        if (!told.has(tenantId)) told.set(tenantId, new Map());
+        await actions.publishPositions(tenantId, told.get(tenantId)!);
       }
       if (assigned > 0) logger.debug({ tenantId, assigned }, 'conversations assigned');
       if (remaining.length === 0 && !anyHeld && online.size === 0) {
@@ -170,6 +173,7 @@ export function startAssigner(
         if (!anyAssigned) {
           await store.forgetTenant(tenantId, startedAt);
           lines.delete(tenantId);
+          told.delete(tenantId);
         }
       }
     } finally {

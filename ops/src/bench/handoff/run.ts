@@ -71,12 +71,18 @@ async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Pr
   );
 }
 
+/** Streams the server ended before the bench did, by error code (a client would resubscribe and reconcile). */
+const endedEarly = new Map<string, number>();
+let benchStopping = false;
+
 function consume<T>(iterator: AsyncIterableIterator<T>, onEvent: (event: T) => void): () => Promise<void> {
   const done = (async () => {
     try {
       for await (const event of iterator) onEvent(event);
-    } catch {
-      // ended by the bench (or the gateway at shutdown)
+      if (!benchStopping) endedEarly.set('COMPLETED', (endedEarly.get('COMPLETED') ?? 0) + 1);
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'ERROR';
+      if (!benchStopping) endedEarly.set(code, (endedEarly.get(code) ?? 0) + 1);
     }
   })();
   return async () => {
@@ -275,6 +281,7 @@ async function main(): Promise<void> {
       `lost: to customers ${lostToCustomer}, to agent consoles ${lostToAgents}, in transcripts ${storedMissing}`,
       `duplicated: to customers ${duplicatedToCustomer}, to agent consoles ${duplicatedToAgents}, in transcripts ${storedDuplicated}`,
       `Kafka messages produced while people owned the conversations: ${producedDuring} (must be 0)`,
+      `subscriptions the server ended during the run: ${endedEarly.size === 0 ? 'none' : [...endedEarly].map(([code, n]) => `${code}×${n}`).join(' ')} (their messages count as lost above; the transcripts have them)`,
       'CPU time per operation (ms):',
       ...measured.map(
         (n) =>
@@ -289,6 +296,7 @@ async function main(): Promise<void> {
       lostToCustomer + lostToAgents + storedMissing + duplicatedToCustomer + duplicatedToAgents + storedDuplicated + producedDuring;
     process.exitCode = failed === 0 && assignLatencies.length === options.customers ? 0 : 1;
   } finally {
+    benchStopping = true;
     for (const stop of stops) await stop().catch(() => undefined);
     for (const client of clients) await client.close().catch(() => undefined);
     await kafkaAdmin.disconnect().catch(() => undefined);

@@ -223,13 +223,20 @@ export class HandoffActions {
     await this.events.publishHandoff(tenantId, { cursor });
   }
 
-  /** Tells every waiting customer (the first `limit`) their place in the line. */
-  async publishPositions(tenantId: string, limit = 200): Promise<void> {
+  /**
+   * Tells waiting customers (the first `limit`) their place in the line when it changed since this
+   * process last told them (`told`: session → position, kept by the caller per tenant).
+   */
+  async publishPositions(tenantId: string, told: Map<string, number>, limit = 200): Promise<void> {
     const line = await this.store.line(tenantId, limit);
+    const waiting = new Set(line.map((entry) => entry.sessionId));
+    for (const sessionId of told.keys()) if (!waiting.has(sessionId)) told.delete(sessionId);
     await Promise.all(
-      line.map(({ sessionId }, position) =>
-        this.tellCustomer(tenantId, sessionId, 'WAITING_POSITION', { state: 'WAITING_FOR_HUMAN', waitingPosition: position }),
-      ),
+      line.map(({ sessionId }, position) => {
+        if (told.get(sessionId) === position) return undefined;
+        told.set(sessionId, position);
+        return this.tellCustomer(tenantId, sessionId, 'WAITING_POSITION', { state: 'WAITING_FOR_HUMAN', waitingPosition: position });
+      }),
     );
   }
 
