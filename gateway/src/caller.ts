@@ -5,18 +5,26 @@ import type { Caller } from '@beedesk/runtime';
 export interface Credentials {
   authorization?: string;
   apiKey?: string;
+  /** The page origin (HTTP `Origin`, or the WebSocket upgrade's): visitor tokens work only from theirs. */
+  origin?: string;
+  /** `widget`: the request came to /widget/graphql, which takes visitor tokens only. */
+  surface?: 'api' | 'widget';
 }
 
 /** The credentials of an HTTP (and SSE) request: `Authorization` and `x-api-key`. */
-export const credentialsOf = (req: IncomingMessage): Credentials => ({
+export const credentialsOf = (req: IncomingMessage, surface: 'api' | 'widget' = 'api'): Credentials => ({
   authorization: req.headers.authorization,
   apiKey: typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined,
+  origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined,
+  surface,
 });
 
 /** How the caller proved who it is; some rules (persisted-only keys, per-key limits) depend on it. */
 export type Credential =
   | { kind: 'jwt' }
   | { kind: 'api-key'; keyId: string; persistedOnly: boolean }
+  /** A web-widget visitor (useVisitorTokens): a customer limited to the widget's persisted operations, from one origin. */
+  | { kind: 'visitor'; origin: string }
   /** Generic mode (`--auth none`). */
   | { kind: 'anonymous' };
 

@@ -49,6 +49,8 @@ export const gatewayEnv = commonEnv.extend({
   GATEWAY_RATE_LIMIT_API_KEY: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
   /** Requests of one user (JWT `sub`) of a tenant, on top of the tenant's bucket. */
   GATEWAY_RATE_LIMIT_USER: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
+  GATEWAY_RATE_LIMIT_WIDGET_KEY: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
+  GATEWAY_RATE_LIMIT_WIDGET_IP: z.string().regex(BUCKET_PATTERN, '<per second>:<burst> or 0').optional(),
   /** `tenant=<per second>:<burst>,…` */
   GATEWAY_RATE_LIMIT_TENANT_OVERRIDES: z.string().regex(BUCKET_OVERRIDES_PATTERN, 'tenant=<per second>:<burst>,…').optional(),
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(0).default(100),

@@ -79,3 +79,32 @@ export function handleCors(req: IncomingMessage, res: ServerResponse, policy: Co
   }
   return false;
 }
+
+/**
+ * CORS of the widget endpoint (/widget/graphql), whose callers are web-widget visitors on their tenants'
+ * own sites: any origin's preflight is answered, and every answer lets the calling origin read it. That
+ * is safe because the endpoint admits visitor tokens only (useVisitorTokens) and only from the origin the
+ * token was issued to, which the widget-key exchange checked against the tenant's allowed origins; no
+ * cookie or other ambient credential is ever used.
+ */
+export function handleWidgetCors(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+  if (origin) {
+    res.setHeader('vary', 'Origin');
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+  }
+  if (preflight) {
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'authorization, content-type, accept, x-request-id');
+    res.setHeader('access-control-max-age', PREFLIGHT_MAX_AGE_SECONDS);
+    res.writeHead(204).end();
+    return true;
+  }
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { allow: ALLOWED_METHODS }).end();
+    return true;
+  }
+  return false;
+}

@@ -8,8 +8,8 @@ export function gatewayKeys(prefix: string, tenantId: string) {
   const base = tenantKeyBase(prefix, tenantId);
   return {
     /** Rate limits: the token bucket of the tenant (`tenant`), of one of its API keys (`api-key:<id>`) or users (`user:<id>`). */
-    rateBucket: (scope: 'tenant' | `api-key:${string}` | `user:${string}`) => {
-      if (scope === 'tenant') return `${base}:rate:tenant`;
+    rateBucket: (scope: 'tenant' | 'widget-key' | `api-key:${string}` | `user:${string}` | `widget-ip:${string}`) => {
+      if (scope === 'tenant' || scope === 'widget-key') return `${base}:rate:${scope}`;
       const split = scope.indexOf(':');
       return `${base}:rate:${scope.slice(0, split)}:${keyPart(scope.slice(split + 1))}`;
     },

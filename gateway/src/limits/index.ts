@@ -1,6 +1,6 @@
 import type { Logger, Redis } from '@beedesk/runtime';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { refusal, type Refusal } from '../pipeline/refusal';
 import type { Authentication } from '../caller';
 import { usesIntrospection } from '../introspection';
@@ -26,7 +26,7 @@ export interface GatewayLimitsOptions {
   redis: Redis;
   keyPrefix: string;
   logger: Logger;
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
 }
 
 /**
@@ -96,6 +96,20 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
         429,
         'RATE_LIMITED',
         `Too many requests for ${who}: retry in ${retryAfterSeconds} s.`,
+        { retryAfterSeconds, scope, ratePerSecond: bucket.ratePerSecond, burst: bucket.burst },
+        { 'retry-after': String(retryAfterSeconds) },
+      );
+    },
+
+    /** A widget-key exchange: per key and per client IP (RATE_LIMITED, scope `widget-key` or `ip`). */
+    async takeWidgetExchange(tenantId: string, ip: string, requestId: string): Promise<Refusal | null> {
+      const decision = await rateLimiter.takeWidgetExchange(tenantId, ip, requestId);
+      if (decision.allowed) return null;
+      const { retryAfterSeconds, scope, bucket } = decision;
+      return refuse(
+        429,
+        'RATE_LIMITED',
+        `Too many visitor sessions ${scope === 'ip' ? 'from this address' : 'for this widget key'}: retry in ${retryAfterSeconds} s.`,
         { retryAfterSeconds, scope, ratePerSecond: bucket.ratePerSecond, burst: bucket.burst },
         { 'retry-after': String(retryAfterSeconds) },
       );

@@ -22,9 +22,12 @@ export interface RateLimitSettings {
   user?: Bucket | null;
   /** Per-tenant replacements of `tenant` (e.g. a bigger plan). */
   tenantOverrides: ReadonlyMap<string, Bucket>;
+  /** Widget-key exchanges per tenant's widget key, and per client IP under it; null: none. */
+  widgetKey?: Bucket | null;
+  widgetIp?: Bucket | null;
 }
 
-export type RateScope = 'tenant' | 'api-key' | 'user';
+export type RateScope = 'tenant' | 'api-key' | 'user' | 'widget-key' | 'ip';
 export type RateDecision = { allowed: true } | { allowed: false; scope: RateScope; retryAfterSeconds: number; bucket: Bucket };
 
 /**
@@ -93,7 +96,7 @@ export class RateLimiter {
     const buckets: { key: string; bucket: Bucket; scope: RateScope }[] = [];
     // The user's bucket first: a user over their share is refused without taking from the tenant's.
     const user = settings.user;
-    if (auth.credential.kind === 'jwt' && user && user.ratePerSecond > 0) {
+    if ((auth.credential.kind === 'jwt' || auth.credential.kind === 'visitor') && user && user.ratePerSecond > 0) {
       buckets.push({ key: keys.rateBucket(`user:${auth.caller.userId}`), bucket: user, scope: 'user' });
     }
     const tenant = settings.tenantOverrides.get(auth.caller.tenantId) ?? settings.tenant;
@@ -105,7 +108,27 @@ export class RateLimiter {
   }
 
   async take(auth: Authentication): Promise<RateDecision> {
-    const buckets = this.bucketsOf(auth);
+    return this.takeFrom(this.bucketsOf(auth), auth.caller);
+  }
+
+  /** A widget-key exchange (widget/exchange.ts): one token from the key's bucket and from the client IP's under it. */
+  async takeWidgetExchange(tenantId: string, ip: string, requestId: string): Promise<RateDecision> {
+    const { settings, keyPrefix } = this.options;
+    const keys = gatewayKeys(keyPrefix, tenantId);
+    const buckets: { key: string; bucket: Bucket; scope: RateScope }[] = [];
+    if (settings.widgetIp && settings.widgetIp.ratePerSecond > 0) {
+      buckets.push({ key: keys.rateBucket(`widget-ip:${ip}`), bucket: settings.widgetIp, scope: 'ip' });
+    }
+    if (settings.widgetKey && settings.widgetKey.ratePerSecond > 0) {
+      buckets.push({ key: keys.rateBucket('widget-key'), bucket: settings.widgetKey, scope: 'widget-key' });
+    }
+    return this.takeFrom(buckets, { tenantId, requestId });
+  }
+
+  private async takeFrom(
+    buckets: { key: string; bucket: Bucket; scope: RateScope }[],
+    who: { tenantId: string; requestId: string },
+  ): Promise<RateDecision> {
     if (buckets.length === 0) return { allowed: true };
     let answer: unknown;
     try {
@@ -118,7 +141,7 @@ export class RateLimiter {
         this.options.storeTimeoutMs,
       );
     } catch (error) {
-      this.storeFailed(error, auth);
+      this.storeFailed(error, who);
       return { allowed: true };
     }
     const [admitted, index, waitMs] = (answer as number[]).map(Number);
@@ -132,13 +155,13 @@ export class RateLimiter {
     };
   }
 
-  private storeFailed(error: unknown, auth: Authentication): void {
+  private storeFailed(error: unknown, who: { tenantId: string; requestId: string }): void {
     this.options.metrics.storeFailures.inc({ limit: 'rate' });
     // One line per 10 s at most: an outage must not flood the logs.
     if (Date.now() - this.lastFailureLog < 10_000) return;
     this.lastFailureLog = Date.now();
     this.options.logger.warn(
-      { err: error, tenantId: auth.caller.tenantId, requestId: auth.caller.requestId },
+      { err: error, tenantId: who.tenantId, requestId: who.requestId },
       'rate limit store unavailable: admitting (fail open)',
     );
   }

@@ -36,6 +36,8 @@ describe('limit settings from the environment', () => {
       GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: '7',
       GATEWAY_MAX_SOCKETS_PER_USER: '4',
       GATEWAY_INTROSPECTION: 'true',
+      GATEWAY_RATE_LIMIT_WIDGET_IP: '0.5:5',
+      GATEWAY_RATE_LIMIT_WIDGET_KEY: '0',
     });
     expect(settings.rate).toEqual({
       tenant: { ratePerSecond: 2.5, burst: 10 },
@@ -45,6 +47,8 @@ describe('limit settings from the environment', () => {
         ['big', { ratePerSecond: 100, burst: 200 }],
         ['free', { ratePerSecond: 0, burst: 0 }],
       ]),
+      widgetIp: { ratePerSecond: 0.5, burst: 5 },
+      widgetKey: null,
     });
     expect(settings).toMatchObject({
       maxSubscriptionsPerConnection: 5,

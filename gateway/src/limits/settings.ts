@@ -33,6 +33,10 @@ export const DEFAULT_LIMIT_SETTINGS: GatewayLimitSettings = {
     // A tenth of the tenant's: one user cannot use up what the tenant's other users need.
     user: { ratePerSecond: 50, burst: 100 },
     tenantOverrides: new Map(),
+    // Widget-key exchanges (a page load each, a refresh every ~13 minutes of chatting): per key, and
+    // per client IP under the key, so one address cannot mint visitor tokens in bulk.
+    widgetKey: { ratePerSecond: 20, burst: 200 },
+    widgetIp: { ratePerSecond: 0.2, burst: 20 },
   },
   maxSubscriptionsPerConnection: 100,
   maxSubscriptionsPerTenant: 10_000,
@@ -77,6 +81,8 @@ export interface LimitEnvironment {
   GATEWAY_RATE_LIMIT_TENANT?: string;
   GATEWAY_RATE_LIMIT_API_KEY?: string;
   GATEWAY_RATE_LIMIT_USER?: string;
+  GATEWAY_RATE_LIMIT_WIDGET_KEY?: string;
+  GATEWAY_RATE_LIMIT_WIDGET_IP?: string;
   GATEWAY_RATE_LIMIT_TENANT_OVERRIDES?: string;
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: number;
   GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT?: number;
@@ -102,6 +108,8 @@ export function limitSettingsFromEnv(env: LimitEnvironment): GatewayLimitSetting
       apiKey: env.GATEWAY_RATE_LIMIT_API_KEY === undefined ? defaults.rate.apiKey : parseBucket(env.GATEWAY_RATE_LIMIT_API_KEY),
       user: env.GATEWAY_RATE_LIMIT_USER === undefined ? defaults.rate.user : parseBucket(env.GATEWAY_RATE_LIMIT_USER),
       tenantOverrides: parseBucketOverrides(env.GATEWAY_RATE_LIMIT_TENANT_OVERRIDES),
+      widgetKey: env.GATEWAY_RATE_LIMIT_WIDGET_KEY === undefined ? defaults.rate.widgetKey : parseBucket(env.GATEWAY_RATE_LIMIT_WIDGET_KEY),
+      widgetIp: env.GATEWAY_RATE_LIMIT_WIDGET_IP === undefined ? defaults.rate.widgetIp : parseBucket(env.GATEWAY_RATE_LIMIT_WIDGET_IP),
     },
     maxSubscriptionsPerConnection: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     maxSubscriptionsPerTenant: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT ?? (generic ? 0 : defaults.maxSubscriptionsPerTenant),

@@ -2,7 +2,7 @@ import type { Logger } from '@beedesk/runtime';
 import type { Authentication } from '../caller';
 import { isObject, type GraphQLParams } from '../graphql-request';
 import type { ApqStore } from './apq-store';
-import { sha256Hex, type TrustedDocuments } from './manifest';
+import { sha256Hex, type ManifestOperation, type TrustedDocuments } from './manifest';
 
 /** Error codes of this step (Apollo's where Apollo has one). */
 export const PersistedCodes = {
@@ -46,6 +46,14 @@ const notInList = fail(
   'This caller may only run the persisted operations of the manifest (send its `documentId`).',
 );
 
+/** Operations a web-widget visitor may run: the manifest's operations whose name starts with this. */
+export const WIDGET_OPERATION_PREFIX = 'Widget';
+const notForVisitors = fail(
+  400,
+  PersistedCodes.notInList,
+  "A widget visitor may only run the widget's persisted operations (named Widget…).",
+);
+
 /** `documentId` as in the manifest, also in the `sha256:<hex>` form of the GraphQL-over-HTTP persisted-documents draft. */
 const manifestIdOf = (documentId: string): string => (documentId.startsWith('sha256:') ? documentId.slice('sha256:'.length) : documentId);
 
@@ -57,18 +65,22 @@ const manifestIdOf = (documentId: string): string => (documentId.startsWith('sha
  */
 export function createPersistedDocuments(options: PersistedDocumentsOptions) {
   const persistedOnly = (auth: Authentication): boolean =>
-    options.requireTrusted || (auth.credential.kind === 'api-key' && auth.credential.persistedOnly);
+    options.requireTrusted || auth.credential.kind === 'visitor' || (auth.credential.kind === 'api-key' && auth.credential.persistedOnly);
+  /** Web-widget visitors run the widget's own operations only (clients/widget: every one is named Widget…). */
+  const mayRun = (auth: Authentication, operation: ManifestOperation): boolean =>
+    auth.credential.kind !== 'visitor' || operation.name.startsWith(WIDGET_OPERATION_PREFIX);
 
   async function byHash(auth: Authentication, hash: string, query: string | undefined): Promise<ResolvedDocument> {
     if (query !== undefined) {
       if (sha256Hex(query) !== hash)
         return fail(400, PersistedCodes.hashMismatch, 'The sha256 of `query` is not `extensions.persistedQuery.sha256Hash`.');
-      if (options.trusted.get(hash)) return { ok: true, query };
+      const listed = options.trusted.get(hash);
+      if (listed) return mayRun(auth, listed) ? { ok: true, query } : notForVisitors;
       if (persistedOnly(auth)) return notInList;
       return { ok: true, query, registerAs: hash };
     }
     const trusted = options.trusted.get(hash);
-    if (trusted) return { ok: true, query: trusted.body };
+    if (trusted) return mayRun(auth, trusted) ? { ok: true, query: trusted.body } : notForVisitors;
     if (persistedOnly(auth)) return notInList;
     let stored: string | null;
     try {
@@ -89,6 +101,7 @@ export function createPersistedDocuments(options: PersistedDocumentsOptions) {
           return fail(400, PersistedCodes.notInList, `No persisted operation has the id ${JSON.stringify(documentId.slice(0, 80))}.`);
         if (query !== undefined && query !== trusted.body)
           return fail(400, PersistedCodes.badRequest, 'Send `documentId` or `query`, not two different documents.');
+        if (!mayRun(auth, trusted)) return notForVisitors;
         return { ok: true, query: trusted.body };
       }
       const persistedQuery = params.extensions?.persistedQuery;
@@ -107,8 +120,10 @@ export function createPersistedDocuments(options: PersistedDocumentsOptions) {
         return byHash(auth, hash, query);
       }
       if (query === undefined) return fail(400, PersistedCodes.badRequest, 'A `query` string is required.');
-      if (persistedOnly(auth) && !options.trusted.get(sha256Hex(query))) return notInList;
-      return { ok: true, query };
+      if (!persistedOnly(auth)) return { ok: true, query };
+      const listed = options.trusted.get(sha256Hex(query));
+      if (!listed) return notInList;
+      return mayRun(auth, listed) ? { ok: true, query } : notForVisitors;
     },
 
     /**

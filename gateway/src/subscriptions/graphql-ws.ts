@@ -66,7 +66,12 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
         const socket = ctx.extra.socket;
         const param = (name: string) =>
           typeof ctx.connectionParams?.[name] === 'string' ? (ctx.connectionParams[name] as string) : undefined;
-        const credentials: Credentials = { authorization: param('authorization'), apiKey: param('apiKey') };
+        const origin = ctx.extra.request.headers.origin;
+        const credentials: Credentials = {
+          authorization: param('authorization'),
+          apiKey: param('apiKey'),
+          origin: typeof origin === 'string' ? origin : undefined,
+        };
         const auth = await options.admission.connect('graphql-ws', credentials, newId());
         if (!auth.ok) {
           socket.close(CloseCodes.UNAUTHORIZED, `Unauthorized: ${auth.errors[0]?.message ?? ''}`.slice(0, 120));

@@ -52,7 +52,15 @@ function expectEqual(actual: unknown, expected: unknown, what: string): void {
 const field = <T>(data: Record<string, unknown>, name: string): T => data[name] as T;
 
 const ANSWER_FIELDS =
-  'id sessionId question text status confidence needsHuman sources { id title body questions } session { id userId turns { text answerId } }';
+  'id sessionId question text status confidence needsHuman feedback { helpful comment } streamed { text seq } sources { id title body questions } session { id userId turns { text answerId } }';
+
+const WIDGET_FIELDS = 'key allowedOrigins themeColor greeting position identityVerification';
+/** Widget settings an admin of B gets are B's: the key names B. */
+const ownWidget = (name: string) =>
+  own((d, w) => {
+    const { key } = field<{ key: string }>(d, name);
+    if (!key.startsWith(`bdw_${w.b.id}_`)) throw new Error(`${name}: the widget key does not name B: ${key.slice(0, 24)}…`);
+  });
 
 /**
  * One case per root field of the API. A new Query, Mutation or Subscription field makes the
@@ -75,6 +83,45 @@ export const OPERATION_CASES: OperationCase[] = [
     variables: () => ({}),
     // Schema: "Admin: the tenant's partner API keys …; others get FORBIDDEN" (Tenant! then nulls data).
     asTenantB: adminOnly(own((d, w) => expectEqual(field<{ id: string }>(d, 'tenant').id, w.b.id, 'tenant.id'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.tenant',
+    variant: 'widget',
+    document: `{ tenant { id widget { ${WIDGET_FIELDS} } } }`,
+    variables: () => ({}),
+    // Schema: "Admin: the web chat widget's settings …; others get FORBIDDEN".
+    asTenantB: adminOnly(
+      own((d, w) => {
+        const tenant = field<{ id: string; widget: { key: string } }>(d, 'tenant');
+        expectEqual(tenant.id, w.b.id, 'tenant.id');
+        if (!tenant.widget.key.startsWith(`bdw_${w.b.id}_`)) throw new Error('tenant.widget.key does not name B');
+      }),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.ratedAnswers',
+    document: '{ ratedAnswers(last: 20) { id sessionId question text feedback { helpful comment } sources { id title } } }',
+    variables: () => ({}),
+    // Staff only, and only the caller's tenant's answers (A's rated answer never appears for B).
+    asTenantB: {
+      customer: refused('FORBIDDEN'),
+      agent: own((d, w) =>
+        expectEqual(
+          field<{ id: string }[]>(d, 'ratedAnswers').filter((a) => a.id === w.a.aliceAnswerId),
+          [],
+          'ratedAnswers',
+        ),
+      ),
+      admin: own((d, w) =>
+        expectEqual(
+          field<{ id: string }[]>(d, 'ratedAnswers').filter((a) => a.id === w.a.aliceAnswerId),
+          [],
+          'ratedAnswers',
+        ),
+      ),
+    },
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
   {
@@ -170,6 +217,35 @@ export const OPERATION_CASES: OperationCase[] = [
     variables: (w) => ({ id: w.a.apiKey.id }),
     // Schema: "false when it is unknown" (in the caller's tenant); A's key keeps working (snapshot).
     asTenantB: adminOnly(own((d) => expectEqual(d.revokeApiKey, false, 'revokeApiKey'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.updateWidgetSettings',
+    document: `mutation { updateWidgetSettings(input: { allowedOrigins: ["https://intruder.example"], greeting: "intruder" }) { ${WIDGET_FIELDS} } }`,
+    variables: () => ({}),
+    asTenantB: adminOnly(ownWidget('updateWidgetSettings')),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.rotateWidgetKey',
+    document: `mutation { rotateWidgetKey { ${WIDGET_FIELDS} } }`,
+    variables: () => ({}),
+    asTenantB: adminOnly(ownWidget('rotateWidgetKey')),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.rotateWidgetIdentitySecret',
+    document: 'mutation { rotateWidgetIdentitySecret }',
+    variables: () => ({}),
+    asTenantB: adminOnly(own((d) => expectEqual(typeof d.rotateWidgetIdentitySecret, 'string', 'rotateWidgetIdentitySecret'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.rateAnswer',
+    document: `mutation($id: ID!) { rateAnswer(answerId: $id, helpful: false, comment: "intruder") { ${ANSWER_FIELDS} } }`,
+    variables: (w) => ({ id: w.a.aliceAnswerId }),
+    // Like answer(id): another tenant's answer is unknown; another user's is not theirs to rate.
+    asTenantB: allRoles(refused('NOT_FOUND')),
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
   {

@@ -229,6 +229,13 @@ export async function buildWorld(gatewayUrl: string, ids: { a: string; b: string
       },
     ),
   );
+  // Her verdict, with a planted remark: listed in A's ratedAnswers, never in B's.
+  await dataOf(
+    gql(gatewayUrl, aTokens.alice, 'mutation($id: ID!, $c: String) { rateAnswer(answerId: $id, helpful: true, comment: $c) { id } }', {
+      id: a.aliceAnswerId,
+      c: aPlanted.text('feedback'),
+    }),
+  );
   const revoked = await createApiKey(gatewayUrl, aTokens.admin, aPlanted.text('revokedkey'));
   await dataOf(gql(gatewayUrl, aTokens.admin, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: revoked.id }));
   a.revokedApiKeySecret = aPlanted.add(revoked.secret, 'private');

@@ -1,6 +1,6 @@
 import { startAnswerService } from '@beedesk/answer';
 import { startHandoffService } from '@beedesk/handoff';
-import { createAuthenticator, DEFAULT_LIMIT_SETTINGS, DEV_JWT_SECRET, startGateway } from '@beedesk/gateway';
+import { createAuthenticator, DEFAULT_LIMIT_SETTINGS, DEV_JWT_SECRET, startGateway, type HttpRoute } from '@beedesk/gateway';
 import { inferenceSettings, startInferenceService, type StartedInferenceService } from '@beedesk/inference';
 import {
   createInMemoryRedis,
@@ -17,6 +17,16 @@ import { DEFAULT_PORTS, readSupergraph, type SubgraphName } from '@beedesk/schem
 import { startSessionService } from '@beedesk/session';
 import { startTenantService } from '@beedesk/tenant';
 import { seedDemoTenants } from '../demo/seed';
+import { seedDemoWidgets } from '../demo/widget-seed';
+import { demoPages } from '../web/demo-pages';
+import { staticFiles } from '../web/static-files';
+import { widgetBundleDir } from '../web/widget-bundle';
+
+/** The demo tenants' pages (`/demo/<slug>`) and their widgets' look. */
+const DEMO_WIDGETS = [
+  { id: 'demo-bank', slug: 'bank', lang: 'en', themeColor: '#0b6e4f' },
+  { id: 'demo-cn', slug: 'cn', lang: 'zh-CN', themeColor: '#c2410c' },
+] as const;
 
 export interface EmbeddedOptions {
   logger: Logger;
@@ -31,6 +41,8 @@ export interface EmbeddedOptions {
 
 export interface Embedded {
   gatewayUrl: string;
+  /** The demo pages with the widget, e.g. http://127.0.0.1:4000/demo/bank (none without seeding). */
+  demoPages: string[];
   ports: Record<SubgraphName | 'gateway', number>;
   seeded: { tenant: string; articles: number }[];
   close(): Promise<void>;
@@ -90,7 +102,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       started.push(service);
       ports[name] = service.port;
     }
+    // The widget's files, and the demo pages once the demo tenants have their widget keys.
+    let demoRoute: HttpRoute = () => false;
     const gateway = await startGateway({
+      httpRoutes: [(req, res, url) => demoRoute(req, res, url), staticFiles('/widget', widgetBundleDir(), { cacheControl: 'no-cache' })],
       supergraphSdl: readSupergraph(),
       mode: {
         kind: 'beedesk',
@@ -115,11 +130,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
     const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
+    const origin = `http://${host}:${gateway.port}`;
+    const origins = host === '127.0.0.1' ? [origin, `http://localhost:${gateway.port}`] : [origin];
+    const widgets = seeded.length ? await seedDemoWidgets(gatewayUrl, [...DEMO_WIDGETS], origins, jwtSecret) : [];
+    const pages = DEMO_WIDGETS.flatMap((demoTenant) => {
+      const widget = widgets.find((w) => w.tenant === demoTenant.id);
+      return widget ? [{ slug: demoTenant.slug, lang: demoTenant.lang, widgetKey: widget.key, scriptSrc: '/widget/widget.js' }] : [];
+    });
+    demoRoute = demoPages(pages, origin);
     demo = demo === 'ok' ? 'ok' : 'training';
     // Train the demo tenants' models now, so the first question is answered in milliseconds.
     for (const { tenant } of seeded) await handles.inference?.warm(tenant);
     demo = 'ok';
-    return { gatewayUrl, ports, seeded, close };
+    return { gatewayUrl, ports, seeded, demoPages: pages.map((page) => `${origin}/demo/${page.slug}`), close };
   } catch (error) {
     await close();
     throw error;

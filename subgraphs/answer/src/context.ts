@@ -1,11 +1,12 @@
 import DataLoader from 'dataloader';
 import { type BaseContext, type EventBus, type InferenceQueue, type Logger, type Redis } from '@beedesk/runtime';
-import { AnswerRepository, type AnswerRecord } from './data';
+import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
 import { SessionRepository } from '@beedesk/session/data';
 import { HandoffActions } from '@beedesk/handoff/data';
 
 export interface AnswerContext extends BaseContext {
   answers: AnswerRepository;
+  feedback: FeedbackRepository;
   sessions: SessionRepository;
   queue: InferenceQueue;
   redis: Redis;
@@ -32,9 +33,11 @@ export function contextFactory({ redis, keyPrefix, queue, events, internalSecret
   const answers = new AnswerRepository(redis, keyPrefix);
   const sessions = new SessionRepository(redis, keyPrefix);
   const handoff = HandoffActions.create(redis, keyPrefix, events, logger);
+  const feedback = new FeedbackRepository(redis, keyPrefix);
   return (base: BaseContext): AnswerContext => ({
     ...base,
     answers,
+    feedback,
     sessions,
     queue,
     redis,

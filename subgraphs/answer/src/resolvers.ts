@@ -1,6 +1,7 @@
 import { forbidden, isSafeId, mayAccess, notFound } from '@beedesk/runtime';
 import { ask } from './ask';
 import type { Resolvers } from './generated/resolvers';
+import { feedbackResolvers } from './feedback';
 import { liveResolvers } from './live';
 
 export const resolvers: Resolvers = {
@@ -11,9 +12,11 @@ export const resolvers: Resolvers = {
       if (!mayAccess(context.caller, answer)) throw forbidden('This answer belongs to another user.');
       return answer;
     },
+    ...feedbackResolvers.Query,
   },
   Mutation: {
     ask: (_root, args, context) => ask(args, context),
+    ...feedbackResolvers.Mutation,
   },
   Answer: {
     __resolveReference: async (ref, context) => {
@@ -22,6 +25,7 @@ export const resolvers: Resolvers = {
     },
     session: (answer) => ({ __typename: 'Session', id: answer.sessionId }),
     sources: (answer) => answer.sourceIds.map((id) => ({ __typename: 'Article', id })),
+    ...feedbackResolvers.Answer,
   },
   ...liveResolvers,
 };

@@ -86,6 +86,12 @@ export function tenantKeys(prefix: string, tenantId: string) {
     apiKey: (id: string) => `${base}:api-key:${id}`,
     apiKeyIds: `${base}:api-keys`,
     apiKeyBySecretHash: (sha256Hex: string) => `${base}:api-key-hash:${sha256Hex}`,
+    /** Hash: the web chat widget's settings (public key, allowed origins, theme, identity secret). */
+    widget: `${base}:widget`,
+    /** A user's verdict on an answer (JSON), kept as long as the answer. */
+    answerFeedback: (id: string) => `${base}:answer:${id}:feedback`,
+    /** Sorted set of rated answer ids by rating time (newest last), for the staff console. */
+    ratedAnswers: `${base}:rated-answers`,
   };
 }
 export type TenantKeys = ReturnType<typeof tenantKeys>;
@@ -100,6 +106,7 @@ export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
   keys.answerStream(answerId),
   keys.answerStreamSeq(answerId),
   keys.answerAttempts(answerId),
+  keys.answerFeedback(answerId),
 ];
 
 /**

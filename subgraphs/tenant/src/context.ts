@@ -5,6 +5,7 @@ import {
   ArticleRepository,
   HandoffRulesRepository,
   TenantRepository,
+  WidgetSettingsRepository,
   type ArticleRecord,
   type KnowledgeBaseCaps,
 } from './data';
@@ -15,6 +16,7 @@ export interface TenantSubgraphContext extends BaseContext {
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
   handoffRules: HandoffRulesRepository;
+  widget: WidgetSettingsRepository;
   /** Batches the gateway's `_entities` fan-out for articles into one MGET. */
   articleLoader: DataLoader<string, ArticleRecord | null>;
   /** eraseTenant (erase.ts). */
@@ -34,6 +36,7 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
   const articles = new ArticleRepository(redis, keyPrefix);
   const tenants = new TenantRepository(redis, keyPrefix);
   const apiKeys = new ApiKeyRepository(redis, keyPrefix);
+  const widget = new WidgetSettingsRepository(redis, keyPrefix);
   const eraser = new TenantEraser(redis, keyPrefix);
   const handoffRules = new HandoffRulesRepository(redis, keyPrefix);
   return (base: BaseContext): TenantSubgraphContext => ({
@@ -42,6 +45,7 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
     tenants,
     apiKeys,
     handoffRules,
+    widget,
     articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
     knowledgeBaseCaps,

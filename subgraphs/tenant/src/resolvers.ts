@@ -13,6 +13,7 @@ import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
 import { articleFromInput } from './validation';
+import { widgetResolvers } from './widget';
 
 /** A source article that was deleted after it was quoted still resolves, without any content. */
 const removedArticle = (id: string): ArticleRecord => ({
@@ -50,6 +51,7 @@ export const resolvers: Resolvers = {
     articles: (_tenant, _args, context) => context.articles.list(context.caller.tenantId),
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
+    ...widgetResolvers.Tenant,
     handoffRules: (_tenant, _args, context) => {
       if (!isStaff(context.caller)) throw forbidden('The handoff rules are for the staff of this tenant.');
       return context.handoffRules.get(context.caller.tenantId);
@@ -61,6 +63,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     ...apiKeyResolvers.Mutation,
+    ...widgetResolvers.Mutation,
     updateHandoffRules: async (_root, { input }, context) => {
       requireAdmin(context, 'change the handoff rules');
       const current = await context.handoffRules.get(context.caller.tenantId);

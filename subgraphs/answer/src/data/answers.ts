@@ -479,6 +479,19 @@ export class AnswerRepository extends TenantStore {
   }
 
   /**
+   * For a client that lost its stream: the text streamed so far and its last seq, read in one MGET with
+   * the answer (completion deletes the progress and writes the final answer atomically, so the two agree).
+   * Null when the answer is final, gone, or nothing was streamed yet.
+   */
+  async streamedSoFar(tenantId: string, answerId: string): Promise<{ text: string; seq: number } | null> {
+    const keys = this.keys(tenantId);
+    const [answer, text, seq] = await this.redis.mget(keys.answer(answerId), keys.answerStream(answerId), keys.answerStreamSeq(answerId));
+    const record = parseJson<AnswerRecord>(answer);
+    if (!record || isFinalStatus(record.status) || !seq || Number(seq) <= 0) return null;
+    return { text: text ?? '', seq: Number(seq) };
+  }
+
+  /**
    * Writes the final answer and its assistant turn if the answer is still open and `workerId` holds
    * (or can take again) its claim; null otherwise (another worker has it, or it is final).
    */

@@ -3,3 +3,4 @@
  * an answer, streams it and completes it (answer and assistant turn in one fenced script).
  */
 export { AnswerRepository, isFinalStatus, type AnswerOutcome, type AnswerRecord, type AnswerStatus } from './answers';
+export { FeedbackRepository, RATED_ANSWERS_KEPT, type FeedbackRecord } from './feedback';

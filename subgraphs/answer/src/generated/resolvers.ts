@@ -65,6 +65,31 @@ export type Answer = {
   needsHuman: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   completedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** What the answer's user said about it (rateAnswer); null until rated. */
+  feedback?: Maybe<AnswerFeedback>;
+  /**
+   * While the answer is being produced (ANSWERING): the text streamed so far and the seq of its last
+   * TOKEN, read atomically, so a client that lost its stream shows this and continues with the events
+   * after `seq`. Null once the answer is final (its `text` is then the whole answer) or before any token.
+   */
+  streamed?: Maybe<StreamedText>;
+};
+
+/** The text of an answer streamed so far. */
+export type StreamedText = {
+  __typename?: 'StreamedText';
+  text: Scalars['String']['output'];
+  /** The seq of the last TOKEN included in text. */
+  seq: Scalars['Int']['output'];
+};
+
+/** A user's verdict on an answer, kept as long as the answer (7 days) for the staff console. */
+export type AnswerFeedback = {
+  __typename?: 'AnswerFeedback';
+  helpful: Scalars['Boolean']['output'];
+  /** An optional remark, at most 1000 characters. */
+  comment?: Maybe<Scalars['String']['output']>;
+  at: Scalars['DateTime']['output'];
 };
 
 /** What ask returns at once, before the answer exists. */
@@ -156,10 +181,16 @@ export type Query = {
   __typename?: 'Query';
   /** An answer of the caller's tenant (customers: only answers in their own sessions). */
   answer?: Maybe<Answer>;
+  /** Agents and admins: the tenant's most recently rated answers, newest first (at most 200; default 50). */
+  ratedAnswers: Array<Answer>;
 };
 
 export type QueryAnswerArgs = {
   id: Scalars['ID']['input'];
+};
+
+export type QueryRatedAnswersArgs = {
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type Mutation = {
@@ -169,12 +200,24 @@ export type Mutation = {
    * answerStream subscription (or poll answer(id)). Idempotent per clientMessageId: a retry returns the same answer.
    */
   ask: AskReceipt;
+  /**
+   * The answer's own user says whether a final (DONE or FALLBACK) answer helped; rating again replaces
+   * the verdict. Errors: NOT_FOUND, FORBIDDEN (someone else's answer), BAD_USER_INPUT (not final yet,
+   * comment too long).
+   */
+  rateAnswer: Answer;
 };
 
 export type MutationAskArgs = {
   sessionId: Scalars['ID']['input'];
   text: Scalars['String']['input'];
   clientMessageId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type MutationRateAnswerArgs = {
+  answerId: Scalars['ID']['input'];
+  helpful: Scalars['Boolean']['input'];
+  comment?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type AnswerEventKind =
@@ -365,8 +408,10 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  AskReceipt: ResolverTypeWrapper<Omit<AskReceipt, 'answer'> & { answer: ResolversTypes['Answer'] }>;
+  StreamedText: ResolverTypeWrapper<StreamedText>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AnswerFeedback: ResolverTypeWrapper<AnswerFeedback>;
+  AskReceipt: ResolverTypeWrapper<Omit<AskReceipt, 'answer'> & { answer: ResolversTypes['Answer'] }>;
   ConversationState: ConversationState;
   HandoffReason: HandoffReason;
   HandoffNotice: HandoffNotice;
@@ -390,8 +435,10 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Float: Scalars['Float']['output'];
   Boolean: Scalars['Boolean']['output'];
-  AskReceipt: Omit<AskReceipt, 'answer'> & { answer: ResolversParentTypes['Answer'] };
+  StreamedText: StreamedText;
   Int: Scalars['Int']['output'];
+  AnswerFeedback: AnswerFeedback;
+  AskReceipt: Omit<AskReceipt, 'answer'> & { answer: ResolversParentTypes['Answer'] };
   ConversationUpdate: ConversationUpdate;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
@@ -435,6 +482,25 @@ export type AnswerResolvers<
   needsHuman?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  feedback?: Resolver<Maybe<ResolversTypes['AnswerFeedback']>, ParentType, ContextType>;
+  streamed?: Resolver<Maybe<ResolversTypes['StreamedText']>, ParentType, ContextType>;
+};
+
+export type StreamedTextResolvers<
+  ContextType = AnswerContext,
+  ParentType extends ResolversParentTypes['StreamedText'] = ResolversParentTypes['StreamedText'],
+> = {
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type AnswerFeedbackResolvers<
+  ContextType = AnswerContext,
+  ParentType extends ResolversParentTypes['AnswerFeedback'] = ResolversParentTypes['AnswerFeedback'],
+> = {
+  helpful?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  comment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type AskReceiptResolvers<
@@ -468,6 +534,7 @@ export type QueryResolvers<
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
   answer?: Resolver<Maybe<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryAnswerArgs, 'id'>>;
+  ratedAnswers?: Resolver<Array<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryRatedAnswersArgs, 'last'>>;
 };
 
 export type MutationResolvers<
@@ -475,6 +542,7 @@ export type MutationResolvers<
   ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation'],
 > = {
   ask?: Resolver<ResolversTypes['AskReceipt'], ParentType, ContextType, RequireFields<MutationAskArgs, 'sessionId' | 'text'>>;
+  rateAnswer?: Resolver<ResolversTypes['Answer'], ParentType, ContextType, RequireFields<MutationRateAnswerArgs, 'answerId' | 'helpful'>>;
 };
 
 export type AnswerEventResolvers<
@@ -519,6 +587,8 @@ export type Resolvers<ContextType = AnswerContext> = {
   Article?: ArticleResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   Answer?: AnswerResolvers<ContextType>;
+  StreamedText?: StreamedTextResolvers<ContextType>;
+  AnswerFeedback?: AnswerFeedbackResolvers<ContextType>;
   AskReceipt?: AskReceiptResolvers<ContextType>;
   ConversationUpdate?: ConversationUpdateResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -30,3 +30,14 @@ export {
   parseHandoffRules,
   type HandoffRulesRecord,
 } from './handoff-rules';
+export {
+  DEFAULT_WIDGET_THEME_COLOR,
+  normaliseOrigin,
+  parseWidgetKey,
+  WIDGET_KEY_SCHEME,
+  WIDGET_POSITIONS,
+  WidgetSettingsRepository,
+  type WidgetPosition,
+  type WidgetSettingsRecord,
+  type WidgetSettingsUpdate,
+} from './widget';

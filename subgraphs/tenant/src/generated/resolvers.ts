@@ -32,6 +32,8 @@ export type Tenant = {
   answerConfidenceThreshold: Scalars['Float']['output'];
   /** Admin: the tenant's partner API keys, revoked ones included (never their secrets); others get FORBIDDEN. */
   apiKeys: Array<ApiKey>;
+  /** Admin: the web chat widget's settings (its public key is created on first use); others get FORBIDDEN. */
+  widget: WidgetSettings;
   /** Staff (agents and admins): when conversations go from the assistant to a person; customers get FORBIDDEN. */
   handoffRules: HandoffRules;
 };
@@ -110,6 +112,41 @@ export type HandoffRulesInput = {
   whenUnavailable?: InputMaybe<HandoffUnavailableAction>;
   defaultAgentCapacity?: InputMaybe<Scalars['Int']['input']>;
   autoAssign?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+/** Where the widget's launcher sits on the host page. */
+export type WidgetPosition = 'BOTTOM_RIGHT' | 'BOTTOM_LEFT';
+
+/**
+ * The embeddable web chat widget of a tenant (clients/widget). The host page adds
+ * <script src=".../widget.js" data-widget-key="<key>" async></script>; the gateway exchanges the key for a
+ * short-lived visitor token only for a page whose Origin is in allowedOrigins.
+ */
+export type WidgetSettings = {
+  __typename?: 'WidgetSettings';
+  /** The public widget key (bdw_<tenant>_<random>): safe to put in a page, it can do only what a visitor may do, and only from allowedOrigins. */
+  key: Scalars['String']['output'];
+  /** Origins (scheme://host[:port]) whose pages may use the key; empty: the widget works nowhere. */
+  allowedOrigins: Array<Scalars['String']['output']>;
+  /** The widget's accent colour, #rrggbb. */
+  themeColor: Scalars['String']['output'];
+  /** The first message visitors see; empty: the widget's own greeting in the visitor's language. */
+  greeting: Scalars['String']['output'];
+  position: WidgetPosition;
+  /** True once rotateWidgetIdentitySecret was called: host backends may then sign identity tokens for their logged-in users. */
+  identityVerification: Scalars['Boolean']['output'];
+  updatedAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** Changes to the widget's settings; fields left out keep their value. */
+export type WidgetSettingsInput = {
+  /** At most 50 origins, each scheme://host[:port] (http or https, no path). */
+  allowedOrigins?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** #rrggbb */
+  themeColor?: InputMaybe<Scalars['String']['input']>;
+  /** At most 500 characters; empty for the default greeting. */
+  greeting?: InputMaybe<Scalars['String']['input']>;
+  position?: InputMaybe<WidgetPosition>;
 };
 
 /** What a caller may do: customers their own sessions, agents the tenant's sessions, admins the tenant's configuration. */
@@ -209,6 +246,17 @@ export type Mutation = {
   createApiKey: CreatedApiKey;
   /** Admin: revoke a key of the caller's tenant; false when it is unknown or already revoked. */
   revokeApiKey: Scalars['Boolean']['output'];
+  /** Admin: change the web chat widget's settings (allowed origins, colour, greeting, position). */
+  updateWidgetSettings: WidgetSettings;
+  /** Admin: replace the widget's public key; the old one stops working for new visitors at once (their tokens run out within 15 minutes). */
+  rotateWidgetKey: WidgetSettings;
+  /**
+   * Admin: create (or replace) the identity-verification secret and return it; it is shown only here.
+   * The host's backend signs an HS256 JWT with it for its logged-in user ({sub: <user id>, exp: <at most 1 day>});
+   * the host page passes it to the widget (data-identity-token or BeedeskWidget.identify), so the
+   * conversation follows that user across devices. A replaced secret stops verifying at once.
+   */
+  rotateWidgetIdentitySecret: Scalars['String']['output'];
 };
 
 export type MutationEraseTenantArgs = {
@@ -240,6 +288,10 @@ export type MutationCreateApiKeyArgs = {
 
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
+};
+
+export type MutationUpdateWidgetSettingsArgs = {
+  input: WidgetSettingsInput;
 };
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -362,6 +414,9 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   WorkingHoursInput: WorkingHoursInput;
   HandoffRulesInput: HandoffRulesInput;
+  WidgetPosition: WidgetPosition;
+  WidgetSettings: ResolverTypeWrapper<WidgetSettings>;
+  WidgetSettingsInput: WidgetSettingsInput;
   Role: Role;
   ApiKey: ResolverTypeWrapper<ApiKey>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
@@ -385,6 +440,8 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   WorkingHoursInput: WorkingHoursInput;
   HandoffRulesInput: HandoffRulesInput;
+  WidgetSettings: WidgetSettings;
+  WidgetSettingsInput: WidgetSettingsInput;
   ApiKey: ApiKey;
   CreatedApiKey: CreatedApiKey;
   Article: ArticleRecord;
@@ -409,6 +466,7 @@ export type TenantResolvers<
   articles?: Resolver<Array<ResolversTypes['Article']>, ParentType, ContextType>;
   answerConfidenceThreshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  widget?: Resolver<ResolversTypes['WidgetSettings'], ParentType, ContextType>;
   handoffRules?: Resolver<ResolversTypes['HandoffRules'], ParentType, ContextType>;
 };
 
@@ -436,6 +494,19 @@ export type HandoffRulesResolvers<
   whenUnavailable?: Resolver<ResolversTypes['HandoffUnavailableAction'], ParentType, ContextType>;
   defaultAgentCapacity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   autoAssign?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type WidgetSettingsResolvers<
+  ContextType = TenantSubgraphContext,
+  ParentType extends ResolversParentTypes['WidgetSettings'] = ResolversParentTypes['WidgetSettings'],
+> = {
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  allowedOrigins?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  themeColor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  greeting?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['WidgetPosition'], ParentType, ContextType>;
+  identityVerification?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type ApiKeyResolvers<
@@ -517,6 +588,14 @@ export type MutationResolvers<
     RequireFields<MutationCreateApiKeyArgs, 'name' | 'roles' | 'persistedOnly'>
   >;
   revokeApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  updateWidgetSettings?: Resolver<
+    ResolversTypes['WidgetSettings'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationUpdateWidgetSettingsArgs, 'input'>
+  >;
+  rotateWidgetKey?: Resolver<ResolversTypes['WidgetSettings'], ParentType, ContextType>;
+  rotateWidgetIdentitySecret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = TenantSubgraphContext> = {
@@ -524,6 +603,7 @@ export type Resolvers<ContextType = TenantSubgraphContext> = {
   Tenant?: TenantResolvers<ContextType>;
   WorkingHours?: WorkingHoursResolvers<ContextType>;
   HandoffRules?: HandoffRulesResolvers<ContextType>;
+  WidgetSettings?: WidgetSettingsResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Article?: ArticleResolvers<ContextType>;
