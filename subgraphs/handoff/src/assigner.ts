@@ -33,6 +33,8 @@ export function startAssigner(
 ): Assigner {
   const holder = newId();
   const lines = new Map<string, string>();
+  /** Per tenant: the position each waiting customer was last told. */
+  const told = new Map<string, Map<string, number>>();
   const kicked = new Set<string>();
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
@@ -126,17 +128,23 @@ export function startAssigner(
             return la.load - lb.load || la.lastAssignedAt - lb.lastAssignedAt || a.id.localeCompare(b.id);
           });
           const agent = eligible[0]!;
-          const result = await actions.transition(tenantId, {
-            sessionId: conversation.id,
-            userId: conversation.userId,
-            from: ['WAITING_FOR_HUMAN'],
-            to: 'WITH_HUMAN',
-            reason: 'ASSIGNED',
-            source: 'AUTO_ASSIGNMENT',
-            actor: SYSTEM_ACTOR,
-            assignee: { id: agent.id, displayName: agent.displayName },
-            capacity: capacityOf(agent),
-          });
+          const result = await actions.transition(
+            tenantId,
+            {
+              sessionId: conversation.id,
+              userId: conversation.userId,
+              from: ['WAITING_FOR_HUMAN'],
+              to: 'WITH_HUMAN',
+              reason: 'ASSIGNED',
+              source: 'AUTO_ASSIGNMENT',
+              actor: SYSTEM_ACTOR,
+              assignee: { id: agent.id, displayName: agent.displayName },
+              capacity: capacityOf(agent),
+            },
+            undefined,
+            null,
+            { announceInBackground: true },
+          );
           lineChanged = true;
           if (result.status === 'OK') {
             assigned++;
@@ -152,7 +160,8 @@ export function startAssigner(
       const signature = remaining.map((e) => e.sessionId).join(',');
       if (lineChanged || lines.get(tenantId) !== signature) {
         lines.set(tenantId, signature);
-        await actions.publishPositions(tenantId);
+        if (!told.has(tenantId)) told.set(tenantId, new Map());
+        await actions.publishPositions(tenantId, told.get(tenantId)!);
       }
       if (assigned > 0) logger.debug({ tenantId, assigned }, 'conversations assigned');
       if (remaining.length === 0 && !anyHeld && online.size === 0) {
@@ -167,6 +176,7 @@ export function startAssigner(
         if (!anyAssigned) {
           await store.forgetTenant(tenantId, startedAt);
           lines.delete(tenantId);
+          told.delete(tenantId);
         }
       }
     } finally {

@@ -14,8 +14,13 @@ export interface HandoffContext extends BaseContext {
   settings: HandoffSettings;
   /** Tells another tenant's session ids from unknown ones (see session/src/data/session-ids.ts). */
   internalSecret: string;
-  /** The tenant's online agents, read once per request. */
+  /** The tenant's online agents, read at most every quarter second (a subscription's context lives long). */
   onlineAgents(): Promise<Set<string>>;
+  /**
+   * Reads shared by every subscription of this process for a short while, keyed by what makes them
+   * exact (e.g. a conversation as of one log entry): ten consoles delivering one event read it once.
+   */
+  shared<T>(key: string, read: () => Promise<T>): Promise<T>;
   /** The caller as an actor (staff: with their display name). */
   actor(): Promise<HandoffActor>;
 }
@@ -29,15 +34,35 @@ export interface HandoffContextDeps {
   internalSecret: string;
 }
 
+/** How long a shared read is reused: a burst of deliveries of one event, not longer. */
+const SHARED_TTL_MS = 1000;
+
 export function contextFactory(deps: HandoffContextDeps) {
+  const sharedReads = new Map<string, { at: number; value: Promise<unknown> }>();
+  const shared = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    const now = Date.now();
+    const hit = sharedReads.get(key);
+    if (hit && now - hit.at < SHARED_TTL_MS) return hit.value as Promise<T>;
+    if (sharedReads.size > 5_000) {
+      for (const [k, v] of sharedReads) if (now - v.at >= SHARED_TTL_MS) sharedReads.delete(k);
+    }
+    const value = read();
+    sharedReads.set(key, { at: now, value });
+    value.catch(() => sharedReads.delete(key));
+    return value;
+  };
   return (base: BaseContext): HandoffContext => {
-    let online: Promise<Set<string>> | null = null;
+    let online: { at: number; value: Promise<Set<string>> } | null = null;
     const { tenantId, userId } = base.caller;
     return {
       ...base,
       ...deps,
       store: deps.actions.store,
-      onlineAgents: () => (online ??= deps.actions.store.onlineAgents(tenantId)),
+      shared,
+      onlineAgents: () => {
+        if (!online || Date.now() - online.at > 250) online = { at: Date.now(), value: deps.actions.store.onlineAgents(tenantId) };
+        return online.value;
+      },
       actor: async () => {
         if (hasRole(base.caller, 'admin') || hasRole(base.caller, 'agent')) {
           const agent = await deps.actions.store.agent(tenantId, userId);

@@ -53,10 +53,27 @@ export async function handoffEventStream(
     context.log.info({ agentId: userId }, 'agent console connected');
   }
 
+  // Pokes are drained as they come and only mark the log as changed, so a burst of entries never piles
+  // up in the poke stream (its buffer is bounded: a full one would end the subscription as too slow).
+  let changed = true;
+  let ended = false;
+  const waiter: { wake: (() => void) | null } = { wake: null };
+  const pump = (async () => {
+    try {
+      for await (const _poke of pokes) {
+        changed = true;
+        waiter.wake?.();
+      }
+    } finally {
+      ended = true;
+      waiter.wake?.();
+    }
+  })();
+
   async function* stream(): AsyncGenerator<HandoffEventRecord> {
-    let pending: Promise<IteratorResult<HandoffPoke>> | null = null;
     try {
       for (;;) {
+        changed = false;
         const { events, gap } = await store.eventsAfter(tenantId, cursor, PAGE);
         if (gap) {
           const newest = await store.logCursor(tenantId);
@@ -68,17 +85,22 @@ export async function handoffEventStream(
           cursor = Number(event.cursor);
           yield event;
         }
-        if (events.length === PAGE) continue;
-        pending ??= pokes.next();
-        const woke = await Promise.race([
-          pending.then((step) => (step.done ? 'ended' : 'poke')),
-          new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SAFETY_POLL_MS).unref()),
-        ]);
-        if (woke === 'ended') return;
-        if (woke === 'poke') pending = null;
+        if (events.length === PAGE || changed) continue;
+        if (ended) return;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, SAFETY_POLL_MS);
+          timer.unref();
+          waiter.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        waiter.wake = null;
+        if (ended) return;
       }
     } finally {
       await pokes.return();
+      await pump;
       if (refresh) clearInterval(refresh);
       if (isAgent) {
         try {

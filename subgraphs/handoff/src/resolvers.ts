@@ -418,11 +418,21 @@ export const resolvers: Resolvers = {
       (await context.store.agentLoad(context.caller.tenantId, [agent.id])).get(agent.id)?.load ?? 0,
   },
   HandoffEvent: {
+    // The conversation as of this log entry, read once for every console this process delivers it to.
     conversation: async (event, _args, context) => {
-      if (!event.conversationId) return null;
-      const session = await context.sessions.get(context.caller.tenantId, event.conversationId);
-      return session ? conversationOf(context, session) : null;
+      const sessionId = event.conversationId;
+      if (!sessionId) return null;
+      const { tenantId } = context.caller;
+      return context.shared(`${tenantId}|conversation|${sessionId}|${event.cursor}`, async () => {
+        const session = await context.sessions.get(tenantId, sessionId);
+        return session ? conversationOf(context, session) : null;
+      });
     },
-    agent: (event, _args, context) => (event.agentId ? context.store.agent(context.caller.tenantId, event.agentId) : null),
+    agent: (event, _args, context) => {
+      const { tenantId } = context.caller;
+      return event.agentId
+        ? context.shared(`${tenantId}|agent|${event.agentId}|${event.cursor}`, () => context.store.agent(tenantId, event.agentId!))
+        : null;
+    },
   },
 };

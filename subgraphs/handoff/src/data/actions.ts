@@ -137,10 +137,13 @@ export class HandoffActions {
     request: TransitionRequest,
     now = new Date(),
     unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null = null,
+    options: { announceInBackground?: boolean } = {},
   ): Promise<TransitionResult> {
     const result = await this.store.transition(tenantId, request, now);
     if (result.status !== 'OK') return result;
-    await this.announce(tenantId, request, result.cursor, unavailable);
+    const announced = this.announce(tenantId, request, result.cursor, unavailable);
+    // The assigner does not wait for the announcements of one assignment before making the next.
+    if (!options.announceInBackground) await announced;
     return result;
   }
 
@@ -220,13 +223,20 @@ export class HandoffActions {
     await this.events.publishHandoff(tenantId, { cursor });
   }
 
-  /** Tells every waiting customer (the first `limit`) their place in the line. */
-  async publishPositions(tenantId: string, limit = 200): Promise<void> {
+  /**
+   * Tells waiting customers (the first `limit`) their place in the line when it changed since this
+   * process last told them (`told`: session → position, kept by the caller per tenant).
+   */
+  async publishPositions(tenantId: string, told: Map<string, number>, limit = 200): Promise<void> {
     const line = await this.store.line(tenantId, limit);
+    const waiting = new Set(line.map((entry) => entry.sessionId));
+    for (const sessionId of told.keys()) if (!waiting.has(sessionId)) told.delete(sessionId);
     await Promise.all(
-      line.map(({ sessionId }, position) =>
-        this.tellCustomer(tenantId, sessionId, 'WAITING_POSITION', { state: 'WAITING_FOR_HUMAN', waitingPosition: position }),
-      ),
+      line.map(({ sessionId }, position) => {
+        if (told.get(sessionId) === position) return undefined;
+        told.set(sessionId, position);
+        return this.tellCustomer(tenantId, sessionId, 'WAITING_POSITION', { state: 'WAITING_FOR_HUMAN', waitingPosition: position });
+      }),
     );
   }
 
@@ -236,7 +246,6 @@ export class HandoffActions {
    */
   async customerMessage(tenantId: string, sessionId: string, message: MessageRecord): Promise<void> {
     const cursor = await this.store.customerMessage(tenantId, sessionId, message);
-    await this.store.setLocale(tenantId, sessionId, localeOfText(message.text));
     await this.events.publishHandoff(tenantId, { cursor });
   }
 
