@@ -173,7 +173,7 @@ describe('log capture of an integration run with two tenants', () => {
   });
 
   it('captured every service’s output to files, with lines to audit', () => {
-    expect(logFiles.sort()).toEqual(['answer.log', 'gateway.log', 'inference.log', 'session.log', 'tenant.log']);
+    expect(logFiles.sort()).toEqual(['answer.log', 'gateway.log', 'handoff.log', 'inference.log', 'session.log', 'tenant.log']);
     const lines = logFiles.map((f) => readFileSync(join(logDir, f), 'utf8').split('\n').filter(Boolean).length);
     expect(lines.reduce((a, b) => a + b, 0)).toBeGreaterThan(20);
   });
