@@ -11,6 +11,7 @@ const packages = [
   'subgraphs/handoff',
   'gateway',
   'clients/sdk',
+  'clients/console',
   'clients/widget',
   'ops',
 ];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Three Apache Kafka brokers in KRaft mode on 127.0.0.1, each broker and controller (a quorum of three),
 # replicating like production: default replication factor 3, min.insync.replicas 2, internal topics
-# replicated 3. Built on kafka.sh (one data dir, pid and log per broker); heaps are small for 2-core boxes.
+# replicated 3; a broker that stops heartbeating loses its partitions' leadership after 4 s (Kafka's
+# default is 9 s). Built on kafka.sh (one data dir, pid and log per broker); heaps are small for 2-core boxes.
 #
 #   kafka-cluster.sh start          the three brokers; prints "127.0.0.1:<p1>,127.0.0.1:<p2>,127.0.0.1:<p3>" last
 #   kafka-cluster.sh stop           stop all three and delete their data
@@ -46,6 +47,8 @@ transaction.state.log.replication.factor=3
 transaction.state.log.min.isr=2
 unclean.leader.election.enable=false
 replica.lag.time.max.ms=10000
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
 ${KAFKA_EXTRA_PROPERTIES:-}" \
     bash "${SCRIPT_DIR}/kafka.sh" "${command}"
 }

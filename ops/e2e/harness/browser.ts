@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -37,6 +37,9 @@ export async function screenshot(page: Page, scenario: string, step: string): Pr
   return path;
 }
 
+let axeSource: string | null = null;
+const AXE_SOURCE = (): string => (axeSource ??= readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+
 export interface AxeViolation {
   id: string;
   impact: string | null;
@@ -49,7 +52,9 @@ export interface AxeViolation {
  * and returns the serious and critical violations: the suites assert the list is empty.
  */
 export async function seriousAxeViolations(page: Page, context?: string): Promise<AxeViolation[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  // Evaluated over the DevTools protocol rather than added as a <script>: pages with a strict
+  // Content-Security-Policy (the console, the widget's demo pages) would refuse an injected script.
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE());
   const violations = await page.evaluate(async (selector) => {
     type AxeResult = { violations: Array<{ id: string; impact: string | null; help: string; nodes: unknown[] }> };
     const axe = (globalThis as unknown as { axe: { run(context: unknown): Promise<AxeResult> } }).axe;

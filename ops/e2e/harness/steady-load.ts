@@ -122,7 +122,7 @@ export interface ChaosFigures {
   answered: number;
   lost: number;
   duplicated: number;
-  /** Longest stretch between two asks that were accepted (ms): how long `ask` was refused at worst. */
+  /** How long `ask` was refused at worst (ms): from a refused ask to the next accepted one. */
   longestRefusalMs: number;
   firstTokenP95: { before: number | null; during: number | null; after: number | null };
 }
@@ -145,9 +145,14 @@ export async function chaosFigures(
     const repeatedSeq = new Set(record.seqs).size !== record.seqs.length;
     if (turns !== 1 || repeatedSeq) duplicated++;
   }
-  const acceptedAt = accepted.map((r) => r.sentAt).sort((a, b) => a - b);
+  // From each refused ask to the next ask sent after it that was accepted (or to the last ask sent).
+  const bySent = [...records].sort((a, b) => a.sentAt - b.sentAt);
   let longestRefusalMs = 0;
-  for (let i = 1; i < acceptedAt.length; i++) longestRefusalMs = Math.max(longestRefusalMs, acceptedAt[i]! - acceptedAt[i - 1]!);
+  for (const [i, record] of bySent.entries()) {
+    if (!record.refused) continue;
+    const next = bySent.slice(i + 1).find((r) => r.answerId);
+    longestRefusalMs = Math.max(longestRefusalMs, (next ?? bySent[bySent.length - 1]!).sentAt - record.sentAt);
+  }
   const tokens = (from: number, to: number) =>
     p95(accepted.filter((r) => r.sentAt >= from && r.sentAt < to && r.firstTokenMs !== undefined).map((r) => r.firstTokenMs!));
   return {

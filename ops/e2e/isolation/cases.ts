@@ -29,9 +29,9 @@ export interface OperationCase {
 const refused = (code: RefusalCode): Outcome => ({ kind: 'refused', code });
 const own = (check: (data: Record<string, unknown>, world: World, caller: Caller) => void): Outcome => ({ kind: 'own', check });
 const allRoles = (outcome: Outcome): Record<Role, Outcome> => ({ customer: outcome, agent: outcome, admin: outcome });
+const staffOnly = (staff: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: staff, admin: staff });
 const adminOnly = (admin: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin });
 
-const staffOnly = (staff: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: staff, admin: staff });
 /** A session of A named by B's callers (any role) or by mallory: every handoff operation on it is FORBIDDEN. */
 const forbiddenEverywhere = { asTenantB: allRoles(refused('FORBIDDEN')), asOtherCustomerOfA: refused('FORBIDDEN') };
 const CONVERSATION_FIELDS =
@@ -144,6 +144,31 @@ export const OPERATION_CASES: OperationCase[] = [
     document: '{ inferenceStatus { engine queueLag breaker } }',
     variables: () => ({}),
     asTenantB: adminOnly(own((d) => expectEqual(typeof field<{ queueLag: unknown }>(d, 'inferenceStatus').queueLag, 'number', 'queueLag'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.searchArticles',
+    document: '{ searchArticles(first: 200) { id title body questions locale } }',
+    variables: () => ({}),
+    // The staff console's knowledge-base list: the caller's own tenant's articles (the leak check reads them all).
+    asTenantB: staffOnly(own((d) => expectEqual(Array.isArray(d.searchArticles), true, 'searchArticles is a list'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.tryQuestion',
+    document:
+      'query { tryQuestion(text: "How do I reset my PIN?") { threshold wouldAnswer matches { confidence article { id title body questions } } } }',
+    variables: () => ({}),
+    // Ranks only the caller's own tenant's articles.
+    asTenantB: staffOnly(own((d) => expectEqual(typeof field<{ threshold: unknown }>(d, 'tryQuestion').threshold, 'number', 'threshold'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.unsureAnswers',
+    document: `query { unsureAnswers(first: 100) { ${ANSWER_FIELDS} } }`,
+    variables: () => ({}),
+    // Only the caller's own tenant's answers (A's unsure ones carry planted markers the leak check looks for).
+    asTenantB: staffOnly(own((d) => expectEqual(Array.isArray(d.unsureAnswers), true, 'unsureAnswers is a list'))),
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
   {

@@ -47,7 +47,7 @@ beforeAll(async () => {
   });
   await e2e.cluster.startAll();
   // Three inference workers in one consumer group.
-  for (const [i, port] of [e2ePort(16525), e2ePort(16526)].entries()) {
+  for (const [i, port] of [e2ePort(16527), e2ePort(16528)].entries()) {
     await e2e.cluster.start('inference', {}, { instance: `inference-${i + 2}`, port });
   }
   for (const tenant of TENANTS) {

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   refuseDevelopmentSecrets({ HOST: host, BEEDESK_DEV_DEPLOYMENT: process.env.BEEDESK_DEV_DEPLOYMENT === 'true' ? 'true' : 'false' }, unset);
   // Tracing as in real mode (OTEL_EXPORTER_OTLP_ENDPOINT); one process, so one service name for all five.
   const tracing = startTracing(tracingSettingsOf(process.env, 'beedesk'));
-  const embedded = await startEmbedded({ logger, host, internalSecret });
+  const embedded = await startEmbedded({ logger, host, internalSecret, persistedOnly: process.env.GATEWAY_PERSISTED_ONLY === 'true' });
   const lifecycle = new Lifecycle(logger);
   lifecycle.onShutdown('tracing', () => tracing.shutdown());
   lifecycle.onShutdown('embedded', () => embedded.close());
@@ -25,6 +25,8 @@ async function main(): Promise<void> {
         .map(([n, p]) => `${n} :${p}`)
         .join(', ')}`,
       `  demo tenants: ${embedded.seeded.map((s) => `${s.tenant} (${s.articles} articles)`).join(', ')}`,
+      '',
+      `Staff console: ${embedded.consoleUrl}  (development sign-in: pick a demo tenant and a role)`,
       '',
       'Open the chat widget in a browser, embedded in a demo page of each demo tenant:',
       ...embedded.demoPages.map((page) => `  ${page}`),

@@ -16,7 +16,9 @@ import {
 import { DEFAULT_PORTS, readSupergraph, type SubgraphName } from '@beedesk/schema';
 import { startSessionService } from '@beedesk/session';
 import { startTenantService } from '@beedesk/tenant';
+import { demoTenants } from '../demo/data';
 import { seedDemoTenants } from '../demo/seed';
+import { consoleRoutes } from '../web/console';
 import { seedDemoWidgets } from '../demo/widget-seed';
 import { demoPages } from '../web/demo-pages';
 import { staticFiles } from '../web/static-files';
@@ -37,10 +39,16 @@ export interface EmbeddedOptions {
   /** Signs the tenant context between the in-process services; default DEV_INTERNAL_SECRET. */
   internalSecret?: string;
   seed?: boolean;
+  /** Serve the staff console under /console with its development sign-in (default true). */
+  console?: boolean;
+  /** Extra gateway options for tests (e.g. persisted-only). */
+  persistedOnly?: boolean;
 }
 
 export interface Embedded {
   gatewayUrl: string;
+  /** The staff console, when served. */
+  consoleUrl: string | null;
   /** The demo pages with the widget, e.g. http://127.0.0.1:4000/demo/bank (none without seeding). */
   demoPages: string[];
   ports: Record<SubgraphName | 'gateway', number>;
@@ -102,10 +110,17 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       started.push(service);
       ports[name] = service.port;
     }
+    const tenants = options.seed === false ? [] : demoTenants();
     // The widget's files, and the demo pages once the demo tenants have their widget keys.
     let demoRoute: HttpRoute = () => false;
     const gateway = await startGateway({
-      httpRoutes: [(req, res, url) => demoRoute(req, res, url), staticFiles('/widget', widgetBundleDir(), { cacheControl: 'no-cache' })],
+      httpRoutes: [
+        (req, res, url) => demoRoute(req, res, url),
+        staticFiles('/widget', widgetBundleDir(), { cacheControl: 'no-cache' }),
+        ...(options.console === false
+          ? []
+          : consoleRoutes({ config: { signIn: 'development', tenants: tenants.map((t) => t.id) }, jwtSecret })),
+      ],
       supergraphSdl: readSupergraph(),
       mode: {
         kind: 'beedesk',
@@ -125,11 +140,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
       limits: { ...DEFAULT_LIMIT_SETTINGS, introspection: true },
       cors: { anyOrigin: true },
       readiness: async () => ({ demo }),
+      ...(options.persistedOnly ? { persistedOperations: { requireTrusted: true } } : {}),
     });
     started.push(gateway);
     ports.gateway = gateway.port;
     const gatewayUrl = `http://${host}:${gateway.port}/graphql`;
-    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { jwtSecret });
+    const seeded = options.seed === false ? [] : await seedDemoTenants(gatewayUrl, { tenants, jwtSecret });
     const origin = `http://${host}:${gateway.port}`;
     const origins = host === '127.0.0.1' ? [origin, `http://localhost:${gateway.port}`] : [origin];
     const widgets = seeded.length ? await seedDemoWidgets(gatewayUrl, [...DEMO_WIDGETS], origins, jwtSecret) : [];
@@ -142,7 +158,8 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     // Train the demo tenants' models now, so the first question is answered in milliseconds.
     for (const { tenant } of seeded) await handles.inference?.warm(tenant);
     demo = 'ok';
-    return { gatewayUrl, ports, seeded, demoPages: pages.map((page) => `${origin}/demo/${page.slug}`), close };
+    const consoleUrl = options.console === false ? null : `http://${host}:${gateway.port}/console/`;
+    return { gatewayUrl, consoleUrl, ports, seeded, demoPages: pages.map((page) => `${origin}/demo/${page.slug}`), close };
   } catch (error) {
     await close();
     throw error;

@@ -44,8 +44,8 @@ async function main(): Promise<void> {
     KAFKA_PARTITIONS: '12',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
-  // Replica set A answers on portBase…+4, B on portBase+100…+104; each gateway plans over its own set,
-  // and all of them share the Redis Cluster and the consumer group. A third worker runs on portBase+105.
+  // Replica set A answers on portBase…+5, B on portBase+100…+105; each gateway plans over its own set,
+  // and all of them share the Redis Cluster and the consumer group. A third worker runs on portBase+106.
   const a = new Cluster({ env, ports: portsFrom(portBase), echo: true });
   const b = new Cluster({ env, ports: portsFrom(portBase + 100), echo: true });
   const stop = async (code: number) => {
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     await a.startAll();
     await b.startAll();
-    await b.start('inference', {}, { instance: 'inference-3', port: portBase + 105 });
+    await b.start('inference', {}, { instance: 'inference-3', port: portBase + 106 });
   } catch (error) {
     process.stderr.write(`\n${(error as Error).message}\n`);
     await stop(1);
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   process.stderr.write(
     `\nbeedesk is running as a cluster: gateways ${a.urlOf('gateway')} and ${b.urlOf('gateway')}\n` +
       `  Redis Cluster ${env.REDIS_CLUSTER_NODES}\n  Kafka ${env.KAFKA_BROKERS}\n` +
-      `  subgraphs ${portBase + 1}–${portBase + 4} and ${portBase + 101}–${portBase + 104}, third inference worker ${portBase + 105}\n` +
+      `  subgraphs ${portBase + 1}–${portBase + 5} and ${portBase + 101}–${portBase + 105}, third inference worker ${portBase + 106}\n` +
       'Ctrl-C stops it all.\n',
   );
 }

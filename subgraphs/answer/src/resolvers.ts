@@ -1,4 +1,4 @@
-import { forbidden, isSafeId, mayAccess, notFound } from '@beedesk/runtime';
+import { badInput, forbidden, isSafeId, isStaff, mayAccess, notFound } from '@beedesk/runtime';
 import { ask } from './ask';
 import type { Resolvers } from './generated/resolvers';
 import { feedbackResolvers } from './feedback';
@@ -11,6 +11,12 @@ export const resolvers: Resolvers = {
       if (!answer) throw notFound('Answer', id);
       if (!mayAccess(context.caller, answer)) throw forbidden('This answer belongs to another user.');
       return answer;
+    },
+    unsureAnswers: async (_root, { first }, context) => {
+      if (!isStaff(context.caller)) throw forbidden('Only agents and admins of this tenant may list unsure answers.');
+      const limit = first ?? 20;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badInput('first: 1 to 100', 'first');
+      return context.answers.recentUnsure(context.caller.tenantId, limit);
     },
     ...feedbackResolvers.Query,
   },

@@ -102,7 +102,13 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
     sdl: subgraphSdl('inference'),
     resolvers,
     metrics,
-    createContext: (base): InferenceContext => ({ ...base, answers, engineName: engines.defaultEngineName, breakers: engines.breakers }),
+    createContext: (base): InferenceContext => ({
+      ...base,
+      answers,
+      engineNameFor: (tenantId) => engines.engineFor(tenantId).name,
+      breakers: engines.breakers,
+      knowledge,
+    }),
     readiness: async () => ({
       consumer: consuming ? 'ok' : 'starting',
       ...(deps.consumerReadiness ? await deps.consumerReadiness() : {}),

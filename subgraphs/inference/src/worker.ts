@@ -267,6 +267,7 @@ export class InferenceWorker {
     const done = await this.answers.completeClaimed(tenantId, answer, outcome, this.workerId, this.options.claimTtlMs);
     if (!done) throw new ClaimLost();
     this.metrics?.answers.inc({ status: done.status });
+    if (done.needsHuman) await this.answers.noteUnsure(tenantId, answerId, new Date(done.completedAt ?? Date.now()));
     await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq + 1, kind, delta: null, queuePosition: null });
     await this.events.publishActivity(tenantId, {
       kind: 'ANSWER_DONE',

@@ -54,6 +54,12 @@ export function tenantKeys(prefix: string, tenantId: string) {
     askByClientMessage: (sessionId: string, clientMessageId: string) => `${base}:session:${sessionId}:ask:${clientMessageId}`,
     /** Sorted set of the tenant's waiting answers by arrival: queue positions. */
     pending: `${base}:pending`,
+    /**
+     * Answer ids the engine was not sure about (needsHuman), by completion time, capped and expiring with
+     * the answers: the staff console's "questions to learn from" list (ids only; entries of erased answers
+     * are dropped when read).
+     */
+    unsureAnswers: `${base}:unsure-answers`,
     pendingSeq: `${base}:pending-seq`,
     /**
      * The ask outbox: answers written but not yet acknowledged by Kafka (sorted by time) and their

@@ -85,7 +85,7 @@ export async function connectRedis(target: string | RedisTarget, timeoutMs = 500
   });
   if (redis instanceof Cluster && log) {
     redis.on('+node', (node: IORedis) => log.info({ node: `${node.options.host}:${node.options.port}` }, 'redis cluster node added'));
-    redis.on('-node', (node: IORedis) => log.warn({ node: `${node.options.host}:${node.options.port}` }, 'redis cluster node removed'));
+    redis.on('-node', (node: IORedis) => log.info({ node: `${node.options.host}:${node.options.port}` }, 'redis cluster node removed'));
     redis.on('node error', (error: Error, node: string) => log.warn({ node, err: error.message }, 'redis cluster node error'));
   }
   const safeUrl = 'url' in where ? where.url.replace(/\/\/[^@/]*@/, '//***@') : `cluster ${where.clusterNodes}`;

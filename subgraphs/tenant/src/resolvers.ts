@@ -12,6 +12,7 @@ import { apiKeyResolvers } from './api-keys';
 import type { TenantSubgraphContext } from './context';
 import { eraseTenant } from './erase';
 import type { Resolvers } from './generated/resolvers';
+import { requireStaff, searchArticles } from './search';
 import { articleFromInput } from './validation';
 import { widgetResolvers } from './widget';
 
@@ -44,6 +45,10 @@ async function tenantOf(context: TenantSubgraphContext): Promise<TenantRecord> {
 export const resolvers: Resolvers = {
   Query: {
     tenant: (_root, _args, context) => tenantOf(context),
+    searchArticles: async (_root, args, context) => {
+      requireStaff(context.caller, 'search the knowledge base here');
+      return searchArticles(await context.articles.list(context.caller.tenantId), args);
+    },
   },
   Tenant: {
     // Only the caller's own tenant resolves; any other id is null, never another tenant's data.

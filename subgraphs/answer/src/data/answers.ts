@@ -205,6 +205,9 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
   return scripted as Redis & AnswerScripts;
 }
 
+/** Most entries the unsure-answers list keeps per tenant. */
+export const UNSURE_LIST_MAX = 500;
+
 /** WITH_HUMAN: asked while a person owned the conversation; delivered to staff, never to the engine (final). */
 export type AnswerStatus = 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED' | 'WITH_HUMAN';
 export const isFinalStatus = (status: AnswerStatus): boolean =>
@@ -530,6 +533,32 @@ export class AnswerRepository extends TenantStore {
       answer.sessionId,
     );
     return written === 1 ? done : null;
+  }
+
+  /**
+   * Notes a final answer the engine was unsure about in the tenant's list for staff (idempotent: a
+   * redelivered completion adds the same entry). Kept to the newest UNSURE_LIST_MAX, for as long as answers live.
+   */
+  async noteUnsure(tenantId: string, answerId: string, at = new Date()): Promise<void> {
+    const key = this.keys(tenantId).unsureAnswers;
+    await execOrThrow(
+      this.redis
+        .multi()
+        .zadd(key, at.getTime(), answerId)
+        .zremrangebyrank(key, 0, -UNSURE_LIST_MAX - 1)
+        .pexpire(key, HISTORY_RETENTION_MS),
+    );
+  }
+
+  /** The newest `limit` unsure answers, newest first; ids whose answer is gone (erased, expired) are dropped from the list. */
+  async recentUnsure(tenantId: string, limit: number): Promise<AnswerRecord[]> {
+    const key = this.keys(tenantId).unsureAnswers;
+    const ids = await this.redis.zrevrange(key, 0, limit - 1);
+    if (ids.length === 0) return [];
+    const records = await this.getMany(tenantId, ids);
+    const gone = ids.filter((_id, i) => records[i] === null);
+    if (gone.length > 0) await this.redis.zrem(key, ...gone);
+    return records.filter((r): r is AnswerRecord => r !== null);
   }
 
   /** Finishes an answer unconditionally (test fixtures only; services use completeClaimed / failIfQueued). */

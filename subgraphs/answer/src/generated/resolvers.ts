@@ -181,12 +181,22 @@ export type Query = {
   __typename?: 'Query';
   /** An answer of the caller's tenant (customers: only answers in their own sessions). */
   answer?: Maybe<Answer>;
+  /**
+   * Staff (agents and admins): the tenant's most recent answers the engine was not sure about (needsHuman),
+   * newest first, at most `first` (1 to 100, default 20): the questions to turn into articles or article
+   * questions. Kept as long as the answers (7 days), the newest 500. Customers get FORBIDDEN.
+   */
+  unsureAnswers: Array<Answer>;
   /** Agents and admins: the tenant's most recently rated answers, newest first (at most 200; default 50). */
   ratedAnswers: Array<Answer>;
 };
 
 export type QueryAnswerArgs = {
   id: Scalars['ID']['input'];
+};
+
+export type QueryUnsureAnswersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type QueryRatedAnswersArgs = {
@@ -534,6 +544,7 @@ export type QueryResolvers<
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
   answer?: Resolver<Maybe<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryAnswerArgs, 'id'>>;
+  unsureAnswers?: Resolver<Array<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryUnsureAnswersArgs, 'first'>>;
   ratedAnswers?: Resolver<Array<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryRatedAnswersArgs, 'last'>>;
 };
 

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { InferenceContext } from '../resolvers';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string };
@@ -15,19 +16,54 @@ export type Scalars = {
 
 export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
+/** An article, owned by the tenant subgraph. */
+export type Article = {
+  __typename?: 'Article';
+  id: Scalars['ID']['output'];
+};
+
 export type InferenceStatus = {
   __typename?: 'InferenceStatus';
-  /** The answer engine in use, e.g. knowledge-base. */
+  /** The answer engine answering the caller's tenant's questions, e.g. knowledge-base or llm. */
   engine: Scalars['String']['output'];
   /** The caller's tenant's questions enqueued but not yet answered. (The platform-wide lag per partition is in /metrics, not here: it would reveal other tenants' traffic.) */
   queueLag: Scalars['Int']['output'];
   breaker: BreakerState;
 };
 
+/** One article the knowledge-base engine ranked for a question. */
+export type ArticleMatch = {
+  __typename?: 'ArticleMatch';
+  article: Article;
+  /** Calibrated confidence in [0, 1] that this article answers the question. */
+  confidence: Scalars['Float']['output'];
+};
+
+/** What the knowledge-base engine would do with a question, without asking it in any session. */
+export type QuestionTrial = {
+  __typename?: 'QuestionTrial';
+  /** The engine's top three articles, best first (fewer when the knowledge base is smaller). */
+  matches: Array<ArticleMatch>;
+  /** The tenant's answer-confidence threshold the best match is compared with. */
+  threshold: Scalars['Float']['output'];
+  /** True when the best match clears the threshold: the bot would answer with it rather than hand over. */
+  wouldAnswer: Scalars['Boolean']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Admin: the inference side's health. */
   inferenceStatus: InferenceStatus;
+  /**
+   * Staff (agents and admins): ranks the caller's tenant's articles for `text` (1 to 2,000 characters) with
+   * the built-in knowledge-base engine, as a question without history would be; nothing is stored or
+   * answered. Customers get FORBIDDEN. The staff console's "try a question" panel.
+   */
+  tryQuestion: QuestionTrial;
+};
+
+export type QueryTryQuestionArgs = {
+  text: Scalars['String']['input'];
 };
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -116,20 +152,37 @@ export type DirectiveResolverFn<
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   BreakerState: BreakerState;
+  Article: ResolverTypeWrapper<Article>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   InferenceStatus: ResolverTypeWrapper<InferenceStatus>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ArticleMatch: ResolverTypeWrapper<ArticleMatch>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  QuestionTrial: ResolverTypeWrapper<QuestionTrial>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  Article: Article;
+  ID: Scalars['ID']['output'];
   InferenceStatus: InferenceStatus;
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
-  Query: Record<PropertyKey, never>;
+  ArticleMatch: ArticleMatch;
+  Float: Scalars['Float']['output'];
+  QuestionTrial: QuestionTrial;
   Boolean: Scalars['Boolean']['output'];
+  Query: Record<PropertyKey, never>;
+};
+
+export type ArticleResolvers<
+  ContextType = InferenceContext,
+  ParentType extends ResolversParentTypes['Article'] = ResolversParentTypes['Article'],
+> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type InferenceStatusResolvers<
@@ -141,14 +194,35 @@ export type InferenceStatusResolvers<
   breaker?: Resolver<ResolversTypes['BreakerState'], ParentType, ContextType>;
 };
 
+export type ArticleMatchResolvers<
+  ContextType = InferenceContext,
+  ParentType extends ResolversParentTypes['ArticleMatch'] = ResolversParentTypes['ArticleMatch'],
+> = {
+  article?: Resolver<ResolversTypes['Article'], ParentType, ContextType>;
+  confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type QuestionTrialResolvers<
+  ContextType = InferenceContext,
+  ParentType extends ResolversParentTypes['QuestionTrial'] = ResolversParentTypes['QuestionTrial'],
+> = {
+  matches?: Resolver<Array<ResolversTypes['ArticleMatch']>, ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  wouldAnswer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<
   ContextType = InferenceContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
   inferenceStatus?: Resolver<ResolversTypes['InferenceStatus'], ParentType, ContextType>;
+  tryQuestion?: Resolver<ResolversTypes['QuestionTrial'], ParentType, ContextType, RequireFields<QueryTryQuestionArgs, 'text'>>;
 };
 
 export type Resolvers<ContextType = InferenceContext> = {
+  Article?: ArticleResolvers<ContextType>;
   InferenceStatus?: InferenceStatusResolvers<ContextType>;
+  ArticleMatch?: ArticleMatchResolvers<ContextType>;
+  QuestionTrial?: QuestionTrialResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
 };

@@ -206,6 +206,19 @@ export type Query = {
   __typename?: 'Query';
   /** The caller's own tenant. */
   tenant: Tenant;
+  /**
+   * Staff (agents and admins): the tenant's articles whose title, body, example questions or id contain
+   * every word of `text` (case-insensitive; empty or omitted: all), optionally of one `locale`, most
+   * recently updated first, at most `first` (1 to 200, default 50). Customers get FORBIDDEN: this is the
+   * staff console's knowledge-base list.
+   */
+  searchArticles: Array<Article>;
+};
+
+export type QuerySearchArticlesArgs = {
+  text?: InputMaybe<Scalars['String']['input']>;
+  locale?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** What eraseTenant removed. */
@@ -550,6 +563,7 @@ export type QueryResolvers<
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
   tenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType>;
+  searchArticles?: Resolver<Array<ResolversTypes['Article']>, ParentType, ContextType, RequireFields<QuerySearchArticlesArgs, 'first'>>;
 };
 
 export type TenantErasureResolvers<
