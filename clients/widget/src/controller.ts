@@ -372,6 +372,17 @@ export class WidgetController {
     }
   }
 
+  /** Starts over as a verified user (BeedeskWidget.identify): their own conversation, on any device. */
+  async identify(identityToken: string): Promise<void> {
+    this.stop();
+    this.api.identify(identityToken);
+    this.starting = null;
+    this.announced.clear();
+    this.options.storage?.removeItem(this.sessionKey);
+    this.set({ messages: [], sessionId: null, handoff: null, unread: 0 });
+    await this.start();
+  }
+
   stop(): void {
     this.stopStream?.();
     this.stopStream = null;
