@@ -45,6 +45,7 @@ export const SUBGRAPH_TYPES: Record<SubgraphName, { context: string; mappers: Re
       Agent: '../mappers#AgentRecord',
       Conversation: '../mappers#ConversationRecord',
       Session: '../mappers#SessionRef',
+      SessionHandoff: '../mappers#ConversationRecord',
       HandoffAuditEntry: '../mappers#AuditRecord',
       InternalNote: '../mappers#NoteRecord',
       HandoffEvent: '../mappers#HandoffEventRecord',

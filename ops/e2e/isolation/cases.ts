@@ -29,8 +29,20 @@ export interface OperationCase {
 const refused = (code: RefusalCode): Outcome => ({ kind: 'refused', code });
 const own = (check: (data: Record<string, unknown>, world: World, caller: Caller) => void): Outcome => ({ kind: 'own', check });
 const allRoles = (outcome: Outcome): Record<Role, Outcome> => ({ customer: outcome, agent: outcome, admin: outcome });
-const staffOnly = (staff: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: staff, admin: staff });
 const adminOnly = (admin: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin });
+
+const staffOnly = (staff: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: staff, admin: staff });
+/** A session of A named by B's callers (any role) or by mallory: every handoff operation on it is FORBIDDEN. */
+const forbiddenEverywhere = { asTenantB: allRoles(refused('FORBIDDEN')), asOtherCustomerOfA: refused('FORBIDDEN') };
+const CONVERSATION_FIELDS =
+  'id state reason since team waitingSince waitingPosition customerTyping assignee { id displayName } audit { seq reason actor { id displayName } comment } notes { text author { id } } session { id userId turns { text authorName } }';
+const AGENT_FIELDS = 'id displayName presence capacity activeConversations teams lastSeenAt';
+
+/** B's staff tokens have the user ids `agent` and `admin`; an API key caller has its own. Never A's agent. */
+function expectOwnAgent(id: string, caller: Caller): void {
+  if (id === 'agent-a') throw new Error('an agent record of A came back');
+  if (caller.tenant === 'b' && !caller.apiKey) expectEqual(id, caller.role, 'agent id');
+}
 
 const tenantOf = (world: World, caller: Caller): string => (caller.tenant === 'a' ? world.a.id : world.b.id);
 function expectEqual(actual: unknown, expected: unknown, what: string): void {
@@ -277,6 +289,140 @@ export const OPERATION_CASES: OperationCase[] = [
     asTenantB: adminOnly(refused('BAD_USER_INPUT')),
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
+  // Human handoff. Another tenant's session id is FORBIDDEN by its tenant tag (as on answerStream), a
+  // staff operation is FORBIDDEN for customers, and B's staff see only B's inbox, agents and rules.
+  {
+    field: 'Query.tenant',
+    variant: 'handoffRules',
+    document: '{ tenant { id handoffRules { enabled keywords timeZone workingHours { days from to } whenUnavailable autoAssign } } }',
+    variables: () => ({}),
+    asTenantB: staffOnly(own((d, w) => expectEqual(field<{ id: string }>(d, 'tenant').id, w.b.id, 'tenant.id'))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.inbox',
+    document: `{ inbox(filter: { states: [BOT, WAITING_FOR_HUMAN, WITH_HUMAN, RESOLVED] }) { totalCount eventCursor edges { cursor node { ${CONVERSATION_FIELDS} } } } }`,
+    variables: () => ({}),
+    asTenantB: staffOnly(
+      own((d, w) => {
+        const ids = field<{ edges: { node: { id: string } }[] }>(d, 'inbox').edges.map((e) => e.node.id);
+        if (ids.includes(w.a.aliceSessionId)) throw new Error('B’s inbox lists A’s conversation');
+      }),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.conversation',
+    document: `query($s: ID!) { conversation(sessionId: $s) { ${CONVERSATION_FIELDS} } }`,
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Query.agents',
+    document: `{ agents { ${AGENT_FIELDS} } }`,
+    variables: () => ({}),
+    asTenantB: staffOnly(
+      own((d) => {
+        if (field<{ id: string }[]>(d, 'agents').some((a) => a.id === 'agent-a')) throw new Error('B’s agents list A’s agent');
+      }),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Query.myAgent',
+    document: `{ myAgent { ${AGENT_FIELDS} } }`,
+    variables: () => ({}),
+    asTenantB: staffOnly(own((d, _w, c) => expectOwnAgent(field<{ id: string }>(d, 'myAgent').id, c))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.requestHuman',
+    document:
+      'mutation($s: ID!) { requestHuman(sessionId: $s) { state reason since waitingPosition agentName agentTyping agentsAvailable } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.setTyping',
+    document: 'mutation($s: ID!) { setTyping(sessionId: $s, typing: true) }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.claimConversation',
+    document: `mutation($s: ID!) { claimConversation(sessionId: $s) { ${CONVERSATION_FIELDS} } }`,
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.assignConversation',
+    document: 'mutation($s: ID!) { assignConversation(sessionId: $s, agentId: "agent-a") { id state assignee { id } } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.reassignConversation',
+    document: 'mutation($s: ID!) { reassignConversation(sessionId: $s, agentId: "agent-a") { id state assignee { id } } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.releaseConversation',
+    document: 'mutation($s: ID!) { releaseConversation(sessionId: $s) { id state } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.sendAgentMessage',
+    document: 'mutation($s: ID!) { sendAgentMessage(sessionId: $s, text: "intruder message") { turnSeq text author { id } } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.resolveConversation',
+    document: 'mutation($s: ID!) { resolveConversation(sessionId: $s) { id state } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.returnToBot',
+    document: 'mutation($s: ID!) { returnToBot(sessionId: $s) { id state } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.addInternalNote',
+    document: 'mutation($s: ID!) { addInternalNote(sessionId: $s, text: "intruder note") { id text } }',
+    variables: (w) => ({ s: w.a.aliceSessionId }),
+    ...forbiddenEverywhere,
+  },
+  {
+    field: 'Mutation.updateMyAgentProfile',
+    document: `mutation { updateMyAgentProfile(input: { displayName: "intruder agent" }) { ${AGENT_FIELDS} } }`,
+    variables: () => ({}),
+    // B's own agent record (the id is the caller's): A's agent of that name is untouched (snapshot).
+    asTenantB: staffOnly(own((d, _w, c) => expectOwnAgent(field<{ id: string }>(d, 'updateMyAgentProfile').id, c))),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.updateAgent',
+    document: `mutation { updateAgent(agentId: "agent-a", input: { displayName: "renamed by an intruder" }, capacity: 0) { ${AGENT_FIELDS} } }`,
+    variables: () => ({}),
+    // B's admin may only ever change an agent of B that happens to share A's agent's id.
+    asTenantB: adminOnly(
+      own((d) => expectEqual(field<{ displayName: string }>(d, 'updateAgent').displayName, 'renamed by an intruder', 'displayName')),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Mutation.updateHandoffRules',
+    document: 'mutation { updateHandoffRules(input: { keywords: ["intruder"], autoAssign: false }) { keywords autoAssign } }',
+    variables: () => ({}),
+    asTenantB: adminOnly(
+      own((d) => expectEqual(field<{ keywords: string[] }>(d, 'updateHandoffRules').keywords, ['intruder'], 'keywords')),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
 ];
 
 export interface SubscriptionCase {
@@ -306,6 +452,14 @@ export const SUBSCRIPTION_CASES: SubscriptionCase[] = [
       'subscription { tenantActivity { kind at session { id userId turns { text } } answer { id question text sources { title } } } }',
     variables: () => ({}),
     asTenantB: { customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin: 'live' },
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
+    field: 'Subscription.handoffEvents',
+    document: `subscription { handoffEvents(after: "0") { cursor kind conversationId conversation { ${CONVERSATION_FIELDS} } transition { reason actor { id displayName } } message { text author { id displayName } } note { text } typing { typing } agent { id displayName } } }`,
+    variables: () => ({}),
+    // B's staff follow B's own log (from its start): checked live against A's activity below.
+    asTenantB: { customer: refused('FORBIDDEN'), agent: 'live', admin: 'live' },
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
 ];

@@ -56,6 +56,15 @@ export const ENTITY_CASES: EntityCase[] = [
     owner: aliceOfA,
     privateToOwner: true,
   },
+  {
+    entity: 'handoff.Session',
+    subgraph: 'handoff',
+    selection: '... on Session { id handoff { state reason since waitingPosition agentName agentTyping agentsAvailable } }',
+    // carol's conversation is with A's agent: the display name is the planted data customers may see.
+    representations: (w) => [{ __typename: 'Session', id: w.a.carolSessionId }],
+    owner: (w) => ({ tenantId: w.a.id, userId: 'carol', roles: ['customer' as Role] }),
+    privateToOwner: true,
+  },
 ];
 
 export const entitiesQuery = (selection: string): string =>

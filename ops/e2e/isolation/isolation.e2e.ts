@@ -23,6 +23,8 @@ let world: World;
 let credentials: BadCredential[];
 
 beforeAll(async () => {
+  // A's agent holds carol's conversation without a console for the whole suite.
+  e2e.env.HANDOFF_PRESENCE_GRACE_MS = String(3_600_000);
   await e2e.cluster.startAll();
   world = await buildWorld(e2e.gatewayUrl, { a: 'iso-bank-a', b: 'iso-shop-b' });
   credentials = await badCredentials(world);
@@ -324,6 +326,55 @@ describe('live: events of A never reach B', () => {
     const event = (step.value as { tenantActivity: { kind: string; session: { id: string } } }).tenantActivity;
     expect([event.kind, event.session.id]).toEqual(['SESSION_STARTED', startSession.id]);
     expect(leaksIn(step.value, world.a.planted.all)).toEqual([]);
+  });
+});
+
+describe('live: A’s handoff events never reach B’s staff', () => {
+  it.each(PROTOCOLS)('B’s staff on handoffEvents (%s) get B’s own log and nothing of A', async (protocol) => {
+    const document = SUBSCRIPTION_CASES.find((c) => c.field === 'Subscription.handoffEvents')!.document;
+    const staff = (['agent', 'admin'] as const).map((role) => subscriber(e2e.gatewayUrl, world.b.tokens[role]));
+    const streams = staff.map((client) => subscribeRaw(client, document, {}, protocol));
+    const received: unknown[][] = staff.map(() => []);
+    const sentinel = `sentinel-${protocol}-${Date.now()}`;
+    const reading = streams.map(async (stream, i) => {
+      for await (const value of stream as AsyncIterableIterator<{ handoffEvents: { note: { text: string } | null } }>) {
+        received[i]!.push(value);
+        if (value.handoffEvents.note?.text === sentinel) break;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    // A: a staff note (private), typing, and a new customer asking for a person.
+    await dataOf(
+      gql(e2e.gatewayUrl, world.a.tokens.admin, 'mutation($s: ID!, $t: String!) { addInternalNote(sessionId: $s, text: $t) { id } }', {
+        s: world.a.aliceSessionId,
+        t: world.a.planted.text(`livenote${protocol}`, 'private'),
+      }),
+    );
+    await dataOf(
+      gql(e2e.gatewayUrl, world.a.tokens.alice, 'mutation($s: ID!) { setTyping(sessionId: $s, typing: true) }', {
+        s: world.a.aliceSessionId,
+      }),
+    );
+    // Then B: a note on a session of B, the sentinel each stream waits for.
+    const bCustomer = await token(world.b.id, `handoff-live-${protocol}`, 'customer');
+    const { startSession } = await dataOf<{ startSession: { id: string } }>(
+      gql(e2e.gatewayUrl, bCustomer, 'mutation { startSession { id } }'),
+    );
+    await dataOf(
+      gql(e2e.gatewayUrl, world.b.tokens.admin, 'mutation($s: ID!, $t: String!) { addInternalNote(sessionId: $s, text: $t) { id } }', {
+        s: startSession.id,
+        t: sentinel,
+      }),
+    );
+    await Promise.race([
+      Promise.all(reading),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('sentinel not received')), 10_000)),
+    ]);
+    for (const client of staff) await client.close();
+    for (const events of received) {
+      expect(events.length).toBeGreaterThan(0);
+      expect(leaksIn(events, world.a.planted.all)).toEqual([]);
+    }
   });
 });
 

@@ -39,6 +39,8 @@ export interface VictimTenant {
   name: string;
   aliceSessionId: string;
   aliceAnswerId: string;
+  /** Another customer of A (carol), whose conversation A's agent (a planted display name) took over. */
+  carolSessionId: string;
   /** Every article of A, by id, with its planted title. */
   articleTitles: Map<string, string>;
   /** The article B's admin tries to overwrite, and the one it tries to delete. */
@@ -182,6 +184,7 @@ export async function buildWorld(gatewayUrl: string, ids: { a: string; b: string
     name: aTenant.name,
     aliceSessionId: aPlanted.add(startSession.id, 'private'),
     aliceAnswerId: '',
+    carolSessionId: '',
     apiKey: await createApiKey(gatewayUrl, aTokens.admin, aPlanted.text('apikey')),
     revokedApiKeySecret: '',
     articleTitles: aTenant.articleTitles,
@@ -197,6 +200,41 @@ export async function buildWorld(gatewayUrl: string, ids: { a: string; b: string
       id: a.aliceAnswerId,
       c: aPlanted.text('feedback'),
     }),
+  );
+  // Human handoff: A's agent with a display name, a staff-only note on alice's conversation, A's rules.
+  await dataOf(
+    gql(
+      gatewayUrl,
+      await token(ids.a, 'agent-a', 'agent'),
+      'mutation($n: String!) { updateMyAgentProfile(input: { displayName: $n }) { id } }',
+      {
+        n: aPlanted.text('agentname'),
+      },
+    ),
+  );
+  const carol = await token(ids.a, 'carol', 'customer');
+  const carolSession = await dataOf<{ startSession: { id: string } }>(gql(gatewayUrl, carol, 'mutation { startSession { id } }'));
+  a.carolSessionId = aPlanted.add(carolSession.startSession.id, 'private');
+  await dataOf(
+    gql(gatewayUrl, await token(ids.a, 'agent-a', 'agent'), 'mutation($s: ID!) { claimConversation(sessionId: $s) { id } }', {
+      s: a.carolSessionId,
+    }),
+  );
+  await dataOf(
+    gql(gatewayUrl, aTokens.admin, 'mutation($s: ID!, $t: String!) { addInternalNote(sessionId: $s, text: $t) { id } }', {
+      s: a.aliceSessionId,
+      t: aPlanted.text('note', 'private'),
+    }),
+  );
+  await dataOf(
+    gql(
+      gatewayUrl,
+      aTokens.admin,
+      'mutation($k: String!) { updateHandoffRules(input: { keywords: [$k], timeZone: "Europe/Berlin" }) { keywords } }',
+      {
+        k: aPlanted.text('keyword', 'private'),
+      },
+    ),
   );
   const revoked = await createApiKey(gatewayUrl, aTokens.admin, aPlanted.text('revokedkey'));
   await dataOf(gql(gatewayUrl, aTokens.admin, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: revoked.id }));
@@ -223,6 +261,9 @@ export interface VictimSnapshot {
   aliceAnswer: string | null;
   /** The tenant A's API key authenticates as (it must keep working). */
   apiKeyTenant: string | null;
+  /** Alice's conversation as A's staff see it: ownership, audit length, notes. */
+  aliceConversation: unknown;
+  handoffRules: unknown;
 }
 
 /** What A's own users see of A's tenant: compared before and after each attacking mutation. */
@@ -237,11 +278,28 @@ export async function snapshotOfA(world: World): Promise<VictimSnapshot> {
     gql(world.gatewayUrl, world.a.tokens.alice, 'query($id: ID!) { answer(id: $id) { status } }', { id: world.a.aliceAnswerId }),
   );
   const viaKey = await gql(world.gatewayUrl, undefined, '{ tenant { id } }', {}, { 'x-api-key': world.a.apiKey.secret });
+  const { conversation } = await dataOf<{ conversation: unknown }>(
+    gql(
+      world.gatewayUrl,
+      world.a.tokens.admin,
+      'query($id: ID!) { conversation(sessionId: $id) { state reason assignee { id } audit { seq } notes { id text } } }',
+      { id: world.a.aliceSessionId },
+    ),
+  );
+  const rules = await dataOf<{ tenant: { handoffRules: unknown } }>(
+    gql(
+      world.gatewayUrl,
+      world.a.tokens.admin,
+      '{ tenant { handoffRules { enabled keywords timeZone autoAssign defaultAgentCapacity } } }',
+    ),
+  );
   return {
     name: tenant.name,
     articles: tenant.articles.map((x) => [x.id, x.title]),
     aliceTurns: session.turns.length,
     aliceAnswer: answer?.status ?? null,
     apiKeyTenant: (viaKey.body.data?.tenant as { id: string } | undefined)?.id ?? null,
+    aliceConversation: conversation,
+    handoffRules: rules.tenant.handoffRules,
   };
 }

@@ -1,6 +1,7 @@
 import { connectRedis, NO_EVENTS, type InferenceQueue, type InferenceRequest, type Redis, keysMatching } from '@beedesk/runtime';
 import { AnswerRepository } from './data';
 import { SessionRepository } from '@beedesk/session/data';
+import { HandoffActions } from '@beedesk/handoff/data';
 import pino from 'pino';
 import { ask, type AskContext } from './ask';
 import { NOT_QUEUED_REASON, startOutboxSweeper } from './outbox-sweeper';
@@ -33,6 +34,7 @@ describe('ask durability (real Redis)', () => {
     answers,
     sessions,
     queue,
+    handoff: HandoffActions.create(redis, prefix, NO_EVENTS, log),
     events: NO_EVENTS,
   });
 

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import {
+  NO_EVENTS,
   connectRedis,
   createInProcessEventBus,
   InProcessQueue,
@@ -10,6 +11,7 @@ import {
   keysMatching,
 } from '@beedesk/runtime';
 import { SessionRepository } from '@beedesk/session/data';
+import { HandoffActions } from '@beedesk/handoff/data';
 import { ask, type AskArgs } from './ask';
 import { AnswerRepository } from './data';
 
@@ -42,6 +44,7 @@ describe('ask: one answer per clientMessageId', () => {
     queue,
     redis,
     events: createInProcessEventBus(prefix, logger),
+    handoff: HandoffActions.create(redis, prefix, NO_EVENTS, logger),
   });
 
   /** A started in-process queue and the requests it delivered (complete once `stop` resolves). */

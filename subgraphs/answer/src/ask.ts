@@ -7,6 +7,7 @@ import {
   type EventPublisher,
   type InferenceRequest,
 } from '@beedesk/runtime';
+import { asksForPerson, localeOfText, type ConversationState } from '@beedesk/handoff/data';
 import { type AnswerRecord } from './data';
 import { accessibleSession } from './access';
 import type { AnswerContext } from './context';
@@ -26,7 +27,7 @@ export interface AskReceipt {
   answer: AnswerRecord;
   queuePosition: number;
   /** Who the question went to: BOT, or a person (the answer is then WITH_HUMAN). */
-  conversationState: 'BOT' | 'WAITING_FOR_HUMAN' | 'WITH_HUMAN' | 'RESOLVED';
+  conversationState: ConversationState;
 }
 
 export function validateAsk(args: AskArgs): string {
@@ -53,6 +54,8 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   const question = validateAsk(args);
   const { tenantId, requestId } = context.caller;
   const session = await accessibleSession(context, args.sessionId);
+
+  await routeToPerson(context, session.id, session.userId, question);
 
   const answerId = newId();
   const history = (await context.sessions.turns(tenantId, session.id, HISTORY_IN_REQUEST)).map(({ role, text }) => ({ role, text }));
@@ -84,7 +87,26 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
     enqueuedAt: now.getTime(),
   };
   const accepted = await context.answers.createAsk(tenantId, answer, request, now);
-  if (!accepted.created) return { answer: accepted.answer, queuePosition: accepted.queuePosition, conversationState: 'BOT' };
+  if (accepted.withHuman) {
+    // With (or waiting for) a person: stored as a turn, delivered to staff; nothing goes to the engine.
+    try {
+      await context.handoff.customerMessage(tenantId, session.id, {
+        turnSeq: accepted.withHuman.turnSeq,
+        text: question,
+        at: now.toISOString(),
+        author: { kind: 'CUSTOMER', id: session.userId, displayName: null },
+      });
+    } catch (error) {
+      context.log.warn({ err: error, answerId }, 'could not log a message for staff; it is in the transcript');
+    }
+    const conversation = await context.handoff.store.conversation(tenantId, session.id);
+    context.log.info({ answerId, sessionId: session.id, chars: question.length }, 'message delivered to a person');
+    return { answer: accepted.answer, queuePosition: 0, conversationState: conversation?.state ?? 'WITH_HUMAN' };
+  }
+  if (!accepted.created) {
+    const conversationState = accepted.answer.status === 'WITH_HUMAN' ? await stateOf(context, session.id) : 'BOT';
+    return { answer: accepted.answer, queuePosition: accepted.queuePosition, conversationState };
+  }
   const { queuePosition } = accepted;
   // Published before enqueueing, so QUEUED (seq 0) always precedes the worker's first TOKEN.
   await publishLive(context, answer, { seq: 0, kind: 'QUEUED', queuePosition });
@@ -100,6 +122,38 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   // Text only for a tenant with debug logging switched on (LOG_DEBUG_TENANTS).
   if (mayLogText(context.log)) context.log.debug({ answerId, question }, 'question text');
   return { answer, queuePosition, conversationState: 'BOT' };
+}
+
+async function stateOf(context: AskContext, sessionId: string): Promise<ConversationState> {
+  return (await context.handoff.store.conversation(context.caller.tenantId, sessionId))?.state ?? 'BOT';
+}
+
+/**
+ * Before a question is stored: one of the tenant's handoff keywords asks for a person (the question then
+ * goes to them), and a question to a resolved conversation goes to the bot again (REOPENED). Ownership
+ * itself is checked in the same atomic step that stores the question (AnswerRepository.createAsk).
+ */
+async function routeToPerson(context: AskContext, sessionId: string, userId: string, question: string): Promise<void> {
+  const { tenantId } = context.caller;
+  const conversation = await context.handoff.store.conversation(tenantId, sessionId);
+  const state = conversation?.state ?? 'BOT';
+  if (state === 'WAITING_FOR_HUMAN' || state === 'WITH_HUMAN') return;
+  const rules = await context.handoff.rulesOf(tenantId);
+  const customer = { kind: 'CUSTOMER' as const, id: userId, displayName: null };
+  if (asksForPerson(question, rules.keywords)) {
+    const outcome = await context.handoff.requestHandoff({
+      tenantId,
+      sessionId,
+      userId,
+      reason: 'CUSTOMER_REQUESTED',
+      source: 'KEYWORD',
+      actor: customer,
+      locale: localeOfText(question),
+    });
+    if (outcome.changed) context.log.info({ sessionId }, 'handoff keyword: conversation handed to a person');
+    if (outcome.state === 'WAITING_FOR_HUMAN' || outcome.state === 'WITH_HUMAN') return;
+  }
+  if (conversation && state === 'RESOLVED') await context.handoff.reopen(tenantId, conversation, customer);
 }
 
 /**
@@ -128,4 +182,4 @@ async function publishLive(
 }
 
 /** What `ask` uses of the context: it only publishes live events. */
-export type AskContext = Pick<AnswerContext, 'caller' | 'log' | 'answers' | 'sessions' | 'queue'> & { events: EventPublisher };
+export type AskContext = Pick<AnswerContext, 'caller' | 'log' | 'answers' | 'sessions' | 'queue' | 'handoff'> & { events: EventPublisher };

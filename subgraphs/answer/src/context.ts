@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
-import { type BaseContext, type EventBus, type InferenceQueue, type Redis } from '@beedesk/runtime';
+import { type BaseContext, type EventBus, type InferenceQueue, type Logger, type Redis } from '@beedesk/runtime';
 import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
 import { SessionRepository } from '@beedesk/session/data';
+import { HandoffActions } from '@beedesk/handoff/data';
 
 export interface AnswerContext extends BaseContext {
   answers: AnswerRepository;
@@ -13,6 +14,8 @@ export interface AnswerContext extends BaseContext {
   events: EventBus;
   /** Tells another tenant's session ids from unknown ones (see session/src/data/session-ids.ts). */
   internalSecret: string;
+  /** Human handoff: ask checks ownership, a keyword asks for a person, a message to a person is logged for staff. */
+  handoff: HandoffActions;
   /** Batches the gateway's `_entities` fan-out for answers into one MGET. */
   answerLoader: DataLoader<string, AnswerRecord | null>;
 }
@@ -23,12 +26,14 @@ export interface AnswerContextDeps {
   queue: InferenceQueue;
   events: EventBus;
   internalSecret: string;
+  logger: Logger;
 }
 
-export function contextFactory({ redis, keyPrefix, queue, events, internalSecret }: AnswerContextDeps) {
+export function contextFactory({ redis, keyPrefix, queue, events, internalSecret, logger }: AnswerContextDeps) {
   const answers = new AnswerRepository(redis, keyPrefix);
   const sessions = new SessionRepository(redis, keyPrefix);
   const feedback = new FeedbackRepository(redis, keyPrefix);
+  const handoff = HandoffActions.create(redis, keyPrefix, events, logger);
   return (base: BaseContext): AnswerContext => ({
     ...base,
     answers,
@@ -38,6 +43,7 @@ export function contextFactory({ redis, keyPrefix, queue, events, internalSecret
     redis,
     events,
     internalSecret,
+    handoff,
     answerLoader: new DataLoader((ids) => answers.getMany(base.caller.tenantId, ids)),
   });
 }

@@ -41,6 +41,7 @@ export async function startAnswerService(deps: AnswerServiceDeps): Promise<Start
       queue: deps.queue,
       events,
       internalSecret: deps.internalSecret,
+      logger: deps.logger,
     }),
     readiness: deps.queueReadiness,
   });

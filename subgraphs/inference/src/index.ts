@@ -8,7 +8,8 @@ import {
   type StartedService,
 } from '@beedesk/runtime';
 import { AnswerRepository } from '@beedesk/answer/data';
-import { ArticleRepository } from '@beedesk/tenant/data';
+import { ArticleRepository, DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository } from '@beedesk/tenant/data';
+import { HandoffActions } from '@beedesk/handoff/data';
 import { subgraphSdl } from '@beedesk/schema';
 import { Agent } from 'undici';
 import { inferenceSettings, type InferenceSettings } from './config';
@@ -64,11 +65,34 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
   const metrics = createInferenceMetrics(deps.consumer, engines.breakers, deps.defaultMetrics ?? true);
   engines.breakers.onStateChange((endpoint, state) => deps.logger.warn({ endpoint, state }, 'circuit breaker changed state'));
   const answers = new AnswerRepository(deps.redis, deps.keyPrefix);
-  const worker = new InferenceWorker(answers, engines, deps.logger, deps.events ?? NO_EVENTS, metrics, {
-    claimTtlMs: settings.INFERENCE_CLAIM_TTL_MS,
-    answerDeadlineMs: settings.INFERENCE_ANSWER_DEADLINE_MS,
-    ...deps.worker,
-  });
+  const handoff = HandoffActions.create(deps.redis, deps.keyPrefix, deps.events ?? NO_EVENTS, deps.logger);
+  const tenants = new TenantRepository(deps.redis, deps.keyPrefix);
+  const worker = new InferenceWorker(
+    answers,
+    engines,
+    deps.logger,
+    deps.events ?? NO_EVENTS,
+    metrics,
+    {
+      claimTtlMs: settings.INFERENCE_CLAIM_TTL_MS,
+      answerDeadlineMs: settings.INFERENCE_ANSWER_DEADLINE_MS,
+      ...deps.worker,
+    },
+    // The tenant's rules decide whether an unsure, out-of-scope or failed answer hands the conversation to a person.
+    async (request, done) => {
+      const tenant = await tenants.get(request.tenantId);
+      await handoff.afterEngineAnswer(request.tenantId, {
+        sessionId: request.sessionId,
+        userId: request.userId,
+        question: request.question,
+        status: done.status,
+        confidence: done.confidence,
+        needsHuman: done.needsHuman,
+        sourceIds: done.sourceIds,
+        answerThreshold: tenant?.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+      });
+    },
+  );
   // Ready once it consumes (HTTP listens first, so the admin query works while the consumer joins its group).
   // Its engines need no check here: one that is configured but cannot exist stops the service at start (validate()).
   let consuming = false;

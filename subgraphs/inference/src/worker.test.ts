@@ -16,7 +16,11 @@ describe('InferenceWorker', () => {
   const sessions = new SessionRepository(redis, prefix);
   const log = pino({ level: 'silent' });
   const published: AnswerEventMessage[] = [];
-  const events: EventPublisher = { publishAnswerEvent: async (_t, e) => void published.push(e), publishActivity: async () => undefined };
+  const events: EventPublisher = {
+    publishAnswerEvent: async (_t, e) => void published.push(e),
+    publishActivity: async () => undefined,
+    publishHandoff: async () => undefined,
+  };
   afterAll(() => redis.disconnect());
 
   /** A deterministic engine that streams `text` in chunks, optionally stopping after `stopAfter` of them. */

@@ -84,6 +84,8 @@ export class InferenceWorker {
     private readonly events: EventPublisher = NO_EVENTS,
     private readonly metrics?: InferenceMetrics,
     options: Partial<WorkerOptions> = {},
+    /** After an answer is stored and announced: the human-handoff rules (unsure, out of scope, failed). */
+    private readonly onAnswered?: (request: InferenceRequest, answer: AnswerRecord) => Promise<void>,
   ) {
     this.options = { ...DEFAULT_WORKER_OPTIONS, ...options };
   }
@@ -245,6 +247,10 @@ export class InferenceWorker {
       at: done.completedAt ?? new Date().toISOString(),
     });
     await this.announcePositions(tenantId, log);
+    if (this.onAnswered) {
+      // The answer stands whatever happens here; a failed handoff check is logged, the next answer checks again.
+      await this.onAnswered(request, done).catch((err: unknown) => log.warn({ err }, 'could not apply the handoff rules'));
+    }
     log.info(
       { status: done.status, confidence: done.confidence, needsHuman: done.needsHuman, queuedMs: Date.now() - request.enqueuedAt },
       'answered',

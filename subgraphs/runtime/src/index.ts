@@ -46,6 +46,8 @@ export {
 export {
   answerKeysOf,
   DAY,
+  handoffKeysOf,
+  handoffTenantsKey,
   HOUR,
   kbChangedPattern,
   credentialsChangedPattern,
@@ -75,7 +77,15 @@ export {
 } from './queue';
 
 // Live events over Redis pub/sub
-export { NO_EVENTS, type ActivityEventMessage, type AnswerEventKind, type AnswerEventMessage, type EventPublisher } from './events';
+export {
+  NO_EVENTS,
+  type ActivityEventMessage,
+  type AnswerEventKind,
+  type AnswerEventMessage,
+  type ConversationUpdateMessage,
+  type EventPublisher,
+  type HandoffPoke,
+} from './events';
 export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
 export { AsyncQueue, QueueOverflowError } from './async-queue';
 

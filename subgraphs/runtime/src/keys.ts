@@ -68,6 +68,26 @@ export function tenantKeys(prefix: string, tenantId: string) {
     outbox: `${base}:outbox`,
     outboxRequests: `${base}:outbox-requests`,
     outboxSweepLock: `${base}:outbox-sweep-lock`,
+    /**
+     * Human handoff (owned by the handoff package; here so a user's erasure removes a session's):
+     * the session's ownership (hash), its audit trail and internal notes (lists), agent-message
+     * idempotency keys and typing indicators.
+     */
+    handoff: (sessionId: string) => `${base}:session:${sessionId}:handoff`,
+    handoffAudit: (sessionId: string) => `${base}:session:${sessionId}:handoff-audit`,
+    handoffNotes: (sessionId: string) => `${base}:session:${sessionId}:handoff-notes`,
+    handoffMessage: (sessionId: string, clientMessageId: string) => `${base}:session:${sessionId}:handoff-msg:${clientMessageId}`,
+    handoffTyping: (sessionId: string, who: 'customer' | 'agent') => `${base}:session:${sessionId}:typing:${who}`,
+    /** The tenant's handoff state: waiting line, inbox index, event log, agents and presence. */
+    handoffLine: `${base}:handoff:line`,
+    handoffInbox: `${base}:handoff:inbox`,
+    handoffLog: `${base}:handoff:log`,
+    handoffLogSeq: `${base}:handoff:log-seq`,
+    handoffAgents: `${base}:handoff:agents`,
+    handoffAgent: (agentId: string) => `${base}:handoff:agent:${keyPart(agentId)}`,
+    handoffAgentConversations: (agentId: string) => `${base}:handoff:agent:${keyPart(agentId)}:conversations`,
+    handoffPresence: `${base}:handoff:presence`,
+    handoffAssignLock: `${base}:handoff:assign-lock`,
     /** Partner API keys: each key's record (JSON, secret only as its hash), the tenant's key ids, and hash → id. */
     apiKey: (id: string) => `${base}:api-key:${id}`,
     apiKeyIds: `${base}:api-keys`,
@@ -102,6 +122,18 @@ export const answerKeysOf = (keys: TenantKeys, answerId: string): string[] => [
  */
 export const outboxTenantsKey = (prefix: string): string => `${prefix}:{_platform}:outbox-tenants`;
 
+/** The one platform key of human handoff: tenants with waiting or assigned conversations (ids only), for the assigner. */
+export const handoffTenantsKey = (prefix: string): string => `${prefix}:{_platform}:handoff-tenants`;
+
+/** The keys of one session's human handoff, for a user's erasure (the session package). */
+export const handoffKeysOf = (keys: TenantKeys, sessionId: string): string[] => [
+  keys.handoff(sessionId),
+  keys.handoffAudit(sessionId),
+  keys.handoffNotes(sessionId),
+  keys.handoffTyping(sessionId, 'customer'),
+  keys.handoffTyping(sessionId, 'agent'),
+];
+
 /** PSUBSCRIBE pattern matching every tenant's `kbChanged` channel under `prefix`. */
 export const kbChangedPattern = (prefix: string): string => `${prefix}:{*}:kb-changed`;
 
@@ -131,6 +163,8 @@ export function tenantChannels(prefix: string, tenantId: string) {
     answers: (sessionId: string) => `${base}:session:${sessionId}:answers`,
     /** Sessions started, questions asked, answers done: the tenant's staff dashboard feed. */
     activity: `${base}:activity`,
+    /** Human handoff: a new entry in the tenant's handoff event log (its cursor), or a line change for the assigner. */
+    handoff: `${base}:handoff`,
     /**
      * An API key revoked, the tenant erased: gateways re-check (or end) the tenant's open subscriptions.
      * Messages are CredentialsChange JSON.

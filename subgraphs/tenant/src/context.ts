@@ -3,6 +3,7 @@ import { type BaseContext, type Redis } from '@beedesk/runtime';
 import {
   ApiKeyRepository,
   ArticleRepository,
+  HandoffRulesRepository,
   TenantRepository,
   WidgetSettingsRepository,
   type ArticleRecord,
@@ -15,6 +16,7 @@ export interface TenantSubgraphContext extends BaseContext {
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
   widget: WidgetSettingsRepository;
+  handoffRules: HandoffRulesRepository;
   /** Batches the gateway's `_entities` fan-out for articles into one MGET. */
   articleLoader: DataLoader<string, ArticleRecord | null>;
   /** eraseTenant (erase.ts). */
@@ -36,12 +38,14 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
   const apiKeys = new ApiKeyRepository(redis, keyPrefix);
   const widget = new WidgetSettingsRepository(redis, keyPrefix);
   const eraser = new TenantEraser(redis, keyPrefix);
+  const handoffRules = new HandoffRulesRepository(redis, keyPrefix);
   return (base: BaseContext): TenantSubgraphContext => ({
     ...base,
     articles,
     tenants,
     apiKeys,
     widget,
+    handoffRules,
     articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
     knowledgeBaseCaps,

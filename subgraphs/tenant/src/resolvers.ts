@@ -1,5 +1,12 @@
-import { badInput, codedError, ErrorCode, isSafeId } from '@beedesk/runtime';
-import { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, type ArticleRecord, type TenantRecord, type TenantUpdate } from './data';
+import { badInput, codedError, ErrorCode, forbidden, isSafeId, isStaff } from '@beedesk/runtime';
+import {
+  DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
+  invalidHandoffRule,
+  type ArticleRecord,
+  type HandoffRulesRecord,
+  type TenantRecord,
+  type TenantUpdate,
+} from './data';
 import { requireAdmin } from './admin';
 import { apiKeyResolvers } from './api-keys';
 import type { TenantSubgraphContext } from './context';
@@ -50,8 +57,9 @@ export const resolvers: Resolvers = {
     answerConfidenceThreshold: (tenant) => tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD,
     ...apiKeyResolvers.Tenant,
     ...widgetResolvers.Tenant,
-    handoffRules: () => {
-      throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
+    handoffRules: (_tenant, _args, context) => {
+      if (!isStaff(context.caller)) throw forbidden('The handoff rules are for the staff of this tenant.');
+      return context.handoffRules.get(context.caller.tenantId);
     },
   },
   Article: {
@@ -61,8 +69,25 @@ export const resolvers: Resolvers = {
   Mutation: {
     ...apiKeyResolvers.Mutation,
     ...widgetResolvers.Mutation,
-    updateHandoffRules: () => {
-      throw codedError(ErrorCode.NOT_IMPLEMENTED, 'Handoff rules are part of the contract but not served by this build yet.');
+    updateHandoffRules: async (_root, { input }, context) => {
+      requireAdmin(context, 'change the handoff rules');
+      const current = await context.handoffRules.get(context.caller.tenantId);
+      const next: HandoffRulesRecord = { ...current };
+      if (input.enabled != null) next.enabled = input.enabled;
+      if (input.unsureThreshold !== undefined) next.unsureThreshold = input.unsureThreshold;
+      if (input.unsureConsecutive != null) next.unsureConsecutive = input.unsureConsecutive;
+      if (input.onOutOfScope != null) next.onOutOfScope = input.onOutOfScope;
+      if (input.onEngineFailure != null) next.onEngineFailure = input.onEngineFailure;
+      if (input.keywords != null) next.keywords = input.keywords.map((k) => k.trim());
+      if (input.timeZone != null) next.timeZone = input.timeZone;
+      if (input.workingHours != null) next.workingHours = input.workingHours.map((w) => ({ days: [...w.days], from: w.from, to: w.to }));
+      if (input.whenUnavailable != null) next.whenUnavailable = input.whenUnavailable;
+      if (input.defaultAgentCapacity != null) next.defaultAgentCapacity = input.defaultAgentCapacity;
+      if (input.autoAssign != null) next.autoAssign = input.autoAssign;
+      const invalid = invalidHandoffRule(next);
+      if (invalid) throw badInput(`${invalid.field}: ${invalid.message}`, invalid.field);
+      context.log.info({ enabled: next.enabled, autoAssign: next.autoAssign }, 'handoff rules set');
+      return context.handoffRules.set(context.caller.tenantId, next);
     },
     eraseTenant,
     upsertArticle: async (_root, { input }, context) => {

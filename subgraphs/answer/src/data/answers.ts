@@ -128,7 +128,11 @@ return 1`;
  * 7 active-session pointer, 8 user sessions, 9 waiting line, 10 line counter, 11 outbox, 12 outbox requests.
  * ARGV: 1 clientMessageId ('' for none), 2 answer id, 3 answer JSON, 4 retention, 5 turn JSON,
  * 6 max turns, 7 now (ISO), 8 now (ms), 9 resume window, 10 session id, 11 request JSON,
- * 12 answer key prefix (the found answer is in the same hash slot). Returns {answer id, rank or -1}.
+ * 12 answer key prefix (the found answer is in the same hash slot), 13 the answer JSON for a conversation
+ * with a person (status WITH_HUMAN). KEYS[13] is the conversation's ownership (the handoff package's
+ * record, read only): while it is WAITING_FOR_HUMAN or WITH_HUMAN the question is stored as a turn with a
+ * WITH_HUMAN answer and joins neither the line nor the outbox, so nothing reaches Kafka or the engine.
+ * Returns {answer id, rank or -1, or -2 with the turn's seq for a conversation with a person}.
  */
 const ASK = `
 if ARGV[1] ~= '' then
@@ -142,19 +146,22 @@ if ARGV[1] ~= '' then
   redis.call('SADD', KEYS[2], ARGV[1])
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
-redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+local owner = redis.call('HGET', KEYS[13], 'state')
+local human = owner == 'WAITING_FOR_HUMAN' or owner == 'WITH_HUMAN'
+if human then redis.call('SET', KEYS[3], ARGV[13], 'PX', ARGV[4]) else redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4]) end
 redis.call('SADD', KEYS[4], ARGV[2])
 redis.call('PEXPIRE', KEYS[4], ARGV[4])
 redis.call('RPUSH', KEYS[5], ARGV[5])
 redis.call('LTRIM', KEYS[5], -tonumber(ARGV[6]), -1)
 redis.call('PEXPIRE', KEYS[5], ARGV[4])
-redis.call('HINCRBY', KEYS[6], 'turnCount', 1)
+local turn_seq = redis.call('HINCRBY', KEYS[6], 'turnCount', 1)
 redis.call('HSET', KEYS[6], 'lastActiveAt', ARGV[7])
 redis.call('PEXPIRE', KEYS[6], ARGV[4])
 redis.call('SET', KEYS[7], ARGV[10], 'PX', ARGV[9])
 redis.call('ZADD', KEYS[8], ARGV[8], ARGV[10])
 redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. (tonumber(ARGV[8]) - tonumber(ARGV[4])))
 redis.call('PEXPIRE', KEYS[8], ARGV[4])
+if human then return {ARGV[2], -2, turn_seq} end
 local n = redis.call('INCR', KEYS[10])
 redis.call('ZADD', KEYS[9], 'NX', n, ARGV[2])
 redis.call('ZADD', KEYS[11], ARGV[8], ARGV[2])
@@ -178,7 +185,7 @@ interface AnswerScripts {
   beedeskAnswerCountAttempt: Script<number>;
   beedeskAnswerComplete: Script<number>;
   beedeskAnswerFailIfQueued: Script<number>;
-  beedeskAsk: Script<[string, number]>;
+  beedeskAsk: Script<[string, number, number?]>;
   beedeskEnterQueue: Script<number>;
 }
 
@@ -192,7 +199,7 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
     redis.defineCommand('beedeskAnswerCountAttempt', { numberOfKeys: 3, lua: COUNT_ATTEMPT });
     redis.defineCommand('beedeskAnswerComplete', { numberOfKeys: 12, lua: COMPLETE });
     redis.defineCommand('beedeskAnswerFailIfQueued', { numberOfKeys: 5, lua: FAIL_IF_QUEUED });
-    redis.defineCommand('beedeskAsk', { numberOfKeys: 12, lua: ASK });
+    redis.defineCommand('beedeskAsk', { numberOfKeys: 13, lua: ASK });
     redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
   }
   return scripted as Redis & AnswerScripts;
@@ -201,8 +208,10 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
 /** Most entries the unsure-answers list keeps per tenant. */
 export const UNSURE_LIST_MAX = 500;
 
-export type AnswerStatus = 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED';
-export const isFinalStatus = (status: AnswerStatus): boolean => status === 'DONE' || status === 'FALLBACK' || status === 'FAILED';
+/** WITH_HUMAN: asked while a person owned the conversation; delivered to staff, never to the engine (final). */
+export type AnswerStatus = 'QUEUED' | 'ANSWERING' | 'DONE' | 'FALLBACK' | 'FAILED' | 'WITH_HUMAN';
+export const isFinalStatus = (status: AnswerStatus): boolean =>
+  status === 'DONE' || status === 'FALLBACK' || status === 'FAILED' || status === 'WITH_HUMAN';
 
 export interface AnswerRecord {
   id: string;
@@ -253,11 +262,12 @@ export class AnswerRepository extends TenantStore {
     answer: AnswerRecord,
     request: InferenceRequest,
     now: Date,
-  ): Promise<{ answer: AnswerRecord; queuePosition: number; created: boolean }> {
+  ): Promise<{ answer: AnswerRecord; queuePosition: number; created: boolean; withHuman: { turnSeq: number } | null }> {
     const keys = this.keys(tenantId);
     const cmid = answer.clientMessageId ?? '';
     await this.redis.zadd(outboxTenantsKey(this.prefix), now.getTime(), tenantId);
-    const [id, rank] = await this.scripts.beedeskAsk(
+    const forHuman: AnswerRecord = { ...answer, status: 'WITH_HUMAN', completedAt: now.toISOString() };
+    const [id, rank, turnSeq] = await this.scripts.beedeskAsk(
       keys.askByClientMessage(answer.sessionId, cmid),
       keys.sessionAsks(answer.sessionId),
       keys.answer(answer.id),
@@ -270,6 +280,7 @@ export class AnswerRepository extends TenantStore {
       keys.pendingSeq,
       keys.outbox,
       keys.outboxRequests,
+      keys.handoff(answer.sessionId),
       cmid,
       answer.id,
       JSON.stringify(answer),
@@ -282,12 +293,15 @@ export class AnswerRepository extends TenantStore {
       answer.sessionId,
       JSON.stringify(request),
       keys.answer(''),
+      JSON.stringify(forHuman),
     );
     const queuePosition = Math.max(0, Number(rank));
-    if (id === answer.id) return { answer, queuePosition, created: true };
+    if (id === answer.id && Number(rank) === -2)
+      return { answer: forHuman, queuePosition: 0, created: true, withHuman: { turnSeq: Number(turnSeq) } };
+    if (id === answer.id) return { answer, queuePosition, created: true, withHuman: null };
     const existing = await this.get(tenantId, id);
     if (!existing) throw new Error(`answer ${id} of a client message vanished`);
-    return { answer: existing, queuePosition, created: false };
+    return { answer: existing, queuePosition, created: false, withHuman: null };
   }
 
   /** Kafka has the request: the sweeper need not send it again. */

@@ -577,7 +577,7 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Session: ResolverTypeWrapper<SessionRef>;
-  SessionHandoff: ResolverTypeWrapper<SessionHandoff>;
+  SessionHandoff: ResolverTypeWrapper<ConversationRecord>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   HandoffActor: ResolverTypeWrapper<HandoffActor>;
   HandoffAuditEntry: ResolverTypeWrapper<AuditRecord>;
@@ -605,7 +605,7 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Int: Scalars['Int']['output'];
   Session: SessionRef;
-  SessionHandoff: SessionHandoff;
+  SessionHandoff: ConversationRecord;
   Boolean: Scalars['Boolean']['output'];
   HandoffActor: HandoffActor;
   HandoffAuditEntry: AuditRecord;

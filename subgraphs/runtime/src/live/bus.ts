@@ -1,5 +1,5 @@
 import { AsyncQueue } from '../async-queue';
-import type { ActivityEventMessage, AnswerEventMessage, EventPublisher } from '../events';
+import type { ActivityEventMessage, AnswerEventMessage, EventPublisher, HandoffPoke } from '../events';
 import { tenantChannels } from '../keys';
 import type { Logger } from '../logger';
 import type { EventTransport } from './transport';
@@ -12,6 +12,8 @@ export interface EventSubscriber {
   answerEvents(tenantId: string, sessionId: string): Promise<EventStream<AnswerEventMessage>>;
   /** The tenant's activity feed; resolves once listening. */
   activity(tenantId: string): Promise<EventStream<ActivityEventMessage>>;
+  /** The tenant's handoff pokes (new log entries, line changes); resolves once listening. */
+  handoff(tenantId: string): Promise<EventStream<HandoffPoke>>;
 }
 
 /** Both sides of live events, plus how many streams are open (for /metrics). */
@@ -29,6 +31,7 @@ export interface EventBusOptions {
 
 const isAnswerEvent = (v: Partial<AnswerEventMessage>): v is AnswerEventMessage =>
   typeof v.answerId === 'string' && typeof v.sessionId === 'string' && typeof v.seq === 'number' && typeof v.kind === 'string';
+const isPoke = (v: Partial<HandoffPoke>): v is HandoffPoke => typeof v === 'object' && v !== null && 'cursor' in v;
 const isActivity = (v: Partial<ActivityEventMessage>): v is ActivityEventMessage =>
   typeof v.kind === 'string' && typeof v.sessionId === 'string' && typeof v.at === 'string';
 
@@ -72,6 +75,8 @@ export function createEventBus(transport: EventTransport, options: EventBusOptio
     publishActivity: (tenantId, event) => transport.publish(tenantChannels(options.keyPrefix, tenantId).activity, JSON.stringify(event)),
     answerEvents: (tenantId, sessionId) => listen(tenantChannels(options.keyPrefix, tenantId).answers(sessionId), isAnswerEvent),
     activity: (tenantId) => listen(tenantChannels(options.keyPrefix, tenantId).activity, isActivity),
+    publishHandoff: (tenantId, poke) => transport.publish(tenantChannels(options.keyPrefix, tenantId).handoff, JSON.stringify(poke)),
+    handoff: (tenantId) => listen(tenantChannels(options.keyPrefix, tenantId).handoff, isPoke),
     close: async () => {
       for (const stream of [...streams]) stream.end();
       await transport.close();

@@ -13,7 +13,7 @@ export interface InferenceRequest {
   answerId: string;
   question: string;
   /** The session's last turns (the session package's TurnRole values), as the message carries them. */
-  history: { role: 'USER' | 'ASSISTANT'; text: string }[];
+  history: { role: 'USER' | 'ASSISTANT' | 'AGENT'; text: string }[];
   requestId: string;
   enqueuedAt: number;
 }

@@ -1,4 +1,13 @@
-import { answerKeysOf, execOrThrow, newId, TenantStore, type ChainableCommander, type Redis, type TenantKeys } from '@beedesk/runtime';
+import {
+  answerKeysOf,
+  execOrThrow,
+  handoffKeysOf,
+  newId,
+  TenantStore,
+  type ChainableCommander,
+  type Redis,
+  type TenantKeys,
+} from '@beedesk/runtime';
 import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS } from './rules';
 
 export interface SessionRecord {
@@ -9,7 +18,7 @@ export interface SessionRecord {
   turnCount: number;
 }
 
-export type TurnRole = 'USER' | 'ASSISTANT';
+export type TurnRole = 'USER' | 'ASSISTANT' | 'AGENT';
 
 export interface TurnRecord {
   seq: number;
@@ -17,6 +26,8 @@ export interface TurnRecord {
   text: string;
   at: string;
   answerId?: string;
+  /** AGENT turns: the agent's display name (never their identity). */
+  authorName?: string;
 }
 type StoredTurn = Omit<TurnRecord, 'seq'>;
 
@@ -27,6 +38,7 @@ export function storedTurnJson(turn: Omit<StoredTurn, 'at'>, now: Date): string 
     text: turn.text,
     at: now.toISOString(),
     ...(turn.answerId ? { answerId: turn.answerId } : {}),
+    ...(turn.authorName ? { authorName: turn.authorName } : {}),
   };
   return JSON.stringify(stored);
 }
@@ -303,7 +315,7 @@ export class SessionRepository extends TenantStore {
         if (turn.answerId) answerIds.add(turn.answerId);
       }
       const asks = (value(n * 4 + 2) as string[]).map((clientMessageId) => keys.askByClientMessage(id, clientMessageId));
-      toDelete.push(keys.session(id), keys.turns(id), keys.sessionAnswers(id), keys.sessionAsks(id), ...asks);
+      toDelete.push(keys.session(id), keys.turns(id), keys.sessionAnswers(id), keys.sessionAsks(id), ...asks, ...handoffKeysOf(keys, id));
     });
     const removals: { key: string; members: string[] }[] = [];
     /** An index goes whole when it names nobody else's session, else loses this user's entries only. */

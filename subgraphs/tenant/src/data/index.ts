@@ -34,3 +34,10 @@ export {
   type WidgetSettingsRecord,
   type WidgetSettingsUpdate,
 } from './widget';
+export {
+  DEFAULT_HANDOFF_RULES,
+  HandoffRulesRepository,
+  invalidHandoffRule,
+  parseHandoffRules,
+  type HandoffRulesRecord,
+} from './handoff-rules';

@@ -59,7 +59,11 @@ export type WorkingHours = {
 /** The tenant's human-handoff rules (platform defaults until an admin changes them with updateHandoffRules). */
 export type HandoffRules = {
   __typename?: 'HandoffRules';
-  /** Off: conversations go to a person only when an agent pulls them or the customer asks. Default true. */
+  /**
+   * The automatic rules (unsure, out of scope, engine failure). Off (the default, so existing tenants
+   * see no change until an admin opts in): conversations go to a person only when the customer asks
+   * (requestHuman or a keyword) or an agent pulls them.
+   */
   enabled: Scalars['Boolean']['output'];
   /** Confidence below which an answer counts as unsure; null: the tenant's answerConfidenceThreshold. */
   unsureThreshold?: Maybe<Scalars['Float']['output']>;
