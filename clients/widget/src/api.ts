@@ -64,8 +64,14 @@ export class WidgetApi {
   private session: Promise<VisitorSession> | null = null;
   private readonly visitorKey: string;
 
-  constructor(private readonly options: ApiOptions) {
+  constructor(private options: ApiOptions) {
     this.visitorKey = `beedesk:${options.widgetKey}:visitor`;
+  }
+
+  /** Identity-verified mode from now on (a host page whose user just logged in): the next exchange uses it. */
+  identify(identityToken: string): void {
+    this.options.identityToken = identityToken;
+    this.session = null;
   }
 
   get gatewayUrl(): string {

@@ -239,8 +239,13 @@ export class WidgetController {
     }
   }
 
+  /** Resolves once the answer stream is subscribed (a question asked earlier could miss its first events). */
+  private streamLive: Promise<void> = Promise.resolve();
+
   private openStream(sessionId: string): void {
     this.stopStream?.();
+    let markLive: () => void = () => undefined;
+    this.streamLive = new Promise<void>((resolve) => (markLive = resolve));
     this.stopStream = subscribe<{ answerStream: AnswerEvent }>(
       this.api,
       this.options.transport,
@@ -249,6 +254,7 @@ export class WidgetController {
       {
         next: ({ answerStream }) => this.onEvent(answerStream),
         live: (resumed) => {
+          markLive();
           if (resumed) void this.resync(this.openAnswers());
         },
         state: (connection) => this.set({ connection }),
@@ -324,6 +330,8 @@ export class WidgetController {
     await this.start();
     const sessionId = this.state.sessionId;
     if (!sessionId) return false;
+    // Ask once the stream listens (at most 3 s: the watchdog reads a missed answer anyway).
+    await Promise.race([this.streamLive, new Promise((resolve) => setTimeout(resolve, 3000))]);
     const clientId = `c${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
     this.set({ messages: [...this.state.messages, { ...textMessage(clientId, 'user', text), status: 'sending' }] });
     try {
@@ -362,6 +370,17 @@ export class WidgetController {
     } catch {
       this.update(answerId, (m) => (m ? { ...m, feedback: null } : assistantMessage(answerId)));
     }
+  }
+
+  /** Starts over as a verified user (BeedeskWidget.identify): their own conversation, on any device. */
+  async identify(identityToken: string): Promise<void> {
+    this.stop();
+    this.api.identify(identityToken);
+    this.starting = null;
+    this.announced.clear();
+    this.options.storage?.removeItem(this.sessionKey);
+    this.set({ messages: [], sessionId: null, handoff: null, unread: 0 });
+    await this.start();
   }
 
   stop(): void {

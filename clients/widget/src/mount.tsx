@@ -27,6 +27,8 @@ export interface MountedWidget {
   open(): void;
   close(): void;
   ask(text: string): Promise<boolean>;
+  /** Switches to identity-verified mode with a token the host's backend signed for its logged-in user. */
+  identify(identityToken: string): Promise<void>;
   readonly locale: Locale;
   readonly controller: WidgetController;
   destroy(): void;
@@ -92,6 +94,7 @@ export function mountWidget(config: WidgetConfig): MountedWidget {
     open: () => controller.setOpen(true),
     close: () => controller.setOpen(false),
     ask: (text) => controller.ask(text),
+    identify: (token) => controller.identify(token),
     locale,
     controller,
     destroy: () => {

@@ -404,3 +404,56 @@ describe('widget transports, languages, hosts and devices', () => {
     }
   });
 });
+
+describe('talking to a person (human handoff)', () => {
+  it('joins the waiting line, shows the agent joining, typing and writing, and keeps it all after a reload', async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await openPage(context, pageUrl(keys.llm));
+      await ask(page, 'where is my new card');
+      await finalAnswer(page, 60_000);
+      await inWidget(page, 'button.human').click();
+      await inWidget(page, '.msg.system[role=status]').waitFor({ timeout: 10_000 });
+      await expect(inWidget(page, '.msg.system[role=status]').textContent()).resolves.toContain('Waiting for a person');
+      await screenshot(page, SCENARIO, '14-waiting-for-a-person');
+      const sessionId = await page.evaluate(
+        () =>
+          (window as unknown as { BeedeskWidget: { controller: { state: { sessionId: string } } } }).BeedeskWidget.controller.state
+            .sessionId,
+      );
+      const dana = e2e.client(await e2e.token(LLM, 'dana', 'agent'));
+      await dana.updateMyAgentProfile({ displayName: 'Dana' });
+      await dana.claimConversation(sessionId);
+      await page.waitForFunction(() =>
+        document.querySelector('beedesk-widget')!.shadowRoot!.querySelector('.head p')!.textContent!.includes('Dana'),
+      );
+      await dana.setTyping(sessionId, true);
+      await inWidget(page, '.typing').waitFor({ timeout: 10_000 });
+      await expect(inWidget(page, '.typing').textContent()).resolves.toBe('Dana is typing…');
+      await screenshot(page, SCENARIO, '15-agent-typing');
+      await dana.sendAgentMessage(sessionId, 'Hello, I am Dana. I have ordered a new card for you.', 'w-1');
+      await inWidget(page, '.msg.agent').waitFor({ timeout: 10_000 });
+      await expect(inWidget(page, '.msg.agent').textContent()).resolves.toContain('I have ordered a new card for you.');
+      await expect(inWidget(page, '.msg.agent .who').textContent()).resolves.toBe('Dana');
+      // The visitor's reply goes to Dana, not to the assistant: no answer bubble follows.
+      const bubbles = await inWidget(page, '.msg.assistant[data-answer-id]').count();
+      await inWidget(page, 'textarea').fill('Thank you, Dana!');
+      await inWidget(page, 'textarea').press('Enter');
+      await page.waitForTimeout(1500);
+      await expect(inWidget(page, '.msg.assistant[data-answer-id]').count()).resolves.toBe(bubbles);
+      const conversation = await dana.conversation(sessionId);
+      expect(JSON.stringify(conversation)).toContain('Thank you, Dana!');
+      await screenshot(page, SCENARIO, '16-with-a-person');
+      await page.reload();
+      await inWidget(page, '.msg.agent').waitFor({ timeout: 15_000 });
+      await expect(inWidget(page, '.msg.agent .who').textContent()).resolves.toBe('Dana');
+      await page.waitForFunction(() =>
+        document.querySelector('beedesk-widget')!.shadowRoot!.querySelector('.head p')!.textContent!.includes('Dana'),
+      );
+      expect(await seriousAxeViolations(page)).toEqual([]);
+      await screenshot(page, SCENARIO, '17-with-a-person-after-reload');
+    } finally {
+      await context.close();
+    }
+  });
+});

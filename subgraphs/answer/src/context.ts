@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { type BaseContext, type EventBus, type InferenceQueue, type Logger, type Redis } from '@beedesk/runtime';
 import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
+import { type BaseContext, type EventBus, type InferenceQueue, type Logger, type Redis } from '@beedesk/runtime';
 import { SessionRepository } from '@beedesk/session/data';
 import { HandoffActions } from '@beedesk/handoff/data';
 

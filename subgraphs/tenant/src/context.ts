@@ -3,9 +3,9 @@ import { type BaseContext, type Redis } from '@beedesk/runtime';
 import {
   ApiKeyRepository,
   ArticleRepository,
-  HandoffRulesRepository,
   TenantRepository,
   WidgetSettingsRepository,
+  HandoffRulesRepository,
   type ArticleRecord,
   type KnowledgeBaseCaps,
 } from './data';
