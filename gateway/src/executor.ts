@@ -2,7 +2,7 @@ import { buildOperationContext, executeQueryPlan, type ServiceMap } from '@apoll
 import { operationFromDocument, Supergraph, type Schema } from '@apollo/federation-internals';
 import { QueryPlanner, type QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import type { Logger } from '@beedesk/runtime';
+import { failSpan, tracer, type Logger } from '@beedesk/runtime';
 import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
 import type { Agent } from 'undici';
@@ -12,6 +12,8 @@ import {
   type InflightDeduplication,
   type SubgraphHttpErrors,
 } from './subgraph-data-source';
+import { GATEWAY_TRACER } from './pipeline/useTracing';
+import { NO_TELEMETRY, type GatewayTelemetry } from './telemetry';
 
 /** Results that are request errors (variables that do not coerce): HTTP 400, as Apollo Server answers. */
 export const requestErrorResults = new WeakSet<object>();
@@ -61,7 +63,10 @@ export async function createFederatedExecutor(options: {
   subgraphHttpErrors?: SubgraphHttpErrors;
   /** As ApolloGateway: validate the supergraph unless NODE_ENV=production. */
   validateSupergraph?: boolean;
+  /** Planning time and subgraph fetches in the metrics. */
+  telemetry?: GatewayTelemetry;
 }): Promise<FederatedExecutor> {
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
   const supergraph = Supergraph.build(options.supergraphSdl, {
     validateSupergraph: options.validateSupergraph ?? process.env.NODE_ENV !== 'production',
   });
@@ -80,7 +85,15 @@ export async function createFederatedExecutor(options: {
     const resolved = options.urlOverride(name) ?? url;
     if (!resolved) throw new Error(`subgraph ${name} has no URL in the supergraph and no override`);
     subgraphs.push({ name, url: resolved });
-    serviceMap[name] = new SubgraphDataSource(name, resolved, options.agent, options.timeoutMs, options.dedup, options.subgraphHttpErrors);
+    serviceMap[name] = new SubgraphDataSource(
+      name,
+      resolved,
+      options.agent,
+      options.timeoutMs,
+      options.dedup,
+      options.subgraphHttpErrors,
+      telemetry,
+    );
   }
 
   const cache = new WeakMap<DocumentNode, Map<string, CachedOperation>>();
@@ -90,9 +103,20 @@ export async function createFederatedExecutor(options: {
     const key = operationName ?? '';
     let hit = byName.get(key);
     if (!hit) {
-      const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: operationName ?? undefined });
-      const operation = operationFromDocument(apiSchema, document, { operationName: operationName ?? undefined });
-      hit = { operationContext, queryPlan: planner.buildQueryPlan(operation, planOptions) };
+      // Planning happens once per document and operation: the span and the phase metric show the misses.
+      const span = tracer(GATEWAY_TRACER).startSpan('plan');
+      const started = performance.now();
+      try {
+        const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: operationName ?? undefined });
+        const operation = operationFromDocument(apiSchema, document, { operationName: operationName ?? undefined });
+        hit = { operationContext, queryPlan: planner.buildQueryPlan(operation, planOptions) };
+      } catch (error) {
+        failSpan(span, error, 'plan');
+        throw error;
+      } finally {
+        span.end();
+        telemetry.phase('plan', (performance.now() - started) / 1000);
+      }
       byName.set(key, hit);
     }
     return hit;

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import {
   ConfigError,
   connectRedis,
+  redisTargetOf,
   createInMemoryRedis,
   internalSecretOf,
   refuseDevelopmentSecrets,
@@ -42,11 +43,14 @@ else
     } catch (error) {
       throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
     }
-    if (!config.REDIS_URL && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
-      throw new ConfigError(['REDIS_URL: required with NODE_ENV=production (persisted documents and limits are shared by all replicas)']);
+    const redisTarget = redisTargetOf(config);
+    if (!redisTarget && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
+      throw new ConfigError([
+        'REDIS_URL or REDIS_CLUSTER_NODES: required with NODE_ENV=production (persisted documents and limits are shared by all replicas)',
+      ]);
     }
-    // Without REDIS_URL (development, generic mode) each replica keeps its own in-process store.
-    const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : createInMemoryRedis();
+    // Without REDIS_URL / REDIS_CLUSTER_NODES (development, generic mode) each replica keeps its own in-process store.
+    const redis = redisTarget ? await connectRedis(redisTarget, 5000, logger) : createInMemoryRedis();
     const gateway = await startGateway({
       supergraphSdl,
       mode:

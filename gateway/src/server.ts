@@ -14,6 +14,11 @@ import {
   type Readiness,
   type Redis,
   type StartedService,
+  failSpan,
+  tracingEnabled,
+  type Span,
+  withActiveSpan,
+  withContext,
 } from '@beedesk/runtime';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { credentialsOf } from './caller';
@@ -39,6 +44,12 @@ import {
   usePersistedDocuments,
   useRateLimit,
   useSignedContext,
+  operationAttributes,
+  operationTypeOf,
+  persistedDocumentId,
+  startOperationSpan,
+  traceHttpRequest,
+  useTracing,
   useVisitorTokens,
   type DocumentSettings,
   type GatewayMode,
@@ -48,6 +59,7 @@ import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
 import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext } from './subgraph-data-source';
+import { createGatewayTelemetry } from './telemetry';
 import { createWidgetExchange, VisitorTokens } from './widget';
 
 export interface GatewayOptions {
@@ -101,6 +113,22 @@ export interface StartedGateway extends StartedService {
   subgraphs: { name: string; url: string }[];
 }
 
+/** Counts a result's errors on its span, and fails the span for the server's own failures (not the caller's). */
+function markFailures(
+  span: Span,
+  errors: readonly (GraphQLError | GraphQLFormattedError)[] | undefined,
+  name: string,
+  tenantId: string,
+): void {
+  if (!errors?.length) return;
+  span.setAttribute('graphql.error.count', errors.length);
+  const internal = errors.find((e) => {
+    const code = e.extensions?.['code'];
+    return code === 'INTERNAL_SERVER_ERROR' || code === 'SERVICE_UNAVAILABLE';
+  });
+  if (internal) failSpan(span, internal, name, { 'beedesk.tenant.id': tenantId });
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** The widget-key exchange (widget/exchange.ts) and the widget's GraphQL endpoint (visitor tokens only). */
 export const WIDGET_SESSION_ROUTE = '/widget/session';
@@ -115,6 +143,8 @@ const formatError = (error: GraphQLError | GraphQLFormattedError): GraphQLFormat
 export async function startGateway(options: GatewayOptions): Promise<StartedGateway> {
   const { logger } = options;
   const agent = createSubgraphAgent();
+  const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
+  const telemetry = createGatewayTelemetry(metrics.registry);
   const executor: FederatedExecutor = await createFederatedExecutor({
     supergraphSdl: options.supergraphSdl,
     agent,
@@ -124,8 +154,8 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     dedup: options.dedupInflight === false ? undefined : new InflightDeduplication(),
     // Generic mode answers subgraph HTTP failures exactly as @apollo/gateway does.
     subgraphHttpErrors: options.mode.kind === 'generic' ? 'apollo' : 'graphql',
+    telemetry,
   });
-  const metrics = createMetrics('gateway', options.defaultMetrics ?? true);
   let draining = false;
 
   const persistedSettings = options.persistedOperations ?? {};
@@ -157,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   // The admission order (gateway/README.md): every transport runs these, in this order.
   const visitorTokens = new VisitorTokens(options.internalSecret);
   const admission = createAdmission([
+    useTracing(),
     ...(options.mode.kind === 'beedesk' ? [useVisitorTokens(visitorTokens)] : []),
     useAuthentication(options.mode),
     useSignedContext(options.internalSecret),
@@ -178,6 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     registry: metrics.registry,
     admission,
     tenantLeases: limits.subscriptionLeases,
+    telemetry,
     socketLeases: limits.socketLeases,
     redis: options.redis,
     keyPrefix: options.keyPrefix,
@@ -206,6 +238,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
   ): Promise<void> {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : newId();
+    const admissionStarted = performance.now();
     const headers = { 'x-request-id': requestId };
     // Authenticate from the headers before reading (and parsing) a body of up to MAX_BODY_BYTES.
     const connection = await admission.connect('http', credentialsOf(req, surface), requestId);
@@ -219,11 +252,12 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     const admitted = await admission.operation(connection, params);
     if (!admitted.ok) return sendRefusal(res, admitted, headers);
     const { document, operation, queryHash, planKey, query } = admitted;
+    telemetry.phase('admission', (performance.now() - admissionStarted) / 1000);
     if (operation.operation === 'subscription') {
       if (!wantsEventStream(req)) {
         throw new HttpError(400, 'BAD_REQUEST', 'Subscriptions are served over graphql-ws or SSE (`Accept: text/event-stream`).');
       }
-      const input = { document, operation, planKey, rawVariables: params.variables };
+      const input = { document, operation, planKey, rawVariables: params.variables, documentId: persistedDocumentId(params, queryHash) };
       return subscriptions.serveSse(req, res, connection, input, headers);
     }
     if (operation.operation === 'mutation' && req.method === 'GET') {
@@ -248,7 +282,25 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       cache: undefined,
       overallCachePolicy: undefined,
     } as unknown as GatewayGraphQLRequestContext<GatewayRequestContext>;
-    const result = await executor.execute(requestContext);
+    const executeStarted = performance.now();
+    const operationSpan = startOperationSpan(
+      operation,
+      operationAttributes(operation, caller.tenantId, persistedDocumentId(params, queryHash)),
+    );
+    let result: Awaited<ReturnType<FederatedExecutor['execute']>>;
+    try {
+      result = await withActiveSpan(operationSpan, () => executor.execute(requestContext));
+      markFailures(operationSpan, result.errors, operation.operation, caller.tenantId);
+    } catch (error) {
+      failSpan(operationSpan, error, operation.operation, { 'beedesk.tenant.id': caller.tenantId });
+      telemetry.request(operationTypeOf(operation), 'error', (performance.now() - admissionStarted) / 1000, caller.tenantId);
+      throw error;
+    } finally {
+      operationSpan.end();
+      telemetry.phase('execute', (performance.now() - executeStarted) / 1000);
+    }
+    const failed = Boolean(result.errors?.length);
+    telemetry.request(operationTypeOf(operation), failed ? 'error' : 'ok', (performance.now() - admissionStarted) / 1000, caller.tenantId);
     const body: Record<string, unknown> = {};
     if (result.errors?.length) body['errors'] = withCodes(result.errors, 'data' in result, log).map(formatError);
     if ('data' in result) body['data'] = result.data;
@@ -280,7 +332,10 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     }
     if (surface === 'widget' ? handleWidgetCors(req, res) : handleCors(req, res, cors)) return;
     const tags: Record<string, string> = {};
-    handleGraphQL(req, res, url, tags, surface).catch((error: unknown) => {
+    const handled = tracingEnabled()
+      ? withContext(traceHttpRequest(req, res, route), () => handleGraphQL(req, res, url, tags, surface))
+      : handleGraphQL(req, res, url, tags, surface);
+    handled.catch((error: unknown) => {
       if (error instanceof HttpError) return sendErrors(res, error.status, [errorBody(error.code, error.message)], error.headers);
       logger.error({ err: error, ...tags }, 'gateway request failed');
       if (!res.headersSent) sendErrors(res, 500, [errorBody('INTERNAL_SERVER_ERROR', 'Unexpected error.')]);

@@ -1,9 +1,20 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { CONTEXT_HEADER } from '@beedesk/runtime';
+import {
+  activeSpan,
+  ATTR,
+  CONTEXT_HEADER,
+  failSpan,
+  injectTraceContext,
+  SpanKind,
+  tracer,
+  tracingEnabled,
+  withActiveSpan,
+} from '@beedesk/runtime';
 import { STATUS_CODES } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { Agent, request } from 'undici';
+import { NO_TELEMETRY, type FetchOutcome, type GatewayTelemetry } from './telemetry';
 
 export type SubgraphHttpErrors = 'graphql' | 'apollo';
 
@@ -54,6 +65,11 @@ export class InflightDeduplication {
   get size(): number {
     return this.inflight.size;
   }
+
+  /** Whether a fetch under `key` is on its way now (the next run with it shares it). */
+  has(key: string): boolean {
+    return this.inflight.has(key);
+  }
 }
 
 /**
@@ -75,9 +91,57 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
      * `<status>: <status text>` with the response (url, status, statusText, body) in its extensions.
      */
     private readonly httpErrors: SubgraphHttpErrors = 'graphql',
+    /** Fetch durations and errors (`/metrics`). */
+    private readonly telemetry: GatewayTelemetry = NO_TELEMETRY,
   ) {}
 
+  /**
+   * One subgraph fetch: a CLIENT span (`fetch <subgraph>`, trace context sent in `traceparent`) and
+   * its duration and outcome in the metrics.
+   */
   async process(options: GraphQLDataSourceProcessOptions<GatewayRequestContext>): Promise<GatewayGraphQLResponse> {
+    const started = performance.now();
+    let outcome: FetchOutcome = 'network_error';
+    if (!tracingEnabled()) {
+      try {
+        const result = await this.fetch(options);
+        outcome = result.errors?.length ? 'graphql_error' : 'ok';
+        return result;
+      } catch (error) {
+        outcome = error instanceof SubgraphHttpError || error instanceof GraphQLError ? 'http_error' : 'network_error';
+        throw error;
+      } finally {
+        this.telemetry.fetch(this.name, (performance.now() - started) / 1000, outcome);
+      }
+    }
+    const name = `fetch ${this.name}`;
+    const url = new URL(this.url);
+    const span = tracer('@beedesk/gateway').startSpan(name, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'POST',
+        'server.address': url.hostname,
+        'server.port': Number(url.port || 80),
+        'url.full': this.url,
+        'beedesk.subgraph.name': this.name,
+      },
+    });
+    try {
+      const result = await withActiveSpan(span, () => this.fetch(options));
+      outcome = result.errors?.length ? 'graphql_error' : 'ok';
+      if (result.errors?.length) span.setAttribute('graphql.error.count', result.errors.length);
+      return result;
+    } catch (error) {
+      outcome = error instanceof SubgraphHttpError || error instanceof GraphQLError ? 'http_error' : 'network_error';
+      failSpan(span, error, name);
+      throw error;
+    } finally {
+      span.end();
+      this.telemetry.fetch(this.name, (performance.now() - started) / 1000, outcome);
+    }
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions<GatewayRequestContext>): Promise<GatewayGraphQLResponse> {
     const { request: graphqlRequest, context } = options;
     const body = JSON.stringify({
       query: graphqlRequest.query,
@@ -88,10 +152,15 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
     const requestId = context.requestId ?? '';
     const send = () => this.send(body, signedContext, requestId);
     const scope = context.dedupScope;
-    const raw =
-      this.dedup && scope !== undefined && isQueryFetch(options)
-        ? await this.dedup.run(`${this.url}\n${scope}\n${body}`, send)
-        : await send();
+    let raw: RawResponse;
+    if (this.dedup && scope !== undefined && isQueryFetch(options)) {
+      const key = `${this.url}\n${scope}\n${body}`;
+      // A shared fetch carries the trace context of the request that sent it; this span says so.
+      if (this.dedup.has(key)) activeSpanSetShared();
+      raw = await this.dedup.run(key, send);
+    } else {
+      raw = await send();
+    }
     if (this.httpErrors === 'apollo' && (raw.statusCode < 200 || raw.statusCode >= 300)) throw this.apolloHttpError(raw);
     if (raw.json) {
       // Subgraph errors (also on 4xx, e.g. a refused context) keep their codes for the client.
@@ -103,7 +172,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
       }
       if (result && typeof result === 'object' && ('data' in result || 'errors' in result)) return result as GatewayGraphQLResponse;
     }
-    throw new Error(`subgraph ${this.name} answered HTTP ${raw.statusCode} without a GraphQL result`);
+    throw new SubgraphHttpError(`subgraph ${this.name} answered HTTP ${raw.statusCode} without a GraphQL result`);
   }
 
   private apolloHttpError(raw: RawResponse): GraphQLError {
@@ -131,6 +200,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
         accept: this.httpErrors === 'apollo' ? 'application/json' : 'application/graphql-response+json, application/json',
         [CONTEXT_HEADER]: signedContext,
         'x-request-id': requestId,
+        ...injectTraceContext({}),
       },
       body,
       headersTimeout: this.timeoutMs,
@@ -143,6 +213,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayRequestConte
     await response.body.dump();
     return { statusCode: response.statusCode, json: false, text: '' };
   }
+}
+
+/** A subgraph's answer that is no GraphQL result. */
+class SubgraphHttpError extends Error {}
+
+function activeSpanSetShared(): void {
+  activeSpan()?.setAttribute(ATTR.shared, true);
 }
 
 /** A fetch of an incoming query (never of a mutation, also not a mutation's entity fetches). */

@@ -40,6 +40,13 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
+// Children still running when this process exits (a failed beforeAll, jest's forceExit) would hold their
+// ports as orphans and answer the next run's requests: kill them with it.
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** Where a second replica of a service runs: its own name and port. */
 export interface ReplicaOptions {
   instance: string;
@@ -87,7 +94,13 @@ export class Cluster {
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    liveChildren.add(child);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => {
+        liveChildren.delete(child);
+        resolve(code);
+      }),
+    );
     const running: RunningProcess = { name, instance, child, port, output, exited };
     this.processes.set(instance, running);
     const deadline = Date.now() + (this.options.healthTimeoutMs ?? 30_000);
@@ -99,12 +112,21 @@ export class Cluster {
       await new Promise((r) => setTimeout(r, 100));
     }
     child.kill('SIGKILL');
+    this.processes.delete(instance);
     throw new Error(`${name} did not become healthy on port ${port}:\n${output.join('').slice(-3000)}`);
   }
 
+  /** Starts every service; when one fails, stops those already started before rethrowing. */
   async startAll(): Promise<void> {
-    await Promise.all(SERVICE_ORDER.filter((n) => n !== 'gateway').map((n) => this.start(n)));
-    await this.start('gateway');
+    try {
+      const started = await Promise.allSettled(SERVICE_ORDER.filter((n) => n !== 'gateway').map((n) => this.start(n)));
+      const failed = started.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      await this.start('gateway');
+    } catch (error) {
+      await this.stopAll();
+      throw error;
+    }
   }
 
   /** Sends `signal` and waits for the exit code; `name` is a service or a replica's instance name. */

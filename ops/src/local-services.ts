@@ -2,6 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { repoRoot } from './cluster';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 
@@ -53,6 +54,19 @@ export async function provideRedis(): Promise<{ url: string; started: ChildProce
   throw new Error(`Started redis-server on port ${port} but it does not answer. Set REDIS_URL to a working Redis.`);
 }
 
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, timeout: 1000 });
+    const done = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
 export const TEST_KAFKA_PORT = Number(process.env.TEST_KAFKA_PORT ?? 19092);
 const kafkaScript = join(repoRoot, 'ops', 'kafka', 'kafka.sh');
 
@@ -60,6 +74,9 @@ const kafkaScript = join(repoRoot, 'ops', 'kafka', 'kafka.sh');
 export async function provideKafka(port = TEST_KAFKA_PORT): Promise<{ brokers: string; started: boolean }> {
   if (process.env.KAFKA_BROKERS) return { brokers: process.env.KAFKA_BROKERS, started: false };
   if (!existsSync(kafkaScript)) throw new Error(`${kafkaScript} is missing`);
+  // A broker already on the port is someone else's (kafka.sh start would only print its address): use it,
+  // and never count it as started here, or this run's teardown would stop a broker others share.
+  if (await portAnswers(port)) return { brokers: `127.0.0.1:${port}`, started: false };
   try {
     const { stdout } = await run('bash', [kafkaScript, 'start'], {
       env: { ...process.env, KAFKA_PORT: String(port) },

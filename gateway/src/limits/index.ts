@@ -1,6 +1,6 @@
 import type { Logger, Redis } from '@beedesk/runtime';
 import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { refusal, type Refusal } from '../pipeline/refusal';
 import type { Authentication } from '../caller';
 import { usesIntrospection } from '../introspection';
@@ -26,7 +26,7 @@ export interface GatewayLimitsOptions {
   redis: Redis;
   keyPrefix: string;
   logger: Logger;
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
 }
 
 /**

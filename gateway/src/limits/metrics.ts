@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry, type RegistryContentType } from 'prom-client';
 
 export interface LimitMetrics {
   /** Requests and subscribes refused, by code (RATE_LIMITED, COST_LIMIT_EXCEEDED…). */
@@ -7,7 +7,7 @@ export interface LimitMetrics {
   storeFailures: Counter<'limit'>;
 }
 
-export function createLimitMetrics(registry: Registry): LimitMetrics {
+export function createLimitMetrics(registry: Registry<RegistryContentType>): LimitMetrics {
   return {
     refused: new Counter({
       name: 'beedesk_gateway_limit_refusals_total',

@@ -8,4 +8,13 @@ export { useOperationLimits } from './useOperationLimits';
 export { usePersistedDocuments } from './usePersistedDocuments';
 export { useRateLimit } from './useRateLimit';
 export { useSignedContext } from './useSignedContext';
+export {
+  GATEWAY_TRACER,
+  operationAttributes,
+  operationTypeOf,
+  persistedDocumentId,
+  startOperationSpan,
+  traceHttpRequest,
+  useTracing,
+} from './useTracing';
 export { useVisitorTokens } from './useVisitorTokens';

@@ -1,5 +1,5 @@
 import { getOperationAST, GraphQLError, type GraphQLSchema } from 'graphql';
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import { DocumentCache } from './document-cache';
 import type { AdmissionPlugin } from './plugin';
 import { refusal } from './refusal';
@@ -21,7 +21,11 @@ const exceedsBytes = (text: string, limit: number): boolean =>
  * The document a request runs: its `query` text bounded (before it is hashed or parsed), parsed and
  * validated against the API schema (cached by bytes, see DocumentCache), and the operation it names.
  */
-export function useDocument(schema: GraphQLSchema, settings: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS, registry?: Registry) {
+export function useDocument(
+  schema: GraphQLSchema,
+  settings: DocumentSettings = DEFAULT_DOCUMENT_SETTINGS,
+  registry?: Registry<RegistryContentType>,
+) {
   const cache = new DocumentCache(schema, settings.cacheMaxBytes);
   if (registry) {
     new Gauge({

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Redis } from '@beedesk/runtime';
 import type { GraphQLSchema } from 'graphql';
-import type { Admission, AdmittedConnection } from '../pipeline';
+import { persistedDocumentId, type Admission, type AdmittedConnection } from '../pipeline';
 import { checkParams, type GraphQLParams } from '../graphql-request';
 import type { UserSocketLeases } from '../limits';
 import { createCredentialsWatch } from './credentials-watch';
@@ -58,14 +58,18 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     if (limited) return limited;
     const selected = await options.admission.operation(connection, params);
     if (!selected.ok) return selected;
-    const { document, operation, planKey } = selected;
+    const { document, operation, planKey, queryHash } = selected;
     if (operation.operation !== 'subscription') {
       return {
         ok: false,
         errors: [codedGraphQLError('BAD_REQUEST', 'Only subscriptions are served over graphql-ws; send queries and mutations over HTTP.')],
       };
     }
-    return { ok: true, schema, input: { document, operation, planKey, rawVariables: variables } };
+    return {
+      ok: true,
+      schema,
+      input: { document, operation, planKey, rawVariables: variables, documentId: persistedDocumentId(params, queryHash) },
+    };
   }
 
   const serveSse = createSseHandler({ service, logger: options.logger, maxSocketBufferBytes, credentialsWatch });

@@ -1,5 +1,15 @@
 import type { ServiceMap } from '@apollo/gateway';
-import { newId, requestLogger, type Caller, type Logger } from '@beedesk/runtime';
+import {
+  activeContext,
+  failSpan,
+  newId,
+  requestLogger,
+  spanContextOf,
+  tracingEnabled,
+  withActiveSpan,
+  type Caller,
+  type Logger,
+} from '@beedesk/runtime';
 import {
   getVariableValues,
   GraphQLError,
@@ -8,11 +18,13 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import type { Agent } from 'undici';
 import type { TenantSubscriptionLeases } from '../limits';
 import type { PlannedSupergraph } from '../executor';
+import { operationAttributes, startOperationSpan } from '../pipeline/useTracing';
 import { SubgraphDataSource } from '../subgraph-data-source';
+import { NO_TELEMETRY, type GatewayTelemetry } from '../telemetry';
 import { codedGraphQLError, shuttingDown } from './errors';
 import { createEventExecutor } from './event-executor';
 import { SubscriptionPlanner } from './planner';
@@ -28,7 +40,7 @@ export interface SubscriptionServiceOptions {
   agent: Agent;
   subgraphTimeoutMs: number;
   logger: Logger;
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
   /** Events waiting per client subscription before the client is dropped as too slow. */
   maxBuffered: number;
   /** Concurrent subscriptions on one client connection (a graphql-ws socket); 0 or absent: no limit. */
@@ -37,6 +49,8 @@ export interface SubscriptionServiceOptions {
   tenantLeases?: TenantSubscriptionLeases;
   /** Told the code of every subscription a cap refused (metrics). */
   onRefused?: (code: string) => void;
+  /** Subscription starts, events and entity fetches in the metrics. */
+  telemetry?: GatewayTelemetry;
 }
 
 /** A validated subscription document, ready to start. */
@@ -46,6 +60,8 @@ export interface SubscriptionDocument {
   /** Identifies document + operation for the plan cache. */
   planKey: string;
   rawVariables: Record<string, unknown> | undefined;
+  /** The persisted document's id when the client named one (a span attribute). */
+  documentId?: string;
 }
 
 /** The caller of a client connection and what its subscriptions share upstream. */
@@ -99,7 +115,10 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
   const planner = new SubscriptionPlanner(options.supergraph);
   const urls = new Map(options.subgraphs.map((s) => [s.name, s.url]));
   const serviceMap: ServiceMap = Object.create(null) as ServiceMap;
-  for (const [name, url] of urls) serviceMap[name] = new SubgraphDataSource(name, url, options.agent, options.subgraphTimeoutMs);
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
+  for (const [name, url] of urls) {
+    serviceMap[name] = new SubgraphDataSource(name, url, options.agent, options.subgraphTimeoutMs, undefined, 'graphql', telemetry);
+  }
   const executeEvent = createEventExecutor({
     serviceMap,
     apiSchema: options.supergraph.apiSchema,
@@ -154,6 +173,43 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
      * (variable coercion errors, SUBSCRIPTION_LIMIT_REACHED).
      */
     async subscribe(
+      connection: SubscriberConnection,
+      input: SubscriptionDocument,
+      onOverflow: () => void,
+    ): Promise<FederatedSubscription | ExecutionResult> {
+      const started = performance.now();
+      if (!tracingEnabled()) {
+        const result = await this.start(connection, input, onOverflow);
+        telemetry.request(
+          'subscription',
+          'errors' in result ? 'error' : 'ok',
+          (performance.now() - started) / 1000,
+          connection.caller.tenantId,
+        );
+        return result;
+      }
+      // The operation span covers starting the subscription; each event gets its own span, linked to it.
+      const span = startOperationSpan(input.operation, operationAttributes(input.operation, connection.caller.tenantId, input.documentId));
+      try {
+        const result = await withActiveSpan(span, () => this.start(connection, input, onOverflow));
+        if ('errors' in result && result.errors?.length) span.setAttribute('graphql.error.count', result.errors.length);
+        telemetry.request(
+          'subscription',
+          'errors' in result ? 'error' : 'ok',
+          (performance.now() - started) / 1000,
+          connection.caller.tenantId,
+        );
+        return result;
+      } catch (error) {
+        failSpan(span, error, 'subscription', { 'beedesk.tenant.id': connection.caller.tenantId });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+
+    /** subscribe() without its span. */
+    async start(
       connection: SubscriberConnection,
       input: SubscriptionDocument,
       onOverflow: () => void,
@@ -213,6 +269,11 @@ export function createSubscriptionService(options: SubscriptionServiceOptions) {
           onOverflow,
           // Every line about this subscription names its tenant and its own request id.
           logger: requestLogger(options.logger, connection.caller.tenantId, requestId),
+          telemetry,
+          trace: {
+            subscription: spanContextOf(activeContext()),
+            attributes: operationAttributes(input.operation, connection.caller.tenantId, input.documentId),
+          },
         },
       );
       open.add(subscription);

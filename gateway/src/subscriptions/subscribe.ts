@@ -1,7 +1,24 @@
-import { AsyncQueue, type Logger } from '@beedesk/runtime';
+import {
+  activeContext,
+  ATTR,
+  AsyncQueue,
+  extractTraceContext,
+  failSpan,
+  SpanKind,
+  tracer,
+  tracingEnabled,
+  withActiveSpan,
+  type Attributes,
+  type Context,
+  type Logger,
+  type Span,
+  type SpanContext,
+} from '@beedesk/runtime';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 import { slowConsumer } from './errors';
 import type { EventExecutor } from './event-executor';
+import { GATEWAY_TRACER } from '../pipeline/useTracing';
+import { NO_TELEMETRY, type GatewayTelemetry } from '../telemetry';
 import type { SubscriptionPlan } from './planner';
 import type { UpstreamConnection } from './upstream';
 
@@ -24,6 +41,47 @@ export interface FederatedSubscriptionOptions {
   /** Tells the protocol layer the client was too slow (graphql-ws closes the socket). */
   onOverflow: () => void;
   logger: Logger;
+  telemetry?: GatewayTelemetry;
+  /** The subscription's span (events link to it) and the attributes every event span repeats. */
+  trace?: { subscription: SpanContext | undefined; attributes: Attributes };
+}
+
+/**
+ * Takes the publisher's `traceparent` out of an upstream event (the subgraph passes it in
+ * `extensions`, see runtime subgraph-ws.ts): the client never sees it.
+ */
+function takeTraceparent(event: ExecutionResult): string | undefined {
+  const extensions = event.extensions as Record<string, unknown> | undefined;
+  const traceparent = extensions?.['traceparent'];
+  if (extensions && 'traceparent' in extensions) {
+    delete extensions['traceparent'];
+    if (Object.keys(extensions).length === 0) delete (event as { extensions?: unknown }).extensions;
+  }
+  return typeof traceparent === 'string' ? traceparent : undefined;
+}
+
+/**
+ * The span of one event delivered to the client: a child of the span that published it (so a
+ * streamed answer shows token batch by token batch in the trace of its `ask`), linked to the
+ * subscription's own span; without a publisher's context, a child of the subscription's context.
+ */
+function startEventSpan(
+  options: FederatedSubscriptionOptions,
+  traceparent: string | undefined,
+  subscriptionContext: Context,
+  seq: number,
+): Span {
+  const parent = traceparent ? extractTraceContext({ traceparent }) : subscriptionContext;
+  const link = options.trace?.subscription;
+  return tracer(GATEWAY_TRACER).startSpan(
+    'subscription event',
+    {
+      kind: SpanKind.PRODUCER,
+      links: link ? [{ context: link }] : [],
+      attributes: { ...options.trace?.attributes, [ATTR.seq]: seq },
+    },
+    parent,
+  );
 }
 
 export type FederatedSubscription = AsyncQueue<ExecutionResult>;
@@ -48,6 +106,11 @@ export function startFederatedSubscription(
     (request.plan.primary.variableUsages ?? []).filter((name) => name in request.variables).map((name) => [name, request.variables[name]]),
   );
 
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
+  const traced = tracingEnabled();
+  const subscriptionContext = activeContext();
+  let events = 0;
+
   const enqueue = (step: () => Promise<void> | void) => {
     tail = tail.then(step).catch((error: unknown) => {
       options.logger.error({ err: error }, 'subscription event processing failed');
@@ -63,20 +126,29 @@ export function startFederatedSubscription(
         return;
       }
       processing++;
+      const traceparent = takeTraceparent(event);
+      const span = traced ? startEventSpan(options, traceparent, subscriptionContext, events) : null;
+      events++;
+      const arrived = performance.now();
       enqueue(async () => {
         let result: ExecutionResult;
-        try {
-          result = await options.executeEvent(
+        const execute = () =>
+          options.executeEvent(
             { ...request, context: { signedContext: options.signedContext(), requestId: request.requestId }, logger: options.logger },
             event,
           );
+        try {
+          result = await (span ? withActiveSpan(span, execute) : execute());
         } catch (error) {
+          if (span) failSpan(span, error, 'subscription event');
           options.logger.error({ err: error }, 'could not execute a subscription event');
           result = { errors: [new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
         } finally {
           processing--;
         }
         out.push(result);
+        telemetry.subscriptionEvent((performance.now() - arrived) / 1000);
+        span?.end();
       });
     },
     error: (errors) => {

@@ -29,9 +29,9 @@ export interface OperationCase {
 const refused = (code: RefusalCode): Outcome => ({ kind: 'refused', code });
 const own = (check: (data: Record<string, unknown>, world: World, caller: Caller) => void): Outcome => ({ kind: 'own', check });
 const allRoles = (outcome: Outcome): Record<Role, Outcome> => ({ customer: outcome, agent: outcome, admin: outcome });
+const staffOnly = (staff: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: staff, admin: staff });
 const adminOnly = (admin: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: refused('FORBIDDEN'), admin });
 
-const staffOnly = (staff: Outcome): Record<Role, Outcome> => ({ customer: refused('FORBIDDEN'), agent: staff, admin: staff });
 /** A session of A named by B's callers (any role) or by mallory: every handoff operation on it is FORBIDDEN. */
 const forbiddenEverywhere = { asTenantB: allRoles(refused('FORBIDDEN')), asOtherCustomerOfA: refused('FORBIDDEN') };
 const CONVERSATION_FIELDS =

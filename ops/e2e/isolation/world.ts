@@ -194,13 +194,6 @@ export async function buildWorld(gatewayUrl: string, ids: { a: string; b: string
   };
   a.aliceAnswerId = await aliceAsks({ gatewayUrl, a }, 'question1');
   await waitForAnswer(gatewayUrl, aTokens.alice, a.aliceAnswerId);
-  // Her verdict, with a planted remark: listed in A's ratedAnswers, never in B's.
-  await dataOf(
-    gql(gatewayUrl, aTokens.alice, 'mutation($id: ID!, $c: String) { rateAnswer(answerId: $id, helpful: true, comment: $c) { id } }', {
-      id: a.aliceAnswerId,
-      c: aPlanted.text('feedback'),
-    }),
-  );
   // Human handoff: A's agent with a display name, a staff-only note on alice's conversation, A's rules.
   await dataOf(
     gql(
@@ -235,6 +228,13 @@ export async function buildWorld(gatewayUrl: string, ids: { a: string; b: string
         k: aPlanted.text('keyword', 'private'),
       },
     ),
+  );
+  // Her verdict, with a planted remark: listed in A's ratedAnswers, never in B's.
+  await dataOf(
+    gql(gatewayUrl, aTokens.alice, 'mutation($id: ID!, $c: String) { rateAnswer(answerId: $id, helpful: true, comment: $c) { id } }', {
+      id: a.aliceAnswerId,
+      c: aPlanted.text('feedback'),
+    }),
   );
   const revoked = await createApiKey(gatewayUrl, aTokens.admin, aPlanted.text('revokedkey'));
   await dataOf(gql(gatewayUrl, aTokens.admin, 'mutation($id: ID!) { revokeApiKey(id: $id) }', { id: revoked.id }));

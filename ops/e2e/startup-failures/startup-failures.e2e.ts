@@ -1,4 +1,6 @@
-import { e2eEnvironment } from '../harness/cluster';
+import { createServer } from 'node:net';
+import { Cluster } from '../../src/cluster';
+import { e2eEnvironment, e2ePort } from '../harness/cluster';
 
 // A service that cannot reach what it needs must say so and exit non-zero, never hang.
 const e2e = e2eEnvironment('startup', 14300);
@@ -41,5 +43,30 @@ describe('start-up failures', () => {
     expect(invalid.message).toMatch(/Invalid configuration/);
     expect(invalid.message).toMatch(/PORT/);
     expect(invalid.message).toMatch(/JWT_SECRET: must be at least 16 characters/);
+  });
+
+  it('one service failing in startAll stops the ones already started (no orphans holding ports)', async () => {
+    // The answer subgraph's port is taken, so it exits; the other subgraphs had started by then.
+    const blocker = createServer();
+    const answerPort = e2ePort(14322);
+    await new Promise<void>((done) => blocker.listen(answerPort, '127.0.0.1', done));
+    const ports = {
+      tenant: e2ePort(14320),
+      session: e2ePort(14321),
+      answer: answerPort,
+      inference: e2ePort(14323),
+      gateway: e2ePort(14324),
+    };
+    const cluster = new Cluster({ env: e2e.env, ports });
+    try {
+      await expect(cluster.startAll()).rejects.toThrow(/answer exited with code 1/);
+      expect(cluster.processes.size).toBe(0);
+      for (const port of [ports.tenant, ports.session, ports.inference]) {
+        await expect(fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+      }
+    } finally {
+      blocker.close();
+      await cluster.stopAll();
+    }
   });
 });

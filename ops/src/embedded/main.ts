@@ -1,4 +1,4 @@
-import { createLogger, Lifecycle, refuseDevelopmentSecrets, UnsafeDefaultsError } from '@beedesk/runtime';
+import { createLogger, Lifecycle, refuseDevelopmentSecrets, startTracing, tracingSettingsOf, UnsafeDefaultsError } from '@beedesk/runtime';
 import { startEmbedded } from './start';
 
 // `npm start`: the whole platform in one process, no Redis or Kafka needed.
@@ -8,8 +8,11 @@ async function main(): Promise<void> {
   const internalSecret = process.env.INTERNAL_SECRET || undefined;
   const unset = [...(internalSecret ? [] : ['INTERNAL_SECRET']), ...(process.env.JWT_SECRET ? [] : ['JWT_SECRET'])];
   refuseDevelopmentSecrets({ HOST: host, BEEDESK_DEV_DEPLOYMENT: process.env.BEEDESK_DEV_DEPLOYMENT === 'true' ? 'true' : 'false' }, unset);
+  // Tracing as in real mode (OTEL_EXPORTER_OTLP_ENDPOINT); one process, so one service name for all five.
+  const tracing = startTracing(tracingSettingsOf(process.env, 'beedesk'));
   const embedded = await startEmbedded({ logger, host, internalSecret, persistedOnly: process.env.GATEWAY_PERSISTED_ONLY === 'true' });
   const lifecycle = new Lifecycle(logger);
+  lifecycle.onShutdown('tracing', () => tracing.shutdown());
   lifecycle.onShutdown('embedded', () => embedded.close());
   lifecycle.installSignalHandlers(25_000);
   const url = embedded.gatewayUrl;

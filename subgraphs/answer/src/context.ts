@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
 import { type BaseContext, type EventBus, type InferenceQueue, type Logger, type Redis } from '@beedesk/runtime';
+import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
 import { SessionRepository } from '@beedesk/session/data';
 import { HandoffActions } from '@beedesk/handoff/data';
 
@@ -32,8 +32,8 @@ export interface AnswerContextDeps {
 export function contextFactory({ redis, keyPrefix, queue, events, internalSecret, logger }: AnswerContextDeps) {
   const answers = new AnswerRepository(redis, keyPrefix);
   const sessions = new SessionRepository(redis, keyPrefix);
-  const feedback = new FeedbackRepository(redis, keyPrefix);
   const handoff = HandoffActions.create(redis, keyPrefix, events, logger);
+  const feedback = new FeedbackRepository(redis, keyPrefix);
   return (base: BaseContext): AnswerContext => ({
     ...base,
     answers,

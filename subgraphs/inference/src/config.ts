@@ -39,6 +39,15 @@ export const inferenceSettings = z.object({
   KNOWLEDGE_BUILD_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Partitions a worker processes at once (each in order). */
   INFERENCE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * `fifo`: each partition's requests in arrival order. `fair`: requests read ahead from every partition and
+   * served by deficit round robin between tenants (one tenant's burst does not queue ahead of the others).
+   */
+  INFERENCE_SCHEDULING: z.enum(['fifo', 'fair']).default('fifo'),
+  /** fair: one tenant's requests answered at once on a worker (0: only INFERENCE_CONCURRENCY bounds it). */
+  INFERENCE_MAX_PER_TENANT: z.coerce.number().int().min(0).max(64).default(0),
+  /** fair: requests read ahead and waiting on a worker, at most. */
+  INFERENCE_MAX_BUFFERED: z.coerce.number().int().min(1).max(100_000).default(2000),
 });
 export type InferenceSettings = z.infer<typeof inferenceSettings>;
 

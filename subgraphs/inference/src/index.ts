@@ -1,4 +1,5 @@
 import {
+  observeWithExemplar,
   loadConfig,
   NO_EVENTS,
   startSubgraph,
@@ -113,7 +114,16 @@ export async function startInferenceService(deps: InferenceServiceDeps): Promise
       ...(deps.consumerReadiness ? await deps.consumerReadiness() : {}),
     }),
   });
-  await deps.consumer.start(worker.handle);
+  await deps.consumer.start(async (request, delivery) => {
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      await worker.handle(request, delivery);
+      outcome = 'ok';
+    } finally {
+      observeWithExemplar(metrics.processSeconds, { outcome }, (performance.now() - started) / 1000);
+    }
+  });
   consuming = true;
   return {
     port: server.port,

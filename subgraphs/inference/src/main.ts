@@ -12,6 +12,11 @@ void runSubgraphMain('inference', DEFAULT_PORTS.inference, async ({ deps, kafka,
     config.KAFKA_GROUP_ID,
     logger,
     settings.INFERENCE_CONCURRENCY,
+    {
+      mode: settings.INFERENCE_SCHEDULING,
+      maxPerTenant: settings.INFERENCE_MAX_PER_TENANT,
+      maxBuffered: settings.INFERENCE_MAX_BUFFERED,
+    },
   );
   return startInferenceService({
     ...base,

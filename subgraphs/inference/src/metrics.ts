@@ -6,6 +6,8 @@ export interface InferenceMetrics extends ServiceMetrics {
   answers: Counter<'status'>;
   engineSeconds: Histogram<'engine'>;
   firstTokenSeconds: Histogram<'engine'>;
+  /** Messaging semantic conventions' `messaging.process.duration`: one request from the queue, handled. */
+  processSeconds: Histogram<'outcome'>;
 }
 
 /** The inference service's metrics: answers, latency to first token, queue lag per partition, breakers. */
@@ -49,6 +51,7 @@ export function createInferenceMetrics(consumer: InferenceConsumer, breakers: Br
       labelNames: ['engine'],
       buckets,
       registers,
+      enableExemplars: true,
     }),
     firstTokenSeconds: new Histogram({
       name: 'beedesk_inference_first_token_seconds',
@@ -56,6 +59,15 @@ export function createInferenceMetrics(consumer: InferenceConsumer, breakers: Br
       labelNames: ['engine'],
       buckets,
       registers,
+      enableExemplars: true,
+    }),
+    processSeconds: new Histogram({
+      name: 'beedesk_messaging_process_duration_seconds',
+      help: 'Time to handle one inference request taken from the queue (messaging.process.duration), by outcome (ok, error: redelivered)',
+      labelNames: ['outcome'],
+      buckets,
+      registers,
+      enableExemplars: true,
     }),
   };
 }

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ATTR,
+  failSpan,
+  observeWithExemplar,
+  SpanKind,
+  tracer,
+  withActiveSpan,
   mayLogText,
   NO_EVENTS,
   requestLogger,
@@ -163,8 +169,24 @@ export class InferenceWorker {
     let lastSeq = progress.seq;
     const started = performance.now();
     const deadline = new AbortController();
+    // The engine call's span (gen_ai conventions for a remote model; the built-in engine is INTERNAL too):
+    // never the question or the answer, only how it went.
+    const spanName = engine.name === 'llm' ? 'chat' : `answer ${engine.name}`;
+    const span = tracer('@beedesk/inference').startSpan(spanName, {
+      kind: engine.name === 'llm' ? SpanKind.CLIENT : SpanKind.INTERNAL,
+      attributes: {
+        [ATTR.engine]: engine.name,
+        [ATTR.tenant]: tenantId,
+        [ATTR.answerId]: answerId,
+        ...(engine.name === 'llm' ? { 'gen_ai.operation.name': 'chat' } : {}),
+      },
+    });
+    let tokens = 0;
     const onToken = async (delta: string) => {
-      if (lastSeq === 0) this.metrics?.firstTokenSeconds.observe({ engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
+      if (tokens++ === 0) span.addEvent('first token');
+      if (lastSeq === 0 && this.metrics) {
+        observeWithExemplar(this.metrics.firstTokenSeconds, { engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
+      }
       if (deadline.signal.aborted) throw new ClaimLost(); // a late token of an abandoned call: write nothing
       const seq = await this.answers.appendStream(tenantId, answerId, this.workerId, delta, this.options.claimTtlMs);
       if (seq === null) throw new ClaimLost();
@@ -174,13 +196,15 @@ export class InferenceWorker {
     let outcome: AnswerOutcome;
     let kind: AnswerEventKind;
     try {
-      const result = await this.withinDeadline(
-        deadline,
-        engine.answer(request, { resumeFrom: progress.text, onToken, signal: deadline.signal }),
+      const result = await withActiveSpan(span, () =>
+        this.withinDeadline(deadline, engine.answer(request, { resumeFrom: progress.text, onToken, signal: deadline.signal })),
       );
       outcome = { ...result, status: 'DONE', engine: engine.name };
       kind = 'DONE';
     } catch (thrown) {
+      failSpan(span, thrown, spanName, { [ATTR.tenant]: tenantId });
+      span.setAttribute('beedesk.engine.tokens', tokens);
+      span.end();
       const timedOut = deadline.signal.aborted && !(thrown instanceof ClaimLost);
       if (timedOut) {
         log.error(
@@ -201,7 +225,12 @@ export class InferenceWorker {
       };
       kind = 'FALLBACK';
     }
-    this.metrics?.engineSeconds.observe({ engine: engine.name }, (performance.now() - started) / 1000);
+    if (span.isRecording()) {
+      span.setAttribute('beedesk.engine.tokens', tokens);
+      span.setAttribute('beedesk.answer.status', outcome.status);
+      span.end();
+    }
+    if (this.metrics) observeWithExemplar(this.metrics.engineSeconds, { engine: engine.name }, (performance.now() - started) / 1000);
     await this.finish(request, answer, outcome, kind, lastSeq, log);
   }
 

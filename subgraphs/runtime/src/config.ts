@@ -22,6 +22,11 @@ export const commonEnv = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must look like redis://host:port[/db]')
     .optional(),
+  /** A Redis Cluster's seed nodes (any of its nodes, `host:port,…`); when set it is used instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'a comma-separated list of host:port (seed nodes of a Redis Cluster)')
+    .optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')
@@ -33,6 +38,10 @@ export const commonEnv = z.object({
   KAFKA_TOPIC: z.string().min(1).default('inference.requests'),
   KAFKA_GROUP_ID: z.string().min(1).default('beedesk-inference'),
   KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  /** Replicas of the request topic when a service creates it (a three-broker cluster: 3); unset: the brokers' default. */
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(16).optional(),
+  /** The topic's min.insync.replicas when a service creates it (with acks=all: 2 of 3); unset: the brokers' default. */
+  KAFKA_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(16).optional(),
   /** HMAC secret shared by the gateway and the subgraphs to sign the tenant context. */
   INTERNAL_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(25_000),

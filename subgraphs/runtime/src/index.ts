@@ -22,7 +22,34 @@ export { badInput, codedError, ErrorCode, forbidden, notFound } from './errors';
 
 // Logging and metrics
 export { createLogger, mayLogText, requestLogger, type Logger } from './logger';
-export { createMetrics, type ServiceMetrics } from './metrics';
+export { boundedLabel, createMetrics, observeWithExemplar, type MetricsRegistry, type ServiceMetrics } from './metrics';
+export {
+  activeContext,
+  activeSpan,
+  ATTR,
+  contextWith,
+  currentTraceparent,
+  extractTraceContext,
+  failSpan,
+  injectTraceContext,
+  inSpan,
+  spanContextOf,
+  SpanKind,
+  SpanStatusCode,
+  startTracing,
+  traceFields,
+  tracer,
+  tracingEnabled,
+  tracingSettingsOf,
+  withActiveSpan,
+  withContext,
+  type Attributes,
+  type Context,
+  type Span,
+  type SpanContext,
+  type Tracing,
+  type TracingSettings,
+} from './tracing';
 
 // HTTP helpers and shutdown
 export { closeServer, listen, routeLabel, serveHealthRoute, serveMetrics, type Readiness } from './http';
@@ -35,8 +62,14 @@ export { type BaseContext } from './request-context';
 
 // Redis: clients, the tenant key builder, the repository base
 export {
+  CLUSTER_OPTIONS,
   connectRedis,
   createInMemoryRedis,
+  isCluster,
+  nodesOf,
+  redisTargetOf,
+  type RedisEventLog,
+  type RedisTarget,
   DependencyUnavailableError,
   execOrThrow,
   keysMatching,
@@ -70,6 +103,7 @@ export {
   InProcessQueue,
   KafkaInferenceConsumer,
   KafkaInferenceQueue,
+  type ConsumerScheduling,
   type Delivery,
   type InferenceConsumer,
   type InferenceQueue,
@@ -87,6 +121,7 @@ export {
   type HandoffPoke,
 } from './events';
 export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
+export { TRACEPARENT_FIELD } from './live/bus';
 export { AsyncQueue, QueueOverflowError } from './async-queue';
 
 // The subgraph server and service mains

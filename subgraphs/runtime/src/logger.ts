@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { traceFields } from './tracing';
 
 export type Logger = pino.Logger;
 
@@ -80,6 +81,8 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     level,
     base: { service },
     redact: { paths: [...REDACTED_PATHS], censor: CENSOR },
+    // The active span's ids (OpenTelemetry), so a line joins its trace in the trace store.
+    mixin: traceFields,
     formatters: {
       bindings: (bindings) => censorSecrets(bindings),
       log: (object) => censorSecrets(object),

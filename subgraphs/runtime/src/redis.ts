@@ -1,7 +1,13 @@
-import Redis from 'ioredis';
+import IORedis, { Cluster, type ClusterOptions } from 'ioredis';
 import RedisMock from 'ioredis-mock';
 
-export type { Redis };
+/**
+ * A Redis client: one node (ioredis `Redis`) or a Redis Cluster (ioredis `Cluster`). Every data module
+ * takes this and runs the same code on both, which is possible because every multi-key command,
+ * transaction, pipeline and Lua script touches the keys of one tenant only, all under the tenant's hash
+ * tag (keys.ts) and so in one slot. Commands that need one node (SCAN) go through `nodesOf`.
+ */
+export type Redis = IORedis | Cluster;
 /** A MULTI or pipeline being assembled (repositories add their commands to one transaction). */
 export type { ChainableCommander } from 'ioredis';
 
@@ -12,24 +18,77 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
+/** Where Redis is: a single node's URL, or a Redis Cluster's seed nodes (`host:port,…`, any of its nodes). */
+export type RedisTarget = { url: string } | { clusterNodes: string };
+
+/** The target REDIS_CLUSTER_NODES / REDIS_URL name (the cluster wins when both are set), or null with neither. */
+export function redisTargetOf(config: { REDIS_URL?: string | undefined; REDIS_CLUSTER_NODES?: string | undefined }): RedisTarget | null {
+  if (config.REDIS_CLUSTER_NODES) return { clusterNodes: config.REDIS_CLUSTER_NODES };
+  if (config.REDIS_URL) return { url: config.REDIS_URL };
+  return null;
+}
+
+/** What a Cluster client may log about topology changes and failover (a pino logger fits). */
+export interface RedisEventLog {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
 /**
- * Connects to a real Redis, failing within `timeoutMs` with a message that says how to fix it
- * (services must not hang at start when Redis is down). After start, ioredis reconnects forever.
+ * Redis Cluster handling, bounded: a MOVED or ASK redirection is followed at most 16 times per command
+ * (then the command fails); TRYAGAIN (a slot mid-migration), CLUSTERDOWN (no master for a slot yet, while
+ * a replica is being promoted) and a failover are retried after 100/200/200 ms within the same 3 retries
+ * per request a single node gets, so a command waits at most about a second on a failover before
+ * failing with a value (the callers answer SERVICE_UNAVAILABLE or retry through the outbox).
  */
-export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis> {
-  const redis = new Redis(url, {
+export const CLUSTER_OPTIONS: ClusterOptions = {
+  maxRedirections: 16,
+  retryDelayOnTryAgain: 100,
+  retryDelayOnClusterDown: 200,
+  retryDelayOnFailover: 200,
+  // A node that went away (killed master) is reconnected when it comes back as a replica.
+  clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  slotsRefreshTimeout: 2000,
+  enableOfflineQueue: true,
+  scaleReads: 'master',
+};
+
+function clusterNodesOf(list: string): { host: string; port: number }[] {
+  return list.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':');
+    return { host: host!, port: Number(port) };
+  });
+}
+
+/**
+ * Connects to a real Redis — one node or a Redis Cluster — failing within `timeoutMs` with a message that
+ * says how to fix it (services must not hang at start when Redis is down). After start, ioredis
+ * reconnects forever; in a cluster it follows redirections and failovers (CLUSTER_OPTIONS), logged on `log`.
+ */
+export async function connectRedis(target: string | RedisTarget, timeoutMs = 5000, log?: RedisEventLog): Promise<Redis> {
+  const where = typeof target === 'string' ? { url: target } : target;
+  const redisOptions = {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
     // Only the first connection is bounded; later outages retry with a capped back-off.
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+  };
+  const redis: Redis =
+    'url' in where
+      ? new IORedis(where.url, redisOptions)
+      : new Cluster(clusterNodesOf(where.clusterNodes), { ...CLUSTER_OPTIONS, lazyConnect: true, redisOptions });
   let lastError: unknown;
-  redis.on('error', (error) => {
+  redis.on('error', (error: Error) => {
     lastError = error;
   });
-  const safeUrl = url.replace(/\/\/[^@/]*@/, '//***@');
+  if (redis instanceof Cluster && log) {
+    redis.on('+node', (node: IORedis) => log.info({ node: `${node.options.host}:${node.options.port}` }, 'redis cluster node added'));
+    redis.on('-node', (node: IORedis) => log.info({ node: `${node.options.host}:${node.options.port}` }, 'redis cluster node removed'));
+    redis.on('node error', (error: Error, node: string) => log.warn({ node, err: error.message }, 'redis cluster node error'));
+  }
+  const safeUrl = 'url' in where ? where.url.replace(/\/\/[^@/]*@/, '//***@') : `cluster ${where.clusterNodes}`;
   const timer = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
   );
@@ -41,7 +100,7 @@ export async function connectRedis(url: string, timeoutMs = 5000): Promise<Redis
     redis.disconnect();
     const reason = (lastError as Error | undefined)?.message ?? (error as Error).message;
     throw new DependencyUnavailableError(
-      `Cannot reach Redis at ${safeUrl} (${reason}). Start Redis (e.g. \`redis-server --port 6379\`) or set REDIS_URL.`,
+      `Cannot reach Redis at ${safeUrl} (${reason}). Start Redis (e.g. \`redis-server --port 6379\`) or set REDIS_URL (or REDIS_CLUSTER_NODES for a Redis Cluster).`,
     );
   }
 }
@@ -64,14 +123,27 @@ export async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<un
   });
 }
 
-/** Every key matching a SCAN pattern (a whole prefix, for erasure audits and tests that remove only their own keys). */
+/** The nodes a SCAN must visit to see every key: the client itself, or every master of a Redis Cluster. */
+export function nodesOf(redis: Redis): IORedis[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
+
+/** True when `redis` is a Redis Cluster client (sharded pub/sub, per-node SCAN). */
+export const isCluster = (redis: Redis): redis is Cluster => redis instanceof Cluster;
+
+/**
+ * Every key matching a SCAN pattern (a whole prefix, for erasure audits and tests that remove only their
+ * own keys), on every master of a cluster.
+ */
 export async function keysMatching(redis: Redis, pattern: string, count = 500): Promise<string[]> {
   const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', count);
-    cursor = next;
-    found.push(...batch);
-  } while (cursor !== '0');
+  for (const node of nodesOf(redis)) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', count);
+      cursor = next;
+      found.push(...batch);
+    } while (cursor !== '0');
+  }
   return found;
 }

@@ -14,8 +14,9 @@ import {
 import { createRedisEventBus, type EventBus } from './live';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
-import { connectRedis, DependencyUnavailableError, type Redis } from './redis';
+import { connectRedis, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
 import { Lifecycle } from './shutdown';
+import { startTracing, tracingSettingsOf } from './tracing';
 import type { ServiceDeps } from './subgraph';
 
 /** A service that is up: the port it listens on and how to stop it gracefully. */
@@ -28,7 +29,7 @@ export interface MainContext<C extends CommonConfig> {
   config: C;
   logger: Logger;
   lifecycle: Lifecycle;
-  /** Connects to REDIS_URL (required in real mode); closed last on shutdown. */
+  /** Connects to REDIS_CLUSTER_NODES or REDIS_URL (one is required in real mode); closed last on shutdown. */
   redis(): Promise<Redis>;
   /** Connects to KAFKA_BROKERS (required) and makes sure the inference topic exists. */
   kafka(): Promise<Kafka>;
@@ -68,13 +69,19 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
     if (developmentSecrets) refuseDevelopmentSecrets(config, developmentSecrets(config));
     logProcessWarnings(logger);
     const lifecycle = new Lifecycle(logger);
+    // Registered first, so it runs last on shutdown: the spans of the final requests are exported too.
+    const tracing = startTracing(tracingSettingsOf(process.env, name));
+    lifecycle.onShutdown('tracing', () => tracing.shutdown());
+    if (tracing.settings) logger.info({ tracesUrl: tracing.settings.tracesUrl, ratio: tracing.settings.ratio }, 'tracing on (OTLP)');
     const context: MainContext<z.infer<S>> = {
       config,
       logger,
       lifecycle,
       redis: async () => {
-        if (!config.REDIS_URL) throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379)']);
-        const redis = await connectRedis(config.REDIS_URL);
+        const target = redisTargetOf(config);
+        if (!target)
+          throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379), or REDIS_CLUSTER_NODES for a Redis Cluster']);
+        const redis = await connectRedis(target, 5000, logger);
         lifecycle.onShutdown('redis', async () => void (await redis.quit()));
         return redis;
       },
@@ -82,7 +89,10 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
         const brokers = kafkaBrokersOf(config);
         if (brokers.length === 0) throw new ConfigError(['KAFKA_BROKERS: required (e.g. 127.0.0.1:9092)']);
         const kafka = createKafka(brokers, `beedesk-${name}`, logger);
-        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS);
+        await ensureTopic(kafka, brokers, config.KAFKA_TOPIC, config.KAFKA_PARTITIONS, {
+          replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+          minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
+        });
         return kafka;
       },
     };

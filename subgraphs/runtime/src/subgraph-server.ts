@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { GraphQLSchema } from 'graphql';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Context } from './tracing';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { codedError, ErrorCode } from './errors';
 import { closeServer, listen, routeLabel, routeOf, serveHealthRoute, serveMetrics, type Readiness } from './http';
@@ -9,6 +10,33 @@ import { createSubscriptionGauge } from './subscription-gauge';
 import { attachSubgraphWs } from './subgraph-ws';
 import { createRequestContexts, type BaseContext } from './request-context';
 import { CONTEXT_HEADER } from './signed-context';
+import { activeSpan, ATTR, contextWith, extractTraceContext, failSpan, SpanKind, tracer, tracingEnabled, withContext } from './tracing';
+
+/**
+ * The SERVER span of one `/graphql` request to a subgraph (the gateway's fetch span is its parent,
+ * through `traceparent`); ends with the response, failed on a 5xx.
+ */
+function traceRequest(service: string, req: IncomingMessage, res: ServerResponse): Context {
+  const parent = extractTraceContext(req.headers as Record<string, unknown>);
+  const method = req.method ?? 'GET';
+  const name = `${method} /graphql`;
+  const span = tracer(`@beedesk/${service}`).startSpan(
+    name,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'http.route': '/graphql', 'url.path': '/graphql' } },
+    parent,
+  );
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (res.statusCode >= 500) failSpan(span, new Error(`HTTP ${res.statusCode}`), name);
+    span.end();
+  };
+  res.once('finish', end);
+  res.once('close', end);
+  return contextWith(span, parent);
+}
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
@@ -46,6 +74,21 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     }),
   };
 
+  // The operation's type and name and the caller's tenant on the request's span (never its text).
+  const traceOperation: Plugin = {
+    onExecute: ({ args }) => {
+      const span = activeSpan();
+      if (!span?.isRecording()) return;
+      const operation = (args.document as DocumentNode).definitions.find((d) => d.kind === 'OperationDefinition');
+      const tenant = (args.contextValue as Partial<BaseContext> | undefined)?.caller?.tenantId;
+      if (operation?.kind === 'OperationDefinition') {
+        span.setAttribute('graphql.operation.type', operation.operation);
+        if (operation.name) span.setAttribute('graphql.operation.name', operation.name.value);
+      }
+      if (tenant) span.setAttribute(ATTR.tenant, tenant);
+    },
+  };
+
   const contexts = createRequestContexts({ internalSecret: options.internalSecret, logger, createContext: options.createContext });
   // Masks a query's or mutation's errors while its context (and so its tagged logger) is at hand;
   // yoga's own masking below then only sees coded errors, and still covers everything else.
@@ -76,7 +119,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
       return contexts.contextFor(verified.caller);
     },
     maskedErrors: { maskError: contexts.maskError },
-    plugins: [countSubscriptions, maskWithRequestLogger],
+    plugins: [countSubscriptions, maskWithRequestLogger, traceOperation],
   });
 
   const server = createServer((req, res) => {
@@ -89,6 +132,7 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     });
     if (serveHealthRoute(route, res, options.readiness, () => draining)) return;
     if (route === '/metrics') return void serveMetrics(res, metrics);
+    if (tracingEnabled() && route === '/graphql') return void withContext(traceRequest(options.name, req, res), () => yoga(req, res));
     return void yoga(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -1,10 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  createSourceEventStream,
   execute,
   GraphQLError,
   parse,
-  subscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -14,6 +14,7 @@ import {
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { TRACEPARENT_FIELD } from './live/bus';
 import type { SubscriptionGauge } from './subscription-gauge';
 import type { Caller } from './caller';
 import type { BaseContext, RequestContexts } from './request-context';
@@ -33,6 +34,38 @@ export interface SubgraphWs {
 }
 
 type Extra = { caller?: Caller };
+
+/**
+ * The publisher's `traceparent` of a live event, as `extensions.traceparent` of its result: the
+ * gateway's span for delivering the event joins the trace of the answer that produced it (and
+ * removes the extension before the client sees the result).
+ */
+function withTraceparent(result: ExecutionResult, payload: unknown): ExecutionResult {
+  const traceparent = (payload as Record<string, unknown> | null)?.[TRACEPARENT_FIELD];
+  return typeof traceparent === 'string' ? { ...result, extensions: { ...result.extensions, traceparent } } : result;
+}
+
+/** `source` mapped through `map`, one event at a time; return() ends the source at once (as graphql-js' mapAsyncIterator). */
+function mapEvents<T, R>(source: AsyncIterator<T>, map: (value: T) => Promise<R>): AsyncIterableIterator<R> {
+  const iterator: AsyncIterableIterator<R> = {
+    async next(): Promise<IteratorResult<R>> {
+      const step = await source.next();
+      return step.done ? { done: true, value: undefined } : { done: false, value: await map(step.value) };
+    },
+    async return(): Promise<IteratorResult<R>> {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the subgraph's `/graphql`, for the gateway's upstream
@@ -86,8 +119,14 @@ export function attachSubgraphWs<TContext extends BaseContext>(options: Subgraph
         return args;
       },
       subscribe: async (args) => {
-        const result = await subscribe(args);
-        return Symbol.asyncIterator in result ? options.gauge.count(result) : mask(result, args);
+        // graphql-js' subscribe(), with each event's trace context passed on in the result's extensions.
+        const source = await createSourceEventStream(args);
+        if (!(Symbol.asyncIterator in source)) return mask(source, args);
+        return options.gauge.count(
+          mapEvents(source[Symbol.asyncIterator](), async (payload) =>
+            withTraceparent(await execute({ ...args, rootValue: payload }), payload),
+          ),
+        );
       },
       execute: async (args) => mask(await execute(args), args),
       onNext: (_ctx, _id, _payload, args, result) => {

@@ -3,9 +3,9 @@ import { type BaseContext, type Redis } from '@beedesk/runtime';
 import {
   ApiKeyRepository,
   ArticleRepository,
+  HandoffRulesRepository,
   TenantRepository,
   WidgetSettingsRepository,
-  HandoffRulesRepository,
   type ArticleRecord,
   type KnowledgeBaseCaps,
 } from './data';
@@ -15,8 +15,8 @@ export interface TenantSubgraphContext extends BaseContext {
   articles: ArticleRepository;
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
-  widget: WidgetSettingsRepository;
   handoffRules: HandoffRulesRepository;
+  widget: WidgetSettingsRepository;
   /** Batches the gateway's `_entities` fan-out for articles into one MGET. */
   articleLoader: DataLoader<string, ArticleRecord | null>;
   /** eraseTenant (erase.ts). */
@@ -44,8 +44,8 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
     articles,
     tenants,
     apiKeys,
-    widget,
     handoffRules,
+    widget,
     articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
     knowledgeBaseCaps,

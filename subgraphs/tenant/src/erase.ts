@@ -1,4 +1,4 @@
-import { badInput, outboxTenantsKey, tenantChannels, tenantKeys, type CredentialsChange, type Redis } from '@beedesk/runtime';
+import { badInput, nodesOf, outboxTenantsKey, tenantChannels, tenantKeys, type CredentialsChange, type Redis } from '@beedesk/runtime';
 import { requireAdmin } from './admin';
 import type { TenantSubgraphContext } from './context';
 
@@ -41,19 +41,23 @@ export class TenantEraser {
     // A worker may still write between passes (its claim is gone, so only until it notices): sweep again.
     for (let pass = 0; pass < MAX_PASSES; pass++) {
       let deletedThisPass = 0;
-      let cursor = '0';
-      do {
-        const [next, found] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
-        cursor = next;
-        if (found.length === 0) continue;
-        const deleted = await this.redis.unlink(...found);
-        deletedThisPass += deleted;
-        for (const key of found) {
-          if (kinds.sessions.test(key)) erased.sessions++;
-          else if (kinds.answers.test(key)) erased.answers++;
-          else if (kinds.articles.test(key)) erased.articles++;
-        }
-      } while (cursor !== '0');
+      // The tenant's keys share one slot, so on a Redis Cluster one master holds them all; which one
+      // can change mid-erase (a failover), so every master is scanned. UNLINK goes through the client.
+      for (const node of nodesOf(this.redis)) {
+        let cursor = '0';
+        do {
+          const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', SCAN_COUNT);
+          cursor = next;
+          if (found.length === 0) continue;
+          const deleted = await this.redis.unlink(...found);
+          deletedThisPass += deleted;
+          for (const key of found) {
+            if (kinds.sessions.test(key)) erased.sessions++;
+            else if (kinds.answers.test(key)) erased.answers++;
+            else if (kinds.articles.test(key)) erased.articles++;
+          }
+        } while (cursor !== '0');
+      }
       erased.keys += deletedThisPass;
       if (deletedThisPass === 0) break;
     }

@@ -4,7 +4,7 @@
  * the other, each under autocannon at fixed concurrency for two queries, every response checked.
  *
  *   node ops/dist/bench/gateway/run.js [--duration 20] [--warmup 5] [--connections 50]
- *        [--only ours,hive,apollo[,hive-nodedup]] [--queries nested,list] [--json results.json]
+ *        [--only ours,hive,apollo[,hive-nodedup,ours-trace10,ours-trace100]] [--queries nested,list] [--json results.json]
  *        [--base-port 4800] [--strict-order] [--keep-logs] [--ours-main gateway/dist/main.js]
  *
  * Everything it starts is killed at the end, on SIGINT/SIGTERM, on errors and by a watchdog.
@@ -12,6 +12,7 @@
 import autocannon from 'autocannon';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,7 +26,7 @@ import type { SubgraphStats } from './subgraph-server';
 import { SUBGRAPH_NAMES, type SubgraphName } from './subgraphs';
 
 /** `hive-nodedup`: Hive Gateway with its deduplication of identical in-flight subgraph requests off (opt-in, see README). */
-export const GATEWAY_IDS = ['ours', 'hive', 'apollo', 'hive-nodedup'] as const;
+export const GATEWAY_IDS = ['ours', 'hive', 'apollo', 'hive-nodedup', 'ours-trace10', 'ours-trace100'] as const;
 export type GatewayId = (typeof GATEWAY_IDS)[number];
 const DEFAULT_GATEWAYS: readonly GatewayId[] = ['ours', 'hive', 'apollo'];
 
@@ -83,6 +84,16 @@ export function parseOptions(argv: readonly string[]): Options {
     oursMain: resolve(argValue(argv, '--ours-main') ?? join(repoRoot, 'gateway', 'dist', 'main.js')),
   };
 }
+
+/**
+ * `ours-trace10` / `ours-trace100`: our gateway with OpenTelemetry tracing on, sampling 10 % / 100 %
+ * of requests (parent-based ratio), exporting OTLP/HTTP to a sink in this process that counts spans.
+ */
+export const TRACED: Partial<Record<GatewayId, number>> = { 'ours-trace10': 0.1, 'ours-trace100': 1 };
+const isOurs = (id: GatewayId): boolean => id === 'ours' || TRACED[id] !== undefined;
+
+/** Where the traced gateways export: an OTLP/HTTP sink on base port + 30. */
+export const otlpSinkPort = (basePort: number): number => basePort + 30;
 
 export function gatewayPort(id: GatewayId, basePort: number): number {
   return basePort + 10 + GATEWAY_IDS.indexOf(id);
@@ -260,15 +271,28 @@ const HIVE_NODEDUP_CONFIG = `module.exports.gatewayConfig = {
 };
 `;
 
-function launchOf(id: GatewayId, supergraph: string, port: number, oursMain: string, workDir: string): GatewayLaunch | string {
+function launchOf(
+  id: GatewayId,
+  supergraph: string,
+  port: number,
+  oursMain: string,
+  workDir: string,
+  tracesUrl: string,
+): GatewayLaunch | string {
   switch (id) {
-    case 'ours': {
+    case 'ours':
+    case 'ours-trace10':
+    case 'ours-trace100': {
       const main = oursMain;
       if (!existsSync(main)) return `${main} not found (gateway not built)`;
+      const ratio = TRACED[id];
       return {
         command: process.execPath,
         args: [main, '--supergraph', supergraph, '--auth', 'none', '--port', String(port)],
-        env: { NODE_ENV: 'development' },
+        env: {
+          NODE_ENV: 'development',
+          ...(ratio === undefined ? {} : { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: tracesUrl, OTEL_TRACES_SAMPLER_ARG: String(ratio) }),
+        },
         health: 'get-health',
       };
     }
@@ -327,14 +351,15 @@ export async function startGateway(
   logFile: string,
   workDir: string,
   oursMain: string,
+  tracesUrl = '',
 ): Promise<Started | string> {
-  const launch = launchOf(id, supergraph, port, oursMain, workDir);
+  const launch = launchOf(id, supergraph, port, oursMain, workDir, tracesUrl);
   if (typeof launch === 'string') return launch;
   if (!(await portFree(port))) return `port ${port} is already in use`;
   const log = openSync(logFile, 'a');
   const child = track(
     spawn(launch.command, launch.args, {
-      cwd: id === 'ours' ? repoRoot : workDir,
+      cwd: isOurs(id) ? repoRoot : workDir,
       env: childEnv(launch.env),
       stdio: launch.ipc ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
     }),
@@ -441,6 +466,8 @@ export interface Row {
   peakRssMb?: number;
   /** Gateway process (tree) CPU time per response, ms. */
   cpuMsPerRequest?: number;
+  /** Spans the OTLP sink received per response during the run (traced gateways only). */
+  spansPerRequest?: number;
   /** The four subgraphs' CPU time per response, ms (same work for every gateway, up to its query plan). */
   subgraphCpuMsPerRequest?: number;
   /** Requests the gateway sent to the subgraphs per response, in total and by subgraph. */
@@ -578,7 +605,7 @@ export interface Ratio {
 export function ratios(rows: readonly Row[]): Ratio[] {
   const out: Ratio[] = [];
   for (const ours of rows.filter((r) => r.gateway === 'ours' && r.status === 'ok')) {
-    for (const peer of rows.filter((r) => r.gateway !== 'ours' && r.status === 'ok' && r.query === ours.query)) {
+    for (const peer of rows.filter((r) => !isOurs(r.gateway) && r.status === 'ok' && r.query === ours.query)) {
       out.push({
         query: ours.query,
         peer: peer.gateway,
@@ -591,6 +618,48 @@ export function ratios(rows: readonly Row[]): Ratio[] {
   return out;
 }
 
+export interface TracingRatio {
+  query: string;
+  gateway: GatewayId;
+  ratio: number;
+  /** traced ÷ untraced (`ours`): CPU per request (the cost), req/s, p99. */
+  cpuPerRequest: number;
+  rps: number;
+  p99: number;
+  /** Spans the sink received per response during the measured run. */
+  spansPerRequest: number | undefined;
+}
+
+/** The cost of tracing: each traced run of ours against ours with tracing off, per query. */
+export function tracingRatios(rows: readonly Row[]): TracingRatio[] {
+  const out: TracingRatio[] = [];
+  for (const off of rows.filter((r) => r.gateway === 'ours' && r.status === 'ok')) {
+    for (const on of rows.filter((r) => TRACED[r.gateway] !== undefined && r.status === 'ok' && r.query === off.query)) {
+      out.push({
+        query: on.query,
+        gateway: on.gateway,
+        ratio: TRACED[on.gateway]!,
+        cpuPerRequest: (on.cpuMsPerRequest ?? Number.NaN) / (off.cpuMsPerRequest ?? Number.NaN),
+        rps: (on.rps ?? Number.NaN) / (off.rps ?? Number.NaN),
+        p99: (on.p99Ms ?? Number.NaN) / (off.p99Ms ?? Number.NaN),
+        spansPerRequest: on.spansPerRequest,
+      });
+    }
+  }
+  return out;
+}
+
+export function tracingTable(list: readonly TracingRatio[]): string {
+  if (list.length === 0) return '';
+  const lines = ['| query | tracing ÷ off | sampled | CPU/req | req/s | p99 | spans exported/req |', '|---|---|--:|--:|--:|--:|--:|'];
+  for (const r of list) {
+    lines.push(
+      `| ${r.query} | ${r.gateway} | ${r.ratio * 100} % | ${fmt(r.cpuPerRequest, 2)}× | ${fmt(r.rps, 2)}× | ${fmt(r.p99, 2)}× | ${fmt(r.spansPerRequest, 2)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function ratioTable(list: readonly Ratio[]): string {
   if (list.length === 0) return '(no ratios: `ours` and at least one peer must both have run)';
   const lines = [
@@ -599,6 +668,37 @@ export function ratioTable(list: readonly Ratio[]): string {
   ];
   for (const r of list) lines.push(`| ${r.query} | ${r.peer} | ${fmt(r.rps, 2)}× | ${fmt(r.p99, 2)}× | ${fmt(r.cpuPerRequest, 2)}× |`);
   return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- OTLP sink
+
+/** Receives the traced gateways' OTLP/HTTP exports and counts their spans (as a collector would, minus storing them). */
+async function startOtlpSink(port: number): Promise<{ url: string; spans: () => number; close: () => Promise<void> }> {
+  let spans = 0;
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          resourceSpans?: { scopeSpans?: { spans?: unknown[] }[] }[];
+        };
+        for (const r of body.resourceSpans ?? []) for (const sc of r.scopeSpans ?? []) spans += sc.spans?.length ?? 0;
+      } catch {
+        // not JSON: counted as nothing
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, HOST, () => resolve());
+  });
+  return {
+    url: `http://${HOST}:${port}/v1/traces`,
+    spans: () => spans,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 // ---------------------------------------------------------------- main
@@ -625,6 +725,7 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
         .map((l) => l.toFixed(2))
         .join(' ')}, node ${process.version}`,
     );
+    const sink = opts.only.some((id) => TRACED[id] !== undefined) ? await startOtlpSink(otlpSinkPort(opts.basePort)) : null;
     const subgraphs = await startSubgraphs(opts.basePort, workDir);
     log(`subgraphs up: ${SUBGRAPH_NAMES.map((n) => `${n}:${subgraphPort(n, opts.basePort)}`).join(' ')}`);
 
@@ -632,7 +733,7 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
       const port = gatewayPort(id, opts.basePort);
       const logFile = join(workDir, `gateway-${id}.log`);
       log(`${id}: starting on port ${port}`);
-      const gw = await startGateway(id, supergraph, port, logFile, workDir, opts.oursMain);
+      const gw = await startGateway(id, supergraph, port, logFile, workDir, opts.oursMain, sink?.url);
       if (typeof gw === 'string') {
         log(`${id}: failed to start: ${gw}`);
         for (const q of queries) rows.push({ gateway: id, query: q.name, status: 'failed to start', reason: gw });
@@ -646,7 +747,13 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
             continue;
           }
           log(`${id}: ${q.name}: warm-up ${opts.warmup} s, then ${opts.duration} s at ${opts.connections} connections`);
+          const spans0 = sink?.spans() ?? 0;
           const row = await measure(id, gw, q, expected.get(q.name) as string, subgraphs, opts);
+          if (sink && TRACED[id] !== undefined) {
+            // Spans of the run's last second arrive with the next export (1 s schedule).
+            await new Promise((r) => setTimeout(r, 1_500));
+            row.spansPerRequest = (sink.spans() - spans0) / (row.responses ?? Number.NaN);
+          }
           rows.push(row);
           log(
             `${id}: ${q.name}: ${fmt(row.rps, 0)} req/s, p99 ${fmt(row.p99Ms)} ms, ${row.errors} errors, CPU ${fmt(row.cpuMsPerRequest, 2)} ms/req, ` +
@@ -660,9 +767,11 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
       }
     }
     for (const { child } of subgraphs) await stopChild(child);
+    await sink?.close();
     const ratioList = ratios(rows);
+    const tracing = tracingRatios(rows);
 
-    console.log(`\n${markdownTable(rows)}\n\n${ratioTable(ratioList)}\n`);
+    console.log(`\n${markdownTable(rows)}\n\n${ratioTable(ratioList)}\n${tracing.length ? `\n${tracingTable(tracing)}\n` : ''}`);
     console.log(
       `${opts.duration} s per query after ${opts.warmup} s warm-up, ${opts.connections} connections; req/s counts correct responses only; ` +
         'CPU and RSS are of the gateway process tree, from /proc.',
@@ -686,6 +795,7 @@ export async function runBenchmark(opts: Options): Promise<{ rows: Row[]; ratios
         }),
         rows,
         ratios: ratioList,
+        tracing,
       };
       writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
       log(`results written to ${opts.json}`);
@@ -728,7 +838,7 @@ async function main(): Promise<void> {
   watchdog.unref();
   try {
     const { rows } = await runBenchmark(opts);
-    process.exitCode = rows.some((r) => r.gateway !== 'ours' && r.status !== 'ok') ? 1 : 0;
+    process.exitCode = rows.some((r) => !isOurs(r.gateway) && r.status !== 'ok') ? 1 : 0;
   } catch (err) {
     log(`error: ${(err as Error).stack ?? String(err)}`);
     killNow();

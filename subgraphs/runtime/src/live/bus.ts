@@ -2,7 +2,37 @@ import { AsyncQueue } from '../async-queue';
 import type { ActivityEventMessage, AnswerEventMessage, EventPublisher, HandoffPoke } from '../events';
 import { tenantChannels } from '../keys';
 import type { Logger } from '../logger';
+import { ATTR, currentTraceparent, inSpan, SpanKind, tracingEnabled } from '../tracing';
 import type { EventTransport } from './transport';
+
+/**
+ * The field of a live event's JSON that carries the publisher's trace context (W3C `traceparent`),
+ * so the gateway's span for delivering the event joins the trace of the answer that produced it.
+ */
+export const TRACEPARENT_FIELD = 'traceparent';
+
+/** Publishes `message` in a PRODUCER span (`publish <kind>`) whose context travels in the message. */
+function publishTraced(transport: EventTransport, kind: string, tenantId: string, channel: string, message: object): Promise<void> {
+  if (!tracingEnabled()) return transport.publish(channel, JSON.stringify(message));
+  return inSpan(
+    '@beedesk/runtime/live',
+    `publish ${kind}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'redis',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'publish',
+        'messaging.destination.template': `events:${kind}`,
+        [ATTR.tenant]: tenantId,
+      },
+    },
+    async () => {
+      const traceparent = currentTraceparent();
+      await transport.publish(channel, JSON.stringify(traceparent ? { ...message, [TRACEPARENT_FIELD]: traceparent } : message));
+    },
+  );
+}
 
 /** A live stream of one subscriber; `return()` unsubscribes at once. */
 export type EventStream<T> = AsyncIterableIterator<T> & { return(): Promise<IteratorResult<T>> };
@@ -71,8 +101,9 @@ export function createEventBus(transport: EventTransport, options: EventBusOptio
       return streams.size;
     },
     publishAnswerEvent: (tenantId, event) =>
-      transport.publish(tenantChannels(options.keyPrefix, tenantId).answers(event.sessionId), JSON.stringify(event)),
-    publishActivity: (tenantId, event) => transport.publish(tenantChannels(options.keyPrefix, tenantId).activity, JSON.stringify(event)),
+      publishTraced(transport, 'answers', tenantId, tenantChannels(options.keyPrefix, tenantId).answers(event.sessionId), event),
+    publishActivity: (tenantId, event) =>
+      publishTraced(transport, 'activity', tenantId, tenantChannels(options.keyPrefix, tenantId).activity, event),
     answerEvents: (tenantId, sessionId) => listen(tenantChannels(options.keyPrefix, tenantId).answers(sessionId), isAnswerEvent),
     activity: (tenantId) => listen(tenantChannels(options.keyPrefix, tenantId).activity, isActivity),
     publishHandoff: (tenantId, poke) => transport.publish(tenantChannels(options.keyPrefix, tenantId).handoff, JSON.stringify(poke)),

@@ -1,4 +1,4 @@
-import type { Redis } from '../redis';
+import { isCluster, type Redis } from '../redis';
 import { ChannelListeners, type EventTransport } from './transport';
 
 /**
@@ -7,6 +7,12 @@ import { ChannelListeners, type EventTransport } from './transport';
  * Each channel is subscribed once however many local listeners it has. ioredis re-subscribes
  * after a reconnect; events published while the connection was down are lost (pub/sub keeps
  * nothing), which clients detect by the gap in `seq`.
+ *
+ * On a Redis Cluster the same is sharded pub/sub: SPUBLISH goes to the shard that owns the channel's
+ * slot (the channel carries the tenant's hash tag, keys.ts) instead of being broadcast to every node,
+ * and the subscriber is a cluster client with one SSUBSCRIBE connection per master, which ioredis
+ * moves to the new master after a failover. Events published during the failover are lost like any
+ * other pub/sub gap.
  */
 export class RedisTransport implements EventTransport {
   private readonly listeners = new ChannelListeners();
@@ -16,16 +22,23 @@ export class RedisTransport implements EventTransport {
   /** Serialises SUBSCRIBE/UNSUBSCRIBE per channel, so an unsubscribe never overtakes a subscribe. */
   private readonly pending = new Map<string, Promise<unknown>>();
 
-  constructor(private readonly redis: Redis) {}
+  private readonly sharded: boolean;
+
+  constructor(private readonly redis: Redis) {
+    this.sharded = isCluster(redis);
+  }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.redis.publish(channel, message);
+    if (this.sharded) await this.redis.spublish(channel, message);
+    else await this.redis.publish(channel, message);
   }
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
     const connection = await this.connection();
     const first = this.listeners.add(channel, listener);
-    const ready = first ? this.chain(channel, () => connection.subscribe(channel)) : (this.pending.get(channel) ?? Promise.resolve());
+    const ready = first
+      ? this.chain(channel, () => (this.sharded ? connection.ssubscribe(channel) : connection.subscribe(channel)))
+      : (this.pending.get(channel) ?? Promise.resolve());
     try {
       await ready;
     } catch (error) {
@@ -37,7 +50,9 @@ export class RedisTransport implements EventTransport {
       if (!subscribed) return;
       subscribed = false;
       if (this.listeners.remove(channel, listener)) {
-        void this.chain(channel, () => connection.unsubscribe(channel)).catch(() => undefined);
+        void this.chain(channel, () => (this.sharded ? connection.sunsubscribe(channel) : connection.unsubscribe(channel))).catch(
+          () => undefined,
+        );
       }
     };
   }
@@ -51,8 +66,9 @@ export class RedisTransport implements EventTransport {
 
   private connection(): Promise<Redis> {
     if (!this.subscriberReady) {
-      const subscriber = this.redis.duplicate();
-      subscriber.on('message', (channel: string, message: string) => this.listeners.deliver(channel, message));
+      const subscriber: Redis = isCluster(this.redis) ? this.redis.duplicate([], { shardedSubscribers: true }) : this.redis.duplicate();
+      const deliver = (channel: string, message: string) => this.listeners.deliver(channel, message);
+      subscriber.on(this.sharded ? 'smessage' : 'message', deliver);
       // Errors surface through failed SUBSCRIBE calls and reconnects; keep them off the process.
       subscriber.on('error', () => undefined);
       this.subscriber = subscriber;

@@ -1,6 +1,19 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger';
+import {
+  ATTR,
+  contextWith,
+  extractTraceContext,
+  failSpan,
+  injectTraceContext,
+  spanContextOf,
+  SpanKind,
+  tracer,
+  withActiveSpan,
+  type Span,
+} from '../tracing';
 import { DependencyUnavailableError } from '../redis';
+import { FairScheduler, type ScheduledItem } from './fair-scheduler';
 import {
   orderingKey,
   parseInferenceRequest,
@@ -38,19 +51,40 @@ export function createKafka(brokers: string[], clientId: string, logger: Logger)
  * Checks the brokers answer and creates the topic when missing, within `timeoutMs`, so a service
  * started without Kafka fails at once with a message saying how to provide it.
  */
-export async function ensureTopic(kafka: Kafka, brokers: string[], topic: string, partitions: number, timeoutMs = 15_000): Promise<void> {
+/** How the request topic is replicated when this service creates it (unset: the brokers' defaults). */
+export interface TopicReplication {
+  replicationFactor?: number | undefined;
+  minInsyncReplicas?: number | undefined;
+}
+
+export async function ensureTopic(
+  kafka: Kafka,
+  brokers: string[],
+  topic: string,
+  partitions: number,
+  replication: TopicReplication = {},
+  timeoutMs = 15_000,
+): Promise<void> {
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 } });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
+  let settled = false;
   try {
     await Promise.race([
       (async () => {
         await admin.connect();
-        const existing = await admin.listTopics();
-        if (!existing.includes(topic)) {
-          await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+        // Several brokers: a topic another service has just created may not be known to every broker yet
+        // ("This server does not host this topic-partition"): retried until it is, within the deadline.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await createUnlessExists();
+            return;
+          } catch (error) {
+            if (settled || attempt >= 20 || !topicNotYetEverywhere(error)) throw error;
+            await new Promise((r) => setTimeout(r, 300));
+          }
         }
       })(),
       deadline,
@@ -61,16 +95,49 @@ export async function ensureTopic(kafka: Kafka, brokers: string[], topic: string
         'Start a broker (`bash ops/kafka/kafka.sh start`) or set KAFKA_BROKERS.',
     );
   } finally {
+    settled = true;
     clearTimeout(timer);
     await admin.disconnect().catch(() => undefined);
   }
+
+  async function createUnlessExists(): Promise<void> {
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic)) {
+      await admin.createTopics({
+        topics: [
+          {
+            topic,
+            numPartitions: partitions,
+            ...(replication.replicationFactor ? { replicationFactor: replication.replicationFactor } : {}),
+            ...(replication.minInsyncReplicas
+              ? { configEntries: [{ name: 'min.insync.replicas', value: String(replication.minInsyncReplicas) }] }
+              : {}),
+          },
+        ],
+        waitForLeaders: true,
+      });
+    }
+  }
+}
+
+/** kafkajs' UNKNOWN_TOPIC_OR_PARTITION, also when its own retries gave up on it (then it is the cause). */
+function topicNotYetEverywhere(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  }
+  return false;
 }
 
 interface Pending {
   request: InferenceRequest;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** The send span of this message (messaging semantic conventions); its context travels in the headers. */
+  span: Span;
+  headers: Record<string, string>;
 }
+
+const TRACER = '@beedesk/runtime/kafka';
 
 /**
  * Produce errors after which kafkajs' idempotent producer never sends again: its producer id or
@@ -176,8 +243,34 @@ export class KafkaInferenceQueue implements InferenceQueue {
   enqueue(request: InferenceRequest): Promise<void> {
     if (this.replacing) return Promise.reject(new Error('the Kafka producer is being replaced after failed sends'));
     if (!this.connected) return Promise.reject(new Error('the Kafka producer is not connected'));
+    // One PRODUCER span per message, child of the ask; its context goes into the message headers.
+    const span = tracer(TRACER).startSpan(`send ${this.topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'send',
+        'messaging.destination.name': this.topic,
+        [ATTR.tenant]: request.tenantId,
+        [ATTR.answerId]: request.answerId,
+      },
+    });
+    const headers = injectTraceContext({ tenant: request.tenantId }, contextWith(span));
     return new Promise((resolve, reject) => {
-      this.batch.push({ request, resolve, reject });
+      this.batch.push({
+        request,
+        span,
+        headers,
+        resolve: () => {
+          span.end();
+          resolve();
+        },
+        reject: (error) => {
+          failSpan(span, error, `send ${this.topic}`, { [ATTR.tenant]: request.tenantId });
+          span.end();
+          reject(error);
+        },
+      });
       if (this.batch.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });
@@ -199,10 +292,10 @@ export class KafkaInferenceQueue implements InferenceQueue {
           topic: this.topic,
           compression: CompressionTypes.GZIP,
           acks: -1,
-          messages: batch.map(({ request }) => ({
+          messages: batch.map(({ request, headers }) => ({
             key: orderingKey(request),
             value: JSON.stringify(request),
-            headers: { tenant: request.tenantId },
+            headers,
           })),
         });
         sent.catch(() => undefined);
@@ -273,11 +366,38 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * A consumer-group member. Offsets are committed only after the handler finished (the answer is
  * written), so a crash or rebalance redelivers instead of losing; the handler de-duplicates.
  */
+
+/** A message read ahead in fair mode: the request and what its CONSUMER span needs (trace headers). */
+interface FairMessage {
+  request: InferenceRequest;
+  topic: string;
+  offset: string;
+  headers: Record<string, unknown>;
+}
+
+/** How a worker orders the requests it has read: as they arrived (`fifo`), or fairly between tenants. */
+export interface ConsumerScheduling {
+  mode: 'fifo' | 'fair';
+  /** fair: requests of one tenant answered at once on this worker (0: no cap but the concurrency). */
+  maxPerTenant?: number;
+  /** fair: requests read ahead and waiting, at most (bounded memory; the fetch waits beyond it). */
+  maxBuffered?: number;
+  /** fair: a tenant's share per round (e.g. by plan); 1 by default. */
+  weightOf?: (tenantId: string) => number;
+}
+
 export class KafkaInferenceConsumer implements InferenceConsumer {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   /** For /health: true while the consumer is fetching. */
   running = false;
+  private readonly scheduling: ConsumerScheduling;
+  private readonly scheduler: FairScheduler<FairMessage | null>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly committed = new Map<number, bigint>();
+  private assigned = new Set<number>();
+  private stopping = false;
+  private spaceWaiters: (() => void)[] = [];
 
   constructor(
     kafka: Kafka,
@@ -285,10 +405,24 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     private readonly groupId: string,
     private readonly logger: Logger,
     private readonly partitionsConsumedConcurrently = 3,
+    scheduling: ConsumerScheduling = { mode: 'fifo' },
   ) {
+    this.scheduling = scheduling;
+    this.scheduler = new FairScheduler({
+      concurrency: partitionsConsumedConcurrently,
+      maxPerTenant: scheduling.maxPerTenant ?? 0,
+      ...(scheduling.weightOf ? { weightOf: scheduling.weightOf } : {}),
+    });
     this.consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 1_000 });
     this.admin = kafka.admin();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (this.running = true));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.running = true;
+      // A new generation reads again from the committed offsets: what waits here is dropped, not lost.
+      const dropped = this.scheduler.dropWaiting();
+      this.assigned = new Set(event.payload.memberAssignment[this.topic] ?? []);
+      if (dropped > 0) this.logger.info({ dropped }, 'rebalanced: waiting inference requests dropped, to be read again');
+      this.wakeFetch();
+    });
     this.consumer.on(this.consumer.events.STOP, () => (this.running = false));
     this.consumer.on(this.consumer.events.CRASH, () => (this.running = false));
   }
@@ -297,25 +431,172 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     await this.admin.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    if (this.scheduling.mode === 'fair') return this.startFair(handler);
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
       eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const request = parseInferenceRequest(message.value?.toString('utf8') ?? '');
-        if (request && request.tenantId === message.headers?.['tenant']?.toString()) {
-          // kafkajs heartbeats only between messages: a long answer must beat, or the group evicts us.
-          await handler(request, { heartbeat });
-        } else {
-          // A message we cannot read would block its partition forever: log it and move on.
-          this.logger.error({ topic, partition, offset: message.offset }, 'skipping unreadable inference request');
-        }
+        const request = this.readable(topic, partition, message);
+        // kafkajs heartbeats only between messages: a long answer must beat, or the group evicts us.
+        if (request)
+          await this.process(topic, partition, message.offset, message.headers ?? {}, request, () => handler(request, { heartbeat }));
         await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
       },
     });
   }
 
+  /** The request in a message, or null (logged) for one we cannot read: it must not block its partition. */
+  private readable(
+    topic: string,
+    partition: number,
+    message: { value: Buffer | null; offset: string; headers?: Record<string, unknown> },
+  ): InferenceRequest | null {
+    const request = parseInferenceRequest(message.value?.toString('utf8') ?? '');
+    if (request && request.tenantId === String(message.headers?.['tenant'] ?? '')) return request;
+    this.logger.error({ topic, partition, offset: message.offset }, 'skipping unreadable inference request');
+    return null;
+  }
+
+  /**
+   * Fair mode: every partition's messages go into the FairScheduler as they are fetched (read ahead up to
+   * maxBuffered, the fetch position moves on), requests start in deficit-round-robin order between
+   * tenants, and each partition's offset is committed only up to its contiguous prefix of finished
+   * requests. kafkajs heartbeats between fetches, which go on while answers run.
+   */
+  private async startFair(handler: InferenceHandler): Promise<void> {
+    const maxBuffered = this.scheduling.maxBuffered ?? 2000;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (const message of batch.messages) {
+          while (this.scheduler.size >= maxBuffered && isRunning() && !isStale() && !this.stopping) {
+            await new Promise<void>((resolve) => {
+              this.spaceWaiters.push(resolve);
+              setTimeout(resolve, 1000).unref();
+            });
+            await heartbeat();
+          }
+          if (!isRunning() || isStale() || this.stopping) return;
+          this.scheduler.add({
+            tenantId: String(message.headers?.['tenant'] ?? ''),
+            orderingKey: message.key?.toString('utf8') ?? `${batch.partition}/${message.offset}`,
+            partition: batch.partition,
+            offset: BigInt(message.offset),
+            value: this.fairMessage(batch.topic, batch.partition, message),
+          });
+          resolveOffset(message.offset);
+          this.pump(handler);
+        }
+        await heartbeat();
+      },
+    });
+  }
+
+  private pump(handler: InferenceHandler): void {
+    for (let item = this.stopping ? null : this.scheduler.next(); item; item = this.stopping ? null : this.scheduler.next()) {
+      const run = this.runFair(handler, item).finally(() => {
+        this.inFlight.delete(run);
+        this.wakeFetch();
+        this.pump(handler);
+      });
+      this.inFlight.add(run);
+    }
+  }
+
+  private fairMessage(
+    topic: string,
+    partition: number,
+    message: { value: Buffer | null; offset: string; headers?: Record<string, unknown> },
+  ): FairMessage | null {
+    const request = this.readable(topic, partition, message);
+    return request && { request, topic, offset: message.offset, headers: message.headers ?? {} };
+  }
+
+  private async runFair(handler: InferenceHandler, item: ScheduledItem<FairMessage | null>): Promise<void> {
+    try {
+      const message = item.value;
+      if (message) {
+        await this.process(message.topic, item.partition, message.offset, message.headers, message.request, () =>
+          handler(message.request, { heartbeat: async () => undefined }),
+        );
+      }
+    } catch (error) {
+      // Delivered again after a pause (the handler counts deliveries and gives a request up after 5).
+      this.logger.warn({ err: error, partition: item.partition, tenant: item.tenantId }, 'inference request failed, delivering again');
+      await new Promise((r) => setTimeout(r, 1000));
+      if (!this.stopping) this.scheduler.retry(item);
+      return;
+    }
+    const commit = this.scheduler.done(item);
+    const previous = this.committed.get(item.partition) ?? -1n;
+    if (commit === null || commit <= previous || !this.assigned.has(item.partition)) return;
+    this.committed.set(item.partition, commit);
+    await this.consumer
+      .commitOffsets([{ topic: this.topic, partition: item.partition, offset: commit.toString() }])
+      .catch((error: unknown) => this.logger.warn({ err: error, partition: item.partition }, 'offset commit failed (read again later)'));
+  }
+
+  private wakeFetch(): void {
+    const waiters = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * The CONSUMER `process` span of one message (messaging semantic conventions): linked to the
+   * producer's context from the message headers and, since one message is processed alone, also its
+   * child, so the answer's spans stay in the trace of the `ask` that produced it.
+   */
+  private async process(
+    topic: string,
+    partition: number,
+    offset: string,
+    headers: Record<string, unknown>,
+    request: InferenceRequest,
+    run: () => Promise<void>,
+  ): Promise<void> {
+    const producer = extractTraceContext(headers);
+    const producerSpan = spanContextOf(producer);
+    const name = `process ${topic}`;
+    const span = tracer(TRACER).startSpan(
+      name,
+      {
+        kind: SpanKind.CONSUMER,
+        links: producerSpan ? [{ context: producerSpan }] : [],
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(offset),
+          'messaging.consumer.group.name': this.groupId,
+          [ATTR.tenant]: request.tenantId,
+          [ATTR.answerId]: request.answerId,
+        },
+      },
+      producer,
+    );
+    try {
+      await withActiveSpan(span, run, producer);
+    } catch (error) {
+      failSpan(span, error, name, { [ATTR.tenant]: request.tenantId });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
   /** Waits for the messages in hand to finish, commits, and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeFetch();
+    if (this.scheduling.mode === 'fair') {
+      await this.consumer.stop();
+      await Promise.all([...this.inFlight]);
+    }
     await this.consumer.disconnect();
     await this.admin.disconnect();
   }

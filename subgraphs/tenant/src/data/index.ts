@@ -24,6 +24,13 @@ export {
 } from './articles';
 export { DEFAULT_ANSWER_CONFIDENCE_THRESHOLD, TenantRepository, type TenantRecord, type TenantUpdate } from './tenants';
 export {
+  DEFAULT_HANDOFF_RULES,
+  HandoffRulesRepository,
+  invalidHandoffRule,
+  parseHandoffRules,
+  type HandoffRulesRecord,
+} from './handoff-rules';
+export {
   DEFAULT_WIDGET_THEME_COLOR,
   normaliseOrigin,
   parseWidgetKey,
@@ -34,10 +41,3 @@ export {
   type WidgetSettingsRecord,
   type WidgetSettingsUpdate,
 } from './widget';
-export {
-  DEFAULT_HANDOFF_RULES,
-  HandoffRulesRepository,
-  invalidHandoffRule,
-  parseHandoffRules,
-  type HandoffRulesRecord,
-} from './handoff-rules';

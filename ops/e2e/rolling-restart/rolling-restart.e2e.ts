@@ -1,0 +1,118 @@
+import { BeedeskClient } from '@beedesk/sdk';
+import WebSocket from 'ws';
+import { e2eEnvironment, e2ePort } from '../harness/cluster';
+import { chaosFigures, printFigures, startSteadyLoad, type AskRecord } from '../harness/steady-load';
+
+// Issue 16 points 4d and 4e under steady asks with streaming subscribers: an inference worker frozen (SIGSTOP:
+// cut off from everything, as a partitioned host) mid-load — its claims lapse, the other worker answers its
+// questions exactly once and its late writes after SIGCONT are refused — and then every service restarted
+// one by one (a rolling deploy: SIGTERM, graceful drain, start again). Nothing lost, nothing answered twice.
+const e2e = e2eEnvironment('rolling-restart', 16540);
+const SECOND_WORKER = { instance: 'inference-2', port: e2ePort(16547) };
+const TENANTS = ['roll-bank', 'roll-shop'];
+
+const clients: BeedeskClient[] = [];
+async function clientOf(tenant: string, user: string, role: 'customer' | 'admin' = 'customer'): Promise<BeedeskClient> {
+  const client = new BeedeskClient({ url: e2e.gatewayUrl, token: await e2e.token(tenant, user, role), webSocketImpl: WebSocket });
+  clients.push(client);
+  return client;
+}
+
+async function assistantTurns(record: AskRecord): Promise<number> {
+  const client = await clientOf(record.tenant, record.user);
+  const session = await client.session(record.sessionId!);
+  return session!.turns.filter((t) => t.role === 'ASSISTANT' && t.answerId === record.answerId).length;
+}
+
+const load = () =>
+  startSteadyLoad({
+    tenants: TENANTS,
+    everyMs: 300,
+    question: 'how long does card delivery take?',
+    clientFor: (tenant, user) => clientOf(tenant, user),
+    answerTimeoutMs: 90_000,
+  });
+
+beforeAll(async () => {
+  Object.assign(e2e.env, { OUTBOX_SWEEP_INTERVAL_MS: '500', OUTBOX_RESEND_AFTER_MS: '3000', INFERENCE_CLAIM_TTL_MS: '4000' });
+  await e2e.cluster.startAll();
+  await e2e.cluster.start('inference', {}, SECOND_WORKER);
+  for (const tenant of TENANTS) {
+    const admin = await clientOf(tenant, 'admin', 'admin');
+    await admin.upsertArticle({
+      id: 'card',
+      title: 'Card delivery',
+      body: 'Cards arrive within 7 days.',
+      questions: ['how long does card delivery take', 'where is my card'],
+    });
+    const warm = await clientOf(tenant, 'warm');
+    await warm.waitForAnswer((await warm.ask((await warm.startSession()).id, 'where is my card')).answer.id, { timeoutMs: 60_000 });
+  }
+}, 180_000);
+
+afterAll(async () => {
+  for (const client of clients) await client.close().catch(() => undefined);
+  // A worker left frozen by a failed assertion must thaw, or it never handles its SIGTERM.
+  const frozen = e2e.cluster.processes.get('inference');
+  if (frozen?.child.exitCode === null && frozen.child.signalCode === null) frozen.child.kill('SIGCONT');
+  await e2e.cluster.stopAll();
+}, 120_000);
+
+it('an inference worker frozen under load (cut off): the other answers its questions exactly once; its late writes change nothing (one assistant turn per answer)', async () => {
+  const asks = load();
+  await new Promise((r) => setTimeout(r, 5_000));
+  const worker = e2e.cluster.processes.get('inference')!;
+  const disruptedAt = Date.now();
+  worker.child.kill('SIGSTOP');
+  // The group evicts it after its session timeout (15 s); its claims lapse after 4 s.
+  await new Promise((r) => setTimeout(r, 20_000));
+  worker.child.kill('SIGCONT');
+  const recoveredAt = Date.now();
+  await new Promise((r) => setTimeout(r, 8_000));
+  const records = await asks.stop();
+  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
+  printFigures('inference worker frozen 20 s', figures);
+  expect(figures.lost).toBe(0);
+  expect(figures.duplicated).toBe(0);
+  expect(worker.child.exitCode).toBeNull();
+}, 180_000);
+
+it('every service restarted one by one under load (a rolling deploy): nothing lost or answered twice', async () => {
+  const asks = load();
+  await new Promise((r) => setTimeout(r, 4_000));
+  const disruptedAt = Date.now();
+  const restarts: string[] = [];
+  const uncleanExits: string[] = [];
+  for (const name of ['tenant', 'session', 'answer', 'inference', 'gateway'] as const) {
+    const began = Date.now();
+    const output = e2e.cluster.processes.get(name)!.output;
+    const code = await e2e.cluster.stop(name);
+    if (code !== 0) {
+      // Seen once in five runs (session, exit 1 under load, cause not found yet): reported, not hidden.
+      const serious = output
+        .join('')
+        .split('\n')
+        .filter((line) => line && !/"level":(10|20|30),/.test(line));
+      process.stderr.write(`${name} exited ${code} on SIGTERM:\n${serious.slice(-15).join('\n')}\n`);
+      uncleanExits.push(`${name} ${code}`);
+    }
+    await e2e.cluster.start(name);
+    restarts.push(`${name} ${Date.now() - began} ms`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+  expect(await e2e.cluster.stop(SECOND_WORKER.instance)).toBe(0);
+  await e2e.cluster.start('inference', {}, SECOND_WORKER);
+  const recoveredAt = Date.now();
+  await new Promise((r) => setTimeout(r, 6_000));
+  const records = await asks.stop();
+  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
+  printFigures(
+    'rolling restart',
+    figures,
+    `restarts: ${restarts.join(', ')}; exit codes other than 0: ${uncleanExits.join(', ') || 'none'}`,
+  );
+  expect(figures.lost).toBe(0);
+  expect(figures.duplicated).toBe(0);
+  // Asks are refused only while the one replica of a subgraph or the gateway restarts.
+  expect(figures.longestRefusalMs).toBeLessThan(15_000);
+}, 240_000);

@@ -1,0 +1,244 @@
+/**
+ * `npm run bench:fairness`: one noisy tenant must not starve the others (issue 16 point 5). Tenant A bursts
+ * (default 300 asks/s for 10 s) while tenants B and C ask 5/s each, through the real gateway with real
+ * Kafka and Redis, once with the inference consumer in `fifo` mode and once in `fair` mode (deficit round
+ * robin between tenants), in the same run. Prints B's and C's ask → first token p95 before the burst
+ * (their baseline) and during it, A's drain time, lost and doubled answers. Starts its own redis-server
+ * and broker (loopback, its own ports), stops them, stops by itself.
+ *
+ *   node ops/dist/bench/fairness/run.js [--burst 300] [--burst-seconds 10] [--quiet 5] [--baseline-seconds 5]
+ *                                       [--port-base 16670]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tenantChannels, type AnswerEventMessage } from '@beedesk/runtime';
+import { BeedeskClient } from '@beedesk/sdk';
+import Redis from 'ioredis';
+import { Cluster, SERVICE_ORDER, type ServiceName } from '../../cluster';
+import { demoBank, type DemoTenant } from '../../demo/data';
+import { seedDemoTenants } from '../../demo/seed';
+import { mintToken } from '@beedesk/gateway';
+import { provideKafka, stopKafka } from '../../local-services';
+import { fmt, percentile } from '../burst/stats';
+
+interface Options {
+  burst: number;
+  burstSeconds: number;
+  quiet: number;
+  baselineSeconds: number;
+  portBase: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { burst: 300, burstSeconds: 10, quiet: 5, baselineSeconds: 5, portBase: 16670 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i]!.replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Options;
+    const value = Number(argv[i + 1]);
+    if (!(key in options) || !Number.isFinite(value) || value <= 0) throw new Error(`bad argument ${argv[i]} ${argv[i + 1]}`);
+    options[key] = value;
+  }
+  return options;
+}
+
+const JWT_SECRET = 'bench-fairness-jwt-secret-0123';
+const NOISY = 'fair-a';
+const QUIET = ['fair-b', 'fair-c'];
+/** A small knowledge base (12 articles, 8 questions each) per tenant: the model is not what is measured. */
+function smallBank(id: string): DemoTenant {
+  const bank = demoBank();
+  return { id, name: id, articles: bank.articles.slice(0, 12).map((a) => ({ ...a, questions: a.questions.slice(0, 8) })) };
+}
+const questions = smallBank('x').articles.flatMap((a) => a.questions.slice(0, 2));
+
+interface Asked {
+  tenant: string;
+  answerId: string;
+  sentAt: number;
+  phase: 'baseline' | 'burst' | 'after';
+}
+
+interface ModeResult {
+  mode: 'fifo' | 'fair';
+  p95: Record<string, { baseline: number; burst: number }>;
+  noisyDrainMs: number;
+  sent: number;
+  accepted: number;
+  lost: number;
+  doubled: number;
+}
+
+async function startRedis(port: number): Promise<{ url: string; stop(): void }> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    const up = await probe
+      .connect()
+      .then(() => true)
+      .catch(() => false);
+    probe.disconnect();
+    if (up) return { url, stop: () => child.kill() };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error(`redis-server did not start on ${port}`);
+}
+
+async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string, brokers: string): Promise<ModeResult> {
+  const run = `fair${mode}${randomBytes(2).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redisUrl,
+    KAFKA_BROKERS: brokers,
+    REDIS_KEY_PREFIX: run,
+    KAFKA_TOPIC: `inference.requests.${run}`,
+    KAFKA_GROUP_ID: `group-${run}`,
+    JWT_SECRET,
+    INTERNAL_SECRET: 'bench-fairness-internal-secret-0123',
+    GATEWAY_RATE_LIMIT_TENANT: '0',
+    GATEWAY_RATE_LIMIT_USER: '0',
+    BEEDESK_EMBEDDINGS: 'off',
+    INFERENCE_SCHEDULING: mode,
+  };
+  const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<
+    ServiceName,
+    number
+  >;
+  const cluster = new Cluster({ env, ports });
+  const subscriber = new Redis(redisUrl);
+  try {
+    process.stderr.write(`${mode}: starting the platform (prefix ${run})…\n`);
+    await cluster.startAll();
+    const tenants = [NOISY, ...QUIET];
+    await seedDemoTenants(cluster.urlOf('gateway'), { tenants: tenants.map(smallBank), jwtSecret: JWT_SECRET });
+    const sessions = new Map<string, { client: BeedeskClient; sessionId: string }[]>();
+    for (const tenant of tenants) {
+      const count = tenant === NOISY ? 300 : 20;
+      sessions.set(
+        tenant,
+        await Promise.all(
+          Array.from({ length: count }, async (_, i) => {
+            const client = new BeedeskClient({
+              url: cluster.urlOf('gateway'),
+              token: await mintToken({ tenant, user: `u${i}`, roles: ['customer'], secret: JWT_SECRET }),
+            });
+            return { client, sessionId: (await client.startSession()).id };
+          }),
+        ),
+      );
+      const [first] = sessions.get(tenant)!;
+      await first!.client.waitForAnswer((await first!.client.ask(first!.sessionId, 'warm up')).answer.id, { timeoutMs: 60_000 });
+    }
+
+    const firstTokenAt = new Map<string, number>();
+    const finals = new Map<string, number>();
+    const finalAt = new Map<string, number>();
+    for (const tenant of tenants) await subscriber.psubscribe(tenantChannels(run, tenant).answers('*'));
+    subscriber.on('pmessage', (_pattern, _channel, message: string) => {
+      const event = JSON.parse(message) as AnswerEventMessage;
+      const now = performance.now();
+      if (event.kind === 'TOKEN' && !firstTokenAt.has(event.answerId)) firstTokenAt.set(event.answerId, now);
+      if (event.kind === 'DONE' || event.kind === 'FALLBACK' || event.kind === 'ERROR') {
+        finals.set(event.answerId, (finals.get(event.answerId) ?? 0) + 1);
+        finalAt.set(event.answerId, now);
+      }
+    });
+
+    const asked: Asked[] = [];
+    let sent = 0;
+    const inflight = new Set<Promise<void>>();
+    const counters = new Map<string, number>();
+    const askOnce = (tenant: string, phase: Asked['phase']) => {
+      const list = sessions.get(tenant)!;
+      const n = counters.get(tenant) ?? 0;
+      counters.set(tenant, n + 1);
+      const { client, sessionId } = list[n % list.length]!;
+      const sentAt = performance.now();
+      sent++;
+      const p = client
+        .ask(sessionId, questions[(n * 7) % questions.length]!, `${run}-${tenant}-${n}`)
+        .then((receipt) => void asked.push({ tenant, answerId: receipt.answer.id, sentAt, phase }))
+        .catch(() => undefined)
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    };
+    /** Sends at `rates` (per tenant, asks/s) for `seconds`. */
+    const phase = async (name: Asked['phase'], rates: Record<string, number>, seconds: number) => {
+      const start = performance.now();
+      const done = new Map<string, number>();
+      while (performance.now() - start < seconds * 1000) {
+        const elapsed = (performance.now() - start) / 1000;
+        for (const [tenant, rate] of Object.entries(rates)) {
+          const due = Math.floor(elapsed * rate);
+          for (let k = done.get(tenant) ?? 0; k < due; k++) askOnce(tenant, name);
+          done.set(tenant, due);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const quietRates = Object.fromEntries(QUIET.map((t) => [t, options.quiet]));
+    await phase('baseline', quietRates, options.baselineSeconds);
+    await phase('burst', { ...quietRates, [NOISY]: options.burst }, options.burstSeconds);
+    const burstEnd = performance.now();
+    await phase('after', quietRates, 3);
+    await Promise.all(inflight);
+    const deadline = Date.now() + 180_000;
+    while (Date.now() < deadline && asked.some((a) => !finals.has(a.answerId))) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show up here
+
+    const p95Of = (tenant: string, which: Asked['phase']) =>
+      percentile(
+        asked
+          .filter((a) => a.tenant === tenant && a.phase === which && firstTokenAt.has(a.answerId))
+          .map((a) => firstTokenAt.get(a.answerId)! - a.sentAt),
+        95,
+      );
+    const noisyFinals = asked.filter((a) => a.tenant === NOISY).map((a) => finalAt.get(a.answerId) ?? Number.NaN);
+    return {
+      mode,
+      p95: Object.fromEntries(QUIET.map((t) => [t, { baseline: p95Of(t, 'baseline'), burst: p95Of(t, 'burst') }])),
+      noisyDrainMs: Math.max(...noisyFinals) - burstEnd,
+      sent,
+      accepted: asked.length,
+      lost: asked.filter((a) => !finals.has(a.answerId)).length,
+      doubled: [...finals.values()].filter((c) => c > 1).length,
+    };
+  } finally {
+    subscriber.disconnect();
+    await cluster.stopAll();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const kafkaPort = options.portBase + 10;
+  const redis = await startRedis(options.portBase + 12);
+  const kafka = await provideKafka(kafkaPort);
+  try {
+    const results: ModeResult[] = [];
+    for (const mode of ['fifo', 'fair'] as const) results.push(await runMode(mode, options, redis.url, kafka.brokers));
+    process.stdout.write(
+      `\n## Fairness: ${NOISY} bursts to ${options.burst} asks/s for ${options.burstSeconds} s; ${QUIET.join(', ')} ask ${options.quiet}/s each\n\n` +
+        `| consumer | ${QUIET.map((t) => `${t} first token p95 alone / in A's burst (ms)`).join(' | ')} | A drained after the burst (s) | sent | accepted | lost | doubled |\n` +
+        `|---|${QUIET.map(() => '--:|').join('')}--:|--:|--:|--:|--:|\n`,
+    );
+    for (const r of results) {
+      process.stdout.write(
+        `| ${r.mode} | ${QUIET.map((t) => `${fmt(r.p95[t]!.baseline)} / ${fmt(r.p95[t]!.burst)} (${fmt(r.p95[t]!.burst / r.p95[t]!.baseline, 1)}x)`).join(' | ')} | ${fmt(r.noisyDrainMs / 1000, 1)} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} |\n`,
+      );
+    }
+    process.exitCode = results.every((r) => r.lost === 0 && r.doubled === 0) ? 0 : 1;
+  } finally {
+    if (kafka.started) await stopKafka(kafkaPort);
+    redis.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:fairness failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
