@@ -118,8 +118,9 @@ export class LiveInbox {
         continue;
       }
       try {
-        // Lists first (they carry the cursor), then everything since that cursor.
-        if (this.cursor === null) await this.reload();
+        // Lists first (the first read gives the cursor; after a reconnect they are read again), then every
+        // event since the cursor. Live only once the gateway answered.
+        await this.reload();
         const events = this.client.subscribe(EVENTS, { after: this.cursor });
         this.iterator = events;
         this.publish({ connection: 'live', error: null });

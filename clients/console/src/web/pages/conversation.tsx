@@ -174,7 +174,9 @@ export function ConversationView({
                         <span class="muted"> · {formatTime(turn.at)}</span>
                       </span>
                       <span class="turn-text">{turn.text}</span>
-                      {turn.answerId && details[turn.answerId] && <AnswerMeta answer={details[turn.answerId]!} />}
+                      {turn.role === 'ASSISTANT' && turn.answerId && details[turn.answerId] && (
+                        <AnswerMeta answer={details[turn.answerId]!} />
+                      )}
                     </li>
                   ))}
                   {streaming && (
