@@ -42,6 +42,8 @@ import type {
   SessionWithTurns,
   Tenant,
   TenantWithArticles,
+  WidgetSettings,
+  WidgetSettingsInput,
 } from './types';
 
 /** One GraphQL error as the gateway sends it. */
@@ -94,7 +96,8 @@ export class BeedeskClient {
   private readonly persisted: PersistedDocuments;
 
   constructor(private readonly options: ClientOptions) {
-    this.fetchImpl = options.fetch ?? fetch;
+    // Bound: a browser's fetch throws "Illegal invocation" when called as another object's method.
+    this.fetchImpl = options.fetch ?? fetch.bind(globalThis);
     this.persisted = new PersistedDocuments(options.persistedOperations);
   }
 
@@ -262,6 +265,11 @@ export class BeedeskClient {
 
   async deleteArticle(id: string): Promise<boolean> {
     return (await this.request(ops.DeleteArticle, { id })).deleteArticle;
+  }
+
+  /** Admins: the tenant's web widget settings (allowed origins, theme colour, greeting, position). */
+  async updateWidgetSettings(input: WidgetSettingsInput): Promise<WidgetSettings> {
+    return (await this.request(ops.UpdateWidgetSettings, { input })).updateWidgetSettings;
   }
 
   async updateTenant(name: string): Promise<Tenant> {

@@ -38,6 +38,7 @@ export const EraseTenant = operation(documents.EraseTenantDocument);
 export const CreateApiKey = operation(documents.CreateApiKeyDocument);
 export const RevokeApiKey = operation(documents.RevokeApiKeyDocument);
 export const GetApiKeys = operation(documents.GetApiKeysDocument);
+export const UpdateWidgetSettings = operation(documents.UpdateWidgetSettingsDocument);
 export const GetInferenceStatus = operation(documents.GetInferenceStatusDocument);
 // Human handoff (operations/handoff.graphql).
 export const ConversationStream = operation(documents.ConversationStreamDocument);
@@ -73,6 +74,7 @@ export const ALL_OPERATIONS = {
   UpsertArticle,
   DeleteArticle,
   UpdateTenant,
+  UpdateWidgetSettings,
   GetInferenceStatus,
   DeleteMyData,
   EraseTenant,

@@ -28,6 +28,7 @@ import type {
   GetTenantQuery,
   StartSessionMutation,
   TenantActivitySubscription,
+  UpdateWidgetSettingsMutation,
   UpsertArticleMutation,
 } from './generated/operations';
 
@@ -52,6 +53,7 @@ export type {
   Role,
   SessionStatus,
   TurnRole,
+  WidgetSettingsInput,
 } from './generated/operations';
 
 export type Session = StartSessionMutation['startSession'];
@@ -106,3 +108,6 @@ export type HandoffMessage = SendAgentMessageMutation['sendAgentMessage'];
 /** One entry of the tenant's handoff event log (handoffEvents). */
 export type HandoffEvent = HandoffEventsSubscription['handoffEvents'];
 export type HandoffRules = GetHandoffRulesQuery['tenant']['handoffRules'];
+
+/** A tenant's web widget settings as an admin sees them. */
+export type WidgetSettings = UpdateWidgetSettingsMutation['updateWidgetSettings'];

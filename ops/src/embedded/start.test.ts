@@ -3,14 +3,16 @@ import { BeedeskClient } from '@beedesk/sdk';
 import { mintToken } from '@beedesk/gateway';
 import { startEmbedded, type Embedded } from './start';
 
-// The embedded default (`npm start`) on free ports: in-process Redis and queue, demo data seeded.
+// The embedded default (`npm start`) on free ports: in-process Redis and queue, demo data seeded. Persisted-only
+// (GATEWAY_PERSISTED_ONLY=true npm start): the seeding and the SDK send manifest documents only.
 describe('embedded default', () => {
   let embedded: Embedded;
   beforeAll(async () => {
     embedded = await startEmbedded({
       logger: pino({ level: 'silent' }),
-      ports: { gateway: 0, tenant: 0, session: 0, answer: 0, inference: 0 },
+      ports: { gateway: 0, tenant: 0, session: 0, answer: 0, inference: 0, handoff: 0 },
       jwtSecret: 'embedded-test-secret-123',
+      persistedOnly: true,
     });
   }, 60_000);
   afterAll(() => embedded?.close());
@@ -20,6 +22,7 @@ describe('embedded default', () => {
       { tenant: 'demo-bank', articles: 77 },
       { tenant: 'demo-cn', articles: 20 },
     ]);
+    expect(embedded.demoPages.map((url) => new URL(url).pathname)).toEqual(['/demo/bank', '/demo/cn']);
     const token = (tenant: string) => mintToken({ tenant, user: 'u', roles: ['customer'], secret: 'embedded-test-secret-123' });
     const bank = new BeedeskClient({ url: embedded.gatewayUrl, token: await token('demo-bank') });
     const session = await bank.startSession();

@@ -236,6 +236,20 @@ export type TurnRole =
   /** A person of the tenant's staff who took the conversation over (human handoff). */
   | 'AGENT';
 
+/** Where the widget's launcher sits on the host page. */
+export type WidgetPosition = 'BOTTOM_RIGHT' | 'BOTTOM_LEFT';
+
+/** Changes to the widget's settings; fields left out keep their value. */
+export type WidgetSettingsInput = {
+  /** At most 50 origins, each scheme://host[:port] (http or https, no path). */
+  allowedOrigins?: Array<string> | null | undefined;
+  /** #rrggbb */
+  themeColor?: string | null | undefined;
+  /** At most 500 characters; empty for the default greeting. */
+  greeting?: string | null | undefined;
+  position?: WidgetPosition | null | undefined;
+};
+
 export type WorkingHoursInput = {
   days: Array<number>;
   from: string;
@@ -887,6 +901,22 @@ export type GetApiKeysQuery = {
       createdBy: string;
       revokedAt: string | null;
     }>;
+  };
+};
+
+export type UpdateWidgetSettingsMutationVariables = Exact<{
+  input: WidgetSettingsInput;
+}>;
+
+export type UpdateWidgetSettingsMutation = {
+  updateWidgetSettings: {
+    key: string;
+    allowedOrigins: Array<string>;
+    themeColor: string;
+    greeting: string;
+    position: WidgetPosition;
+    identityVerification: boolean;
+    updatedAt: string | null;
   };
 };
 
@@ -1612,3 +1642,16 @@ export const GetApiKeysDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<GetApiKeysQuery, GetApiKeysQueryVariables>;
+export const UpdateWidgetSettingsDocument = new TypedDocumentString(`
+    mutation UpdateWidgetSettings($input: WidgetSettingsInput!) {
+  updateWidgetSettings(input: $input) {
+    key
+    allowedOrigins
+    themeColor
+    greeting
+    position
+    identityVerification
+    updatedAt
+  }
+}
+    `) as unknown as TypedDocumentString<UpdateWidgetSettingsMutation, UpdateWidgetSettingsMutationVariables>;
