@@ -1,32 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-/**
- * Real headless Chromium for the web clients' browser tests: Debian's `chromium` package driven by
- * playwright-core (Playwright's own browser downloads are not available to CI). `.ci/run` installs it.
- */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM_PATH, launchChromium } from '../../src/web/chromium';
 
 /** Where scenarios write their screenshots; `.ci/run` lists the folder in CI's log. */
 export const SCREENSHOT_DIR = resolve(process.env.E2E_SCREENSHOT_DIR ?? join(__dirname, '..', '..', '..', 'e2e-screenshots'));
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}: run \`apt-get install chromium\` (or set CHROMIUM_PATH).`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
-}
 
 /** Saves a full-page PNG as `<scenario>/<step>.png` under SCREENSHOT_DIR and returns its path. */
 export async function screenshot(page: Page, scenario: string, step: string): Promise<string> {

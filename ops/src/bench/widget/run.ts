@@ -16,24 +16,16 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { mintToken } from '@beedesk/gateway';
 import { createLogger } from '@beedesk/runtime';
 import { schemaRoot } from '@beedesk/schema';
 import { startEmbedded } from '../../embedded/start';
+import { launchChromium } from '../../web/chromium';
 import { staticFiles } from '../../web/static-files';
 import { widgetBundleDir } from '../../web/widget-bundle';
 import { argValue } from '../gateway/proc';
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const QUESTION = 'I still have not received my new card';
 
 const median = (values: number[]) => {
@@ -210,11 +202,7 @@ async function main(): Promise<void> {
     })
   ).json()) as { data: { updateWidgetSettings: { key: string } } };
   const site = await hostSite(base + 6, pages(gatewayOrigin, settings.data.updateWidgetSettings.key));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_FLAGS,
-    headless: true,
-  });
+  const browser = await launchChromium();
   try {
     console.log('\nwidget bundle (loaded before the first message)');
     for (const file of sizes.files)
