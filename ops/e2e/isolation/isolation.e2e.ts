@@ -25,6 +25,10 @@ let credentials: BadCredential[];
 beforeAll(async () => {
   // A's agent holds carol's conversation without a console for the whole suite.
   e2e.env.HANDOFF_PRESENCE_GRACE_MS = String(3_600_000);
+  // Hundreds of cases each re-read A's data as the same few users: the per-user and per-key buckets (tested
+  // in ops/e2e/limits and ops/e2e/fairness) would refuse them with RATE_LIMITED, which says nothing on isolation.
+  e2e.env.GATEWAY_RATE_LIMIT_USER = '0';
+  e2e.env.GATEWAY_RATE_LIMIT_API_KEY = '0';
   await e2e.cluster.startAll();
   world = await buildWorld(e2e.gatewayUrl, { a: 'iso-bank-a', b: 'iso-shop-b' });
   credentials = await badCredentials(world);
