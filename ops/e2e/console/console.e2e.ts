@@ -83,7 +83,25 @@ describe('staff console in Chromium (real gateway, persisted-only)', () => {
     await customer.waitForAnswer(answer.id);
     await page.locator('.bars li').filter({ hasText: 'answered' }).getByText('1').waitFor();
     await page.locator('.tile').filter({ hasText: 'Breaker' }).getByText('CLOSED').waitFor();
+    // The waiting line: a customer asks for a person (no agent online: the rules say wait).
+    const waiting = e2e.client(await e2e.token(TENANT, 'wanda', 'customer'));
+    const waitingSession = await waiting.startSession();
+    await waiting.requestHuman(waitingSession.id);
+    await page
+      .locator('.tile')
+      .filter({ hasText: 'People waiting for a person' })
+      .locator('.tile-value')
+      .getByText('1', { exact: true })
+      .waitFor();
+    await page
+      .locator('.tile')
+      .filter({ hasText: 'Longest wait' })
+      .locator('.tile-value')
+      .getByText(/^\d+ (s|min)$/)
+      .waitFor();
     await shot('02-overview');
+    // Out of the line again, so the later inbox scenarios start from an empty line.
+    await e2e.client(await e2e.token(TENANT, 'ada', 'admin')).resolveConversation(waitingSession.id);
     await expectAxeClean('overview');
   });
 

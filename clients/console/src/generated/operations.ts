@@ -565,7 +565,10 @@ export type ConsoleUnsureAnswersQuery = {
 
 export type ConsoleOverviewStatusQueryVariables = Exact<{ [key: string]: never }>;
 
-export type ConsoleOverviewStatusQuery = { inferenceStatus: { engine: string; queueLag: number; breaker: BreakerState } };
+export type ConsoleOverviewStatusQuery = {
+  inferenceStatus: { engine: string; queueLag: number; breaker: BreakerState };
+  inbox: { totalCount: number; edges: Array<{ node: { waitingSince: string | null } }> };
+};
 
 export type ConsoleActivitySubscriptionVariables = Exact<{ [key: string]: never }>;
 
@@ -1092,6 +1095,14 @@ export const ConsoleOverviewStatusDocument = new TypedDocumentString(`
     engine
     queueLag
     breaker
+  }
+  inbox(filter: {states: [WAITING_FOR_HUMAN]}, first: 1) {
+    totalCount
+    edges {
+      node {
+        waitingSince
+      }
+    }
   }
 }
     `) as unknown as TypedDocumentString<ConsoleOverviewStatusQuery, ConsoleOverviewStatusQueryVariables>;

@@ -52,14 +52,18 @@ export type Loadable<T> = { state: 'loading' } | { state: 'error'; message: stri
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loadable<T>, () => void] {
   const [value, setValue] = useState<Loadable<T>>({ state: 'loading' });
   const generation = useRef(0);
+  // The latest `load`: a reload called from an older render's callback (e.g. after a save that raced a
+  // search change) must load what the page shows now, not what it showed then.
+  const latestLoad = useRef(load);
+  latestLoad.current = load;
   const run = useCallback(() => {
     const mine = ++generation.current;
     setValue((previous) => (previous.state === 'ready' ? previous : { state: 'loading' }));
-    load().then(
+    latestLoad.current().then(
       (data) => mine === generation.current && setValue({ state: 'ready', data }),
       (error: unknown) => mine === generation.current && setValue({ state: 'error', ...describeError(error) }),
     );
-  }, deps);
-  useEffect(run, [run]);
+  }, []);
+  useEffect(run, deps);
   return [value, run];
 }

@@ -9,6 +9,14 @@ import { ErrorState } from '../ui';
 
 const ACTIVITY = op(ConsoleActivityDocument);
 const STATUS = op(ConsoleOverviewStatusDocument);
+
+/** How long the first of the waiting line has waited, e.g. "42 s" or "3 min" ("—" when nobody waits). */
+function longestWait(line: ConsoleOverviewStatusQuery['inbox'] | null): string {
+  const since = line?.edges[0]?.node.waitingSince;
+  if (!since) return '—';
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(since)) / 1000));
+  return seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
 const MINUTES = 30;
 
 interface Stats {
@@ -40,6 +48,7 @@ export function OverviewPage({ identity }: { identity: Identity }) {
   const [live, setLive] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [error, setError] = useState<{ message: string; code: string } | null>(null);
   const [status, setStatus] = useState<ConsoleOverviewStatusQuery['inferenceStatus'] | null>(null);
+  const [line, setLine] = useState<ConsoleOverviewStatusQuery['inbox'] | null>(null);
 
   // tenantActivity, resubscribed with back-off whenever the connection drops.
   useEffect(() => {
@@ -95,7 +104,10 @@ export function OverviewPage({ identity }: { identity: Identity }) {
     const client = clientFor(identity);
     const poll = () =>
       client.request(STATUS).then(
-        (d) => setStatus(d.inferenceStatus),
+        (d) => {
+          setStatus(d.inferenceStatus);
+          setLine(d.inbox);
+        },
         (e: unknown) => describeError(e).code === 'FORBIDDEN' && setError(describeError(e)),
       );
     void poll();
@@ -127,8 +139,8 @@ export function OverviewPage({ identity }: { identity: Identity }) {
           value={status?.breaker ?? '—'}
           tone={status?.breaker === 'CLOSED' ? 'ok' : status ? 'warn' : undefined}
         />
-        <Tile label={t('overview.waiting')} value="—" />
-        <Tile label={t('overview.longestWait')} value="—" />
+        <Tile label={t('overview.waiting')} value={line ? String(line.totalCount) : '—'} />
+        <Tile label={t('overview.longestWait')} value={longestWait(line)} />
       </div>
       <div class="charts">
         <Chart title={t('overview.conversations')} series={stats.sessions} />
