@@ -87,7 +87,8 @@ export interface SubscribeOptions {
   protocol?: SubscriptionProtocol;
 }
 
-const FINAL: ReadonlySet<string> = new Set(['DONE', 'FALLBACK', 'FAILED']);
+// WITH_HUMAN is final too: the question went to a person, and the engine will never answer it.
+const FINAL: ReadonlySet<string> = new Set(['DONE', 'FALLBACK', 'FAILED', 'WITH_HUMAN']);
 
 /** A small typed client for the core contract of the beedesk API. */
 export class BeedeskClient {
@@ -240,7 +241,7 @@ export class BeedeskClient {
     return (await this.request(ops.GetAnswer, { id })).answer;
   }
 
-  /** Polls an answer until it is DONE, FALLBACK or FAILED (streaming comes with subscriptions). */
+  /** Polls an answer until it is DONE, FALLBACK, FAILED or WITH_HUMAN (streaming comes with subscriptions). */
   async waitForAnswer(id: string, { timeoutMs = 30_000, intervalMs = 100 } = {}): Promise<Answer> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -111,6 +111,8 @@ describe('human handoff (real gateway, Redis and Kafka)', () => {
       ['WAITING_FOR_HUMAN', 'ENGINE_UNSURE'],
       ['WITH_HUMAN', 'ASSIGNED'],
     ]);
+    // The "agent joined" notice is published right after the WITH_HUMAN state event, so it may trail it.
+    await until(() => stream.events.some((e) => e.handoff?.notice === 'AGENT_JOINED'), 5_000, 'agent-joined notice');
     const notices = stream.events.filter((e) => e.kind === 'HANDOFF_NOTICE').map((e) => e.handoff?.notice);
     expect(notices).toEqual(expect.arrayContaining(['WAITING_FOR_AGENT', 'AGENT_JOINED']));
     expect(stream.events.find((e) => e.handoff?.notice === 'AGENT_JOINED')?.handoff?.text).toBe('Dana joined the conversation.');

@@ -12,6 +12,10 @@ describe('handoff keywords', () => {
     ['is this humane?', false],
     ['my travel agents booked it', false],
     ['where is my card', false],
+    // Questions about people, not asking for one: too long beside the keyword (MAX_WORDS_BESIDE_KEYWORD).
+    ['国庆节有人工客服吗？', false],
+    ['can my travel agent book flights and hotels with my card abroad', false],
+    ['could I talk to a human please', true],
   ])('%s → %s', (question, expected) => {
     expect(asksForPerson(question, keywords)).toBe(expected);
   });
