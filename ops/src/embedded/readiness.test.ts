@@ -39,6 +39,7 @@ describe('embedded default readiness', () => {
       session: await freePort(),
       answer: await freePort(),
       inference: await freePort(),
+      handoff: await freePort(),
     };
     const base = `http://127.0.0.1:${ports.gateway}`;
     let startError: unknown;
