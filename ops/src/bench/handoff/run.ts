@@ -18,7 +18,7 @@ import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { Cluster, SERVICE_ORDER, type ServiceName } from '../../cluster';
-import { provideKafka, provideRedis } from '../../local-services';
+import { provideKafka, provideRedis, stopKafka } from '../../local-services';
 import { fmt, percentile } from '../burst/stats';
 import { cpuMs } from '../gateway/proc';
 
@@ -305,6 +305,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < leftovers.length; i += 500) await redis.del(...leftovers.slice(i, i + 500));
     redis.disconnect();
     redisInfo.started?.kill();
+    // A broker this run started (none was running) stops with it, as the other benches do.
+    if (kafkaInfo.started) await stopKafka();
   }
 }
 
