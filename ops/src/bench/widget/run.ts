@@ -24,19 +24,15 @@ import { startEmbedded } from '../../embedded/start';
 import { launchChromium } from '../../web/chromium';
 import { staticFiles } from '../../web/static-files';
 import { widgetBundleDir } from '../../web/widget-bundle';
+import { fmt as formatNumber, percentile } from '../burst/stats';
 import { argValue } from '../gateway/proc';
 
 const QUESTION = 'I still have not received my new card';
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
-};
-const p90 = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.9))]! : NaN;
-};
-const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
+// The benches' shared nearest-rank percentile and number format (bench/burst/stats.ts).
+const median = (values: readonly number[]) => percentile(values, 50);
+const p90 = (values: readonly number[]) => percentile(values, 90);
+const fmt = (n: number) => formatNumber(n, 1);
 
 /** Records the first TOKEN's arrival on any WebSocket of the page, and when its text is first painted. */
 const TIMING_SCRIPT = `
