@@ -120,8 +120,21 @@ export async function ensureTopic(
   }
 }
 
+/** Runs `attempt` again while the brokers do not all know the topic yet, for up to `timeoutMs`. */
+export async function retryWhileTopicUnknown<T>(attempt: () => Promise<T>, timeoutMs = 15_000, pauseMs = 300): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!topicNotYetEverywhere(error) || Date.now() + pauseMs > deadline) throw error;
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
+}
+
 /** kafkajs' UNKNOWN_TOPIC_OR_PARTITION, also when its own retries gave up on it (then it is the cause). */
-function topicNotYetEverywhere(error: unknown): boolean {
+export function topicNotYetEverywhere(error: unknown): boolean {
   for (let e = error as { type?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
   }
@@ -430,7 +443,10 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   async start(handler: InferenceHandler): Promise<void> {
     await this.admin.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    // A topic just created on several brokers reaches every broker's metadata a moment later; kafkajs
+    // gives up on "This server does not host this topic-partition" before it does (seen at start-up
+    // of three workers against three brokers).
+    await retryWhileTopicUnknown(() => this.consumer.subscribe({ topic: this.topic, fromBeginning: true }));
     if (this.scheduling.mode === 'fair') return this.startFair(handler);
     await this.consumer.run({
       autoCommit: false,
