@@ -46,6 +46,11 @@ export interface ConversationRecord {
   lastCustomerMessageAt: string | null;
   /** en or zh-CN: the language of messages to the customer. */
   locale: string | null;
+  /**
+   * Set on the conversation of a staff log entry (HandoffEvent.conversation): its other reads (assignee,
+   * place in the line) are then shared by every console this process delivers that entry to.
+   */
+  asOfCursor?: string;
   /** Consecutive unsure answers while with the bot (the ENGINE_UNSURE rule). */
   unsureStreak: number;
 }

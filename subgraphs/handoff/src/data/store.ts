@@ -105,9 +105,9 @@ if ARGV[10] ~= '' then
   if previous then return {'DUPLICATE', previous, ''} end
 end
 local st = redis.call('HGET', KEYS[1], 'state')
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'NOT_FOUND', st or 'BOT', ''} end
 if st ~= 'WITH_HUMAN' then return {'CONFLICT', st or 'BOT', ''} end
 if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'assigneeId') ~= ARGV[1] then return {'NOT_ASSIGNEE', st, ''} end
-if redis.call('EXISTS', KEYS[3]) == 0 then return {'NOT_FOUND', st, ''} end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
@@ -540,6 +540,27 @@ export class HandoffStore extends TenantStore {
     return (await this.agent(tenantId, agentId))!;
   }
 
+  /**
+   * A staff member acting now: their record, created on first use, with `lastSeenAt` set (the presence
+   * grace period counts from here), in one round trip (it sits on every agent message's path).
+   */
+  async seenAgent(tenantId: string, agentId: string, now = new Date()): Promise<AgentRecord> {
+    const keys = this.keys(tenantId);
+    const key = keys.handoffAgent(agentId);
+    const results =
+      (await this.redis
+        .multi()
+        .sadd(keys.handoffAgents, agentId)
+        .hsetnx(key, 'displayName', defaultDisplayName(agentId))
+        .hsetnx(key, 'createdAt', now.toISOString())
+        .hset(key, 'lastSeenAt', now.toISOString())
+        .hgetall(key)
+        .exec()) ?? [];
+    const [error, fields] = results[4] ?? [new Error('the agent record was not read'), null];
+    if (error) throw error;
+    return toAgent(agentId, fields as Record<string, string>);
+  }
+
   async updateAgent(
     tenantId: string,
     agentId: string,
@@ -555,11 +576,6 @@ export class HandoffStore extends TenantStore {
     else if (update.capacity !== undefined) multi.hset(key, 'capacity', String(update.capacity));
     await multi.exec();
     return (await this.agent(tenantId, agentId))!;
-  }
-
-  /** The agent was seen now (a staff operation): the presence grace period counts from here. */
-  async touchAgent(tenantId: string, agentId: string, now = new Date()): Promise<void> {
-    await this.redis.hset(this.keys(tenantId).handoffAgent(agentId), 'lastSeenAt', now.toISOString());
   }
 
   async agentLoad(tenantId: string, agentIds: readonly string[]): Promise<Map<string, { load: number; lastAssignedAt: number }>> {
