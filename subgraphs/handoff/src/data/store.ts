@@ -541,8 +541,9 @@ export class HandoffStore extends TenantStore {
   }
 
   /**
-   * A staff member acting now: their record, created on first use, with `lastSeenAt` set (the presence
-   * grace period counts from here), in one round trip (it sits on every agent message's path).
+   * A staff member acting now: their record as it was before (created on first use), and `lastSeenAt`
+   * set to now (the presence grace period counts from here), in one round trip (it sits on every agent
+   * message's path).
    */
   async seenAgent(tenantId: string, agentId: string, now = new Date()): Promise<AgentRecord> {
     const keys = this.keys(tenantId);
@@ -553,10 +554,10 @@ export class HandoffStore extends TenantStore {
         .sadd(keys.handoffAgents, agentId)
         .hsetnx(key, 'displayName', defaultDisplayName(agentId))
         .hsetnx(key, 'createdAt', now.toISOString())
-        .hset(key, 'lastSeenAt', now.toISOString())
         .hgetall(key)
+        .hset(key, 'lastSeenAt', now.toISOString())
         .exec()) ?? [];
-    const [error, fields] = results[4] ?? [new Error('the agent record was not read'), null];
+    const [error, fields] = results[3] ?? [new Error('the agent record was not read'), null];
     if (error) throw error;
     return toAgent(agentId, fields as Record<string, string>);
   }
