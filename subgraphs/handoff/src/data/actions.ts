@@ -241,15 +241,6 @@ export class HandoffActions {
   }
 
   /**
-   * The customer wrote to a conversation with (or waiting for) a person: ask stored the turn; this logs
-   * it for staff and pokes them.
-   */
-  async customerMessage(tenantId: string, sessionId: string, message: MessageRecord): Promise<void> {
-    const cursor = await this.store.customerMessage(tenantId, sessionId, message);
-    await this.events.publishHandoff(tenantId, { cursor });
-  }
-
-  /**
    * The automatic handoff rules after an engine answer of a conversation with the bot: engine failure,
    * out of scope, or N consecutive unsure answers hand it to the waiting line.
    */

@@ -20,7 +20,7 @@ export const HANDOFF_LOG_MAX = 10_000;
 
 /**
  * Appends one entry to the tenant's event log: the cursor is a per-tenant counter, the entry its JSON
- * with the cursor put first. Shared by every script that logs.
+ * with the cursor put first. Shared by every script that logs, `ask`'s included (LOG_EVENT_LUA).
  */
 const LOG = `
 local function log_event(log_key, seq_key, body, max)
@@ -116,6 +116,22 @@ local cursor = log_event(KEYS[5], KEYS[6], ARGV[6] .. seq .. ARGV[7], ARGV[9])
 if ARGV[10] ~= '' then redis.call('SET', KEYS[4], seq, 'PX', ARGV[5]) end
 redis.call('DEL', KEYS[7])
 return {'OK', tostring(seq), cursor}`;
+
+/** The Lua function `log_event(log_key, seq_key, body, max)` for a script of another package that logs (ask). */
+export const LOG_EVENT_LUA = LOG;
+
+/**
+ * A customer's message as a log entry whose turn seq only the writing script knows: the entry's JSON
+ * is `head .. turnSeq .. tail`. `ask`'s script stores the turn and logs it in one atomic step.
+ */
+export function customerMessageEntry(
+  sessionId: string,
+  message: Omit<MessageRecord, 'turnSeq'>,
+): { head: string; tail: string; max: number } {
+  const head = `${openEventJson(eventHead('CUSTOMER_MESSAGE', message.at, sessionId), 'message')}{"turnSeq":`;
+  const tail = `${JSON.stringify(message).replace(/^\{/, ',')}}`;
+  return { head, tail, max: HANDOFF_LOG_MAX };
+}
 
 /**
  * A log entry with an optional list push and hash field beside it (customer messages, notes, typing,
@@ -360,26 +376,6 @@ export class HandoffStore extends TenantStore {
       return { status, message: { turnSeq: Number(value), text, at, author: sender }, cursor: cursor || null };
     }
     return { status: status as 'CONFLICT' | 'NOT_ASSIGNEE' | 'NOT_FOUND', state: value as ConversationState };
-  }
-
-  /** Logs a customer's message to a conversation with (or waiting for) a person; the turn is already stored by ask. */
-  async customerMessage(tenantId: string, sessionId: string, message: MessageRecord, now = new Date()): Promise<string> {
-    const keys = this.keys(tenantId);
-    const event = { ...eventHead('CUSTOMER_MESSAGE', now.toISOString(), sessionId), message };
-    // The customer stopped typing: they sent it.
-    await this.redis.del(keys.handoffTyping(sessionId, 'customer'));
-    return this.scripts.beedeskHandoffLog(
-      keys.handoffLog,
-      keys.handoffLogSeq,
-      keys.handoffLog,
-      keys.handoff(sessionId),
-      JSON.stringify(event),
-      HANDOFF_LOG_MAX,
-      '',
-      'lastCustomerMessageAt',
-      now.toISOString(),
-      HISTORY_RETENTION_MS,
-    );
   }
 
   async addNote(tenantId: string, sessionId: string, note: NoteRecord): Promise<string> {
