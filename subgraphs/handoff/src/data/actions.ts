@@ -1,7 +1,7 @@
 import { newId, type AnswerEventKind, type ConversationUpdateMessage, type EventPublisher, type Logger } from '@beedesk/runtime';
 import { HandoffRulesRepository, type HandoffRulesRecord } from '@beedesk/tenant/data';
 import { customerLocaleOf, localeOfText, noticeText, type HandoffNotice, type NoticeParams } from './messages';
-import type { ConversationRecord, ConversationState, HandoffActor, HandoffReason, HandoffSource, MessageRecord } from './records';
+import type { ConversationRecord, ConversationState, HandoffActor, HandoffReason, HandoffSource, Unavailability } from './records';
 import { withinWorkingHours } from './rules';
 import { HandoffStore, type TransitionRequest, type TransitionResult } from './store';
 
@@ -27,7 +27,7 @@ export interface HandoffRequest {
 export interface HandoffOutcome {
   state: ConversationState;
   /** Set when the customer was told no person can be reached now. */
-  unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null;
+  unavailable: Unavailability | null;
   changed: boolean;
 }
 
@@ -124,6 +124,8 @@ export class HandoffActions {
       const after = await this.store.conversation(request.tenantId, request.sessionId);
       return { state: after?.state ?? result.from, unavailable: null, changed: false };
     }
+    // Told already (the announcement): the assigner's re-check of the line must not tell them again.
+    if (unavailable) await this.store.markToldUnavailable(request.tenantId, request.sessionId, unavailable);
     this.logger.info({ tenantId: request.tenantId, sessionId: request.sessionId, reason: request.reason }, 'conversation handed off');
     return { state: 'WAITING_FOR_HUMAN', unavailable, changed: true };
   }
@@ -136,7 +138,7 @@ export class HandoffActions {
     tenantId: string,
     request: TransitionRequest,
     now = new Date(),
-    unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null = null,
+    unavailable: Unavailability | null = null,
     options: { announceInBackground?: boolean } = {},
   ): Promise<TransitionResult> {
     const result = await this.store.transition(tenantId, request, now);
@@ -147,12 +149,7 @@ export class HandoffActions {
     return result;
   }
 
-  private async announce(
-    tenantId: string,
-    request: TransitionRequest,
-    cursor: string,
-    unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null,
-  ): Promise<void> {
+  private async announce(tenantId: string, request: TransitionRequest, cursor: string, unavailable: Unavailability | null): Promise<void> {
     try {
       await this.events.publishHandoff(tenantId, { cursor });
       const conversation = await this.store.conversation(tenantId, request.sessionId);
@@ -273,6 +270,48 @@ export class HandoffActions {
     });
   }
 
+  /**
+   * Conversations already waiting when nobody can be reached any more (the last agent went offline, or
+   * working hours ended): the tenant's `whenUnavailable` applies to them as to a new request. RETURN_TO_BOT
+   * hands each back to the bot (reason NO_AGENT_ONLINE or OUTSIDE_WORKING_HOURS, source RULES; the
+   * customer is told the assistant carries on); WAIT tells each customer once that they stay in line.
+   * Run by the assigner (one replica per tenant at a time). Returns how many left the line.
+   */
+  async recheckWaiting(
+    tenantId: string,
+    rules: HandoffRulesRecord,
+    waiting: readonly ConversationRecord[],
+    unavailable: Unavailability,
+  ): Promise<number> {
+    let left = 0;
+    for (const conversation of waiting) {
+      if (conversation.state !== 'WAITING_FOR_HUMAN' || conversation.toldUnavailable === unavailable) continue;
+      if (rules.whenUnavailable === 'RETURN_TO_BOT') {
+        const result = await this.transition(tenantId, {
+          sessionId: conversation.id,
+          userId: conversation.userId,
+          from: ['WAITING_FOR_HUMAN'],
+          to: 'BOT',
+          reason: unavailable,
+          source: 'RULES',
+          actor: SYSTEM_ACTOR,
+        });
+        if (result.status === 'OK') {
+          left++;
+          this.logger.info(
+            { tenantId, sessionId: conversation.id, unavailable },
+            'waiting conversation returned to the bot: nobody reachable',
+          );
+        }
+        continue;
+      }
+      await this.store.markToldUnavailable(tenantId, conversation.id, unavailable);
+      const position = await this.store.linePosition(tenantId, conversation.id);
+      await this.notice(tenantId, conversation.id, 'WAITING_FOR_HUMAN', unavailable, conversation.locale, { waits: true, position });
+    }
+    return left;
+  }
+
   /** A question to a resolved conversation: the bot answers again (RESOLVED → BOT, reason REOPENED). */
   async reopen(tenantId: string, conversation: ConversationRecord, actor: HandoffActor): Promise<void> {
     await this.transition(tenantId, {
@@ -290,6 +329,8 @@ export class HandoffActions {
 function noticeFor(to: ConversationState, reason: HandoffReason): HandoffNotice | null {
   if (to === 'WAITING_FOR_HUMAN') return 'WAITING_FOR_AGENT';
   if (to === 'WITH_HUMAN') return 'AGENT_JOINED';
+  // Nobody reachable (recheckWaiting): that notice says the assistant carries on.
+  if (to === 'BOT' && (reason === 'NO_AGENT_ONLINE' || reason === 'OUTSIDE_WORKING_HOURS')) return reason;
   if (to === 'BOT' && reason !== 'REOPENED') return 'RETURNED_TO_BOT';
   if (to === 'RESOLVED') return 'RESOLVED';
   return null;

@@ -13,6 +13,7 @@ import type {
   MessageRecord,
   NoteRecord,
   TypingRecord,
+  Unavailability,
 } from './records';
 
 /** Entries kept in a tenant's handoff event log (a console further behind gets RESYNC_REQUIRED). */
@@ -81,6 +82,7 @@ if to == 'BOT' then
   redis.call('HSET', KEYS[1], 'unsureStreak', 0)
   redis.call('HDEL', KEYS[1], 'team', 'waitingSince', 'waitingSinceMs')
 end
+redis.call('HDEL', KEYS[1], 'toldUnavailable')
 redis.call('PEXPIRE', KEYS[1], ARGV[17])
 redis.call('ZADD', KEYS[4], ARGV[13], ARGV[1])
 local seq = redis.call('HINCRBY', KEYS[1], 'auditCount', 1)
@@ -147,11 +149,18 @@ end
 if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 return cursor`;
 
+/** HSET of one field while the conversation waits (a transition may have moved it meanwhile). KEYS: 1 conversation. */
+const SET_IF_WAITING = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'WAITING_FOR_HUMAN' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
 type Script<R> = (...args: (string | number)[]) => Promise<R>;
 interface HandoffScripts {
   beedeskHandoffTransition: Script<[string, string, number, string]>;
   beedeskHandoffAgentMessage: Script<[string, string, string]>;
   beedeskHandoffLog: Script<string>;
+  beedeskHandoffSetIfWaiting: Script<number>;
 }
 
 function withScripts(redis: Redis): Redis & HandoffScripts {
@@ -160,6 +169,7 @@ function withScripts(redis: Redis): Redis & HandoffScripts {
     redis.defineCommand('beedeskHandoffTransition', { numberOfKeys: 8, lua: TRANSITION });
     redis.defineCommand('beedeskHandoffAgentMessage', { numberOfKeys: 7, lua: AGENT_MESSAGE });
     redis.defineCommand('beedeskHandoffLog', { numberOfKeys: 4, lua: LOG_WITH });
+    redis.defineCommand('beedeskHandoffSetIfWaiting', { numberOfKeys: 1, lua: SET_IF_WAITING });
   }
   return scripted as Redis & HandoffScripts;
 }
@@ -223,6 +233,7 @@ function toConversation(id: string, fields: Record<string, string>): Conversatio
     lastCustomerMessageAt: fields['lastCustomerMessageAt'] ?? null,
     locale: fields['locale'] ?? null,
     unsureStreak: Number(fields['unsureStreak'] ?? 0),
+    toldUnavailable: (fields['toldUnavailable'] as Unavailability | undefined) ?? null,
   };
 }
 
@@ -500,6 +511,13 @@ export class HandoffStore extends TenantStore {
       [];
     if (error) throw error;
     return Number(value);
+  }
+
+  /** Records (or clears) that a waiting customer was told nobody can be reached; only while it waits. */
+  async markToldUnavailable(tenantId: string, sessionId: string, told: Unavailability | null): Promise<void> {
+    const key = this.keys(tenantId).handoff(sessionId);
+    if (told) await this.scripts.beedeskHandoffSetIfWaiting(key, 'toldUnavailable', told);
+    else await this.redis.hdel(key, 'toldUnavailable');
   }
 
   async setLocale(tenantId: string, sessionId: string, locale: string): Promise<void> {
