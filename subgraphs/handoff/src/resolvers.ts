@@ -166,14 +166,10 @@ export const resolvers: Resolvers = {
       const actor = await context.actor();
       const ttl = context.settings.HANDOFF_TYPING_TTL_MS;
       const expiresAt = typing ? new Date(Date.now() + ttl).toISOString() : null;
-      const cursor = await context.store.setTyping(
-        tenantId,
-        session.id,
-        asCustomer ? 'customer' : 'agent',
-        { actor, typing, expiresAt },
-        ttl,
-      );
+      const who = asCustomer ? 'customer' : 'agent';
+      const { cursor, token } = await context.store.setTyping(tenantId, session.id, who, { actor, typing, expiresAt }, ttl);
       await context.actions.poke(tenantId, cursor);
+      if (token) context.actions.watchTypingLapse(tenantId, session.id, who, token, actor, ttl);
       if (!asCustomer) {
         const conversation = await conversationOf(context, session);
         await context.actions.tellCustomer(tenantId, session.id, 'AGENT_TYPING', {

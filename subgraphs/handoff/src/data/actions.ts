@@ -215,6 +215,50 @@ export class HandoffActions {
     await this.events.publishAnswerEvent(tenantId, { answerId: id, sessionId, seq: 0, kind, delta: null, queuePosition: null, handoff });
   }
 
+  /**
+   * After a `setTyping(true)` (its `token`): when nobody refreshed or switched it off within `ttlMs`, the
+   * indicator lapsed, and everyone who was told it is on is told it is off: staff by a TYPING off entry,
+   * the customer (an agent's typing) by an AGENT_TYPING off update. A timer of this process; whichever
+   * replica took the latest setTyping tells the lapse (typingLapsed checks the token atomically), so it
+   * is told once. A process that stops before loses the notice; clients still have `expiresAt`.
+   */
+  watchTypingLapse(
+    tenantId: string,
+    sessionId: string,
+    who: 'customer' | 'agent',
+    token: string,
+    actor: HandoffActor,
+    ttlMs: number,
+  ): void {
+    // A little after the key's expiry, so Redis sees it gone.
+    const timer = setTimeout(() => {
+      void this.typingLapsed(tenantId, sessionId, who, token, actor).catch((error: unknown) => {
+        this.logger.warn({ err: error, tenantId, sessionId }, 'could not announce a lapsed typing indicator');
+      });
+    }, ttlMs + 50);
+    timer.unref();
+  }
+
+  /** Announces a lapsed typing indicator (see watchTypingLapse); false when it was refreshed, switched off or told. */
+  async typingLapsed(tenantId: string, sessionId: string, who: 'customer' | 'agent', token: string, actor: HandoffActor): Promise<boolean> {
+    const cursor = await this.store.typingLapsed(tenantId, sessionId, who, token, actor);
+    if (!cursor) return false;
+    const announcements: Promise<void>[] = [this.poke(tenantId, cursor)];
+    if (who === 'agent') {
+      const conversation = await this.store.conversation(tenantId, sessionId);
+      announcements.push(
+        this.tellCustomer(tenantId, sessionId, 'AGENT_TYPING', {
+          state: conversation?.state ?? 'BOT',
+          agentName: actor.displayName,
+          typing: false,
+          typingExpiresAt: null,
+        }),
+      );
+    }
+    await Promise.all(announcements);
+    return true;
+  }
+
   /** Tells staff subscriptions that the log grew to `cursor`. */
   async poke(tenantId: string, cursor: string): Promise<void> {
     await this.events.publishHandoff(tenantId, { cursor });

@@ -1,4 +1,4 @@
-import { handoffTenantsKey, TenantStore, type Redis } from '@beedesk/runtime';
+import { execOrThrow, handoffTenantsKey, newId, TenantStore, type Redis } from '@beedesk/runtime';
 import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, storedTurnJson } from '@beedesk/session/data';
 import type {
   AgentRecord,
@@ -155,12 +155,24 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'WAITING_FOR_HUMAN' then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
+/**
+ * A typing indicator that lapsed: only when it is gone and `token` is still the latest switch-on (a
+ * refresh or an off replaced it otherwise), the marker is dropped and a TYPING off entry logged.
+ * KEYS: 1 typing, 2 lapse marker, 3 log, 4 log seq. ARGV: 1 token, 2 event JSON, 3 log max. Returns the cursor or ''.
+ */
+const TYPING_LAPSED = `${LOG}
+if redis.call('EXISTS', KEYS[1]) == 1 then return '' end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return '' end
+redis.call('DEL', KEYS[2])
+return log_event(KEYS[3], KEYS[4], ARGV[2], ARGV[3])`;
+
 type Script<R> = (...args: (string | number)[]) => Promise<R>;
 interface HandoffScripts {
   beedeskHandoffTransition: Script<[string, string, number, string]>;
   beedeskHandoffAgentMessage: Script<[string, string, string]>;
   beedeskHandoffLog: Script<string>;
   beedeskHandoffSetIfWaiting: Script<number>;
+  beedeskHandoffTypingLapsed: Script<string>;
 }
 
 function withScripts(redis: Redis): Redis & HandoffScripts {
@@ -170,6 +182,7 @@ function withScripts(redis: Redis): Redis & HandoffScripts {
     redis.defineCommand('beedeskHandoffAgentMessage', { numberOfKeys: 7, lua: AGENT_MESSAGE });
     redis.defineCommand('beedeskHandoffLog', { numberOfKeys: 4, lua: LOG_WITH });
     redis.defineCommand('beedeskHandoffSetIfWaiting', { numberOfKeys: 1, lua: SET_IF_WAITING });
+    redis.defineCommand('beedeskHandoffTypingLapsed', { numberOfKeys: 4, lua: TYPING_LAPSED });
   }
   return scripted as Redis & HandoffScripts;
 }
@@ -406,14 +419,58 @@ export class HandoffStore extends TenantStore {
     );
   }
 
-  /** Typing on (for `ttlMs`) or off, and its log entry. */
-  async setTyping(tenantId: string, sessionId: string, who: 'customer' | 'agent', typing: TypingRecord, ttlMs: number): Promise<string> {
+  /**
+   * Typing on (for `ttlMs`) or off, and its log entry. On: `token` names this switch-on, for
+   * typingLapsed (a later setTyping, on any replica, replaces it; off removes it).
+   */
+  async setTyping(
+    tenantId: string,
+    sessionId: string,
+    who: 'customer' | 'agent',
+    typing: TypingRecord,
+    ttlMs: number,
+  ): Promise<{ cursor: string; token: string | null }> {
     const keys = this.keys(tenantId);
     const key = keys.handoffTyping(sessionId, who);
-    if (typing.typing) await this.redis.set(key, JSON.stringify(typing.actor), 'PX', ttlMs);
-    else await this.redis.del(key);
+    const lapse = keys.handoffTypingLapse(sessionId, who);
+    const token = typing.typing ? newId() : null;
+    // The marker outlives the indicator, so the lapse can still be told; it expires by itself after.
+    if (token)
+      await execOrThrow(
+        this.redis
+          .multi()
+          .set(key, JSON.stringify(typing.actor), 'PX', ttlMs)
+          .set(lapse, token, 'PX', ttlMs * 2 + 10_000),
+      );
+    else await this.redis.del(key, lapse);
     const event = { ...eventHead('TYPING', new Date().toISOString(), sessionId), typing };
-    return this.logEvent(tenantId, event);
+    return { cursor: await this.logEvent(tenantId, event), token };
+  }
+
+  /**
+   * The typing switched on as `token` lapsed (no refresh, no off): logs a TYPING off entry, once, and
+   * returns its cursor; null when it was refreshed, switched off or already told.
+   */
+  async typingLapsed(
+    tenantId: string,
+    sessionId: string,
+    who: 'customer' | 'agent',
+    token: string,
+    actor: HandoffActor,
+    now = new Date(),
+  ): Promise<string | null> {
+    const keys = this.keys(tenantId);
+    const event = { ...eventHead('TYPING', now.toISOString(), sessionId), typing: { actor, typing: false, expiresAt: null } };
+    const cursor = await this.scripts.beedeskHandoffTypingLapsed(
+      keys.handoffTyping(sessionId, who),
+      keys.handoffTypingLapse(sessionId, who),
+      keys.handoffLog,
+      keys.handoffLogSeq,
+      token,
+      JSON.stringify(event),
+      HANDOFF_LOG_MAX,
+    );
+    return cursor || null;
   }
 
   async typing(tenantId: string, sessionId: string, who: 'customer' | 'agent'): Promise<boolean> {
