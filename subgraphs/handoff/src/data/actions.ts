@@ -356,6 +356,21 @@ export class HandoffActions {
     return left;
   }
 
+  /**
+   * A question answered FAILED without reaching the engine (the outbox sweeper gave up sending it): the
+   * engine-failure rule, exactly as after an engine's FAILED answer (the unsure threshold plays no part).
+   */
+  afterAnswerFailed(tenantId: string, failed: { sessionId: string; userId: string; question: string }): Promise<HandoffOutcome | null> {
+    return this.afterEngineAnswer(tenantId, {
+      ...failed,
+      status: 'FAILED',
+      confidence: null,
+      needsHuman: true,
+      sourceIds: [],
+      answerThreshold: 0,
+    });
+  }
+
   /** A question to a resolved conversation: the bot answers again (RESOLVED → BOT, reason REOPENED). */
   async reopen(tenantId: string, conversation: ConversationRecord, actor: HandoffActor): Promise<void> {
     await this.transition(tenantId, {
