@@ -2,6 +2,7 @@ import { connectRedis, NO_EVENTS, type InferenceQueue, type InferenceRequest, ty
 import { AnswerRepository } from './data';
 import { SessionRepository } from '@beedesk/session/data';
 import { HandoffActions } from '@beedesk/handoff/data';
+import { DEFAULT_HANDOFF_RULES, HandoffRulesRepository } from '@beedesk/tenant/data';
 import pino from 'pino';
 import { ask, type AskContext } from './ask';
 import { NOT_QUEUED_REASON, startOutboxSweeper } from './outbox-sweeper';
@@ -117,5 +118,39 @@ describe('ask durability (real Redis)', () => {
     const retry = await ask({ sessionId: session.id, text: 'Is anyone there?', clientMessageId: 'down-1' }, context);
     expect(retry.answer).toMatchObject({ id: receipt.answer.id, status: 'FAILED' });
     expect(await sessions.turns(tenantId, session.id)).toHaveLength(1);
+  });
+
+  it('an answer the sweeper fails hands the conversation to a person when the rules hand off on engine failure', async () => {
+    const failingTenant = 'tq-rules';
+    await new HandoffRulesRepository(redis, prefix).set(failingTenant, { ...DEFAULT_HANDOFF_RULES, enabled: true, onEngineFailure: true });
+    const { session } = await sessions.startOrResume(failingTenant, 'no-kafka-rules');
+    const down: InferenceQueue = {
+      enqueue: async () => {
+        throw new Error('the Kafka producer is not connected');
+      },
+      close: async () => undefined,
+    };
+    const context: AskContext = {
+      ...contextFor('no-kafka-rules', down),
+      caller: { tenantId: failingTenant, userId: 'no-kafka-rules', roles: ['customer'], requestId: 'req' },
+    };
+    const receipt = await ask({ sessionId: session.id, text: 'Where is my card?' }, context);
+    expect(receipt.answer.status).toBe('QUEUED');
+
+    const handoff = HandoffActions.create(redis, prefix, NO_EVENTS, log);
+    const settings = { OUTBOX_SWEEP_INTERVAL_MS: 60_000, OUTBOX_RESEND_AFTER_MS: 0, OUTBOX_GIVE_UP_MS: 0 };
+    const sweeper = startOutboxSweeper(answers, down, NO_EVENTS, log, settings, handoff);
+    await sweeper.sweep();
+    await sweeper.stop();
+    expect((await answers.get(failingTenant, receipt.answer.id))?.status).toBe('FAILED');
+    expect(await handoff.store.conversation(failingTenant, session.id)).toMatchObject({
+      state: 'WAITING_FOR_HUMAN',
+      reason: 'ENGINE_FAILED',
+    });
+    expect((await handoff.store.audit(failingTenant, session.id)).at(-1)).toMatchObject({
+      to: 'WAITING_FOR_HUMAN',
+      reason: 'ENGINE_FAILED',
+      source: 'ENGINE',
+    });
   });
 });

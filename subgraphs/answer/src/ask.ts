@@ -88,20 +88,15 @@ export async function ask(args: AskArgs, context: AskContext): Promise<AskReceip
   };
   const accepted = await context.answers.createAsk(tenantId, answer, request, now);
   if (accepted.withHuman) {
-    // With (or waiting for) a person: stored as a turn, delivered to staff; nothing goes to the engine.
+    // With (or waiting for) a person: stored as a turn and logged for staff in that one write; nothing
+    // goes to the engine. The poke only wakes the consoles sooner (they read the log within a second anyway).
     try {
-      await context.handoff.customerMessage(tenantId, session.id, {
-        turnSeq: accepted.withHuman.turnSeq,
-        text: question,
-        at: now.toISOString(),
-        author: { kind: 'CUSTOMER', id: session.userId, displayName: null },
-      });
+      await context.handoff.poke(tenantId, accepted.withHuman.cursor);
     } catch (error) {
-      context.log.warn({ err: error, answerId }, 'could not log a message for staff; it is in the transcript');
+      context.log.warn({ err: error, answerId }, 'could not poke the consoles; they read the log on their next poll');
     }
-    const conversation = await context.handoff.store.conversation(tenantId, session.id);
     context.log.info({ answerId, sessionId: session.id, chars: question.length }, 'message delivered to a person');
-    return { answer: accepted.answer, queuePosition: 0, conversationState: conversation?.state ?? 'WITH_HUMAN' };
+    return { answer: accepted.answer, queuePosition: 0, conversationState: accepted.withHuman.state };
   }
   if (!accepted.created) {
     const conversationState = accepted.answer.status === 'WITH_HUMAN' ? await stateOf(context, session.id) : 'BOT';

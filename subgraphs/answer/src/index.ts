@@ -9,6 +9,7 @@ import {
   type StartedService,
 } from '@beedesk/runtime';
 import { AnswerRepository } from './data';
+import { HandoffActions } from '@beedesk/handoff/data';
 import { subgraphSdl } from '@beedesk/schema';
 import { answerSettings, type AnswerSettings } from './config';
 import { contextFactory } from './context';
@@ -30,7 +31,14 @@ export interface AnswerServiceDeps extends ServiceDeps {
 export async function startAnswerService(deps: AnswerServiceDeps): Promise<StartedService> {
   const events = deps.events ?? createInProcessEventBus(deps.keyPrefix, deps.logger);
   const settings = deps.settings ?? loadConfig(answerSettings);
-  const sweeper = startOutboxSweeper(new AnswerRepository(deps.redis, deps.keyPrefix), deps.queue, events, deps.logger, settings);
+  const sweeper = startOutboxSweeper(
+    new AnswerRepository(deps.redis, deps.keyPrefix),
+    deps.queue,
+    events,
+    deps.logger,
+    settings,
+    HandoffActions.create(deps.redis, deps.keyPrefix, events, deps.logger),
+  );
   const server = await startSubgraph(deps, {
     name: 'answer',
     sdl: subgraphSdl('answer'),

@@ -39,7 +39,9 @@ export const liveResolvers: Pick<Resolvers, 'Subscription' | 'AnswerEvent' | 'Ac
     },
   },
   AnswerEvent: {
-    answer: (event, _args, context) => (event.kind === 'TOKEN' ? null : currentAnswer(event.answerId, context)),
+    // Token batches and human-handoff updates (whose answerId is only the update's id) have no answer to
+    // read: skipping the read keeps a Redis round trip off every agent message to the customer.
+    answer: (event, _args, context) => (event.kind === 'TOKEN' || event.handoff ? null : currentAnswer(event.answerId, context)),
   },
   ActivityEvent: {
     session: (event) => ({ __typename: 'Session', id: event.sessionId }),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { HandoffActions } from '@beedesk/handoff/data';
 import { type EventPublisher, type InferenceQueue, type Logger } from '@beedesk/runtime';
 import { isFinalStatus, type AnswerRepository } from './data';
 import type { AnswerSettings } from './config';
@@ -26,6 +27,8 @@ export interface OutboxSweeper {
  * OUTBOX_RESEND_AFTER_MS (the ask failed, timed out, or its process died) is sent again (the worker
  * de-duplicates by answer id); one older than OUTBOX_GIVE_UP_MS becomes FAILED (only while QUEUED and
  * unclaimed). So every QUEUED answer reaches the queue or fails with a reason within a bounded time.
+ * A failed answer is an engine failure for the tenant's handoff rules (`onEngineFailure`), as when the
+ * engine itself fails: with `handoff`, the conversation goes to a person when the rules say so.
  */
 export function startOutboxSweeper(
   answers: AnswerRepository,
@@ -33,6 +36,7 @@ export function startOutboxSweeper(
   events: EventPublisher,
   logger: Logger,
   settings: OutboxSettings,
+  handoff: HandoffActions | null = null,
 ): OutboxSweeper {
   const holder = randomUUID();
   const log = logger.child({ component: 'outbox-sweeper' });
@@ -79,6 +83,11 @@ export function startOutboxSweeper(
             queuePosition: null,
           })
           .catch((err: unknown) => tlog.warn({ err }, 'could not publish a live event'));
+        if (handoff) {
+          await handoff
+            .afterAnswerFailed(tenantId, { sessionId: answer.sessionId, userId: answer.userId, question: answer.question })
+            .catch((err: unknown) => tlog.warn({ err }, 'could not apply the handoff rules to a failed answer'));
+        }
         continue;
       }
       try {

@@ -25,6 +25,19 @@ export async function accessibleSession(context: HandoffContext, sessionId: stri
   return session;
 }
 
+/**
+ * A session id staff may act on without reading the session (staff may access every session of their
+ * tenant): FORBIDDEN for another tenant's id, NOT_FOUND for one that cannot be an id. Whether it exists
+ * is then up to the write that uses it.
+ */
+export function staffSessionId(context: HandoffContext, sessionId: string): string {
+  if (sessionIdTenancy(context.internalSecret, context.caller.tenantId, sessionId) === 'other') {
+    throw forbidden('This session belongs to another tenant.');
+  }
+  if (!isSafeId(sessionId)) throw notFound('Session', sessionId);
+  return sessionId;
+}
+
 /** A conversation's ownership record, or the initial BOT one of a session that never left the bot. */
 export async function conversationOf(context: HandoffContext, session: SessionRecord): Promise<ConversationRecord> {
   return (

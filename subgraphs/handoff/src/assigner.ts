@@ -1,9 +1,34 @@
 import { newId, tenantKeys, type Logger, type Redis } from '@beedesk/runtime';
 import type { HandoffSettings } from './config';
-import { SYSTEM_ACTOR, type AgentRecord, type HandoffActions } from './data';
+import type { HandoffRulesRecord } from '@beedesk/tenant/data';
+import {
+  SYSTEM_ACTOR,
+  withinWorkingHours,
+  type AgentRecord,
+  type ConversationRecord,
+  type HandoffActions,
+  type Unavailability,
+} from './data';
 
 /** Compare-and-delete of the per-tenant assigner lock. */
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Why nobody can take a waiting conversation now, or null: outside the working hours, or no agent online
+ * and none away for less than the presence grace period (a console reloading is not "offline").
+ */
+export function unavailability(
+  rules: HandoffRulesRecord,
+  online: ReadonlySet<string>,
+  agents: readonly AgentRecord[],
+  now: number,
+  graceMs: number,
+): Unavailability | null {
+  if (!withinWorkingHours(rules, new Date(now))) return 'OUTSIDE_WORKING_HOURS';
+  if (online.size > 0) return null;
+  const away = agents.some((a) => a.lastSeenAt !== null && now - Date.parse(a.lastSeenAt) < graceMs);
+  return away ? null : 'NO_AGENT_ONLINE';
+}
 
 export interface Assigner {
   /** Looks at the tenant now (after a handoff request in this process), besides the periodic pass. */
@@ -17,6 +42,8 @@ export interface Assigner {
  * - ends lapsed presence (a replica died with an agent's console open),
  * - returns the conversations of agents offline longer than HANDOFF_PRESENCE_GRACE_MS to the line
  *   (reason AGENT_OFFLINE; they keep their place),
+ * - when nobody can be reached (outside working hours; no agent online or away within the grace period),
+ *   applies the tenant's whenUnavailable to the conversations waiting (HandoffActions.recheckWaiting),
  * - assigns the line in order of waiting time, each to the least-loaded online agent with capacity (and
  *   the conversation's team; ties: the agent assigned longest ago), through the same atomic transition
  *   as a claim, so an agent's concurrent claim and the assigner never both win,
@@ -95,6 +122,18 @@ export function startAssigner(
       }
       const rules = await actions.rulesOf(tenantId);
       const line = await store.line(tenantId);
+      const conversations = await store.conversations(
+        tenantId,
+        line.map((entry) => entry.sessionId),
+      );
+      const waiting = conversations.filter((c): c is ConversationRecord => c?.state === 'WAITING_FOR_HUMAN');
+      const unavailable = unavailability(rules, online, agents, now, settings.HANDOFF_PRESENCE_GRACE_MS);
+      if (unavailable) {
+        if ((await actions.recheckWaiting(tenantId, rules, waiting, unavailable)) > 0) lineChanged = true;
+      } else {
+        // Reachable again: a customer still waiting is told anew when nobody can be reached next time.
+        for (const c of waiting) if (c.toldUnavailable) await store.markToldUnavailable(tenantId, c.id, null);
+      }
       if (rules.autoAssign && line.length > 0 && online.size > 0) {
         const candidates = agents.filter((a) => online.has(a.id));
         // An agent online for the first time may have no record yet.
@@ -104,10 +143,6 @@ export function startAssigner(
           candidates.map((a) => a.id),
         );
         const capacityOf = (agent: AgentRecord) => agent.capacity ?? rules.defaultAgentCapacity;
-        const conversations = await store.conversations(
-          tenantId,
-          line.map((entry) => entry.sessionId),
-        );
         for (let i = 0; i < line.length; i++) {
           const conversation = conversations[i];
           if (!conversation || conversation.state !== 'WAITING_FOR_HUMAN') {

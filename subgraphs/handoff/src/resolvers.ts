@@ -1,5 +1,5 @@
 import { badInput, hasRole, isSafeId, mayAccess, newId, notFound } from '@beedesk/runtime';
-import { accessibleSession, conversationOf, requireAdmin, requireStaff, transitionRefused } from './access';
+import { accessibleSession, conversationOf, requireAdmin, requireStaff, staffSessionId, transitionRefused } from './access';
 import type { HandoffContext } from './context';
 import {
   customerLocaleOf,
@@ -73,10 +73,8 @@ function matches(c: ConversationRecord, filter: InboxFilter | null | undefined, 
  * A staff member's own agent record (the caller acting on conversations). Acting counts as being seen:
  * an agent working through the API without a console keeps their conversations for the grace period.
  */
-async function callerAgent(context: HandoffContext): Promise<AgentRecord> {
-  const agent = await context.store.ensureAgent(context.caller.tenantId, context.caller.userId);
-  await context.store.touchAgent(context.caller.tenantId, agent.id);
-  return agent;
+function callerAgent(context: HandoffContext): Promise<AgentRecord> {
+  return context.store.seenAgent(context.caller.tenantId, context.caller.userId);
 }
 
 /** The conversation of a session the caller may act on as staff. */
@@ -168,14 +166,10 @@ export const resolvers: Resolvers = {
       const actor = await context.actor();
       const ttl = context.settings.HANDOFF_TYPING_TTL_MS;
       const expiresAt = typing ? new Date(Date.now() + ttl).toISOString() : null;
-      const cursor = await context.store.setTyping(
-        tenantId,
-        session.id,
-        asCustomer ? 'customer' : 'agent',
-        { actor, typing, expiresAt },
-        ttl,
-      );
+      const who = asCustomer ? 'customer' : 'agent';
+      const { cursor, token } = await context.store.setTyping(tenantId, session.id, who, { actor, typing, expiresAt }, ttl);
       await context.actions.poke(tenantId, cursor);
+      if (token) context.actions.watchTypingLapse(tenantId, session.id, who, token, actor, ttl);
       if (!asCustomer) {
         const conversation = await conversationOf(context, session);
         await context.actions.tellCustomer(tenantId, session.id, 'AGENT_TYPING', {
@@ -259,8 +253,13 @@ export const resolvers: Resolvers = {
       context.assigner.kick(context.caller.tenantId);
       return reread(context, conversation.id);
     },
+    // On the agent → customer latency path: three round trips to Redis (the agent record, the message
+    // script, both announcements at once). The script checks everything a read first would (the session
+    // exists, the conversation is WITH_HUMAN, the caller is its assignee), and staff may act on any session
+    // of their tenant, so the session and the conversation are not read beforehand.
     sendAgentMessage: async (_root, { sessionId, text, clientMessageId }, context) => {
-      const conversation = await staffConversation(context, sessionId, 'write to customers');
+      requireStaff(context, 'write to customers');
+      const id = staffSessionId(context, sessionId);
       const message = validText(text);
       if (clientMessageId != null && !isSafeId(clientMessageId)) {
         throw badInput('clientMessageId: letters, digits, _ and -, at most 64', 'clientMessageId');
@@ -272,7 +271,7 @@ export const resolvers: Resolvers = {
         id: agent.id,
         displayName: agent.displayName,
       };
-      const result = await context.store.agentMessage(tenantId, conversation.id, sender, message, {
+      const result = await context.store.agentMessage(tenantId, id, sender, message, {
         admin: hasRole(context.caller, 'admin'),
         clientMessageId: clientMessageId ?? null,
       });
@@ -281,13 +280,15 @@ export const resolvers: Resolvers = {
         throw transitionRefused(result.status, result.state);
       }
       if (result.status === 'OK') {
-        await context.actions.tellCustomer(tenantId, conversation.id, 'AGENT_MESSAGE', {
-          state: 'WITH_HUMAN',
-          agentName: agent.displayName,
-          text: message,
-          turnSeq: result.message.turnSeq,
-        });
-        if (result.cursor) await context.actions.poke(tenantId, result.cursor);
+        await Promise.all([
+          context.actions.tellCustomer(tenantId, id, 'AGENT_MESSAGE', {
+            state: 'WITH_HUMAN',
+            agentName: agent.displayName,
+            text: message,
+            turnSeq: result.message.turnSeq,
+          }),
+          result.cursor ? context.actions.poke(tenantId, result.cursor) : undefined,
+        ]);
       }
       return result.message;
     },
@@ -384,9 +385,19 @@ export const resolvers: Resolvers = {
   },
   Conversation: {
     session: (c) => ({ id: c.id }),
-    assignee: async (c, _args, context) => (c.assigneeId ? context.store.agent(context.caller.tenantId, c.assigneeId) : null),
-    waitingPosition: (c, _args, context) =>
-      c.state === 'WAITING_FOR_HUMAN' ? context.store.linePosition(context.caller.tenantId, c.id) : null,
+    assignee: (c, _args, context) => {
+      const { tenantId } = context.caller;
+      const assigneeId = c.assigneeId;
+      if (!assigneeId) return null;
+      const read = () => context.store.agent(tenantId, assigneeId);
+      return c.asOfCursor ? context.shared(`${tenantId}|agent|${assigneeId}|${c.asOfCursor}`, read) : read();
+    },
+    waitingPosition: (c, _args, context) => {
+      if (c.state !== 'WAITING_FOR_HUMAN') return null;
+      const { tenantId } = context.caller;
+      const read = () => context.store.linePosition(tenantId, c.id);
+      return c.asOfCursor ? context.shared(`${tenantId}|position|${c.id}|${c.asOfCursor}`, read) : read();
+    },
     waitingSince: (c) => (c.state === 'WAITING_FOR_HUMAN' ? c.waitingSince : null),
     customerTyping: (c, _args, context) => context.store.typing(context.caller.tenantId, c.id, 'customer'),
     audit: (c, _args, context) => context.store.audit(context.caller.tenantId, c.id),
@@ -425,7 +436,7 @@ export const resolvers: Resolvers = {
       const { tenantId } = context.caller;
       return context.shared(`${tenantId}|conversation|${sessionId}|${event.cursor}`, async () => {
         const session = await context.sessions.get(tenantId, sessionId);
-        return session ? conversationOf(context, session) : null;
+        return session ? { ...(await conversationOf(context, session)), asOfCursor: event.cursor } : null;
       });
     },
     agent: (event, _args, context) => {

@@ -78,6 +78,8 @@ export function tenantKeys(prefix: string, tenantId: string) {
     handoffNotes: (sessionId: string) => `${base}:session:${sessionId}:handoff-notes`,
     handoffMessage: (sessionId: string, clientMessageId: string) => `${base}:session:${sessionId}:handoff-msg:${clientMessageId}`,
     handoffTyping: (sessionId: string, who: 'customer' | 'agent') => `${base}:session:${sessionId}:typing:${who}`,
+    /** Which `setTyping(true)` is the latest, so only its lapse is announced (typing off) and only once. */
+    handoffTypingLapse: (sessionId: string, who: 'customer' | 'agent') => `${base}:session:${sessionId}:typing:${who}:lapse`,
     /** The tenant's handoff state: waiting line, inbox index, event log, agents and presence. */
     handoffLine: `${base}:handoff:line`,
     handoffInbox: `${base}:handoff:inbox`,
@@ -132,6 +134,8 @@ export const handoffKeysOf = (keys: TenantKeys, sessionId: string): string[] => 
   keys.handoffNotes(sessionId),
   keys.handoffTyping(sessionId, 'customer'),
   keys.handoffTyping(sessionId, 'agent'),
+  keys.handoffTypingLapse(sessionId, 'customer'),
+  keys.handoffTypingLapse(sessionId, 'agent'),
 ];
 
 /** PSUBSCRIBE pattern matching every tenant's `kbChanged` channel under `prefix`. */

@@ -1,4 +1,5 @@
 import { connectRedis, HOUR, tenantKeys, type InferenceRequest, type Redis, keysMatching } from '@beedesk/runtime';
+import { HandoffStore } from '@beedesk/handoff/data';
 import { HISTORY_RETENTION_MS, SessionRepository } from '@beedesk/session/data';
 import { AnswerRepository, type AnswerOutcome, type AnswerRecord } from './answers';
 
@@ -136,5 +137,64 @@ describe('AnswerRepository fences (real Redis)', () => {
       expect(await redis.pttl(key)).toBeGreaterThan(HISTORY_RETENTION_MS - HOUR);
     }
     expect(await answers.appendStream(tenant, answer.id, 'w', 'lo', 5000)).toBe(2);
+  });
+
+  it('a message to a person is stored and logged for staff in one step: nothing after the write is needed for consoles to see it', async () => {
+    const userId = `user-${++n}`;
+    const { session } = await sessions.startOrResume(tenant, userId);
+    // A conversation a person owns, with the customer typing.
+    await redis.hset(keys.handoff(session.id), 'state', 'WITH_HUMAN', 'userId', userId);
+    await redis.set(keys.handoffTyping(session.id, 'customer'), '{}', 'PX', 60_000);
+    const handoff = new HandoffStore(redis, prefix);
+    const before = Number(await handoff.logCursor(tenant));
+    const answer: AnswerRecord = {
+      id: `answer-${++n}`,
+      sessionId: session.id,
+      userId,
+      question: 'are you there?',
+      text: '',
+      status: 'QUEUED',
+      sourceIds: [],
+      confidence: null,
+      needsHuman: false,
+      engine: null,
+      clientMessageId: null,
+      createdAt: new Date().toISOString(),
+      completedAt: null,
+    };
+    const request: InferenceRequest = {
+      v: 1,
+      tenantId: tenant,
+      sessionId: session.id,
+      userId,
+      answerId: answer.id,
+      question: answer.question,
+      history: [],
+      requestId: 'r',
+      enqueuedAt: Date.now(),
+    };
+    // Only the write: whatever ask does after it (the poke) may never happen if its process dies.
+    const receipt = await answers.createAsk(tenant, answer, request, new Date());
+    expect(receipt.answer.status).toBe('WITH_HUMAN');
+    expect(receipt.withHuman).toEqual({ turnSeq: expect.any(Number), cursor: String(before + 1), state: 'WITH_HUMAN' });
+    const { events, gap } = await handoff.eventsAfter(tenant, before, 10);
+    expect(gap).toBe(false);
+    expect(events).toEqual([
+      expect.objectContaining({
+        cursor: String(before + 1),
+        kind: 'CUSTOMER_MESSAGE',
+        conversationId: session.id,
+        message: {
+          turnSeq: receipt.withHuman!.turnSeq,
+          text: 'are you there?',
+          at: expect.any(String),
+          author: { kind: 'CUSTOMER', id: userId, displayName: null },
+        },
+      }),
+    ]);
+    expect((await handoff.conversation(tenant, session.id))?.lastCustomerMessageAt).toEqual(expect.any(String));
+    expect(await handoff.typing(tenant, session.id, 'customer')).toBe(false);
+    // Nothing for the engine.
+    expect(await redis.zscore(keys.outbox, answer.id)).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import {
   type InferenceRequest,
   type Redis,
 } from '@beedesk/runtime';
+import { customerMessageEntry, LOG_EVENT_LUA, type ConversationState } from '@beedesk/handoff/data';
 import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS, storedTurnJson } from '@beedesk/session/data';
 
 /**
@@ -130,11 +131,17 @@ return 1`;
  * 6 max turns, 7 now (ISO), 8 now (ms), 9 resume window, 10 session id, 11 request JSON,
  * 12 answer key prefix (the found answer is in the same hash slot), 13 the answer JSON for a conversation
  * with a person (status WITH_HUMAN). KEYS[13] is the conversation's ownership (the handoff package's
- * record, read only): while it is WAITING_FOR_HUMAN or WITH_HUMAN the question is stored as a turn with a
- * WITH_HUMAN answer and joins neither the line nor the outbox, so nothing reaches Kafka or the engine.
- * Returns {answer id, rank or -1, or -2 with the turn's seq for a conversation with a person}.
+ * record): while it is WAITING_FOR_HUMAN or WITH_HUMAN the question is stored as a turn with a
+ * WITH_HUMAN answer and joins neither the line nor the outbox, so nothing reaches Kafka or the engine;
+ * and in the same step it is logged for staff in the tenant's handoff event log (KEYS 14 log, 15 log
+ * seq; ARGV 14/15 the entry around its turn seq, 16 the log's length: customerMessageEntry of the handoff
+ * package), the conversation's lastCustomerMessageAt set and the customer's typing (KEYS 16) switched
+ * off: a process dying after the write cannot leave a turn the console never sees. All in the tenant's
+ * hash slot, as every key here.
+ * Returns {answer id, rank or -1}, or for a conversation with a person {answer id, -2, turn seq, log
+ * cursor, its state}.
  */
-const ASK = `
+const ASK = `${LOG_EVENT_LUA}
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', KEYS[1])
   if existing and redis.call('EXISTS', ARGV[12] .. existing) == 1 then
@@ -161,7 +168,12 @@ redis.call('SET', KEYS[7], ARGV[10], 'PX', ARGV[9])
 redis.call('ZADD', KEYS[8], ARGV[8], ARGV[10])
 redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', '(' .. (tonumber(ARGV[8]) - tonumber(ARGV[4])))
 redis.call('PEXPIRE', KEYS[8], ARGV[4])
-if human then return {ARGV[2], -2, turn_seq} end
+if human then
+  local cursor = log_event(KEYS[14], KEYS[15], ARGV[14] .. turn_seq .. ARGV[15], ARGV[16])
+  redis.call('HSET', KEYS[13], 'lastCustomerMessageAt', ARGV[7])
+  redis.call('DEL', KEYS[16])
+  return {ARGV[2], -2, turn_seq, cursor, owner}
+end
 local n = redis.call('INCR', KEYS[10])
 redis.call('ZADD', KEYS[9], 'NX', n, ARGV[2])
 redis.call('ZADD', KEYS[11], ARGV[8], ARGV[2])
@@ -185,7 +197,7 @@ interface AnswerScripts {
   beedeskAnswerCountAttempt: Script<number>;
   beedeskAnswerComplete: Script<number>;
   beedeskAnswerFailIfQueued: Script<number>;
-  beedeskAsk: Script<[string, number, number?]>;
+  beedeskAsk: Script<[string, number, number?, string?, string?]>;
   beedeskEnterQueue: Script<number>;
 }
 
@@ -199,7 +211,7 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
     redis.defineCommand('beedeskAnswerCountAttempt', { numberOfKeys: 3, lua: COUNT_ATTEMPT });
     redis.defineCommand('beedeskAnswerComplete', { numberOfKeys: 12, lua: COMPLETE });
     redis.defineCommand('beedeskAnswerFailIfQueued', { numberOfKeys: 5, lua: FAIL_IF_QUEUED });
-    redis.defineCommand('beedeskAsk', { numberOfKeys: 13, lua: ASK });
+    redis.defineCommand('beedeskAsk', { numberOfKeys: 16, lua: ASK });
     redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
   }
   return scripted as Redis & AnswerScripts;
@@ -262,12 +274,23 @@ export class AnswerRepository extends TenantStore {
     answer: AnswerRecord,
     request: InferenceRequest,
     now: Date,
-  ): Promise<{ answer: AnswerRecord; queuePosition: number; created: boolean; withHuman: { turnSeq: number } | null }> {
+  ): Promise<{
+    answer: AnswerRecord;
+    queuePosition: number;
+    created: boolean;
+    /** With (or waiting for) a person: the turn, the staff log entry it got and the conversation's state. */
+    withHuman: { turnSeq: number; cursor: string; state: ConversationState } | null;
+  }> {
     const keys = this.keys(tenantId);
     const cmid = answer.clientMessageId ?? '';
     await this.redis.zadd(outboxTenantsKey(this.prefix), now.getTime(), tenantId);
     const forHuman: AnswerRecord = { ...answer, status: 'WITH_HUMAN', completedAt: now.toISOString() };
-    const [id, rank, turnSeq] = await this.scripts.beedeskAsk(
+    const entry = customerMessageEntry(answer.sessionId, {
+      text: answer.question,
+      at: now.toISOString(),
+      author: { kind: 'CUSTOMER', id: answer.userId, displayName: null },
+    });
+    const [id, rank, turnSeq, cursor, state] = await this.scripts.beedeskAsk(
       keys.askByClientMessage(answer.sessionId, cmid),
       keys.sessionAsks(answer.sessionId),
       keys.answer(answer.id),
@@ -281,6 +304,9 @@ export class AnswerRepository extends TenantStore {
       keys.outbox,
       keys.outboxRequests,
       keys.handoff(answer.sessionId),
+      keys.handoffLog,
+      keys.handoffLogSeq,
+      keys.handoffTyping(answer.sessionId, 'customer'),
       cmid,
       answer.id,
       JSON.stringify(answer),
@@ -294,10 +320,15 @@ export class AnswerRepository extends TenantStore {
       JSON.stringify(request),
       keys.answer(''),
       JSON.stringify(forHuman),
+      entry.head,
+      entry.tail,
+      entry.max,
     );
     const queuePosition = Math.max(0, Number(rank));
-    if (id === answer.id && Number(rank) === -2)
-      return { answer: forHuman, queuePosition: 0, created: true, withHuman: { turnSeq: Number(turnSeq) } };
+    if (id === answer.id && Number(rank) === -2) {
+      const withHuman = { turnSeq: Number(turnSeq), cursor: String(cursor), state: state as ConversationState };
+      return { answer: forHuman, queuePosition: 0, created: true, withHuman };
+    }
     if (id === answer.id) return { answer, queuePosition, created: true, withHuman: null };
     const existing = await this.get(tenantId, id);
     if (!existing) throw new Error(`answer ${id} of a client message vanished`);

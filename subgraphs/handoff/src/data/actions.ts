@@ -1,7 +1,7 @@
 import { newId, type AnswerEventKind, type ConversationUpdateMessage, type EventPublisher, type Logger } from '@beedesk/runtime';
 import { HandoffRulesRepository, type HandoffRulesRecord } from '@beedesk/tenant/data';
 import { customerLocaleOf, localeOfText, noticeText, type HandoffNotice, type NoticeParams } from './messages';
-import type { ConversationRecord, ConversationState, HandoffActor, HandoffReason, HandoffSource, MessageRecord } from './records';
+import type { ConversationRecord, ConversationState, HandoffActor, HandoffReason, HandoffSource, Unavailability } from './records';
 import { withinWorkingHours } from './rules';
 import { HandoffStore, type TransitionRequest, type TransitionResult } from './store';
 
@@ -27,7 +27,7 @@ export interface HandoffRequest {
 export interface HandoffOutcome {
   state: ConversationState;
   /** Set when the customer was told no person can be reached now. */
-  unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null;
+  unavailable: Unavailability | null;
   changed: boolean;
 }
 
@@ -124,6 +124,8 @@ export class HandoffActions {
       const after = await this.store.conversation(request.tenantId, request.sessionId);
       return { state: after?.state ?? result.from, unavailable: null, changed: false };
     }
+    // Told already (the announcement): the assigner's re-check of the line must not tell them again.
+    if (unavailable) await this.store.markToldUnavailable(request.tenantId, request.sessionId, unavailable);
     this.logger.info({ tenantId: request.tenantId, sessionId: request.sessionId, reason: request.reason }, 'conversation handed off');
     return { state: 'WAITING_FOR_HUMAN', unavailable, changed: true };
   }
@@ -136,7 +138,7 @@ export class HandoffActions {
     tenantId: string,
     request: TransitionRequest,
     now = new Date(),
-    unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null = null,
+    unavailable: Unavailability | null = null,
     options: { announceInBackground?: boolean } = {},
   ): Promise<TransitionResult> {
     const result = await this.store.transition(tenantId, request, now);
@@ -147,12 +149,7 @@ export class HandoffActions {
     return result;
   }
 
-  private async announce(
-    tenantId: string,
-    request: TransitionRequest,
-    cursor: string,
-    unavailable: 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS' | null,
-  ): Promise<void> {
+  private async announce(tenantId: string, request: TransitionRequest, cursor: string, unavailable: Unavailability | null): Promise<void> {
     try {
       await this.events.publishHandoff(tenantId, { cursor });
       const conversation = await this.store.conversation(tenantId, request.sessionId);
@@ -218,6 +215,50 @@ export class HandoffActions {
     await this.events.publishAnswerEvent(tenantId, { answerId: id, sessionId, seq: 0, kind, delta: null, queuePosition: null, handoff });
   }
 
+  /**
+   * After a `setTyping(true)` (its `token`): when nobody refreshed or switched it off within `ttlMs`, the
+   * indicator lapsed, and everyone who was told it is on is told it is off: staff by a TYPING off entry,
+   * the customer (an agent's typing) by an AGENT_TYPING off update. A timer of this process; whichever
+   * replica took the latest setTyping tells the lapse (typingLapsed checks the token atomically), so it
+   * is told once. A process that stops before loses the notice; clients still have `expiresAt`.
+   */
+  watchTypingLapse(
+    tenantId: string,
+    sessionId: string,
+    who: 'customer' | 'agent',
+    token: string,
+    actor: HandoffActor,
+    ttlMs: number,
+  ): void {
+    // A little after the key's expiry, so Redis sees it gone.
+    const timer = setTimeout(() => {
+      void this.typingLapsed(tenantId, sessionId, who, token, actor).catch((error: unknown) => {
+        this.logger.warn({ err: error, tenantId, sessionId }, 'could not announce a lapsed typing indicator');
+      });
+    }, ttlMs + 50);
+    timer.unref();
+  }
+
+  /** Announces a lapsed typing indicator (see watchTypingLapse); false when it was refreshed, switched off or told. */
+  async typingLapsed(tenantId: string, sessionId: string, who: 'customer' | 'agent', token: string, actor: HandoffActor): Promise<boolean> {
+    const cursor = await this.store.typingLapsed(tenantId, sessionId, who, token, actor);
+    if (!cursor) return false;
+    const announcements: Promise<void>[] = [this.poke(tenantId, cursor)];
+    if (who === 'agent') {
+      const conversation = await this.store.conversation(tenantId, sessionId);
+      announcements.push(
+        this.tellCustomer(tenantId, sessionId, 'AGENT_TYPING', {
+          state: conversation?.state ?? 'BOT',
+          agentName: actor.displayName,
+          typing: false,
+          typingExpiresAt: null,
+        }),
+      );
+    }
+    await Promise.all(announcements);
+    return true;
+  }
+
   /** Tells staff subscriptions that the log grew to `cursor`. */
   async poke(tenantId: string, cursor: string): Promise<void> {
     await this.events.publishHandoff(tenantId, { cursor });
@@ -238,15 +279,6 @@ export class HandoffActions {
         return this.tellCustomer(tenantId, sessionId, 'WAITING_POSITION', { state: 'WAITING_FOR_HUMAN', waitingPosition: position });
       }),
     );
-  }
-
-  /**
-   * The customer wrote to a conversation with (or waiting for) a person: ask stored the turn; this logs
-   * it for staff and pokes them.
-   */
-  async customerMessage(tenantId: string, sessionId: string, message: MessageRecord): Promise<void> {
-    const cursor = await this.store.customerMessage(tenantId, sessionId, message);
-    await this.events.publishHandoff(tenantId, { cursor });
   }
 
   /**
@@ -282,6 +314,63 @@ export class HandoffActions {
     });
   }
 
+  /**
+   * Conversations already waiting when nobody can be reached any more (the last agent went offline, or
+   * working hours ended): the tenant's `whenUnavailable` applies to them as to a new request. RETURN_TO_BOT
+   * hands each back to the bot (reason NO_AGENT_ONLINE or OUTSIDE_WORKING_HOURS, source RULES; the
+   * customer is told the assistant carries on); WAIT tells each customer once that they stay in line.
+   * Run by the assigner (one replica per tenant at a time). Returns how many left the line.
+   */
+  async recheckWaiting(
+    tenantId: string,
+    rules: HandoffRulesRecord,
+    waiting: readonly ConversationRecord[],
+    unavailable: Unavailability,
+  ): Promise<number> {
+    let left = 0;
+    for (const conversation of waiting) {
+      if (conversation.state !== 'WAITING_FOR_HUMAN' || conversation.toldUnavailable === unavailable) continue;
+      if (rules.whenUnavailable === 'RETURN_TO_BOT') {
+        const result = await this.transition(tenantId, {
+          sessionId: conversation.id,
+          userId: conversation.userId,
+          from: ['WAITING_FOR_HUMAN'],
+          to: 'BOT',
+          reason: unavailable,
+          source: 'RULES',
+          actor: SYSTEM_ACTOR,
+        });
+        if (result.status === 'OK') {
+          left++;
+          this.logger.info(
+            { tenantId, sessionId: conversation.id, unavailable },
+            'waiting conversation returned to the bot: nobody reachable',
+          );
+        }
+        continue;
+      }
+      await this.store.markToldUnavailable(tenantId, conversation.id, unavailable);
+      const position = await this.store.linePosition(tenantId, conversation.id);
+      await this.notice(tenantId, conversation.id, 'WAITING_FOR_HUMAN', unavailable, conversation.locale, { waits: true, position });
+    }
+    return left;
+  }
+
+  /**
+   * A question answered FAILED without reaching the engine (the outbox sweeper gave up sending it): the
+   * engine-failure rule, exactly as after an engine's FAILED answer (the unsure threshold plays no part).
+   */
+  afterAnswerFailed(tenantId: string, failed: { sessionId: string; userId: string; question: string }): Promise<HandoffOutcome | null> {
+    return this.afterEngineAnswer(tenantId, {
+      ...failed,
+      status: 'FAILED',
+      confidence: null,
+      needsHuman: true,
+      sourceIds: [],
+      answerThreshold: 0,
+    });
+  }
+
   /** A question to a resolved conversation: the bot answers again (RESOLVED → BOT, reason REOPENED). */
   async reopen(tenantId: string, conversation: ConversationRecord, actor: HandoffActor): Promise<void> {
     await this.transition(tenantId, {
@@ -299,6 +388,8 @@ export class HandoffActions {
 function noticeFor(to: ConversationState, reason: HandoffReason): HandoffNotice | null {
   if (to === 'WAITING_FOR_HUMAN') return 'WAITING_FOR_AGENT';
   if (to === 'WITH_HUMAN') return 'AGENT_JOINED';
+  // Nobody reachable (recheckWaiting): that notice says the assistant carries on.
+  if (to === 'BOT' && (reason === 'NO_AGENT_ONLINE' || reason === 'OUTSIDE_WORKING_HOURS')) return reason;
   if (to === 'BOT' && reason !== 'REOPENED') return 'RETURNED_TO_BOT';
   if (to === 'RESOLVED') return 'RESOLVED';
   return null;

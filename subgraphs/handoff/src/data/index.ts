@@ -10,8 +10,10 @@ export { ENGINE_ACTOR, HandoffActions, SYSTEM_ACTOR, type EngineOutcome, type Ha
 export { customerLocaleOf, localeOfText, noticeText, type CustomerLocale, type HandoffNotice } from './messages';
 export { asksForPerson, withinWorkingHours } from './rules';
 export {
+  customerMessageEntry,
   defaultDisplayName,
   HANDOFF_LOG_MAX,
+  LOG_EVENT_LUA,
   HandoffStore,
   type AgentMessageResult,
   type TransitionRequest,

@@ -20,6 +20,9 @@ export type HandoffReason =
   | 'OUTSIDE_WORKING_HOURS'
   | 'REOPENED';
 
+/** Why no person can be reached now. */
+export type Unavailability = 'NO_AGENT_ONLINE' | 'OUTSIDE_WORKING_HOURS';
+
 export type HandoffActorKind = 'CUSTOMER' | 'AGENT' | 'ADMIN' | 'ENGINE' | 'SYSTEM';
 export type HandoffSource = 'CUSTOMER_REQUEST' | 'KEYWORD' | 'ENGINE' | 'CONSOLE' | 'AUTO_ASSIGNMENT' | 'PRESENCE' | 'RULES' | 'ASK';
 
@@ -46,6 +49,16 @@ export interface ConversationRecord {
   lastCustomerMessageAt: string | null;
   /** en or zh-CN: the language of messages to the customer. */
   locale: string | null;
+  /**
+   * Set on the conversation of a staff log entry (HandoffEvent.conversation): its other reads (assignee,
+   * place in the line) are then shared by every console this process delivers that entry to.
+   */
+  asOfCursor?: string;
+  /**
+   * While it waits: that nobody can be reached was told to the customer (and why), so the assigner's
+   * re-check (HandoffActions.recheckWaiting) tells them once. Cleared by every transition.
+   */
+  toldUnavailable?: Unavailability | null;
   /** Consecutive unsure answers while with the bot (the ENGINE_UNSURE rule). */
   unsureStreak: number;
 }

@@ -1,4 +1,4 @@
-import { handoffTenantsKey, TenantStore, type Redis } from '@beedesk/runtime';
+import { execOrThrow, handoffTenantsKey, newId, TenantStore, type Redis } from '@beedesk/runtime';
 import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, storedTurnJson } from '@beedesk/session/data';
 import type {
   AgentRecord,
@@ -13,6 +13,7 @@ import type {
   MessageRecord,
   NoteRecord,
   TypingRecord,
+  Unavailability,
 } from './records';
 
 /** Entries kept in a tenant's handoff event log (a console further behind gets RESYNC_REQUIRED). */
@@ -20,7 +21,7 @@ export const HANDOFF_LOG_MAX = 10_000;
 
 /**
  * Appends one entry to the tenant's event log: the cursor is a per-tenant counter, the entry its JSON
- * with the cursor put first. Shared by every script that logs.
+ * with the cursor put first. Shared by every script that logs, `ask`'s included (LOG_EVENT_LUA).
  */
 const LOG = `
 local function log_event(log_key, seq_key, body, max)
@@ -81,6 +82,7 @@ if to == 'BOT' then
   redis.call('HSET', KEYS[1], 'unsureStreak', 0)
   redis.call('HDEL', KEYS[1], 'team', 'waitingSince', 'waitingSinceMs')
 end
+redis.call('HDEL', KEYS[1], 'toldUnavailable')
 redis.call('PEXPIRE', KEYS[1], ARGV[17])
 redis.call('ZADD', KEYS[4], ARGV[13], ARGV[1])
 local seq = redis.call('HINCRBY', KEYS[1], 'auditCount', 1)
@@ -105,9 +107,9 @@ if ARGV[10] ~= '' then
   if previous then return {'DUPLICATE', previous, ''} end
 end
 local st = redis.call('HGET', KEYS[1], 'state')
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'NOT_FOUND', st or 'BOT', ''} end
 if st ~= 'WITH_HUMAN' then return {'CONFLICT', st or 'BOT', ''} end
 if ARGV[2] ~= '1' and redis.call('HGET', KEYS[1], 'assigneeId') ~= ARGV[1] then return {'NOT_ASSIGNEE', st, ''} end
-if redis.call('EXISTS', KEYS[3]) == 0 then return {'NOT_FOUND', st, ''} end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
@@ -116,6 +118,22 @@ local cursor = log_event(KEYS[5], KEYS[6], ARGV[6] .. seq .. ARGV[7], ARGV[9])
 if ARGV[10] ~= '' then redis.call('SET', KEYS[4], seq, 'PX', ARGV[5]) end
 redis.call('DEL', KEYS[7])
 return {'OK', tostring(seq), cursor}`;
+
+/** The Lua function `log_event(log_key, seq_key, body, max)` for a script of another package that logs (ask). */
+export const LOG_EVENT_LUA = LOG;
+
+/**
+ * A customer's message as a log entry whose turn seq only the writing script knows: the entry's JSON
+ * is `head .. turnSeq .. tail`. `ask`'s script stores the turn and logs it in one atomic step.
+ */
+export function customerMessageEntry(
+  sessionId: string,
+  message: Omit<MessageRecord, 'turnSeq'>,
+): { head: string; tail: string; max: number } {
+  const head = `${openEventJson(eventHead('CUSTOMER_MESSAGE', message.at, sessionId), 'message')}{"turnSeq":`;
+  const tail = `${JSON.stringify(message).replace(/^\{/, ',')}}`;
+  return { head, tail, max: HANDOFF_LOG_MAX };
+}
 
 /**
  * A log entry with an optional list push and hash field beside it (customer messages, notes, typing,
@@ -131,11 +149,30 @@ end
 if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[4], ARGV[4], ARGV[5]) end
 return cursor`;
 
+/** HSET of one field while the conversation waits (a transition may have moved it meanwhile). KEYS: 1 conversation. */
+const SET_IF_WAITING = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'WAITING_FOR_HUMAN' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
+/**
+ * A typing indicator that lapsed: only when it is gone and `token` is still the latest switch-on (a
+ * refresh or an off replaced it otherwise), the marker is dropped and a TYPING off entry logged.
+ * KEYS: 1 typing, 2 lapse marker, 3 log, 4 log seq. ARGV: 1 token, 2 event JSON, 3 log max. Returns the cursor or ''.
+ */
+const TYPING_LAPSED = `${LOG}
+if redis.call('EXISTS', KEYS[1]) == 1 then return '' end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return '' end
+redis.call('DEL', KEYS[2])
+return log_event(KEYS[3], KEYS[4], ARGV[2], ARGV[3])`;
+
 type Script<R> = (...args: (string | number)[]) => Promise<R>;
 interface HandoffScripts {
   beedeskHandoffTransition: Script<[string, string, number, string]>;
   beedeskHandoffAgentMessage: Script<[string, string, string]>;
   beedeskHandoffLog: Script<string>;
+  beedeskHandoffSetIfWaiting: Script<number>;
+  beedeskHandoffTypingLapsed: Script<string>;
 }
 
 function withScripts(redis: Redis): Redis & HandoffScripts {
@@ -144,6 +181,8 @@ function withScripts(redis: Redis): Redis & HandoffScripts {
     redis.defineCommand('beedeskHandoffTransition', { numberOfKeys: 8, lua: TRANSITION });
     redis.defineCommand('beedeskHandoffAgentMessage', { numberOfKeys: 7, lua: AGENT_MESSAGE });
     redis.defineCommand('beedeskHandoffLog', { numberOfKeys: 4, lua: LOG_WITH });
+    redis.defineCommand('beedeskHandoffSetIfWaiting', { numberOfKeys: 1, lua: SET_IF_WAITING });
+    redis.defineCommand('beedeskHandoffTypingLapsed', { numberOfKeys: 4, lua: TYPING_LAPSED });
   }
   return scripted as Redis & HandoffScripts;
 }
@@ -207,6 +246,7 @@ function toConversation(id: string, fields: Record<string, string>): Conversatio
     lastCustomerMessageAt: fields['lastCustomerMessageAt'] ?? null,
     locale: fields['locale'] ?? null,
     unsureStreak: Number(fields['unsureStreak'] ?? 0),
+    toldUnavailable: (fields['toldUnavailable'] as Unavailability | undefined) ?? null,
   };
 }
 
@@ -362,26 +402,6 @@ export class HandoffStore extends TenantStore {
     return { status: status as 'CONFLICT' | 'NOT_ASSIGNEE' | 'NOT_FOUND', state: value as ConversationState };
   }
 
-  /** Logs a customer's message to a conversation with (or waiting for) a person; the turn is already stored by ask. */
-  async customerMessage(tenantId: string, sessionId: string, message: MessageRecord, now = new Date()): Promise<string> {
-    const keys = this.keys(tenantId);
-    const event = { ...eventHead('CUSTOMER_MESSAGE', now.toISOString(), sessionId), message };
-    // The customer stopped typing: they sent it.
-    await this.redis.del(keys.handoffTyping(sessionId, 'customer'));
-    return this.scripts.beedeskHandoffLog(
-      keys.handoffLog,
-      keys.handoffLogSeq,
-      keys.handoffLog,
-      keys.handoff(sessionId),
-      JSON.stringify(event),
-      HANDOFF_LOG_MAX,
-      '',
-      'lastCustomerMessageAt',
-      now.toISOString(),
-      HISTORY_RETENTION_MS,
-    );
-  }
-
   async addNote(tenantId: string, sessionId: string, note: NoteRecord): Promise<string> {
     const keys = this.keys(tenantId);
     const event = { ...eventHead('NOTE_ADDED', note.at, sessionId), note };
@@ -399,14 +419,58 @@ export class HandoffStore extends TenantStore {
     );
   }
 
-  /** Typing on (for `ttlMs`) or off, and its log entry. */
-  async setTyping(tenantId: string, sessionId: string, who: 'customer' | 'agent', typing: TypingRecord, ttlMs: number): Promise<string> {
+  /**
+   * Typing on (for `ttlMs`) or off, and its log entry. On: `token` names this switch-on, for
+   * typingLapsed (a later setTyping, on any replica, replaces it; off removes it).
+   */
+  async setTyping(
+    tenantId: string,
+    sessionId: string,
+    who: 'customer' | 'agent',
+    typing: TypingRecord,
+    ttlMs: number,
+  ): Promise<{ cursor: string; token: string | null }> {
     const keys = this.keys(tenantId);
     const key = keys.handoffTyping(sessionId, who);
-    if (typing.typing) await this.redis.set(key, JSON.stringify(typing.actor), 'PX', ttlMs);
-    else await this.redis.del(key);
+    const lapse = keys.handoffTypingLapse(sessionId, who);
+    const token = typing.typing ? newId() : null;
+    // The marker outlives the indicator, so the lapse can still be told; it expires by itself after.
+    if (token)
+      await execOrThrow(
+        this.redis
+          .multi()
+          .set(key, JSON.stringify(typing.actor), 'PX', ttlMs)
+          .set(lapse, token, 'PX', ttlMs * 2 + 10_000),
+      );
+    else await this.redis.del(key, lapse);
     const event = { ...eventHead('TYPING', new Date().toISOString(), sessionId), typing };
-    return this.logEvent(tenantId, event);
+    return { cursor: await this.logEvent(tenantId, event), token };
+  }
+
+  /**
+   * The typing switched on as `token` lapsed (no refresh, no off): logs a TYPING off entry, once, and
+   * returns its cursor; null when it was refreshed, switched off or already told.
+   */
+  async typingLapsed(
+    tenantId: string,
+    sessionId: string,
+    who: 'customer' | 'agent',
+    token: string,
+    actor: HandoffActor,
+    now = new Date(),
+  ): Promise<string | null> {
+    const keys = this.keys(tenantId);
+    const event = { ...eventHead('TYPING', now.toISOString(), sessionId), typing: { actor, typing: false, expiresAt: null } };
+    const cursor = await this.scripts.beedeskHandoffTypingLapsed(
+      keys.handoffTyping(sessionId, who),
+      keys.handoffTypingLapse(sessionId, who),
+      keys.handoffLog,
+      keys.handoffLogSeq,
+      token,
+      JSON.stringify(event),
+      HANDOFF_LOG_MAX,
+    );
+    return cursor || null;
   }
 
   async typing(tenantId: string, sessionId: string, who: 'customer' | 'agent'): Promise<boolean> {
@@ -506,6 +570,13 @@ export class HandoffStore extends TenantStore {
     return Number(value);
   }
 
+  /** Records (or clears) that a waiting customer was told nobody can be reached; only while it waits. */
+  async markToldUnavailable(tenantId: string, sessionId: string, told: Unavailability | null): Promise<void> {
+    const key = this.keys(tenantId).handoff(sessionId);
+    if (told) await this.scripts.beedeskHandoffSetIfWaiting(key, 'toldUnavailable', told);
+    else await this.redis.hdel(key, 'toldUnavailable');
+  }
+
   async setLocale(tenantId: string, sessionId: string, locale: string): Promise<void> {
     const key = this.keys(tenantId).handoff(sessionId);
     if ((await this.redis.exists(key)) === 1) await this.redis.hset(key, 'locale', locale);
@@ -540,6 +611,28 @@ export class HandoffStore extends TenantStore {
     return (await this.agent(tenantId, agentId))!;
   }
 
+  /**
+   * A staff member acting now: their record as it was before (created on first use), and `lastSeenAt`
+   * set to now (the presence grace period counts from here), in one round trip (it sits on every agent
+   * message's path).
+   */
+  async seenAgent(tenantId: string, agentId: string, now = new Date()): Promise<AgentRecord> {
+    const keys = this.keys(tenantId);
+    const key = keys.handoffAgent(agentId);
+    const results =
+      (await this.redis
+        .multi()
+        .sadd(keys.handoffAgents, agentId)
+        .hsetnx(key, 'displayName', defaultDisplayName(agentId))
+        .hsetnx(key, 'createdAt', now.toISOString())
+        .hgetall(key)
+        .hset(key, 'lastSeenAt', now.toISOString())
+        .exec()) ?? [];
+    const [error, fields] = results[3] ?? [new Error('the agent record was not read'), null];
+    if (error) throw error;
+    return toAgent(agentId, fields as Record<string, string>);
+  }
+
   async updateAgent(
     tenantId: string,
     agentId: string,
@@ -555,11 +648,6 @@ export class HandoffStore extends TenantStore {
     else if (update.capacity !== undefined) multi.hset(key, 'capacity', String(update.capacity));
     await multi.exec();
     return (await this.agent(tenantId, agentId))!;
-  }
-
-  /** The agent was seen now (a staff operation): the presence grace period counts from here. */
-  async touchAgent(tenantId: string, agentId: string, now = new Date()): Promise<void> {
-    await this.redis.hset(this.keys(tenantId).handoffAgent(agentId), 'lastSeenAt', now.toISOString());
   }
 
   async agentLoad(tenantId: string, agentIds: readonly string[]): Promise<Map<string, { load: number; lastAssignedAt: number }>> {
