@@ -2,12 +2,15 @@ import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { retryWhileTopicUnknown } from './kafka';
 
 const unknownTopic = () =>
-  new KafkaJSProtocolError({
-    type: 'UNKNOWN_TOPIC_OR_PARTITION',
-    code: 3,
-    retriable: true,
-    message: 'This server does not host this topic-partition',
-  });
+  // kafkajs builds it from its protocol error table's entry (an object with type, code, retriable and
+  // message); its typings accept only an Error or a string, so the entry is given as an Error with those fields.
+  new KafkaJSProtocolError(
+    Object.assign(new Error('This server does not host this topic-partition'), {
+      type: 'UNKNOWN_TOPIC_OR_PARTITION',
+      code: 3,
+      retriable: true,
+    }),
+  );
 
 describe('retryWhileTopicUnknown', () => {
   it('tries again while a broker does not know the topic yet, also when kafkajs gave up on it', async () => {
