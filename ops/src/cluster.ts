@@ -28,6 +28,8 @@ export interface ClusterOptions {
   healthTimeoutMs?: number;
   /** Echo service output to this process's stderr. */
   echo?: boolean;
+  /** A command the services run under, e.g. `ip netns exec <name>` to run them inside a network namespace. */
+  wrapper?: string[];
 }
 
 async function healthy(url: string): Promise<boolean> {
@@ -82,7 +84,8 @@ export class Cluster {
   async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}, replica?: ReplicaOptions): Promise<RunningProcess> {
     const port = replica?.port ?? this.portOf(name);
     const instance = replica?.instance ?? name;
-    const child = spawn(process.execPath, [entryOf(name)], {
+    const [program, ...args] = [...(this.options.wrapper ?? []), process.execPath, entryOf(name)];
+    const child = spawn(program!, args, {
       env: { ...process.env, ...this.options.env, ...this.subgraphUrls(), HOST: this.host, PORT: String(port), ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

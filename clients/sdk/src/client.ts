@@ -1,7 +1,9 @@
 import * as ops from './operations';
 import type { DataDeletion, TenantErasure } from './types';
 import type { Operation } from './operations';
+import { connectionFailed, Endpoints, neverSent } from './endpoints';
 import { PersistedDocuments, type PersistedOperationsMode } from './persisted';
+import { ResumableAnswerStream, type ResumeOptions } from './resume';
 import {
   subscribeSse,
   TransportClosed,
@@ -65,6 +67,12 @@ export class BeedeskError extends Error {
 export interface ClientOptions {
   /** The gateway's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   url: string;
+  /**
+   * More gateway replicas to fail over to, tried in order after `url` (round the list): a refused
+   * connection is sent again to the next one at once (it cannot have run), any other connection failure
+   * moves later requests and (re)connections on to the next.
+   */
+  fallbackUrls?: string[];
   /** A JWT (sent as `Authorization: Bearer <token>`). */
   token?: string;
   /** A partner API key instead of a token (sent as `x-api-key`, or `connectionParams.apiKey` on graphql-ws). */
@@ -95,8 +103,12 @@ export class BeedeskClient {
   private readonly fetchImpl: typeof fetch;
   private ws: WsTransport | null = null;
   private readonly persisted: PersistedDocuments;
+  private readonly endpoints: Endpoints;
+  /** Open resumable answer streams by session, told about the answers asked through this client. */
+  private readonly following = new Map<string, Set<ResumableAnswerStream>>();
 
   constructor(private readonly options: ClientOptions) {
+    this.endpoints = new Endpoints([options.url, ...(options.fallbackUrls ?? [])]);
     // Bound: a browser's fetch throws "Illegal invocation" when called as another object's method.
     this.fetchImpl = options.fetch ?? fetch.bind(globalThis);
     this.persisted = new PersistedDocuments(options.persistedOperations);
@@ -116,7 +128,7 @@ export class BeedeskClient {
     const vars = (variables ?? {}) as Record<string, unknown>;
     const raw =
       protocol === 'sse'
-        ? subscribeSse<TData>(this.fetchImpl, this.options.url, this.authHeaders(), operation.document, vars)
+        ? subscribeSse<TData>(this.fetchImpl, this.endpoints.current(), this.authHeaders(), operation.document, vars)
         : this.wsTransport().subscribe<TData>(operation.document, vars);
     const status = protocol === 'sse' ? 200 : 0;
     const toData = (result: RawResult<TData>): TData => {
@@ -146,6 +158,48 @@ export class BeedeskClient {
   /** Every answer event of a session: QUEUED, TOKEN deltas, then DONE, FALLBACK or ERROR, per question. */
   answerStream(sessionId: string, options?: SubscribeOptions): AsyncIterableIterator<AnswerEvent> {
     return mapIterator(this.subscribe(ops.AnswerStream, { sessionId }, options), (d) => d.answerStream);
+  }
+
+  /**
+   * The session's answer events like `answerStream`, kept going across lost connections: when the gateway
+   * goes away it subscribes again (through the next of `fallbackUrls`) and fills what it missed from the
+   * stored answers, so every answer's TOKENs arrive once and in order (what was missed as one catch-up
+   * TOKEN) and its final event once (see resume.ts). Answers asked through this client are followed from
+   * their receipt on; it ends only on `return()` or an error reconnecting cannot fix (FORBIDDEN, NOT_FOUND…).
+   */
+  followAnswers(sessionId: string, options?: ResumeOptions & SubscribeOptions): AsyncIterableIterator<AnswerEvent> {
+    const stream = new ResumableAnswerStream(
+      {
+        subscribe: (id) => this.answerStream(id, options),
+        snapshot: async (id) => (await this.request(ops.ResumeAnswer, { id })).answer,
+      },
+      sessionId,
+      options,
+    );
+    const streams = this.following.get(sessionId) ?? new Set<ResumableAnswerStream>();
+    this.following.set(sessionId, streams.add(stream));
+    const forget = () => {
+      streams.delete(stream);
+      if (streams.size === 0) this.following.delete(sessionId);
+    };
+    const iterator: AsyncIterableIterator<AnswerEvent> = {
+      next: async () => {
+        try {
+          const step = await stream.next();
+          if (step.done) forget();
+          return step;
+        } catch (error) {
+          forget();
+          throw error;
+        }
+      },
+      return: async () => {
+        forget();
+        return stream.return();
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /**
@@ -186,7 +240,7 @@ export class BeedeskClient {
 
   private wsTransport(): WsTransport {
     this.ws ??= new WsTransport({
-      url: this.options.url,
+      endpoints: this.endpoints,
       token: this.options.token,
       apiKey: this.options.apiKey,
       webSocketImpl: this.options.webSocketImpl,
@@ -207,15 +261,30 @@ export class BeedeskClient {
   }
 
   private async post<TData>(payload: Record<string, unknown>): Promise<TData> {
-    const response = await this.fetchImpl(this.options.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        ...this.authHeaders(),
-      },
-      body: JSON.stringify(payload),
-    });
+    const body = JSON.stringify(payload);
+    let response: Response;
+    for (let attempt = 1; ; attempt++) {
+      const url = this.endpoints.current();
+      try {
+        response = await this.fetchImpl(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...this.authHeaders() },
+          body,
+        });
+        break;
+      } catch (error) {
+        if (!connectionFailed(error)) throw error;
+        this.endpoints.failed(url);
+        // Refused: it never ran, so the next gateway may run it. Otherwise it may have run: the caller decides.
+        if (!neverSent(error) || attempt >= this.endpoints.urls.length) {
+          throw new BeedeskError(`The gateway could not be reached (${url})`, 'CONNECTION_FAILED', [], 0);
+        }
+      }
+    }
+    return this.parse<TData>(response);
+  }
+
+  private async parse<TData>(response: Response): Promise<TData> {
     let body: RawResult<TData>;
     try {
       body = (await response.json()) as typeof body;
@@ -234,7 +303,14 @@ export class BeedeskClient {
   }
 
   async ask(sessionId: string, text: string, clientMessageId?: string): Promise<AskReceipt> {
-    return (await this.request(ops.Ask, { sessionId, text, clientMessageId })).ask;
+    const receipt = (await this.request(ops.Ask, { sessionId, text, clientMessageId })).ask;
+    this.followAsked(sessionId, receipt.answer.id);
+    return receipt;
+  }
+
+  /** An answer asked in a session some `followAnswers` stream follows: followed from now on. */
+  private followAsked(sessionId: string, answerId: string): void {
+    for (const stream of this.following.get(sessionId) ?? []) stream.track(answerId);
   }
 
   async answer(id: string): Promise<Answer | null> {
@@ -285,7 +361,9 @@ export class BeedeskClient {
 
   /** ask, also telling who the question went to (conversationState: BOT, or a person). */
   async askConversation(sessionId: string, text: string, clientMessageId?: string): Promise<ConversationAskReceipt> {
-    return (await this.request(ops.AskConversation, { sessionId, text, clientMessageId })).ask;
+    const receipt = (await this.request(ops.AskConversation, { sessionId, text, clientMessageId })).ask;
+    if (receipt.answer) this.followAsked(sessionId, receipt.answer.id);
+    return receipt;
   }
 
   /** The customer's "talk to a person". */

@@ -27,6 +27,7 @@ export const GetSession = operation(documents.GetSessionDocument);
 export const DeleteMyData = operation(documents.DeleteMyDataDocument);
 export const Ask = operation(documents.AskDocument);
 export const GetAnswer = operation(documents.GetAnswerDocument);
+export const ResumeAnswer = operation(documents.ResumeAnswerDocument);
 export const AnswerStream = operation(documents.AnswerStreamDocument);
 export const TenantActivity = operation(documents.TenantActivityDocument);
 export const GetTenant = operation(documents.GetTenantDocument);
@@ -69,6 +70,7 @@ export const ALL_OPERATIONS = {
   GetSession,
   Ask,
   GetAnswer,
+  ResumeAnswer,
   GetTenant,
   GetTenantArticles,
   UpsertArticle,

@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import type { Endpoints } from './endpoints';
 import { PushQueue } from './subscribe-queue';
 
 export type SubscriptionProtocol = 'graphql-ws' | 'sse';
@@ -46,7 +47,8 @@ function closeToError(event: unknown): TransportClosed {
 }
 
 export interface WsTransportOptions {
-  url: string;
+  /** The gateways to connect to: each (re)connection goes to the current one; a dropped socket moves on. */
+  endpoints: Endpoints;
   token?: string;
   /** A partner API key, sent as `connectionParams.apiKey` (instead of a token). */
   apiKey?: string;
@@ -86,16 +88,26 @@ export class WsTransport {
     if (this.client) return this.client;
     const impl = this.options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket;
     if (!impl) throw new Error('No WebSocket implementation: pass `webSocketImpl` (e.g. the `ws` package) on Node.js 20.');
+    let connectedTo = this.options.endpoints.current();
     this.client = createClient({
-      url: this.options.url.replace(/^http/, 'ws'),
+      url: () => (connectedTo = this.options.endpoints.current()).replace(/^http/, 'ws'),
       webSocketImpl: impl,
       connectionParams: {
         ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
         ...(this.options.apiKey ? { apiKey: this.options.apiKey } : {}),
       },
       lazy: true,
-      // Resubscribing is the caller's choice: events in between are not replayed.
+      // Resubscribing is the caller's choice: events in between are not replayed (`followAnswers` resumes).
       retryAttempts: 0,
+      on: {
+        // A socket that failed or closed other than normally (1000) or by our dispose: that gateway is gone
+        // or going (1001 is its shutdown), so the next connection tries the next one.
+        closed: (event) => {
+          const code = event && typeof event === 'object' && 'code' in event ? Number((event as { code: unknown }).code) : 0;
+          if (code !== 1000) this.options.endpoints.failed(connectedTo);
+        },
+        error: () => this.options.endpoints.failed(connectedTo),
+      },
     });
     return this.client;
   }

@@ -13,6 +13,7 @@ import type {
   HandoffEventsSubscription,
   InboxQuery,
   ReleaseConversationMutation,
+  ResumeAnswerQuery,
   RequestHumanMutation,
   ResolveConversationMutation,
   SendAgentMessageMutation,
@@ -61,6 +62,8 @@ export type SessionWithTurns = NonNullable<GetSessionQuery['session']>;
 export type Turn = SessionWithTurns['turns'][number];
 
 export type Answer = NonNullable<GetAnswerQuery['answer']>;
+/** The stored answer with the text streamed so far (while ANSWERING), for resuming an answer stream. */
+export type ResumeAnswerSnapshot = NonNullable<ResumeAnswerQuery['answer']>;
 export type ArticleSummary = Answer['sources'][number];
 export type AskReceipt = AskMutation['ask'];
 /** One step of an answer being produced (answerStream); `answer` is null for TOKEN. */

@@ -21,6 +21,12 @@ export interface AskRecord {
   seqs: number[];
   status?: string;
   doneAfterMs?: number;
+  /** The final answer's text, as stored. */
+  text?: string;
+  /** The TOKEN deltas seen on the stream, concatenated. */
+  streamedText: string;
+  /** The stream delivered the answer's final event. */
+  streamFinal: boolean;
 }
 
 export interface LoadOptions {
@@ -29,6 +35,10 @@ export interface LoadOptions {
   clientFor(tenant: string, user: string): Promise<BeedeskClient>;
   question: string;
   answerTimeoutMs?: number;
+  /** The session's answer stream (default `client.answerStream`; `followAnswers` resumes across reconnects). */
+  streamOf?(client: BeedeskClient, sessionId: string): AsyncIterableIterator<AnswerEvent>;
+  /** How long the stream may trail the stored answer's becoming final before it is closed (default 1 s). */
+  streamGraceMs?: number;
 }
 
 const FINAL = new Set(['DONE', 'FALLBACK', 'ERROR']);
@@ -40,7 +50,11 @@ async function followStream(record: AskRecord, stream: AsyncIterableIterator<Ans
       if (event.kind === 'QUEUED') continue;
       record.seqs.push(event.seq);
       if (event.kind === 'TOKEN' && record.firstTokenMs === undefined) record.firstTokenMs = Date.now() - record.sentAt;
-      if (FINAL.has(event.kind)) break;
+      if (event.kind === 'TOKEN') record.streamedText += event.delta ?? '';
+      if (FINAL.has(event.kind)) {
+        record.streamFinal = true;
+        break;
+      }
     }
   } catch {
     // The stream ended with an error (a node went away): the answer is reconciled by polling below.
@@ -53,14 +67,14 @@ export function startSteadyLoad(options: LoadOptions): { stop(): Promise<AskReco
   const pending: Promise<AskRecord>[] = [];
   let n = 0;
   const one = async (tenant: string, user: string): Promise<AskRecord> => {
-    const record: AskRecord = { tenant, user, sentAt: Date.now(), seqs: [] };
+    const record: AskRecord = { tenant, user, sentAt: Date.now(), seqs: [], streamedText: '', streamFinal: false };
     const client = await options.clientFor(tenant, user);
     let stream: AsyncIterableIterator<AnswerEvent>;
     let following: Promise<void>;
     try {
       const session = await client.startSession();
       record.sessionId = session.id;
-      stream = client.answerStream(session.id);
+      stream = options.streamOf ? options.streamOf(client, session.id) : client.answerStream(session.id);
       following = followStream(record, stream);
       // The subscription reaches the answer service before the question does (graphql-ws has no ack per
       // subscription); a short pause keeps the first token from racing it.
@@ -82,6 +96,7 @@ export function startSteadyLoad(options: LoadOptions): { stop(): Promise<AskReco
       try {
         const answer = await client.waitForAnswer(record.answerId, { timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 250 });
         record.status = answer.status;
+        record.text = answer.text;
         record.doneAfterMs = Date.now() - record.sentAt;
         break;
       } catch (error) {
@@ -92,7 +107,7 @@ export function startSteadyLoad(options: LoadOptions): { stop(): Promise<AskReco
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-    await Promise.race([following, new Promise((r) => setTimeout(r, 1_000))]);
+    await Promise.race([following, new Promise((r) => setTimeout(r, options.streamGraceMs ?? 1_000))]);
     await stream.return?.();
     await client.close();
     return record;

@@ -3,10 +3,9 @@ import WebSocket from 'ws';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
 import { chaosFigures, printFigures, startSteadyLoad, type AskRecord } from '../harness/steady-load';
 
-// Issue 16 points 4d and 4e under steady asks with streaming subscribers: an inference worker frozen (SIGSTOP:
-// cut off from everything, as a partitioned host) mid-load — its claims lapse, the other worker answers its
-// questions exactly once and its late writes after SIGCONT are refused — and then every service restarted
-// one by one (a rolling deploy: SIGTERM, graceful drain, start again). Nothing lost, nothing answered twice.
+// Issue 16 point 4e under steady asks with streaming subscribers: every service restarted one by one (a
+// rolling deploy: SIGTERM, graceful drain, start again). Nothing lost, nothing answered twice. (An inference
+// worker cut off from the network, 4d, is ops/e2e/network-cut: a real cut in a network namespace.)
 const e2e = e2eEnvironment('rolling-restart', 16540);
 const SECOND_WORKER = { instance: 'inference-2', port: e2ePort(16547) };
 const TENANTS = ['roll-bank', 'roll-shop'];
@@ -52,30 +51,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const client of clients) await client.close().catch(() => undefined);
-  // A worker left frozen by a failed assertion must thaw, or it never handles its SIGTERM.
-  const frozen = e2e.cluster.processes.get('inference');
-  if (frozen?.child.exitCode === null && frozen.child.signalCode === null) frozen.child.kill('SIGCONT');
   await e2e.cluster.stopAll();
 }, 120_000);
-
-it('an inference worker frozen under load (cut off): the other answers its questions exactly once; its late writes change nothing (one assistant turn per answer)', async () => {
-  const asks = load();
-  await new Promise((r) => setTimeout(r, 5_000));
-  const worker = e2e.cluster.processes.get('inference')!;
-  const disruptedAt = Date.now();
-  worker.child.kill('SIGSTOP');
-  // The group evicts it after its session timeout (15 s); its claims lapse after 4 s.
-  await new Promise((r) => setTimeout(r, 20_000));
-  worker.child.kill('SIGCONT');
-  const recoveredAt = Date.now();
-  await new Promise((r) => setTimeout(r, 8_000));
-  const records = await asks.stop();
-  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
-  printFigures('inference worker frozen 20 s', figures);
-  expect(figures.lost).toBe(0);
-  expect(figures.duplicated).toBe(0);
-  expect(worker.child.exitCode).toBeNull();
-}, 180_000);
 
 it('every service restarted one by one under load (a rolling deploy): nothing lost or answered twice', async () => {
   const asks = load();

@@ -130,7 +130,11 @@ export class InferenceWorker {
       }
       await this.answer(request, answer, log);
     } catch (error) {
-      if (error instanceof ClaimLost) return await this.settleLostClaim(tenantId, answerId, log);
+      if (error instanceof ClaimLost) {
+        // The fence at work (e.g. this worker was cut off and its claim lapsed): said, so it can be counted.
+        log.info('a write under a claim this worker no longer holds was refused');
+        return await this.settleLostClaim(tenantId, answerId, log);
+      }
       if (attempts >= this.options.maxAttempts) {
         // The last delivery the queue may make: answer FAILED rather than leave the question hanging.
         log.error({ err: error, attempts }, 'giving up on this question');

@@ -299,6 +299,26 @@ export type GetAnswerQuery = {
   } | null;
 };
 
+export type ResumeAnswerQueryVariables = Exact<{
+  id: string;
+}>;
+
+export type ResumeAnswerQuery = {
+  answer: {
+    id: string;
+    sessionId: string;
+    question: string;
+    text: string;
+    status: AnswerStatus;
+    confidence: number | null;
+    needsHuman: boolean;
+    createdAt: string;
+    completedAt: string | null;
+    sources: Array<{ id: string; title: string }>;
+    streamed: { text: string; seq: number } | null;
+  } | null;
+};
+
 export type AnswerStreamSubscriptionVariables = Exact<{
   sessionId: string;
 }>;
@@ -977,6 +997,29 @@ export const GetAnswerDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<GetAnswerQuery, GetAnswerQueryVariables>;
+export const ResumeAnswerDocument = new TypedDocumentString(`
+    query ResumeAnswer($id: ID!) {
+  answer(id: $id) {
+    id
+    sessionId
+    question
+    text
+    status
+    confidence
+    needsHuman
+    createdAt
+    completedAt
+    sources {
+      id
+      title
+    }
+    streamed {
+      text
+      seq
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ResumeAnswerQuery, ResumeAnswerQueryVariables>;
 export const AnswerStreamDocument = new TypedDocumentString(`
     subscription AnswerStream($sessionId: ID!) {
   answerStream(sessionId: $sessionId) {

@@ -6,10 +6,18 @@
  * (their baseline) and during it, A's drain time, lost and doubled answers. Starts its own redis-server
  * and broker (loopback, its own ports), stops them, stops by itself.
  *
+ * A's burst is sent and followed by a child process: sending 300 asks/s and parsing every event of A's
+ * answers in the process that times B's and C's first tokens delayed their timestamps by its own event
+ * loop's lag (a cost of the load generator, not of the platform). B's and C's first tokens are timed by a
+ * process that sees only their events. In `fair` mode a tenant may hold at most all but one of a worker's
+ * answer slots (INFERENCE_MAX_PER_TENANT = INFERENCE_CONCURRENCY - 1), so another tenant's question never
+ * waits for one of A's answers to finish.
+ *
  *   node ops/dist/bench/fairness/run.js [--burst 300] [--burst-seconds 10] [--quiet 5] [--baseline-seconds 5]
  *                                       [--port-base 16670]
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { tenantChannels, type AnswerEventMessage } from '@beedesk/runtime';
 import { BeedeskClient } from '@beedesk/sdk';
@@ -54,13 +62,19 @@ interface Asked {
   tenant: string;
   answerId: string;
   sentAt: number;
+  /** When the ask's receipt came back: how much of the wait is the ask path (gateway, answer service, Kafka produce). */
+  acceptedAt: number;
   phase: 'baseline' | 'burst' | 'after';
 }
 
 interface ModeResult {
   mode: 'fifo' | 'fair';
   p95: Record<string, { baseline: number; burst: number }>;
+  /** The quiet tenants' ask → receipt p95 during the burst. */
+  receiptP95: number;
   noisyDrainMs: number;
+  /** Load average (1 min) when the burst ended. */
+  load: number;
   sent: number;
   accepted: number;
   lost: number;
@@ -87,6 +101,94 @@ async function startRedis(port: number): Promise<{ url: string; stop(): void }> 
   throw new Error(`redis-server did not start on ${port}`);
 }
 
+/** What the parent tells the burst process, and what it answers. */
+interface NoisyConfig {
+  gatewayUrl: string;
+  redisUrl: string;
+  run: string;
+  sessions: number;
+}
+type NoisyReport = { ready: true } | { sent: number; accepted: number; lost: number; doubled: number; lastFinalAt: number };
+
+/** Sessions of `tenant`, each with its own client (one user each). */
+async function sessionsOf(gatewayUrl: string, tenant: string, count: number) {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const client = new BeedeskClient({
+        url: gatewayUrl,
+        token: await mintToken({ tenant, user: `u${i}`, roles: ['customer'], secret: JWT_SECRET }),
+      });
+      return { client, sessionId: (await client.startSession()).id };
+    }),
+  );
+}
+
+/** Follows the final events of `tenants`' answers: how many finals per answer id, and when the last came. */
+async function followFinals(redisUrl: string, run: string, tenants: string[], firstTokenAt?: Map<string, number>) {
+  const subscriber = new Redis(redisUrl);
+  const finals = new Map<string, number>();
+  const finalAt = new Map<string, number>();
+  for (const tenant of tenants) await subscriber.psubscribe(tenantChannels(run, tenant).answers('*'));
+  subscriber.on('pmessage', (_pattern, _channel, message: string) => {
+    const event = JSON.parse(message) as AnswerEventMessage;
+    const now = performance.now();
+    if (event.kind === 'TOKEN' && firstTokenAt && !firstTokenAt.has(event.answerId)) firstTokenAt.set(event.answerId, now);
+    if (event.kind === 'DONE' || event.kind === 'FALLBACK' || event.kind === 'ERROR') {
+      finals.set(event.answerId, (finals.get(event.answerId) ?? 0) + 1);
+      finalAt.set(event.answerId, now);
+    }
+  });
+  return { finals, finalAt, stop: () => subscriber.disconnect() };
+}
+
+/** The burst process: A's sessions, then on `go` its asks at `rate`/s for `seconds`, then its figures. */
+async function noisyProcess(config: NoisyConfig): Promise<void> {
+  const send = (report: NoisyReport) => new Promise<void>((resolve) => process.send!(report, () => resolve()));
+  const sessions = await sessionsOf(config.gatewayUrl, NOISY, config.sessions);
+  const followed = await followFinals(config.redisUrl, config.run, [NOISY]);
+  const go = new Promise<{ rate: number; seconds: number }>((resolve) => process.once('message', (m) => resolve(m as never)));
+  await send({ ready: true });
+  const { rate, seconds } = await go;
+  const accepted: string[] = [];
+  const inflight: Promise<void>[] = [];
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < seconds * 1000) {
+    const due = Math.floor(((performance.now() - start) / 1000) * rate);
+    for (; sent < due; sent++) {
+      const { client, sessionId } = sessions[sent % sessions.length]!;
+      inflight.push(
+        client
+          .ask(sessionId, questions[(sent * 7) % questions.length]!, `${config.run}-${NOISY}-${sent}`)
+          .then((receipt) => void accepted.push(receipt.answer.id))
+          .catch(() => undefined),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await Promise.all(inflight);
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline && accepted.some((id) => !followed.finals.has(id))) await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show up here
+  followed.stop();
+  const lastFinal = Math.max(...accepted.map((id) => followed.finalAt.get(id) ?? Number.NaN));
+  await send({
+    sent,
+    accepted: accepted.length,
+    lost: accepted.filter((id) => !followed.finals.has(id)).length,
+    doubled: [...followed.finals.values()].filter((c) => c > 1).length,
+    // performance.now() is per process: as wall-clock time for the parent.
+    lastFinalAt: Date.now() - (performance.now() - lastFinal),
+  });
+}
+
+function nextReport(child: ChildProcess): Promise<NoisyReport> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as NoisyReport));
+    child.once('exit', (code) => reject(new Error(`the burst process exited (${code})`)));
+  });
+}
+
 async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string, brokers: string): Promise<ModeResult> {
   const run = `fair${mode}${randomBytes(2).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
@@ -103,13 +205,18 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
     GATEWAY_RATE_LIMIT_USER: '0',
     BEEDESK_EMBEDDINGS: 'off',
     INFERENCE_SCHEDULING: mode,
+    // One answer slot of the worker's four is always open to other tenants (see the header).
+    // Read ahead far enough to hold all of A's burst: a full buffer stops the fetch, and B's questions
+    // behind A's on the same partitions wait in Kafka (requests are ~1 KB: 20,000 is ~20 MB).
+    ...(mode === 'fair' ? { INFERENCE_CONCURRENCY: '4', INFERENCE_MAX_PER_TENANT: '3', INFERENCE_MAX_BUFFERED: '20000' } : {}),
   };
   const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<
     ServiceName,
     number
   >;
   const cluster = new Cluster({ env, ports });
-  const subscriber = new Redis(redisUrl);
+  let noisy: ChildProcess | null = null;
+  let followed: Awaited<ReturnType<typeof followFinals>> | null = null;
   try {
     process.stderr.write(`${mode}: starting the platform (prefix ${run})…\n`);
     await cluster.startAll();
@@ -117,36 +224,18 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
     await seedDemoTenants(cluster.urlOf('gateway'), { tenants: tenants.map(smallBank), jwtSecret: JWT_SECRET });
     const sessions = new Map<string, { client: BeedeskClient; sessionId: string }[]>();
     for (const tenant of tenants) {
-      const count = tenant === NOISY ? 300 : 20;
-      sessions.set(
-        tenant,
-        await Promise.all(
-          Array.from({ length: count }, async (_, i) => {
-            const client = new BeedeskClient({
-              url: cluster.urlOf('gateway'),
-              token: await mintToken({ tenant, user: `u${i}`, roles: ['customer'], secret: JWT_SECRET }),
-            });
-            return { client, sessionId: (await client.startSession()).id };
-          }),
-        ),
-      );
+      sessions.set(tenant, await sessionsOf(cluster.urlOf('gateway'), tenant, tenant === NOISY ? 1 : 20));
       const [first] = sessions.get(tenant)!;
       await first!.client.waitForAnswer((await first!.client.ask(first!.sessionId, 'warm up')).answer.id, { timeoutMs: 60_000 });
     }
+    const config: NoisyConfig = { gatewayUrl: cluster.urlOf('gateway'), redisUrl, run, sessions: 300 };
+    noisy = fork(__filename, ['--noisy'], { env: { ...process.env, BENCH_FAIRNESS_NOISY: JSON.stringify(config) }, stdio: 'inherit' });
+    const noisyReady = await nextReport(noisy);
+    if (!('ready' in noisyReady)) throw new Error('the burst process did not get ready');
 
     const firstTokenAt = new Map<string, number>();
-    const finals = new Map<string, number>();
-    const finalAt = new Map<string, number>();
-    for (const tenant of tenants) await subscriber.psubscribe(tenantChannels(run, tenant).answers('*'));
-    subscriber.on('pmessage', (_pattern, _channel, message: string) => {
-      const event = JSON.parse(message) as AnswerEventMessage;
-      const now = performance.now();
-      if (event.kind === 'TOKEN' && !firstTokenAt.has(event.answerId)) firstTokenAt.set(event.answerId, now);
-      if (event.kind === 'DONE' || event.kind === 'FALLBACK' || event.kind === 'ERROR') {
-        finals.set(event.answerId, (finals.get(event.answerId) ?? 0) + 1);
-        finalAt.set(event.answerId, now);
-      }
-    });
+    followed = await followFinals(redisUrl, run, QUIET, firstTokenAt);
+    const { finals } = followed;
 
     const asked: Asked[] = [];
     let sent = 0;
@@ -161,7 +250,7 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
       sent++;
       const p = client
         .ask(sessionId, questions[(n * 7) % questions.length]!, `${run}-${tenant}-${n}`)
-        .then((receipt) => void asked.push({ tenant, answerId: receipt.answer.id, sentAt, phase }))
+        .then((receipt) => void asked.push({ tenant, answerId: receipt.answer.id, sentAt, acceptedAt: performance.now(), phase }))
         .catch(() => undefined)
         .finally(() => inflight.delete(p));
       inflight.add(p);
@@ -182,10 +271,15 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
     };
     const quietRates = Object.fromEntries(QUIET.map((t) => [t, options.quiet]));
     await phase('baseline', quietRates, options.baselineSeconds);
-    await phase('burst', { ...quietRates, [NOISY]: options.burst }, options.burstSeconds);
-    const burstEnd = performance.now();
+    const noisyResult = nextReport(noisy);
+    noisy.send({ rate: options.burst, seconds: options.burstSeconds });
+    await phase('burst', quietRates, options.burstSeconds);
+    const burstEnd = Date.now();
+    const load = loadavg()[0]!;
     await phase('after', quietRates, 3);
     await Promise.all(inflight);
+    const noisyReport = await noisyResult;
+    if ('ready' in noisyReport) throw new Error('the burst process reported out of turn');
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline && asked.some((a) => !finals.has(a.answerId))) await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show up here
@@ -197,18 +291,23 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
           .map((a) => firstTokenAt.get(a.answerId)! - a.sentAt),
         95,
       );
-    const noisyFinals = asked.filter((a) => a.tenant === NOISY).map((a) => finalAt.get(a.answerId) ?? Number.NaN);
     return {
       mode,
       p95: Object.fromEntries(QUIET.map((t) => [t, { baseline: p95Of(t, 'baseline'), burst: p95Of(t, 'burst') }])),
-      noisyDrainMs: Math.max(...noisyFinals) - burstEnd,
-      sent,
-      accepted: asked.length,
-      lost: asked.filter((a) => !finals.has(a.answerId)).length,
-      doubled: [...finals.values()].filter((c) => c > 1).length,
+      receiptP95: percentile(
+        asked.filter((a) => a.phase === 'burst').map((a) => a.acceptedAt - a.sentAt),
+        95,
+      ),
+      noisyDrainMs: noisyReport.lastFinalAt - burstEnd,
+      load,
+      sent: sent + noisyReport.sent,
+      accepted: asked.length + noisyReport.accepted,
+      lost: asked.filter((a) => !finals.has(a.answerId)).length + noisyReport.lost,
+      doubled: [...finals.values()].filter((c) => c > 1).length + noisyReport.doubled,
     };
   } finally {
-    subscriber.disconnect();
+    followed?.stop();
+    if (noisy && noisy.exitCode === null) noisy.kill();
     await cluster.stopAll();
   }
 }
@@ -223,12 +322,12 @@ async function main(): Promise<void> {
     for (const mode of ['fifo', 'fair'] as const) results.push(await runMode(mode, options, redis.url, kafka.brokers));
     process.stdout.write(
       `\n## Fairness: ${NOISY} bursts to ${options.burst} asks/s for ${options.burstSeconds} s; ${QUIET.join(', ')} ask ${options.quiet}/s each\n\n` +
-        `| consumer | ${QUIET.map((t) => `${t} first token p95 alone / in A's burst (ms)`).join(' | ')} | A drained after the burst (s) | sent | accepted | lost | doubled |\n` +
-        `|---|${QUIET.map(() => '--:|').join('')}--:|--:|--:|--:|--:|\n`,
+        `| consumer | ${QUIET.map((t) => `${t} first token p95 alone / in A's burst (ms)`).join(' | ')} | B and C ask → receipt p95 in A's burst (ms) | A drained after the burst (s) | sent | accepted | lost | doubled | load average (1 min) at the burst's end |\n` +
+        `|---|${QUIET.map(() => '--:|').join('')}--:|--:|--:|--:|--:|--:|--:|\n`,
     );
     for (const r of results) {
       process.stdout.write(
-        `| ${r.mode} | ${QUIET.map((t) => `${fmt(r.p95[t]!.baseline)} / ${fmt(r.p95[t]!.burst)} (${fmt(r.p95[t]!.burst / r.p95[t]!.baseline, 1)}x)`).join(' | ')} | ${fmt(r.noisyDrainMs / 1000, 1)} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} |\n`,
+        `| ${r.mode} | ${QUIET.map((t) => `${fmt(r.p95[t]!.baseline)} / ${fmt(r.p95[t]!.burst)} (${fmt(r.p95[t]!.burst / r.p95[t]!.baseline, 1)}x)`).join(' | ')} | ${fmt(r.receiptP95)} | ${fmt(r.noisyDrainMs / 1000, 1)} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${fmt(r.load, 1)} |\n`,
       );
     }
     process.exitCode = results.every((r) => r.lost === 0 && r.doubled === 0) ? 0 : 1;
@@ -238,7 +337,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+const noisyConfig = process.env.BENCH_FAIRNESS_NOISY;
+(noisyConfig ? noisyProcess(JSON.parse(noisyConfig) as NoisyConfig).then(() => process.exit(0)) : main()).catch((error: unknown) => {
   process.stderr.write(`bench:fairness failed: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });
