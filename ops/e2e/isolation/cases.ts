@@ -300,6 +300,22 @@ export const OPERATION_CASES: OperationCase[] = [
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
   {
+    field: 'Query.tenant',
+    variant: 'answerCalibration',
+    // Calibrated on B's own articles (numbers only); customers are refused like for handoffRules.
+    document:
+      '{ tenant { id answerCalibration { threshold targetConfidentWrong confidentWrong expectedHandOffRate handOffRateAtCurrentThreshold questionsAsked articles computedAt } } }',
+    variables: () => ({}),
+    asTenantB: staffOnly(
+      own((d, w) => {
+        const tenant = field<{ id: string; answerCalibration: { articles: unknown } }>(d, 'tenant');
+        expectEqual(tenant.id, w.b.id, 'tenant.id');
+        expectEqual(typeof tenant.answerCalibration.articles, 'number', 'answerCalibration.articles');
+      }),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
     field: 'Query.inbox',
     document: `{ inbox(filter: { states: [BOT, WAITING_FOR_HUMAN, WITH_HUMAN, RESOLVED] }) { totalCount eventCursor edges { cursor node { ${CONVERSATION_FIELDS} } } } }`,
     variables: () => ({}),

@@ -22,6 +22,20 @@ describe('calibrateThreshold', () => {
     expect(strict.handOff).toBeGreaterThan(0);
   });
 
+  it('measures another threshold on the same held-out questions (e.g. the tenant’s current one)', async () => {
+    const cal = await calibrateThreshold(kb.articles, { targetConfidentWrong: 0.015, index: { encoder: null }, compareAt: 0.99 });
+    expect(cal?.compared?.threshold).toBe(0.99);
+    // A stricter threshold than the calibrated one hands off at least as many questions, with no more confident mistakes.
+    expect(cal!.compared!.handOff).toBeGreaterThanOrEqual(cal!.handOff);
+    expect(cal!.compared!.confidentWrong).toBeLessThanOrEqual(cal!.confidentWrong);
+    const same = await calibrateThreshold(kb.articles, {
+      targetConfidentWrong: 0.015,
+      index: { encoder: null },
+      compareAt: cal!.threshold,
+    });
+    expect(same!.compared).toEqual({ threshold: cal!.threshold, confidentWrong: cal!.confidentWrong, handOff: cal!.handOff });
+  });
+
   it('has nothing to hold out when every article has a single question', async () => {
     const single = kb.articles.map((a) => ({ ...a, questions: a.questions.slice(0, 1) }));
     expect(await calibrateThreshold(single, { index: { encoder: null } })).toBeNull();

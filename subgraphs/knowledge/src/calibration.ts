@@ -20,6 +20,8 @@ export interface TenantCalibration {
   handOff: number;
   /** How many questions were held out and asked. */
   asked: number;
+  /** The same measures at another threshold (CalibrationOptions.compareAt, e.g. the tenant's current one). */
+  compared?: { threshold: number; confidentWrong: number; handOff: number };
 }
 
 export interface CalibrationOptions {
@@ -29,6 +31,8 @@ export interface CalibrationOptions {
   /** Never below this: with no out-of-scope questions to learn from, a very low threshold would answer anything. */
   floor?: number;
   index?: KnowledgeIndexOptions;
+  /** Also measure confident-but-wrong and hand-off at this threshold (TenantCalibration.compared). */
+  compareAt?: number;
 }
 
 /** Null when the knowledge base has too few example questions to hold any out (fewer than 2 per article). */
@@ -65,12 +69,15 @@ export async function calibrateThreshold(
   }
   if (answers.length === 0) return null;
   const threshold = Math.max(options.floor ?? 0.3, thresholdForConfidentWrong(answers, target));
-  const answered = answers.filter((a) => a.confidence >= threshold);
+  const at = (t: number): { confidentWrong: number; handOff: number } => {
+    const answered = answers.filter((a) => a.confidence >= t);
+    return { confidentWrong: answered.filter((a) => !a.correct).length / answers.length, handOff: 1 - answered.length / answers.length };
+  };
   return {
     threshold,
     targetConfidentWrong: target,
-    confidentWrong: answered.filter((a) => !a.correct).length / answers.length,
-    handOff: 1 - answered.length / answers.length,
+    ...at(threshold),
     asked: answers.length,
+    ...(options.compareAt === undefined ? {} : { compared: { threshold: options.compareAt, ...at(options.compareAt) } }),
   };
 }

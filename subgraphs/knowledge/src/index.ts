@@ -236,7 +236,8 @@ export class KnowledgeIndex {
     if (this.bankPending) return this.bankPending;
     let base = banks.get(trained);
     if (!base) {
-      base = ExampleBank.build(encoder, trained.articles);
+      const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
+      base = ExampleBank.build(encoder, trained.articles, 0, fusion.headWeight !== 0 ? fusion.head : null);
       banks.set(trained, base);
       base.catch(() => banks.delete(trained));
     }
@@ -338,7 +339,7 @@ export class KnowledgeIndex {
     if (embedding && bank) {
       const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
       const sims = bank.similarities(embedding, probabilities.length, fusion.neighbours, topIndices(logits, fusion.candidates));
-      const fused = fuseLogits(logits, sims, fusion);
+      const fused = fuseLogits(logits, sims, fusion, bank.headLogits(embedding, probabilities.length));
       logits = fused.fused;
       probabilities = softmaxInPlace(Float64Array.from(logits));
       gate = fused.gate;

@@ -9,6 +9,7 @@ import {
   type ArticleRecord,
   type KnowledgeBaseCaps,
 } from './data';
+import { CalibrationCache } from './calibration';
 import { TenantEraser } from './erase';
 
 export interface TenantSubgraphContext extends BaseContext {
@@ -23,6 +24,8 @@ export interface TenantSubgraphContext extends BaseContext {
   eraser: TenantEraser;
   /** Caps on the tenant's knowledge base, checked by upsertArticle (0: none). */
   knowledgeBaseCaps: KnowledgeBaseLimits;
+  /** Tenant.answerCalibration, remembered per tenant until its articles change (calibration.ts). */
+  calibrations: CalibrationCache;
 }
 
 export interface KnowledgeBaseLimits extends KnowledgeBaseCaps {
@@ -39,6 +42,7 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
   const widget = new WidgetSettingsRepository(redis, keyPrefix);
   const eraser = new TenantEraser(redis, keyPrefix);
   const handoffRules = new HandoffRulesRepository(redis, keyPrefix);
+  const calibrations = new CalibrationCache();
   return (base: BaseContext): TenantSubgraphContext => ({
     ...base,
     articles,
@@ -49,5 +53,6 @@ export function contextFactory(redis: Redis, keyPrefix: string, knowledgeBaseCap
     articleLoader: new DataLoader((ids) => articles.getMany(base.caller.tenantId, ids)),
     eraser,
     knowledgeBaseCaps,
+    calibrations,
   });
 }

@@ -61,6 +61,12 @@ export const resolvers: Resolvers = {
       if (!isStaff(context.caller)) throw forbidden('The handoff rules are for the staff of this tenant.');
       return context.handoffRules.get(context.caller.tenantId);
     },
+    answerCalibration: async (tenant, _args, context) => {
+      if (!isStaff(context.caller)) throw forbidden('The answer calibration is for the staff of this tenant.');
+      const articles = await context.articles.list(context.caller.tenantId);
+      const current = tenant.answerConfidenceThreshold ?? DEFAULT_ANSWER_CONFIDENCE_THRESHOLD;
+      return context.calibrations.get(context.caller.tenantId, articles, current);
+    },
   },
   Article: {
     __resolveReference: async (ref, context) =>

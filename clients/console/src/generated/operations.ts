@@ -563,6 +563,26 @@ export type ConsoleUnsureAnswersQuery = {
   }>;
 };
 
+export type ConsoleAnswerCalibrationQueryVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleAnswerCalibrationQuery = {
+  tenant: {
+    id: string;
+    answerConfidenceThreshold: number;
+    answerCalibration: {
+      threshold: number | null;
+      targetConfidentWrong: number;
+      confidentWrong: number | null;
+      expectedHandOffRate: number | null;
+      handOffRateAtCurrentThreshold: number | null;
+      confidentWrongAtCurrentThreshold: number | null;
+      questionsAsked: number;
+      articles: number;
+      computedAt: string;
+    };
+  };
+};
+
 export type ConsoleOverviewStatusQueryVariables = Exact<{ [key: string]: never }>;
 
 export type ConsoleOverviewStatusQuery = {
@@ -1089,6 +1109,25 @@ export const ConsoleUnsureAnswersDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleUnsureAnswersQuery, ConsoleUnsureAnswersQueryVariables>;
+export const ConsoleAnswerCalibrationDocument = new TypedDocumentString(`
+    query ConsoleAnswerCalibration {
+  tenant {
+    id
+    answerConfidenceThreshold
+    answerCalibration {
+      threshold
+      targetConfidentWrong
+      confidentWrong
+      expectedHandOffRate
+      handOffRateAtCurrentThreshold
+      confidentWrongAtCurrentThreshold
+      questionsAsked
+      articles
+      computedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleAnswerCalibrationQuery, ConsoleAnswerCalibrationQueryVariables>;
 export const ConsoleOverviewStatusDocument = new TypedDocumentString(`
     query ConsoleOverviewStatus {
   inferenceStatus {

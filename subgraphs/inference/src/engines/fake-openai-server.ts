@@ -22,6 +22,8 @@ export class FakeOpenAIServer {
   private modes: FakeLlmMode[] = [];
   private fallbackMode: FakeLlmMode = 'ok';
   private tokenDelayMs = 5;
+  /** Which article of the prompt the replies are written from: [n], 1-based; 0 none (see replyFor). */
+  answerFrom = 1;
   private server: Server | null = null;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -47,12 +49,16 @@ export class FakeOpenAIServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** The reply the fake streams for a request (tests compare against it). */
-  static replyFor(request: FakeLlmRequest): string {
+  /**
+   * The reply the fake streams for a request (tests compare against it): written from the prompt's
+   * article [answerFrom] (naming its title), or, with answerFrom 0 or no such article, from none.
+   */
+  static replyFor(request: FakeLlmRequest, answerFrom = 1): string {
     const system = request.messages.find((m) => m.role === 'system')?.content ?? '';
-    const title = /\[1\] (.+)/.exec(system)?.[1] ?? 'no article';
     const question = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
-    return `According to "${title}", here is the answer to: ${question}`;
+    const title = answerFrom > 0 ? new RegExp(`\\[${answerFrom}\\] (.+)`).exec(system)?.[1] : undefined;
+    if (answerFrom !== 1 && !title) return `Sorry, I have no article about that. Shall I hand you to a person? (${question})`;
+    return `According to "${title ?? 'no article'}", here is the answer to: ${question}`;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -81,7 +87,7 @@ export class FakeOpenAIServer {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (mode === 'stall') return; // headers, then silence until the client gives up
-    const reply = FakeOpenAIServer.replyFor(request);
+    const reply = FakeOpenAIServer.replyFor(request, this.answerFrom);
     const last = request.messages[request.messages.length - 1];
     const assistantPrefix = last?.role === 'assistant' ? last.content : '';
     const tokens = remainderAfter(reply, assistantPrefix).match(/\S+\s*/g) ?? [];

@@ -128,3 +128,95 @@ describe('OpenAI-compatible engine with retries and a circuit breaker', () => {
     expect(fake.requests).toHaveLength(1);
   });
 });
+
+// Issue 17: the claimed sources are the articles the answer used, not every article retrieved above a floor.
+describe('OpenAI-compatible engine: claimed sources', () => {
+  const fake = new FakeOpenAIServer();
+  const agent = new Agent({ keepAliveTimeout: 1000 });
+  const index = new KnowledgeIndex({ encoder: null });
+  index.upsert({
+    id: 'declined',
+    title: 'Card payment declined',
+    body: 'A declined card payment is usually a blocked card or a low balance: check the app, then try again.',
+    questions: ['my card payment was declined', 'why was my card declined at the shop', 'card refused in a store'],
+    locale: 'en',
+  });
+  index.upsert({
+    id: 'blocked',
+    title: 'Card blocked',
+    body: 'Unblock your card in the app under Cards.',
+    questions: ['my card is blocked', 'how do I unblock my card', 'card frozen'],
+    locale: 'en',
+  });
+  index.upsert({
+    id: 'phone',
+    title: 'Lost or stolen phone',
+    body: 'Freeze your account from another device and call us.',
+    questions: ['I lost my phone', 'my phone was stolen'],
+    locale: 'en',
+  });
+  const question: InferenceRequest = {
+    v: 1,
+    tenantId: 't',
+    sessionId: 's',
+    userId: 'u',
+    answerId: 'a',
+    question: 'declined or blocked card',
+    history: [],
+    requestId: 'r',
+    enqueuedAt: 0,
+  };
+  let engine: OpenAICompatibleEngine;
+
+  beforeAll(async () => {
+    const baseUrl = await fake.start();
+    engine = new OpenAICompatibleEngine({
+      baseUrl,
+      model: 'm',
+      firstTokenTimeoutMs: 1000,
+      idleTimeoutMs: 1000,
+      dispatcher: agent,
+      knowledge: { indexFor: async () => index },
+    });
+  });
+  afterAll(async () => {
+    fake.answerFrom = 1;
+    await agent.close();
+    await fake.stop();
+  });
+
+  const ask = () => engine.answer(question, { resumeFrom: '', onToken: async () => undefined });
+
+  it('retrieves more than one plausible article for the question (the case the claim must narrow)', async () => {
+    const ranked = (await index.searchAsync(question.question)).ranked;
+    expect(ranked.filter((r) => r.confidence >= 0.2).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('claims only the article the answer was written from: the first', async () => {
+    fake.answerFrom = 1;
+    const ranked = (await index.searchAsync(question.question)).ranked;
+    const answer = await ask();
+    expect(answer.sourceIds).toEqual([ranked[0]!.article.id]);
+  });
+
+  it('claims the second article when the answer uses it, not the best-ranked one', async () => {
+    fake.answerFrom = 2;
+    const ranked = (await index.searchAsync(question.question)).ranked;
+    const answer = await ask();
+    expect(answer.sourceIds).toEqual([ranked[1]!.article.id]);
+  });
+
+  it('claims no source when the answer uses no article', async () => {
+    fake.answerFrom = 0;
+    const answer = await ask();
+    expect(answer.text).toMatch(/no article/);
+    expect(answer.sourceIds).toEqual([]);
+  });
+
+  it('asks the model to cite by number and reads a numbered citation', async () => {
+    fake.answerFrom = 1;
+    fake.requests.length = 0;
+    await ask();
+    expect(fake.requests[0]!.messages[0]!.content).toMatch(/Cite the article/);
+  });
+});

@@ -1,5 +1,6 @@
 import type { InferenceRequest } from '@beedesk/runtime';
 import { errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { usedSources } from './attribution';
 import { userContext } from './knowledge-base';
 import { SseParser } from './sse';
 import { EngineUnavailableError, isChinese, type AnswerEngine, type EngineAnswer, type EngineCall, type KnowledgeSource } from './types';
@@ -51,15 +52,13 @@ export class OpenAICompatibleEngine implements AnswerEngine {
       context: userContext(inference),
       limit: this.options.articlesInPrompt ?? 3,
     });
-    const messages = this.prompt(
-      inference,
-      retrieved.ranked.map((r) => r.article),
-      call.resumeFrom,
-    );
-    const generated = await this.stream(messages, call);
+    const articles = retrieved.ranked.map((r) => r.article);
+    const messages = this.prompt(inference, articles, call.resumeFrom);
+    const text = call.resumeFrom + (await this.stream(messages, call));
     return {
-      text: call.resumeFrom + generated,
-      sourceIds: retrieved.ranked.filter((r) => r === retrieved.best || r.confidence >= 0.2).map((r) => r.article.id),
+      text,
+      // The articles the answer itself cites or quotes (attribution.ts), not every one that was retrieved.
+      sourceIds: usedSources(text, articles),
       confidence: retrieved.best?.confidence ?? null,
       needsHuman: false,
     };
@@ -70,7 +69,8 @@ export class OpenAICompatibleEngine implements AnswerEngine {
     const knowledge = articles.map((a, i) => `[${i + 1}] ${a.title}\n${a.body}`).join('\n\n') || '(no articles)';
     const system =
       'You are a customer-service assistant. Answer only from the help-centre articles below; if they do not ' +
-      'cover the question, say so and offer to hand over to a human. Be brief and friendly.' +
+      'cover the question, say so and offer to hand over to a human. Be brief and friendly. Cite the article ' +
+      'you answer from by its number, e.g. [1]; cite none when no article covers the question.' +
       (zh ? ' Answer in Chinese.' : ' Answer in the language of the question.') +
       `\n\nArticles:\n${knowledge}`;
     const history: ChatMessage[] = inference.history.map((turn) => ({

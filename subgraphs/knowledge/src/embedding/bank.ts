@@ -6,6 +6,10 @@
  */
 import type { KnowledgeArticle } from '../types';
 import type { SentenceEncoder } from './encoder';
+import { EmbeddingHead, type HeadOptions } from './head';
+
+/** Lets other work (questions of other tenants) run between the head's training passes. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class ExampleBank {
   constructor(
@@ -15,6 +19,10 @@ export class ExampleBank {
     readonly labels: Int32Array,
     readonly classes: number,
     readonly dimension: number,
+    /** Softmax head trained on the trained model's examples (embedding/head.ts); null when not trained. */
+    readonly head: EmbeddingHead | null = null,
+    /** Centred directions of the classes an interim patch added (the head has no rows for them). */
+    readonly prototypes: ReadonlyMap<number, Float32Array> = new Map(),
   ) {}
 
   /** The texts an article is embedded by: its example questions and its title (deduplicated). */
@@ -22,7 +30,13 @@ export class ExampleBank {
     return [...new Set([...article.questions, article.title].map((t) => t.trim()).filter((t) => t.length > 0))];
   }
 
-  static async build(encoder: SentenceEncoder, articles: readonly KnowledgeArticle[], firstClass = 0): Promise<ExampleBank> {
+  /** `head`: train the softmax head on the examples (a trained model's bank), with these options. */
+  static async build(
+    encoder: SentenceEncoder,
+    articles: readonly KnowledgeArticle[],
+    firstClass = 0,
+    head: HeadOptions | null = null,
+  ): Promise<ExampleBank> {
     const texts: string[] = [];
     const labels: number[] = [];
     articles.forEach((a, i) => {
@@ -35,10 +49,16 @@ export class ExampleBank {
     const d = encoder.dimension;
     const vectors = new Float32Array(texts.length * d);
     embedded.forEach((v, r) => vectors.set(v, r * d));
-    return new ExampleBank(vectors, Int32Array.from(labels), firstClass + articles.length, d);
+    const classes = firstClass + articles.length;
+    const rows = Int32Array.from(labels);
+    const trained = head && rows.length > 0 ? await EmbeddingHead.train(vectors, rows, classes, d, head, yieldToEventLoop) : null;
+    return new ExampleBank(vectors, rows, classes, d, trained);
   }
 
-  /** This bank followed by `more` (whose labels already continue this one's). */
+  /**
+   * This bank followed by `more` (whose labels already continue this one's): an interim patch's articles.
+   * The head keeps its rows; each added class is scored by its examples' centred mean direction.
+   */
   concat(more: ExampleBank): ExampleBank {
     const vectors = new Float32Array(this.vectors.length + more.vectors.length);
     vectors.set(this.vectors);
@@ -46,11 +66,31 @@ export class ExampleBank {
     const labels = new Int32Array(this.labels.length + more.labels.length);
     labels.set(this.labels);
     labels.set(more.labels, this.labels.length);
-    return new ExampleBank(vectors, labels, Math.max(this.classes, more.classes), this.dimension);
+    const prototypes = new Map(this.prototypes);
+    if (this.head) {
+      const d = this.dimension;
+      let r = 0;
+      while (r < more.labels.length) {
+        const c = more.labels[r] as number;
+        let end = r;
+        while (end < more.labels.length && more.labels[end] === c) end++;
+        if (c >= this.head.classes) prototypes.set(c, this.head.prototypeRow(more.vectors.subarray(r * d, end * d), 0, end - r));
+        r = end;
+      }
+    }
+    return new ExampleBank(vectors, labels, Math.max(this.classes, more.classes), this.dimension, this.head, prototypes);
+  }
+
+  /** The head's logits for a question embedding (unit length), classes beyond its rows by their prototypes; null without a head. */
+  headLogits(query: Float32Array, classes: number): Float64Array | null {
+    if (!this.head) return null;
+    return this.head.logits(this.head.centre(query), new Float64Array(classes), this.prototypes);
   }
 
   get byteSize(): number {
-    return this.vectors.byteLength + this.labels.byteLength;
+    let prototypes = 0;
+    for (const p of this.prototypes.values()) prototypes += p.byteLength;
+    return this.vectors.byteLength + this.labels.byteLength + (this.head?.byteSize ?? 0) + prototypes;
   }
 
   /** First row of each class (rows are grouped by class, in class order), and one past the last. */
@@ -122,6 +162,12 @@ export interface FusionOptions {
   neighbours?: number;
   /** Articles scored by embedding: the word-feature model's top ones (the rest cannot win the fused score). */
   candidates?: number;
+  /** Weight of the softmax head's logits (embedding/head.ts); 0 turns the head off. */
+  headWeight?: number;
+  /** Divides the fused logits: the fused score's temperature, fitted so that confidences stay calibrated with the head. */
+  temperature?: number;
+  /** Training of the head. */
+  head?: HeadOptions;
 }
 
 /**
@@ -129,14 +175,22 @@ export interface FusionOptions {
  * CLINC150's train split with a fifth held out plus its oos_train questions): the word-feature logits at
  * half weight (a temperature of 2: fused with the similarity they are overconfident), so that at the
  * default threshold 0.8 BANKING77's confident-but-wrong rate stays about 1.5%.
+ * The softmax head (issue 17, second grid on the same splits: a BANKING77 fold of seed 99, CLINC150's
+ * train split less a fifth plus oos_train) at 0.3 with the fused logits divided by 1.2 and the mean of five
+ * nearest examples instead of three: BANKING77 top-1 93.35 → 93.55%, confident-but-wrong at 0.8 1.00 →
+ * 1.30%, answered 81 → 85%; CLINC150 held-out train top-1 97.07 → 97.57%, AUROC 0.9865 → 0.9884,
+ * out-of-scope recall at 5% false rejection 91 → 95% (its 1,200 oos_train questions).
  */
 export const DEFAULT_FUSION: Required<FusionOptions> = {
   featureWeight: 0.5,
   embeddingWeight: 15,
   gateSlope: 15,
   gateCentre: 0.35,
-  neighbours: 3,
+  neighbours: 5,
   candidates: 10,
+  headWeight: 0.3,
+  temperature: 1.2,
+  head: {},
 };
 
 /** Fused logits in place of the feature logits; returns the gate factor for the best similarity. */
@@ -144,13 +198,17 @@ export function fuseLogits(
   logits: Float64Array,
   similarities: Float64Array,
   fusion: Required<FusionOptions>,
+  head: Float64Array | null = null,
 ): { fused: Float64Array; gate: number } {
   const fused = new Float64Array(logits.length);
   let bestSim = -1;
+  const useHead = head !== null && fusion.headWeight !== 0;
+  const t = useHead ? fusion.temperature : 1;
   for (let i = 0; i < logits.length; i++) {
     const s = similarities[i] ?? -1;
     bestSim = Math.max(bestSim, s);
-    fused[i] = fusion.featureWeight * (logits[i] as number) + fusion.embeddingWeight * s;
+    const h = useHead ? fusion.headWeight * (head[i] as number) : 0;
+    fused[i] = (fusion.featureWeight * (logits[i] as number) + fusion.embeddingWeight * s + h) / t;
   }
   const gate = 1 / (1 + Math.exp(-fusion.gateSlope * (bestSim - fusion.gateCentre)));
   return { fused, gate };

@@ -57,6 +57,23 @@ describeWithModel('sentence embeddings (model cached)', () => {
     expect(outOfScope.best?.confidence ?? 0).toBeLessThan((paraphrase.best?.confidence ?? 0) / 2);
   });
 
+  it('answers an article an interim patch added, by the softmax head trained without it', async () => {
+    const trained = new KnowledgeIndex({ encoder });
+    for (const a of ARTICLES) trained.upsert(a);
+    trained.rebuild();
+    await trained.prepareEmbeddings();
+    const added = article('arrival', 'Card delivery times', [
+      'When will my new card arrive?',
+      'My card has not come in the post',
+      'How long does card delivery take?',
+    ]);
+    const serving = KnowledgeIndex.serving(trained.trainedModel, [...ARTICLES, added], { encoder });
+    expect(serving.patched).toEqual(['arrival']);
+    const r = await serving.searchAsync('my new card still has not been delivered', { waitForEmbeddings: true });
+    expect(serving.embeddingsReady).toBe(true);
+    expect(r.best?.article.id).toBe('arrival');
+  });
+
   it('leaves Chinese to the word features (the model learned English)', async () => {
     expect(encoder.covers('卡丢了怎么办')).toBe(false);
     expect(encoder.covers('my card is lost')).toBe(true);

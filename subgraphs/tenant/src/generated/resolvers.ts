@@ -36,6 +36,41 @@ export type Tenant = {
   widget: WidgetSettings;
   /** Staff (agents and admins): when conversations go from the assistant to a person; customers get FORBIDDEN. */
   handoffRules: HandoffRules;
+  /**
+   * Staff (agents and admins): the confidence threshold calibrated on this knowledge base's own example
+   * questions, and the share of questions it would hand to a person; customers get FORBIDDEN. Computed on
+   * first request after the knowledge base changes (seconds for a large one), then remembered.
+   */
+  answerCalibration: AnswerCalibration;
+};
+
+/**
+ * The knowledge base calibrated on itself: its example questions are split into three folds, and each is
+ * asked of an engine trained on the rest (every article keeps its title, body and other questions).
+ */
+export type AnswerCalibration = {
+  __typename?: 'AnswerCalibration';
+  /**
+   * The lowest threshold at which confidently answered but wrong questions stay within
+   * targetConfidentWrong (never below 0.3); null when there are too few example questions to hold any out
+   * (an article needs at least two).
+   */
+  threshold?: Maybe<Scalars['Float']['output']>;
+  /** The confident-but-wrong rate the threshold is chosen for (of all questions asked), e.g. 0.015. */
+  targetConfidentWrong: Scalars['Float']['output'];
+  /** Measured at threshold: share of the held-out questions answered confidently with the wrong article. */
+  confidentWrong?: Maybe<Scalars['Float']['output']>;
+  /** Measured at threshold: share of the held-out questions below it, which would be handed to a person. */
+  expectedHandOffRate?: Maybe<Scalars['Float']['output']>;
+  /** The same share at the tenant's answerConfidenceThreshold, to compare. */
+  handOffRateAtCurrentThreshold?: Maybe<Scalars['Float']['output']>;
+  /** Confident-but-wrong share at the tenant's answerConfidenceThreshold. */
+  confidentWrongAtCurrentThreshold?: Maybe<Scalars['Float']['output']>;
+  /** Held-out questions asked. */
+  questionsAsked: Scalars['Int']['output'];
+  /** Articles in the knowledge base when it was computed. */
+  articles: Scalars['Int']['output'];
+  computedAt: Scalars['DateTime']['output'];
 };
 
 /** What happens to a customer who asks for a person (or is handed off) when no agent is online or it is outside working hours. */
@@ -420,9 +455,10 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  AnswerCalibration: ResolverTypeWrapper<AnswerCalibration>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   HandoffUnavailableAction: HandoffUnavailableAction;
   WorkingHours: ResolverTypeWrapper<WorkingHours>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   HandoffRules: ResolverTypeWrapper<HandoffRules>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   WorkingHoursInput: WorkingHoursInput;
@@ -447,8 +483,9 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
   Float: Scalars['Float']['output'];
-  WorkingHours: WorkingHours;
+  AnswerCalibration: AnswerCalibration;
   Int: Scalars['Int']['output'];
+  WorkingHours: WorkingHours;
   HandoffRules: HandoffRules;
   Boolean: Scalars['Boolean']['output'];
   WorkingHoursInput: WorkingHoursInput;
@@ -481,6 +518,22 @@ export type TenantResolvers<
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   widget?: Resolver<ResolversTypes['WidgetSettings'], ParentType, ContextType>;
   handoffRules?: Resolver<ResolversTypes['HandoffRules'], ParentType, ContextType>;
+  answerCalibration?: Resolver<ResolversTypes['AnswerCalibration'], ParentType, ContextType>;
+};
+
+export type AnswerCalibrationResolvers<
+  ContextType = TenantSubgraphContext,
+  ParentType extends ResolversParentTypes['AnswerCalibration'] = ResolversParentTypes['AnswerCalibration'],
+> = {
+  threshold?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  targetConfidentWrong?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  confidentWrong?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  expectedHandOffRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  handOffRateAtCurrentThreshold?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  confidentWrongAtCurrentThreshold?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  questionsAsked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  articles?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  computedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type WorkingHoursResolvers<
@@ -615,6 +668,7 @@ export type MutationResolvers<
 export type Resolvers<ContextType = TenantSubgraphContext> = {
   DateTime?: GraphQLScalarType;
   Tenant?: TenantResolvers<ContextType>;
+  AnswerCalibration?: AnswerCalibrationResolvers<ContextType>;
   WorkingHours?: WorkingHoursResolvers<ContextType>;
   HandoffRules?: HandoffRulesResolvers<ContextType>;
   WidgetSettings?: WidgetSettingsResolvers<ContextType>;

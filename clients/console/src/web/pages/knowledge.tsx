@@ -12,6 +12,7 @@ import { clientFor, describeError, op, useLoad } from '../api';
 import { isAdmin, type Identity } from '../auth';
 import { formatPercent, formatTime, t, useLang } from '../i18n';
 import { Empty, ErrorState, Load, Loading, Notice } from '../ui';
+import { CalibrationPanel } from './knowledge-calibration';
 
 type Article = ConsoleArticlesQuery['searchArticles'][number];
 interface Draft {
@@ -156,6 +157,7 @@ export function KnowledgePage({ identity }: { identity: Identity }) {
             />
           )}
           <TryQuestion identity={identity} />
+          <CalibrationPanel identity={identity} />
           <UnsureQuestions
             identity={identity}
             admin={admin}
