@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 
 /**
  * A network namespace joined to the host by a veth pair (a separate host, as far as networking goes):
- * the host end `<name>h` gets `hostAddress`, the inside end `<name>n` gets `innerAddress`, both /30.
+ * the host end `<name>h` gets `hostAddress`, the inside end `<name>n` gets `innerAddress`, a /30 of
+ * 10.231.0.0/16 chosen by `block`.
  * `cut()` takes the host end down (no packet crosses, connections stall as on a partitioned network),
  * `restore()` brings it back. Needs root and iproute2; `unavailable()` says why not, for a clear skip.
  */
@@ -14,14 +15,16 @@ export class NetworkNamespace {
 
   constructor(
     readonly name: string,
-    /** The /30's third octet in 10.231.x.0: a scenario's own, so parallel checkouts do not collide. */
-    subnet: number,
+    /** Which /30 of 10.231.0.0/16 (0–16383): a scenario's own (e.g. from its port), so parallel checkouts do not collide. */
+    block: number,
   ) {
     if (name.length > 14) throw new Error(`namespace name ${name} too long for its veth names (15 characters)`);
     this.hostEnd = `${name}h`;
     this.innerEnd = `${name}n`;
-    this.hostAddress = `10.231.${subnet}.1`;
-    this.innerAddress = `10.231.${subnet}.2`;
+    const n = block % 16384;
+    const [third, fourth] = [n >> 6, (n & 63) * 4];
+    this.hostAddress = `10.231.${third}.${fourth + 1}`;
+    this.innerAddress = `10.231.${third}.${fourth + 2}`;
   }
 
   /** Why namespaces cannot be used here, or null when they can. */
