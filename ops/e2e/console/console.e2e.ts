@@ -138,6 +138,9 @@ describe('staff console in Chromium (real gateway, persisted-only)', () => {
     await page.getByLabel('A question a customer might ask').fill('can I use my card abroad');
     await page.getByRole('button', { name: 'Try it' }).click();
     await page.getByText('The bot would answer with “Travel notice”').waitFor();
+    // The knowledge base calibrated on itself (Tenant.answerCalibration): a threshold, or why there is none.
+    await page.getByRole('button', { name: 'Calibrate' }).click();
+    await page.getByText(/^Calibrated threshold|^Too few example questions/).waitFor();
     await shot('06-try-a-question');
     await expectAxeClean('knowledge');
 

@@ -68,7 +68,7 @@ const en = {
   'try.wouldHandOff': 'The bot is not sure (best {confidence}, needs {threshold}) and would hand over to a person.',
   'try.noMatch': 'No article matches at all: the bot would hand over to a person.',
   'try.confidence': 'confidence',
-  'calibration.title': 'Calibration on this knowledge base',
+  'calibration.title': 'Threshold calibration',
   'calibration.hint':
     'Each example question is asked of the bot trained without it: the threshold that keeps confident wrong answers within the target, and how many questions would go to a person.',
   'calibration.run': 'Calibrate',
@@ -294,7 +294,7 @@ const zh: Record<MessageKey, string> = {
   'try.wouldHandOff': '机器人不确定（最高 {confidence}，需要 {threshold}），会转给人工。',
   'try.noMatch': '没有任何匹配的文章：机器人会转给人工。',
   'try.confidence': '置信度',
-  'calibration.title': '按本知识库校准',
+  'calibration.title': '阈值校准',
   'calibration.hint': '每个示例问题都交给未用它训练的机器人回答：得出把“自信却答错”控制在目标以内的阈值，以及会转给人工的问题比例。',
   'calibration.run': '校准',
   'calibration.again': '重新校准',
