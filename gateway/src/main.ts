@@ -9,7 +9,7 @@ import {
   runServiceMain,
 } from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
-import { createAuthenticator } from './auth';
+import { createAuthenticator, parseRoleMap } from './auth';
 import { applyCliArgs, DEV_JWT_SECRET, developmentSecretsOfGateway, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
 import { corsFromEnv } from './cors';
 import { limitSettingsFromEnv } from './limits';
@@ -68,6 +68,11 @@ else
                   logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
                 issuer: config.JWT_ISSUER,
                 audience: config.JWT_AUDIENCE,
+                claims: {
+                  tenantClaim: config.JWT_TENANT_CLAIM,
+                  rolesClaim: config.JWT_ROLES_CLAIM,
+                  roleMap: config.JWT_ROLE_MAP ? parseRoleMap(config.JWT_ROLE_MAP) : undefined,
+                },
                 clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
                 apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
               }),
