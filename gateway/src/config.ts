@@ -18,6 +18,11 @@ export const gatewayEnv = commonEnv.extend({
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
   /**
+   * Serve the staff console at /console: its sign-in configuration as JSON (`{"signIn":"oidc","issuer":…,
+   * "clientId":…}`, see console-app.ts); unset: no console. Checked at start (parseConsoleConfig).
+   */
+  GATEWAY_CONSOLE_CONFIG: z.string().min(2).optional(),
+  /**
    * Claims of the identity provider's tokens (JWKS-verified only; HS256 development tokens always carry
    * `tid` and `roles`): the claim naming the tenant, and the claim (a dotted path, e.g. `realm_access.roles`)
    * holding the roles, a list or a space-separated string.

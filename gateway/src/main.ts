@@ -10,6 +10,7 @@ import {
 } from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
 import { createAuthenticator, parseRoleMap } from './auth';
+import { consoleAppRoutes, parseConsoleConfig } from './console-app';
 import { applyCliArgs, DEV_JWT_SECRET, developmentSecretsOfGateway, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
 import { corsFromEnv } from './cors';
 import { limitSettingsFromEnv } from './limits';
@@ -43,6 +44,9 @@ else
     } catch (error) {
       throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
     }
+    // The staff console (GATEWAY_CONSOLE_CONFIG): a bad setting stops the start, like any other.
+    const consoleConfig = config.GATEWAY_CONSOLE_CONFIG ? parseConsoleConfig(config.GATEWAY_CONSOLE_CONFIG) : null;
+    if (consoleConfig && !consoleConfig.ok) throw new ConfigError([consoleConfig.message]);
     const redisTarget = redisTargetOf(config);
     if (!redisTarget && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
       throw new ConfigError([
@@ -52,6 +56,7 @@ else
     // Without REDIS_URL / REDIS_CLUSTER_NODES (development, generic mode) each replica keeps its own in-process store.
     const redis = redisTarget ? await connectRedis(redisTarget, 5000, logger) : createInMemoryRedis();
     const gateway = await startGateway({
+      httpRoutes: consoleConfig?.ok ? consoleAppRoutes(consoleConfig.config) : undefined,
       supergraphSdl,
       mode:
         config.GATEWAY_AUTH === 'none'

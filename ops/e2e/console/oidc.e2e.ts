@@ -6,20 +6,20 @@ import type { Browser, Page } from 'playwright-core';
 import { mintToken } from '@beedesk/gateway';
 import { launchChromium, screenshot, seriousAxeViolations } from '../harness/browser';
 import { E2E_JWT_SECRET, e2eEnvironment, e2ePort } from '../harness/cluster';
-import { startConsoleServer } from './console-server';
 
 // The console's OpenID Connect sign-in (authorization code + PKCE) against a real provider (the npm package
 // oidc-provider, in a child process), in Chromium, then working with the real gateway, which verifies the
 // provider's tokens through its JWKS and maps its claims (`org` → tenant, `groups` → roles) by configuration.
+// The console is the real-mode gateway's own (GATEWAY_CONSOLE_CONFIG): /console beside /graphql, one origin.
 // Tokens of another issuer or for another audience are refused with UNAUTHENTICATED and a reason.
 const e2e = e2eEnvironment('console-oidc', 16360);
-const CONSOLE_PORT = e2ePort(16370);
 const PROVIDER_PORT = e2ePort(16371);
 /** A second provider (another organisation's) signing with the same key: only its issuer differs. */
 const STRANGER_PORT = e2ePort(16372);
 const TENANT = 'oidc-bank';
 const SCENARIO = 'console-oidc';
-const CONSOLE_ORIGIN = `http://127.0.0.1:${CONSOLE_PORT}`;
+/** The gateway's origin (its port is the scenario's first): it serves the console. */
+const CONSOLE_ORIGIN = `http://127.0.0.1:${e2ePort(16360)}`;
 /** Where the test itself catches authorization codes (any page of the console's origin; only the URL matters). */
 const CATCH_URI = `${CONSOLE_ORIGIN}/console/catch-code`;
 const ISSUER = `http://127.0.0.1:${PROVIDER_PORT}`;
@@ -27,7 +27,6 @@ const STRANGER = `http://127.0.0.1:${STRANGER_PORT}`;
 
 let browser: Browser;
 let page: Page;
-let consoleServer: Awaited<ReturnType<typeof startConsoleServer>>;
 const providers: ChildProcess[] = [];
 
 async function startProvider(port: number, jwks: string): Promise<void> {
@@ -112,7 +111,13 @@ beforeAll(async () => {
   await Promise.all([startProvider(PROVIDER_PORT, jwks), startProvider(STRANGER_PORT, jwks)]);
   for (const name of ['tenant', 'session', 'answer', 'inference', 'handoff'] as const) await e2e.cluster.start(name);
   await e2e.cluster.start('gateway', {
-    CORS_ORIGINS: CONSOLE_ORIGIN,
+    GATEWAY_CONSOLE_CONFIG: JSON.stringify({
+      signIn: 'oidc',
+      issuer: ISSUER,
+      clientId: 'beedesk-console',
+      scope: 'openid profile beedesk',
+      claims: { tenant: 'org', roles: 'groups', roleMap: { 'bank-support-admins': 'admin', 'bank-support': 'agent' } },
+    }),
     JWT_JWKS_URL: `${ISSUER}/jwks`,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: 'beedesk-console',
@@ -137,18 +142,6 @@ beforeAll(async () => {
     body: 'Open the app, go to Card > Security > Reset PIN and follow the steps.',
     questions: ['how do I reset my pin', 'I forgot my PIN', 'change my pin code'],
   });
-  consoleServer = await startConsoleServer(
-    CONSOLE_PORT,
-    {
-      signIn: 'oidc',
-      issuer: ISSUER,
-      clientId: 'beedesk-console',
-      scope: 'openid profile beedesk',
-      graphqlUrl: e2e.gatewayUrl,
-      claims: { tenant: 'org', roles: 'groups', roleMap: { 'bank-support-admins': 'admin', 'bank-support': 'agent' } },
-    },
-    E2E_JWT_SECRET,
-  );
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(15_000);
@@ -156,14 +149,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await consoleServer?.close();
   await e2e.cluster.stopAll();
   for (const child of providers) child.kill('SIGTERM');
 });
 
 describe('console sign-in with a real OpenID provider (authorization code + PKCE)', () => {
   it('signs an admin in through the provider; the gateway takes the provider’s token with its claims mapped', async () => {
-    await page.goto(consoleServer.url);
+    expect(new URL(e2e.gatewayUrl).origin).toBe(CONSOLE_ORIGIN);
+    await page.goto(`${CONSOLE_ORIGIN}/console/`);
     await page.getByRole('button', { name: `Continue to 127.0.0.1:${PROVIDER_PORT}` }).click();
     await page.waitForURL((url) => url.href.startsWith(ISSUER));
     // PKCE: the console asked with an S256 challenge.
