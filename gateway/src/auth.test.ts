@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { connectRedis, type Redis } from '@beedesk/runtime';
 import { ApiKeyRepository } from '@beedesk/tenant/data';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type KeyLike } from 'jose';
-import { createAuthenticator } from './auth';
+import { createAuthenticator, parseRoleMap } from './auth';
 import type { AuthResult } from './caller';
 
 const secret = 'unit-test-secret-123456';
@@ -38,7 +38,11 @@ describe('JWT authentication (HS256)', () => {
       /not valid/,
     ],
     ['expired', async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { exp: '-1m', iss: 'beedesk' })}`, /expired/],
-    ['wrong issuer', async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { iss: 'other' })}`, /refused/],
+    [
+      'wrong issuer',
+      async () => `Bearer ${await sign({ sub: 'a', tid: 't' }, { iss: 'other' })}`,
+      /does not trust \(expected issuer beedesk\)/,
+    ],
     ['bad tenant', async () => `Bearer ${await sign({ sub: 'a', tid: 'Bad Tenant!' }, { iss: 'beedesk' })}`, /tid/],
     ['bad role', async () => `Bearer ${await sign({ sub: 'a', tid: 't', roles: ['root'] }, { iss: 'beedesk' })}`, /roles/],
     [
@@ -47,7 +51,7 @@ describe('JWT authentication (HS256)', () => {
       /algorithm \(none\) is not accepted/,
     ],
   ])('refuses %s', async (_name, header, message) => {
-    await expect(authenticate({ authorization: await header() }, 'req-2')).resolves.toEqual(refused(message));
+    await expect(authenticate({ authorization: await header() }, 'req-2')).resolves.toMatchObject(refused(message));
   });
 
   it('refuses a token without exp', async () => {
@@ -179,10 +183,54 @@ describe('JWT authentication (JWKS: RS256 and ES256)', () => {
     ],
     ['an unknown kid', async () => idpToken({ ...(await signingKey('stranger', 'ES256')) }), /does not publish/],
     ['an expired token', async () => idpToken(rsa, { exp: '-1m' }), /expired/],
-    ['a wrong issuer', async () => idpToken(ec, { iss: 'https://evil.example' }), /refused.*iss/],
-    ['a wrong audience', async () => idpToken(ec, { aud: 'someone-else' }), /refused.*aud/],
   ])('refuses %s', async (_name, token, message) => {
     await expect(bearer(token())).resolves.toEqual(refused(message));
+  });
+
+  it.each([
+    [
+      'a wrong issuer',
+      () => idpToken(ec, { iss: 'https://evil.example' }),
+      'TOKEN_ISSUER_NOT_TRUSTED',
+      /expected issuer https:\/\/idp\.example/,
+    ],
+    ['a wrong audience', () => idpToken(ec, { aud: 'someone-else' }), 'TOKEN_AUDIENCE_MISMATCH', /another audience \(expected beedesk\)/],
+  ])('refuses %s with a reason a client can act on', async (_name, token, reason, message) => {
+    await expect(bearer(token())).resolves.toEqual({ ...refused(message), reason });
+  });
+
+  it('maps the provider’s claims to tenant and roles (JWT_TENANT_CLAIM, JWT_ROLES_CLAIM, JWT_ROLE_MAP), for its tokens only', async () => {
+    const mapped = createAuthenticator({
+      jwksUrl: jwks.url,
+      secret,
+      issuer: 'https://idp.example',
+      audience: 'beedesk',
+      clockToleranceSeconds: 5,
+      claims: { tenantClaim: 'org', rolesClaim: 'realm_access.roles', roleMap: parseRoleMap('support-admins=admin,support=agent') },
+    });
+    const provider = (roles: unknown) =>
+      new SignJWT({ sub: 'ines', org: 'acme', realm_access: { roles } })
+        .setProtectedHeader({ alg: 'ES256', kid: ec.kid })
+        .setIssuer('https://idp.example')
+        .setAudience('beedesk')
+        .setExpirationTime('5m')
+        .sign(ec.privateKey);
+    const as = async (token: string) => mapped({ authorization: `Bearer ${token}` }, 'r');
+    await expect(as(await provider(['support-admins', 'offline_access']))).resolves.toMatchObject({
+      ok: true,
+      caller: { tenantId: 'acme', userId: 'ines', roles: ['admin'] },
+    });
+    await expect(as(await provider('support offline_access'))).resolves.toMatchObject({ ok: true, caller: { roles: ['agent'] } });
+    // No mapped role: a customer, never staff.
+    await expect(as(await provider(['admin']))).resolves.toMatchObject({ ok: true, caller: { roles: ['customer'] } });
+    // A development (HS256) token keeps beedesk's own claims.
+    const dev = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://idp.example')
+      .setAudience('beedesk')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(secret));
+    await expect(as(dev)).resolves.toMatchObject({ ok: true, caller: { tenantId: 'acme', roles: ['agent'] } });
   });
 
   it('refuses an HS256 token signed with the RSA public key as the secret (algorithm confusion)', async () => {

@@ -39,7 +39,8 @@ export interface Authentication {
   credential: Credential;
 }
 
-export type AuthResult = ({ ok: true } & Authentication) | { ok: false; message: string };
+/** `reason`: a finer cause a client can act on (e.g. `TOKEN_ISSUER_NOT_TRUSTED`), sent as `extensions.reason`. */
+export type AuthResult = ({ ok: true } & Authentication) | { ok: false; message: string; reason?: string };
 
 export type Authenticator = (credentials: Credentials, requestId: string) => Promise<AuthResult>;
 

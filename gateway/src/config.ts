@@ -17,6 +17,32 @@ export const gatewayEnv = commonEnv.extend({
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  /**
+   * Serve the staff console at /console: its sign-in configuration as JSON (`{"signIn":"oidc","issuer":…,
+   * "clientId":…}`, see console-app.ts); unset: no console. Checked at start (parseConsoleConfig).
+   */
+  GATEWAY_CONSOLE_CONFIG: z.string().min(2).optional(),
+  /**
+   * Claims of the identity provider's tokens (JWKS-verified only; HS256 development tokens always carry
+   * `tid` and `roles`): the claim naming the tenant, and the claim (a dotted path, e.g. `realm_access.roles`)
+   * holding the roles, a list or a space-separated string.
+   */
+  JWT_TENANT_CLAIM: z
+    .string()
+    .regex(/^[\w:/.-]{1,100}$/)
+    .default('tid'),
+  JWT_ROLES_CLAIM: z
+    .string()
+    .regex(/^[\w:/.-]{1,100}$/)
+    .default('roles'),
+  /**
+   * The provider's role names as beedesk roles, `provider-role=role,…` (e.g. `support-admins=admin,support=agent`);
+   * when set, only mapped roles count. Unset: the roles claim must hold beedesk's role names.
+   */
+  JWT_ROLE_MAP: z
+    .string()
+    .regex(/^[^=,\s]+=(customer|agent|admin)(,[^=,\s]+=(customer|agent|admin))*$/, '`provider-role=customer|agent|admin`, comma-separated')
+    .optional(),
   /** The identity provider's JWKS (RS256/ES256 tokens); cached, refetched for an unknown `kid`. */
   JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Bound on one JWKS fetch: a request waiting on an unreachable provider is refused after it. */

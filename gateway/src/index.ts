@@ -1,4 +1,6 @@
 export { createAuthenticator } from './auth';
+export { consoleAppRoutes, parseConsoleConfig } from './console-app';
+export { staticFiles, type StaticFilesOptions } from './static-files';
 export { anonymousCaller, type Authentication, type Authenticator, type AuthResult, type Credential, type Credentials } from './caller';
 export { DEV_JWT_SECRET, gatewayEnv, subgraphUrlOverride, type GatewayConfig } from './config';
 export { corsPolicyOf, type CorsPolicy } from './cors';

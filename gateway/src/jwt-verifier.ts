@@ -18,7 +18,15 @@ export interface JwtVerifierOptions {
   onJwksUnavailable?: (reason: string) => void;
 }
 
-export type JwtVerification = { ok: true; payload: JWTPayload } | { ok: false; message: string };
+/**
+ * Why a token was refused, when it is one a client can act on: signed by another issuer, meant for another
+ * audience (sent as `extensions.reason` beside the code UNAUTHENTICATED).
+ */
+export type JwtRefusalReason = 'TOKEN_ISSUER_NOT_TRUSTED' | 'TOKEN_AUDIENCE_MISMATCH';
+
+/** `source`: who vouches for the claims, the shared secret (development tokens) or the provider's JWKS. */
+export type JwtVerification =
+  { ok: true; payload: JWTPayload; source: 'secret' | 'jwks' } | { ok: false; message: string; reason?: JwtRefusalReason };
 export type JwtVerifier = (token: string) => Promise<JwtVerification>;
 
 const HMAC_ALGORITHMS = ['HS256'];
@@ -110,7 +118,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
           ? jwtVerify(token, secretKey, { ...claims, algorithms: HMAC_ALGORITHMS })
           : jwks && jwtVerify(token, jwks, { ...claims, algorithms: JWKS_ALGORITHMS });
       if (!verified) return { ok: false, message: 'The token is not valid.' };
-      return { ok: true, payload: (await verified).payload };
+      return { ok: true, payload: (await verified).payload, source: HMAC_ALGORITHMS.includes(alg) ? 'secret' : 'jwks' };
     } catch (error) {
       if (error instanceof JwksUnavailable) {
         tellJwksUnavailable(error.message);
@@ -120,7 +128,21 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
         };
       }
       if (error instanceof joseErrors.JWTExpired) return { ok: false, message: 'The token has expired.' };
-      if (error instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, message: `The token was refused: ${error.message}.` };
+      if (error instanceof joseErrors.JWTClaimValidationFailed) {
+        if (error.claim === 'iss')
+          return {
+            ok: false,
+            reason: 'TOKEN_ISSUER_NOT_TRUSTED',
+            message: `The token was issued by an identity provider this gateway does not trust (expected issuer ${options.issuer}).`,
+          };
+        if (error.claim === 'aud')
+          return {
+            ok: false,
+            reason: 'TOKEN_AUDIENCE_MISMATCH',
+            message: `The token is meant for another audience (expected ${options.audience}).`,
+          };
+        return { ok: false, message: `The token was refused: ${error.message}.` };
+      }
       if (error instanceof joseErrors.JWKSNoMatchingKey)
         return { ok: false, message: 'The token is signed with a key the identity provider does not publish.' };
       return { ok: false, message: 'The token is not valid.' };

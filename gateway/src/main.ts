@@ -9,7 +9,8 @@ import {
   runServiceMain,
 } from '@beedesk/runtime';
 import { readSupergraph, supergraphPath } from '@beedesk/schema';
-import { createAuthenticator } from './auth';
+import { createAuthenticator, parseRoleMap } from './auth';
+import { consoleAppRoutes, parseConsoleConfig } from './console-app';
 import { applyCliArgs, DEV_JWT_SECRET, developmentSecretsOfGateway, gatewayEnv, manifestPathOf, subgraphUrlOverride } from './config';
 import { corsFromEnv } from './cors';
 import { limitSettingsFromEnv } from './limits';
@@ -43,6 +44,9 @@ else
     } catch (error) {
       throw new ConfigError([`SUPERGRAPH_PATH: cannot read ${path}: ${(error as Error).message}`]);
     }
+    // The staff console (GATEWAY_CONSOLE_CONFIG): a bad setting stops the start, like any other.
+    const consoleConfig = config.GATEWAY_CONSOLE_CONFIG ? parseConsoleConfig(config.GATEWAY_CONSOLE_CONFIG) : null;
+    if (consoleConfig && !consoleConfig.ok) throw new ConfigError([consoleConfig.message]);
     const redisTarget = redisTargetOf(config);
     if (!redisTarget && config.NODE_ENV === 'production' && config.GATEWAY_AUTH !== 'none') {
       throw new ConfigError([
@@ -52,6 +56,7 @@ else
     // Without REDIS_URL / REDIS_CLUSTER_NODES (development, generic mode) each replica keeps its own in-process store.
     const redis = redisTarget ? await connectRedis(redisTarget, 5000, logger) : createInMemoryRedis();
     const gateway = await startGateway({
+      httpRoutes: consoleConfig?.ok ? consoleAppRoutes(consoleConfig.config) : undefined,
       supergraphSdl,
       mode:
         config.GATEWAY_AUTH === 'none'
@@ -68,6 +73,11 @@ else
                   logger.warn({ reason }, 'JWKS unavailable: tokens signed by the identity provider are refused'),
                 issuer: config.JWT_ISSUER,
                 audience: config.JWT_AUDIENCE,
+                claims: {
+                  tenantClaim: config.JWT_TENANT_CLAIM,
+                  rolesClaim: config.JWT_ROLES_CLAIM,
+                  roleMap: config.JWT_ROLE_MAP ? parseRoleMap(config.JWT_ROLE_MAP) : undefined,
+                },
                 clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
                 apiKeys: { redis, keyPrefix: config.REDIS_KEY_PREFIX },
               }),

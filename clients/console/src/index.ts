@@ -17,4 +17,13 @@ export const CONSOLE_CSS_BUDGET_GZIP_BYTES = 8 * 1024;
  */
 export type ConsoleConfig =
   | { signIn: 'development'; tenants: string[]; graphqlUrl?: string }
-  | { signIn: 'oidc'; issuer: string; clientId: string; scope?: string; audience?: string; graphqlUrl?: string };
+  | {
+      signIn: 'oidc';
+      issuer: string;
+      clientId: string;
+      scope?: string;
+      audience?: string;
+      graphqlUrl?: string;
+      /** The provider's claim names and role map, as the gateway reads them (JWT_TENANT_CLAIM, JWT_ROLES_CLAIM, JWT_ROLE_MAP). */
+      claims?: { tenant?: string; roles?: string; roleMap?: Record<string, string> };
+    };

@@ -22,7 +22,14 @@ export function useAuthentication(mode: GatewayMode): AdmissionPlugin {
         // The key store (Redis) did not answer: the caller may be fine, so not 401, and nothing to leak.
         return refusal(503, 'SERVICE_UNAVAILABLE', 'Credentials cannot be checked right now; try again shortly.', { 'retry-after': '1' });
       }
-      if (!result.ok) return refusal(401, 'UNAUTHENTICATED', result.message, { 'www-authenticate': 'Bearer' });
+      if (!result.ok)
+        return refusal(
+          401,
+          'UNAUTHENTICATED',
+          result.message,
+          { 'www-authenticate': 'Bearer' },
+          result.reason ? { reason: result.reason } : {},
+        );
       return { caller: result.caller, expiresAt: result.expiresAt, credential: result.credential };
     },
   };

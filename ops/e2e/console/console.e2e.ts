@@ -24,6 +24,8 @@ let adminToken: string;
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'schema', 'persisted-operations.json'), 'utf8')) as PersistedQueryManifest;
 /** The console's own threshold mutation (the gateway runs manifest documents only). */
 const UPDATE_THRESHOLD = { document: manifest.operations.find((o) => o.name === 'ConsoleUpdateTenant')!.body };
+/** The overview's statistics query, by its manifest id (to fail it on purpose). */
+const STATS_ID = manifest.operations.find((o) => o.name === 'ConsoleAnswerStats')!.id;
 const shot = (step: string) => screenshot(page, SCENARIO, step);
 async function expectAxeClean(step: string): Promise<void> {
   const violations = await seriousAxeViolations(page);
@@ -76,12 +78,30 @@ describe('staff console in Chromium (real gateway, persisted-only)', () => {
     await page.getByRole('heading', { name: 'Live overview' }).waitFor();
     await page.getByText('Signed in as ada (admin) at console-bank').waitFor();
     await page.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    // Nobody asked yet: the figures from the server say so (the designed empty state).
+    await page.getByText('No questions in the last hour.').first().waitFor();
+    await shot('02-overview-empty');
     // A customer's conversation shows up live: a question and its answer.
     const customer = e2e.client(await e2e.token(TENANT, 'cora', 'customer'));
     const session = await customer.startSession();
     const { answer } = await customer.ask(session.id, 'my card has not arrived');
-    await customer.waitForAnswer(answer.id);
+    const answered = await customer.waitForAnswer(answer.id);
     await page.locator('.bars li').filter({ hasText: 'answered' }).getByText('1').waitFor();
+    const tile = (label: string) => page.locator('.tile').filter({ hasText: label }).locator('.tile-value');
+    await tile('Questions').getByText('1', { exact: true }).waitFor();
+    // Ask → first token, not ask → answer: the server's figure, which the answer's own times bound.
+    expect(Date.parse(answered.firstTokenAt!)).toBeGreaterThanOrEqual(Date.parse(answered.createdAt));
+    expect(Date.parse(answered.firstTokenAt!)).toBeLessThanOrEqual(Date.parse(answered.completedAt!));
+    const p50 = await tile('Ask → first token p50').textContent();
+    expect(p50).toMatch(/^\d+ ms$|^\d+\.\d+ s$/);
+    // Figures from the server, not since the page was opened: they survive a reload, in either window.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Live overview' }).waitFor();
+    await page.locator('.bars li').filter({ hasText: 'answered' }).getByText('1').waitFor();
+    await page.getByRole('button', { name: 'Last 24 hours' }).click();
+    expect(await page.getByRole('button', { name: 'Last 24 hours' }).getAttribute('aria-pressed')).toBe('true');
+    await tile('Questions').getByText('1', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Last hour' }).click();
     await page.locator('.tile').filter({ hasText: 'Breaker' }).getByText('CLOSED').waitFor();
     // The waiting line: a customer asks for a person (no agent online: the rules say wait).
     const waiting = e2e.client(await e2e.token(TENANT, 'wanda', 'customer'));
@@ -103,6 +123,26 @@ describe('staff console in Chromium (real gateway, persisted-only)', () => {
     // Out of the line again, so the later inbox scenarios start from an empty line.
     await e2e.client(await e2e.token(TENANT, 'ada', 'admin')).resolveConversation(waitingSession.id);
     await expectAxeClean('overview');
+  });
+
+  it('says so when the figures cannot be read, and recovers on retry', async () => {
+    const failStats = (route: import('playwright-core').Route) =>
+      `${route.request().url()} ${route.request().postData() ?? ''}`.includes(STATS_ID)
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/json',
+            body: JSON.stringify({ errors: [{ message: 'answer service unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }),
+          })
+        : route.fallback();
+    await page.route('**/graphql**', failStats);
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Could not load the figures' }).waitFor();
+    await shot('02-overview-error');
+    await expectAxeClean('overview error');
+    await page.unroute('**/graphql**', failStats);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.locator('.bars li').filter({ hasText: 'answered' }).getByText('1').waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: 'Could not load the figures' }).count()).toBe(0);
   });
 
   it('searches, creates, edits and tries articles; the engine uses a new article at once', async () => {
@@ -236,6 +276,8 @@ describe('staff console in Chromium (real gateway, persisted-only)', () => {
     await page.setViewportSize({ width: 820, height: 1180 });
     await page.getByRole('link', { name: '实时概览' }).click();
     await page.getByRole('heading', { name: '实时概览' }).waitFor();
+    await page.getByText('提问 → 首个字 p50').waitFor();
+    await page.getByRole('button', { name: '最近 24 小时' }).waitFor();
     await shot('12-tablet-overview');
     await page.getByLabel('语言').selectOption('en');
     await page.setViewportSize({ width: 1280, height: 860 });

@@ -172,6 +172,30 @@ export const OPERATION_CASES: OperationCase[] = [
     asOtherCustomerOfA: refused('FORBIDDEN'),
   },
   {
+    field: 'Query.answerStats',
+    document:
+      'query { answerStats(window: LAST_24_HOURS) { asks answered unsure fallback failed withHuman firstToken { count p50Ms p95Ms } buckets { start asks firstToken { count } } } }',
+    variables: () => ({}),
+    // B's own figures, read from buckets under B's hash tag. B never asks in this world while A's alice
+    // asked and was answered: every figure B sees is zero, so one of A's counted here would show.
+    asTenantB: staffOnly(
+      own((d) => {
+        const stats = field<{ asks: number; answered: number; unsure: number; firstToken: { count: number }; buckets: { asks: number }[] }>(
+          d,
+          'answerStats',
+        );
+        expectEqual([stats.asks, stats.answered, stats.unsure, stats.firstToken.count], [0, 0, 0, 0], 'B’s answerStats');
+        expectEqual(stats.buckets.length, 24, 'answerStats buckets');
+        expectEqual(
+          stats.buckets.every((b) => b.asks === 0),
+          true,
+          'no bucket counts an ask',
+        );
+      }),
+    ),
+    asOtherCustomerOfA: refused('FORBIDDEN'),
+  },
+  {
     field: 'Mutation.upsertArticle',
     document: 'mutation($input: ArticleInput!) { upsertArticle(input: $input) { id title body questions locale } }',
     // A's article id: B's admin may only ever write an article of B that happens to share the id.

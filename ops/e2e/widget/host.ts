@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { staticFiles } from '../../src/web/static-files';
 import { widgetBundleDir } from '../../src/web/widget-bundle';
+import { staticFiles } from '@beedesk/gateway';
 
 /** How a host page embeds the widget in the browser tests. */
 export interface HostPage {

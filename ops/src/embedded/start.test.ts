@@ -27,7 +27,10 @@ describe('embedded default', () => {
     const bank = new BeedeskClient({ url: embedded.gatewayUrl, token: await token('demo-bank') });
     const session = await bank.startSession();
     const { answer } = await bank.ask(session.id, "I still haven't received my new card");
-    expect((await bank.waitForAnswer(answer.id)).sources[0]?.id).toBe('bank-card-arrival');
+    const answered = await bank.waitForAnswer(answer.id);
+    expect(answered.sources[0]?.id).toBe('bank-card-arrival');
+    // The stand-in runs the answer data's Lua too: the first streamed piece stamped firstTokenAt.
+    expect(Date.parse(answered.firstTokenAt ?? '')).toBeLessThanOrEqual(Date.parse(answered.completedAt ?? ''));
 
     const cn = new BeedeskClient({ url: embedded.gatewayUrl, token: await token('demo-cn') });
     const cnSession = await cn.startSession();

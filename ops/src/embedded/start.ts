@@ -1,6 +1,6 @@
 import { startAnswerService } from '@beedesk/answer';
 import { startHandoffService } from '@beedesk/handoff';
-import { createAuthenticator, DEFAULT_LIMIT_SETTINGS, DEV_JWT_SECRET, startGateway, type HttpRoute } from '@beedesk/gateway';
+import { createAuthenticator, DEFAULT_LIMIT_SETTINGS, DEV_JWT_SECRET, startGateway, staticFiles, type HttpRoute } from '@beedesk/gateway';
 import { inferenceSettings, startInferenceService, type StartedInferenceService } from '@beedesk/inference';
 import {
   createInMemoryRedis,
@@ -21,7 +21,6 @@ import { seedDemoTenants } from '../demo/seed';
 import { consoleRoutes } from '../web/console';
 import { seedDemoWidgets } from '../demo/widget-seed';
 import { demoPages } from '../web/demo-pages';
-import { staticFiles } from '../web/static-files';
 import { widgetBundleDir } from '../web/widget-bundle';
 
 /** The demo tenants' pages (`/demo/<slug>`) and their widgets' look. */

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONSOLE_PATH, CONSOLE_WEB_DIR, type ConsoleConfig } from '@beedesk/console';
-import { mintToken, type HttpRoute } from '@beedesk/gateway';
-import { staticFiles } from './static-files';
+import { CONSOLE_PATH, type ConsoleConfig } from '@beedesk/console';
+import { consoleAppRoutes, mintToken, type HttpRoute } from '@beedesk/gateway';
 
 /** The roles the development sign-in hands out: the console is for staff. */
 const DEV_ROLES = new Set(['agent', 'admin']);
@@ -17,28 +16,11 @@ export interface ConsoleRoutesOptions {
 }
 
 /**
- * The staff console under /console: the built app (index.html for its client-side routes), its
- * configuration, and in development the sign-in that mints a dev token for a demo tenant and a staff role
+ * The staff console under /console: the built app and its configuration (the gateway's consoleAppRoutes,
+ * which a real-mode gateway serves too), and in development the sign-in that mints a dev token for a demo tenant and a staff role
  * (never a customer, never another tenant than the configured demo ones).
  */
 export function consoleRoutes(options: ConsoleRoutesOptions): HttpRoute[] {
-  // The app talks to its own origin's /graphql (and WebSocket), a configured gateway, and in OIDC mode the provider.
-  const origins = [options.config.graphqlUrl, options.config.signIn === 'oidc' ? options.config.issuer : undefined]
-    .filter((url): url is string => Boolean(url))
-    .map((url) => new URL(url))
-    .flatMap((url) => [url.origin, `${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`]);
-  const files = staticFiles(CONSOLE_PATH, CONSOLE_WEB_DIR, {
-    index: 'index.html',
-    headers: {
-      'content-security-policy': `default-src 'self'; connect-src 'self' ${['ws:', 'wss:', ...origins].join(' ')}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
-      'referrer-policy': 'no-referrer',
-    },
-  });
-  const config: HttpRoute = (req, res, url) => {
-    if (url.pathname !== `${CONSOLE_PATH}/config.json` || req.method !== 'GET') return false;
-    json(res, 200, options.config);
-    return true;
-  };
   const devToken: HttpRoute = (req, res, url) => {
     if (url.pathname !== `${CONSOLE_PATH}/dev-token` || options.config.signIn !== 'development') return false;
     if (req.method !== 'POST') {
@@ -48,7 +30,7 @@ export function consoleRoutes(options: ConsoleRoutesOptions): HttpRoute[] {
     void issueDevToken(req, res, options.config.tenants, options.jwtSecret);
     return true;
   };
-  return [config, devToken, files];
+  return [devToken, ...consoleAppRoutes(options.config)];
 }
 
 async function issueDevToken(req: IncomingMessage, res: ServerResponse, tenants: string[], secret: string | undefined): Promise<void> {

@@ -1,12 +1,14 @@
 import DataLoader from 'dataloader';
 import { type BaseContext, type EventBus, type InferenceQueue, type Logger, type Redis } from '@beedesk/runtime';
-import { AnswerRepository, FeedbackRepository, type AnswerRecord } from './data';
+import { AnswerRepository, AnswerStatsRepository, FeedbackRepository, type AnswerRecord } from './data';
 import { SessionRepository } from '@beedesk/session/data';
 import { HandoffActions } from '@beedesk/handoff/data';
 
 export interface AnswerContext extends BaseContext {
   answers: AnswerRepository;
   feedback: FeedbackRepository;
+  /** The tenant's answer statistics (answerStats). */
+  stats: AnswerStatsRepository;
   sessions: SessionRepository;
   queue: InferenceQueue;
   redis: Redis;
@@ -34,10 +36,12 @@ export function contextFactory({ redis, keyPrefix, queue, events, internalSecret
   const sessions = new SessionRepository(redis, keyPrefix);
   const handoff = HandoffActions.create(redis, keyPrefix, events, logger);
   const feedback = new FeedbackRepository(redis, keyPrefix);
+  const stats = new AnswerStatsRepository(redis, keyPrefix);
   return (base: BaseContext): AnswerContext => ({
     ...base,
     answers,
     feedback,
+    stats,
     sessions,
     queue,
     redis,

@@ -3,6 +3,7 @@ import { ask } from './ask';
 import type { Resolvers } from './generated/resolvers';
 import { feedbackResolvers } from './feedback';
 import { liveResolvers } from './live';
+import { statsResolvers } from './stats';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -19,6 +20,7 @@ export const resolvers: Resolvers = {
       return context.answers.recentUnsure(context.caller.tenantId, limit);
     },
     ...feedbackResolvers.Query,
+    ...statsResolvers.Query,
   },
   Mutation: {
     ask: (_root, args, context) => ask(args, context),

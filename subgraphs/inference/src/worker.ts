@@ -192,7 +192,7 @@ export class InferenceWorker {
         observeWithExemplar(this.metrics.firstTokenSeconds, { engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
       }
       if (deadline.signal.aborted) throw new ClaimLost(); // a late token of an abandoned call: write nothing
-      const seq = await this.answers.appendStream(tenantId, answerId, this.workerId, delta, this.options.claimTtlMs);
+      const seq = await this.answers.appendStream(tenantId, answer, this.workerId, delta, this.options.claimTtlMs);
       if (seq === null) throw new ClaimLost();
       lastSeq = seq;
       await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq, kind: 'TOKEN', delta, queuePosition: null });

@@ -62,6 +62,11 @@ export function tenantKeys(prefix: string, tenantId: string) {
     unsureAnswers: `${base}:unsure-answers`,
     pendingSeq: `${base}:pending-seq`,
     /**
+     * The answer package's statistics (hash of counters and latency bins) of one time bucket: `m` a minute
+     * (kept 2 h), `h` an hour (kept 26 h); `bucket` is the epoch time divided by its length. Counts only.
+     */
+    answerStats: (resolution: 'm' | 'h', bucket: number) => `${base}:answer-stats:${resolution}:${bucket}`,
+    /**
      * The ask outbox: answers written but not yet acknowledged by Kafka (sorted by time) and their
      * requests, re-sent by the answer service's sweeper (one sweeper per tenant at a time: the lock).
      */

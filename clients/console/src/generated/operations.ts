@@ -206,6 +206,12 @@ export type SessionStatus =
   /** No activity for 30 minutes; its history is kept for 7 days. */
   | 'EXPIRED';
 
+/**
+ * A window of the tenant's answer statistics, ending now: the last hour in one-minute buckets, or the last
+ * 24 hours in one-hour buckets (the current bucket included, partly elapsed).
+ */
+export type StatsWindow = 'LAST_HOUR' | 'LAST_24_HOURS';
+
 export type TurnRole =
   /** The customer. */
   | 'USER'
@@ -590,16 +596,30 @@ export type ConsoleOverviewStatusQuery = {
   inbox: { totalCount: number; edges: Array<{ node: { waitingSince: string | null } }> };
 };
 
-export type ConsoleActivitySubscriptionVariables = Exact<{ [key: string]: never }>;
+export type ConsoleAnswerStatsQueryVariables = Exact<{
+  window: StatsWindow;
+}>;
 
-export type ConsoleActivitySubscription = {
-  tenantActivity: {
-    kind: ActivityKind;
-    at: string;
-    session: { id: string };
-    answer: { id: string; status: AnswerStatus; needsHuman: boolean; createdAt: string; completedAt: string | null } | null;
+export type ConsoleAnswerStatsQuery = {
+  answerStats: {
+    window: StatsWindow;
+    from: string;
+    to: string;
+    bucketSeconds: number;
+    asks: number;
+    answered: number;
+    unsure: number;
+    fallback: number;
+    failed: number;
+    withHuman: number;
+    firstToken: { count: number; p50Ms: number | null; p95Ms: number | null };
+    buckets: Array<{ start: string; asks: number; firstToken: { p50Ms: number | null; p95Ms: number | null } }>;
   };
 };
+
+export type ConsoleActivitySubscriptionVariables = Exact<{ [key: string]: never }>;
+
+export type ConsoleActivitySubscription = { tenantActivity: { kind: ActivityKind; at: string } };
 
 export type ConsoleWidgetSettingsQueryVariables = Exact<{ [key: string]: never }>;
 
@@ -1145,21 +1165,40 @@ export const ConsoleOverviewStatusDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleOverviewStatusQuery, ConsoleOverviewStatusQueryVariables>;
+export const ConsoleAnswerStatsDocument = new TypedDocumentString(`
+    query ConsoleAnswerStats($window: StatsWindow!) {
+  answerStats(window: $window) {
+    window
+    from
+    to
+    bucketSeconds
+    asks
+    answered
+    unsure
+    fallback
+    failed
+    withHuman
+    firstToken {
+      count
+      p50Ms
+      p95Ms
+    }
+    buckets {
+      start
+      asks
+      firstToken {
+        p50Ms
+        p95Ms
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleAnswerStatsQuery, ConsoleAnswerStatsQueryVariables>;
 export const ConsoleActivityDocument = new TypedDocumentString(`
     subscription ConsoleActivity {
   tenantActivity {
     kind
     at
-    session {
-      id
-    }
-    answer {
-      id
-      status
-      needsHuman
-      createdAt
-      completedAt
-    }
   }
 }
     `) as unknown as TypedDocumentString<ConsoleActivitySubscription, ConsoleActivitySubscriptionVariables>;

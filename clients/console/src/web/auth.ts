@@ -22,6 +22,12 @@ export interface DevConfig extends CommonConfig {
 }
 export interface OidcConfig extends OidcSettings, CommonConfig {
   signIn: 'oidc';
+  /**
+   * How the provider's token names the tenant and the roles, as the gateway is configured to read them
+   * (JWT_TENANT_CLAIM, JWT_ROLES_CLAIM, JWT_ROLE_MAP); by default `tid` and `roles`. Only for showing who is
+   * signed in and what the role allows: the gateway maps and checks the claims itself.
+   */
+  claims?: { tenant?: string; roles?: string; roleMap?: Record<string, string> };
 }
 export type ConsoleConfig = DevConfig | OidcConfig;
 
@@ -38,19 +44,35 @@ export const graphqlUrl = (): string => loaded?.graphqlUrl ?? new URL('/graphql'
 const TOKEN_KEY = 'beedesk.console.token';
 const PENDING_KEY = 'beedesk.console.oidc';
 
-/** The claims of a JWT, unverified: only to show the user who they are; the gateway verifies every request. */
-export function identityOf(token: string): Identity | null {
+const claimAt = (payload: Record<string, unknown>, path: string): unknown =>
+  path
+    .split('.')
+    .reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), payload);
+
+/**
+ * The claims of a JWT, unverified: only to show the user who they are; the gateway verifies every request.
+ * `mapping`: the provider's claim names and role map (OidcConfig.claims), as the gateway reads them.
+ */
+export function identityOf(token: string, mapping: OidcConfig['claims'] = {}): Identity | null {
   try {
     const payload = token.split('.')[1];
     if (!payload) return null;
     const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const claims = JSON.parse(decodeURIComponent(escape(json))) as { tid?: unknown; sub?: unknown; roles?: unknown; exp?: unknown };
-    if (typeof claims.tid !== 'string' || typeof claims.sub !== 'string' || !Array.isArray(claims.roles)) return null;
-    return { token, tenant: claims.tid, user: claims.sub, roles: claims.roles.map(String), exp: Number(claims.exp ?? 0) };
+    const claims = JSON.parse(decodeURIComponent(escape(json))) as Record<string, unknown>;
+    const tenant = claimAt(claims, mapping.tenant ?? 'tid');
+    const raw = claimAt(claims, mapping.roles ?? 'roles');
+    const listed = typeof raw === 'string' ? raw.split(/\s+/).filter(Boolean) : Array.isArray(raw) ? raw.map(String) : null;
+    const roleMap = mapping.roleMap;
+    const roles = roleMap && listed ? listed.flatMap((r) => (roleMap[r] ? [roleMap[r]] : [])) : listed;
+    if (typeof tenant !== 'string' || typeof claims.sub !== 'string' || !roles) return null;
+    return { token, tenant, user: claims.sub, roles: [...new Set(roles)], exp: Number(claims.exp ?? 0) };
   } catch {
     return null;
   }
 }
+
+/** The configured claim mapping when signing in with OIDC (development tokens use tid and roles). */
+const claimMapping = (): OidcConfig['claims'] => (loaded?.signIn === 'oidc' ? loaded.claims : undefined);
 
 export const isStaff = (identity: Identity): boolean => identity.roles.some((r) => r === 'agent' || r === 'admin');
 export const isAdmin = (identity: Identity): boolean => identity.roles.includes('admin');
@@ -59,7 +81,7 @@ export const isExpired = (identity: Identity, now = Date.now()): boolean => iden
 /** The stored identity (this tab's session storage: closing the tab signs out), unless expired. */
 export function storedIdentity(): Identity | null {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const identity = token ? identityOf(token) : null;
+  const identity = token ? identityOf(token, claimMapping()) : null;
   if (!identity || isExpired(identity)) {
     sessionStorage.removeItem(TOKEN_KEY);
     return null;
@@ -68,7 +90,7 @@ export function storedIdentity(): Identity | null {
 }
 
 export function storeToken(token: string): Identity {
-  const identity = identityOf(token);
+  const identity = identityOf(token, claimMapping());
   if (!identity) throw new Error('the token carries no tenant, user or roles');
   sessionStorage.setItem(TOKEN_KEY, token);
   return identity;

@@ -295,6 +295,7 @@ export type GetAnswerQuery = {
     needsHuman: boolean;
     createdAt: string;
     completedAt: string | null;
+    firstTokenAt: string | null;
     sources: Array<{ id: string; title: string }>;
   } | null;
 };
@@ -990,6 +991,7 @@ export const GetAnswerDocument = new TypedDocumentString(`
     needsHuman
     createdAt
     completedAt
+    firstTokenAt
     sources {
       id
       title

@@ -109,19 +109,19 @@ describe('AnswerRepository fences (real Redis)', () => {
     expect(await answers.claim(tenant, answer.id, 'new', 5000)).toBe('ours');
     await answers.release(tenant, answer.id, 'old'); // the stale worker
     expect(await answers.claimHolder(tenant, answer.id)).toBe('new');
-    expect(await answers.appendStream(tenant, answer.id, 'old', 'x', 5000)).toBeNull();
+    expect(await answers.appendStream(tenant, answer, 'old', 'x', 5000)).toBeNull();
 
     await answers.release(tenant, answer.id, 'new');
     expect(await answers.claimHolder(tenant, answer.id)).toBeNull();
     // Lapsed with nobody holding it: the heartbeat, the next token and the completion take it again.
     expect(await answers.refreshClaim(tenant, answer.id, 'new', 5000)).toBe(true);
     await redis.del(keys.answerClaim(answer.id));
-    expect(await answers.appendStream(tenant, answer.id, 'new', 'Hi', 5000)).toBe(1);
+    expect(await answers.appendStream(tenant, answer, 'new', 'Hi', 5000)).toBe(1);
     await redis.del(keys.answerClaim(answer.id));
     expect(await answers.completeClaimed(tenant, answer, done, 'new', 5000)).not.toBeNull();
     // Once final, nobody takes it again.
     expect(await answers.refreshClaim(tenant, answer.id, 'new', 5000)).toBe(false);
-    expect(await answers.appendStream(tenant, answer.id, 'new', 'again', 5000)).toBeNull();
+    expect(await answers.appendStream(tenant, answer, 'new', 'again', 5000)).toBeNull();
   });
 
   it('the first streamed token makes the answer ANSWERING; stream and attempt keys live as long as the answer', async () => {
@@ -129,14 +129,14 @@ describe('AnswerRepository fences (real Redis)', () => {
     expect(await answers.claim(tenant, answer.id, 'w', 5000)).toBe('ours');
     expect(await answers.recordAttempt(tenant, answer.id, 'w', 5000)).toBe(1);
     expect((await answers.get(tenant, answer.id))?.status).toBe('QUEUED');
-    expect(await answers.appendStream(tenant, answer.id, 'w', 'Hel', 5000)).toBe(1);
+    expect(await answers.appendStream(tenant, answer, 'w', 'Hel', 5000)).toBe(1);
     expect((await answers.get(tenant, answer.id))?.status).toBe('ANSWERING');
     expect(await redis.pttl(keys.answer(answer.id))).toBeGreaterThan(HISTORY_RETENTION_MS - HOUR);
     for (const key of [keys.answerStream(answer.id), keys.answerStreamSeq(answer.id), keys.answerAttempts(answer.id)]) {
       // A redelivery days later (Kafka keeps the request) still continues at the next seq.
       expect(await redis.pttl(key)).toBeGreaterThan(HISTORY_RETENTION_MS - HOUR);
     }
-    expect(await answers.appendStream(tenant, answer.id, 'w', 'lo', 5000)).toBe(2);
+    expect(await answers.appendStream(tenant, answer, 'w', 'lo', 5000)).toBe(2);
   });
 
   it('a message to a person is stored and logged for staff in one step: nothing after the write is needed for consoles to see it', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@beedesk/runtime';
 import { customerMessageEntry, LOG_EVENT_LUA, type ConversationState } from '@beedesk/handoff/data';
 import { HISTORY_MAX_TURNS, HISTORY_RETENTION_MS, SESSION_RESUME_WINDOW_MS, storedTurnJson } from '@beedesk/session/data';
+import { AnswerStatsRepository, latencyField, statsLua, type StatCounter } from './stats';
 
 /**
  * How long the text streamed so far and the delivery count are kept: as long as the answer itself,
@@ -65,8 +66,12 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-/** Appends a streamed piece under our claim; the first one turns QUEUED into ANSWERING. -1: not ours. */
-const APPEND = `${HOLD}${SET_KEEPING_TTL}
+/**
+ * Appends a streamed piece under our claim; -1: not ours. The first piece of an answer (and only it: the
+ * status moves once) turns QUEUED into ANSWERING, stamps `firstTokenAt` (ARGV[5]) and counts its ask →
+ * first token latency bin (ARGV[6]) into the tenant's statistics (KEYS[5..6], retentions ARGV[7..8]).
+ */
+const APPEND = `${HOLD}${SET_KEEPING_TTL}${statsLua(5, 7)}
 if not hold() then return -1 end
 redis.call('APPEND', KEYS[3], ARGV[3])
 local seq = redis.call('INCR', KEYS[4])
@@ -74,7 +79,10 @@ redis.call('PEXPIRE', KEYS[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[4], ARGV[4])
 local json = redis.call('GET', KEYS[2])
 local s, e = string.find(json, '"status":"QUEUED"', 1, true)
-if s then set_keeping_ttl(KEYS[2], string.sub(json, 1, s - 1) .. '"status":"ANSWERING"' .. string.sub(json, e + 1)) end
+if s then
+  set_keeping_ttl(KEYS[2], string.sub(json, 1, s - 1) .. '"status":"ANSWERING","firstTokenAt":"' .. ARGV[5] .. '"' .. string.sub(json, e + 1))
+  count_stat(ARGV[6])
+end
 return seq`;
 
 /** Counts a delivery while the caller holds (or takes again) the claim; -1 when it cannot (nothing is written). */
@@ -89,10 +97,21 @@ return n`;
  * was taken over unable to write a second answer or turn, and a final answer never overwritten.
  * Writes the answer, the assistant turn (push, trim, expire, count), leaves the line and the outbox,
  * and drops the claim and the stream progress, all atomically. Keys share the tenant's hash slot.
+ * Statistics (KEYS[13..14], retentions ARGV[13..14]): the outcome (ARGV[10]) and, for an answer that
+ * streamed nothing (its whole text arrives now), the latency bin ARGV[11] with `firstTokenAt` = ARGV[12].
+ * ARGV[3] is the answer JSON without `firstTokenAt`; the stored one's (set by APPEND) or ARGV[12] is
+ * added. Returns the answer's firstTokenAt, or 0 when nothing was written.
  */
-const COMPLETE = `${HOLD}
-if not is_open(redis.call('GET', KEYS[2])) or not hold() then return 0 end
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+const COMPLETE = `${HOLD}${statsLua(13, 13)}
+local stored = redis.call('GET', KEYS[2])
+if not is_open(stored) or not hold() then return 0 end
+local first = string.match(stored, '"firstTokenAt":"([^"]*)"')
+if not first then
+  first = ARGV[12]
+  count_stat(ARGV[11])
+end
+count_stat(ARGV[10])
+redis.call('SET', KEYS[2], string.sub(ARGV[3], 1, -2) .. ',"firstTokenAt":"' .. first .. '"}', 'PX', ARGV[4])
 redis.call('RPUSH', KEYS[3], ARGV[5])
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
@@ -104,17 +123,21 @@ redis.call('ZADD', KEYS[10], 'XX', ARGV[8], ARGV[9])
 redis.call('PEXPIRE', KEYS[10], ARGV[4])
 redis.call('ZREM', KEYS[11], ARGV[7])
 redis.call('HDEL', KEYS[12], ARGV[7])
-return 1`;
+return first`;
 
 /**
  * Gives up on an answer that never reached the queue: only QUEUED (no worker claimed or streamed it)
- * becomes FAILED, so a final or in-progress answer is never overwritten. Leaves the line and the outbox.
+ * becomes FAILED, so a final or in-progress answer is never overwritten. Leaves the line and the outbox,
+ * and counts a failure with its latency bin (ARGV[3]; the failure text is the first the asker sees) into
+ * the statistics (KEYS[6..7], retentions ARGV[4..5]).
  * 1: failed now; 0: it was not QUEUED or is claimed (then it reached a worker).
  */
-const FAIL_IF_QUEUED = `${SET_KEEPING_TTL}
+const FAIL_IF_QUEUED = `${SET_KEEPING_TTL}${statsLua(6, 4)}
 local json = redis.call('GET', KEYS[2])
 if redis.call('EXISTS', KEYS[1]) == 1 or not json or string.find(json, '"status":"QUEUED"', 1, true) == nil then return 0 end
 set_keeping_ttl(KEYS[2], ARGV[1])
+count_stat('failed')
+count_stat(ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('HDEL', KEYS[5], ARGV[2])
@@ -136,12 +159,13 @@ return 1`;
  * and in the same step it is logged for staff in the tenant's handoff event log (KEYS 14 log, 15 log
  * seq; ARGV 14/15 the entry around its turn seq, 16 the log's length: customerMessageEntry of the handoff
  * package), the conversation's lastCustomerMessageAt set and the customer's typing (KEYS 16) switched
- * off: a process dying after the write cannot leave a turn the console never sees. All in the tenant's
- * hash slot, as every key here.
+ * off: a process dying after the write cannot leave a turn the console never sees.
+ * A new question (not a retry) counts as an ask, and as `withHuman` for a person, in the statistics
+ * (KEYS[17..18], retentions ARGV[17..18]). All in the tenant's hash slot, as every key here.
  * Returns {answer id, rank or -1}, or for a conversation with a person {answer id, -2, turn seq, log
  * cursor, its state}.
  */
-const ASK = `${LOG_EVENT_LUA}
+const ASK = `${LOG_EVENT_LUA}${statsLua(17, 17)}
 if ARGV[1] ~= '' then
   local existing = redis.call('GET', KEYS[1])
   if existing and redis.call('EXISTS', ARGV[12] .. existing) == 1 then
@@ -155,6 +179,8 @@ if ARGV[1] ~= '' then
 end
 local owner = redis.call('HGET', KEYS[13], 'state')
 local human = owner == 'WAITING_FOR_HUMAN' or owner == 'WITH_HUMAN'
+count_stat('asks')
+if human then count_stat('withHuman') end
 if human then redis.call('SET', KEYS[3], ARGV[13], 'PX', ARGV[4]) else redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4]) end
 redis.call('SADD', KEYS[4], ARGV[2])
 redis.call('PEXPIRE', KEYS[4], ARGV[4])
@@ -195,7 +221,7 @@ interface AnswerScripts {
   beedeskAnswerRelease: Script<number>;
   beedeskAnswerAppend: Script<number>;
   beedeskAnswerCountAttempt: Script<number>;
-  beedeskAnswerComplete: Script<number>;
+  beedeskAnswerComplete: Script<number | string>;
   beedeskAnswerFailIfQueued: Script<number>;
   beedeskAsk: Script<[string, number, number?, string?, string?]>;
   beedeskEnterQueue: Script<number>;
@@ -207,11 +233,11 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
     redis.defineCommand('beedeskAnswerClaim', { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand('beedeskAnswerRefresh', { numberOfKeys: 2, lua: REFRESH });
     redis.defineCommand('beedeskAnswerRelease', { numberOfKeys: 1, lua: RELEASE });
-    redis.defineCommand('beedeskAnswerAppend', { numberOfKeys: 4, lua: APPEND });
+    redis.defineCommand('beedeskAnswerAppend', { numberOfKeys: 6, lua: APPEND });
     redis.defineCommand('beedeskAnswerCountAttempt', { numberOfKeys: 3, lua: COUNT_ATTEMPT });
-    redis.defineCommand('beedeskAnswerComplete', { numberOfKeys: 12, lua: COMPLETE });
-    redis.defineCommand('beedeskAnswerFailIfQueued', { numberOfKeys: 5, lua: FAIL_IF_QUEUED });
-    redis.defineCommand('beedeskAsk', { numberOfKeys: 16, lua: ASK });
+    redis.defineCommand('beedeskAnswerComplete', { numberOfKeys: 14, lua: COMPLETE });
+    redis.defineCommand('beedeskAnswerFailIfQueued', { numberOfKeys: 7, lua: FAIL_IF_QUEUED });
+    redis.defineCommand('beedeskAsk', { numberOfKeys: 18, lua: ASK });
     redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
   }
   return scripted as Redis & AnswerScripts;
@@ -239,18 +265,32 @@ export interface AnswerRecord {
   clientMessageId: string | null;
   createdAt: string;
   completedAt: string | null;
+  /**
+   * When the asker saw the first of the answer's text: its first streamed piece or, for an answer final
+   * without streaming (fallback, failure), its completion. Set by the data scripts only (never present
+   * while QUEUED); absent for WITH_HUMAN answers and answers stored before it existed.
+   */
+  firstTokenAt?: string | null;
   /** Why a FAILED answer failed (e.g. `NOT_QUEUED`), for staff and logs; absent otherwise. */
   failureReason?: string | null;
 }
 
 export type AnswerOutcome = Pick<AnswerRecord, 'text' | 'status' | 'sourceIds' | 'confidence' | 'needsHuman' | 'engine'>;
 
+/** The outcome counter of a final answer in the tenant's statistics. */
+const outcomeCounter = (outcome: Pick<AnswerOutcome, 'status' | 'needsHuman'>): StatCounter =>
+  outcome.status === 'FALLBACK' ? 'fallback' : outcome.status === 'FAILED' ? 'failed' : outcome.needsHuman ? 'unsure' : 'answered';
+
+const latencySince = (createdAt: string, now: Date): string => latencyField(now.getTime() - Date.parse(createdAt));
+
 export class AnswerRepository extends TenantStore {
   private readonly scripts: Redis & AnswerScripts;
+  private readonly stats: AnswerStatsRepository;
 
   constructor(redis: Redis, prefix: string) {
     super(redis, prefix);
     this.scripts = withScripts(redis);
+    this.stats = new AnswerStatsRepository(redis, prefix);
   }
 
   async get(tenantId: string, id: string): Promise<AnswerRecord | null> {
@@ -290,6 +330,7 @@ export class AnswerRepository extends TenantStore {
       at: now.toISOString(),
       author: { kind: 'CUSTOMER', id: answer.userId, displayName: null },
     });
+    const stats = this.stats.target(tenantId, now);
     const [id, rank, turnSeq, cursor, state] = await this.scripts.beedeskAsk(
       keys.askByClientMessage(answer.sessionId, cmid),
       keys.sessionAsks(answer.sessionId),
@@ -307,6 +348,7 @@ export class AnswerRepository extends TenantStore {
       keys.handoffLog,
       keys.handoffLogSeq,
       keys.handoffTyping(answer.sessionId, 'customer'),
+      ...stats.keys,
       cmid,
       answer.id,
       JSON.stringify(answer),
@@ -323,6 +365,7 @@ export class AnswerRepository extends TenantStore {
       entry.head,
       entry.tail,
       entry.max,
+      ...stats.retentions,
     );
     const queuePosition = Math.max(0, Number(rank));
     if (id === answer.id && Number(rank) === -2) {
@@ -395,14 +438,19 @@ export class AnswerRepository extends TenantStore {
       failureReason: reason,
       completedAt: now.toISOString(),
     };
+    failed.firstTokenAt = failed.completedAt;
+    const stats = this.stats.target(tenantId, now);
     const written = await this.scripts.beedeskAnswerFailIfQueued(
       keys.answerClaim(answer.id),
       keys.answer(answer.id),
       keys.pending,
       keys.outbox,
       keys.outboxRequests,
+      ...stats.keys,
       JSON.stringify(failed),
       answer.id,
+      latencySince(answer.createdAt, now),
+      ...stats.retentions,
     );
     return written === 1 ? failed : null;
   }
@@ -471,19 +519,33 @@ export class AnswerRepository extends TenantStore {
 
   /**
    * Records a streamed piece of text under `workerId`'s claim; returns its sequence number (1, 2, …),
-   * or null when another worker holds the claim or the answer is closed (stop streaming).
+   * or null when another worker holds the claim or the answer is closed (stop streaming). The answer's
+   * first piece stamps `firstTokenAt` and counts its ask → first token time (from `answer.createdAt`).
    */
-  async appendStream(tenantId: string, answerId: string, workerId: string, delta: string, claimTtlMs: number): Promise<number | null> {
+  async appendStream(
+    tenantId: string,
+    answer: Pick<AnswerRecord, 'id' | 'createdAt'>,
+    workerId: string,
+    delta: string,
+    claimTtlMs: number,
+    now = new Date(),
+  ): Promise<number | null> {
     const keys = this.keys(tenantId);
+    const answerId = answer.id;
+    const stats = this.stats.target(tenantId, now);
     const seq = await this.scripts.beedeskAnswerAppend(
       keys.answerClaim(answerId),
       keys.answer(answerId),
       keys.answerStream(answerId),
       keys.answerStreamSeq(answerId),
+      ...stats.keys,
       workerId,
       claimTtlMs,
       delta,
       STREAM_TTL_MS,
+      now.toISOString(),
+      latencySince(answer.createdAt, now),
+      ...stats.retentions,
     );
     return seq < 0 ? null : seq;
   }
@@ -539,6 +601,9 @@ export class AnswerRepository extends TenantStore {
   ): Promise<AnswerRecord | null> {
     const keys = this.keys(tenantId);
     const done: AnswerRecord = { ...answer, ...outcome, completedAt: now.toISOString() };
+    // The script adds the stored firstTokenAt (or now): never two of the field in the JSON.
+    delete done.firstTokenAt;
+    const stats = this.stats.target(tenantId, now);
     const turn = storedTurnJson({ role: 'ASSISTANT', text: done.text, answerId: answer.id }, now);
     const written = await this.scripts.beedeskAnswerComplete(
       keys.answerClaim(answer.id),
@@ -553,6 +618,7 @@ export class AnswerRepository extends TenantStore {
       keys.userSessions(answer.userId),
       keys.outbox,
       keys.outboxRequests,
+      ...stats.keys,
       workerId,
       claimTtlMs,
       JSON.stringify(done),
@@ -562,8 +628,12 @@ export class AnswerRepository extends TenantStore {
       answer.id,
       now.getTime(),
       answer.sessionId,
+      outcomeCounter(outcome),
+      latencySince(answer.createdAt, now),
+      now.toISOString(),
+      ...stats.retentions,
     );
-    return written === 1 ? done : null;
+    return typeof written === 'string' ? { ...done, firstTokenAt: written } : null;
   }
 
   /**

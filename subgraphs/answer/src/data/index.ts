@@ -4,3 +4,11 @@
  */
 export { AnswerRepository, isFinalStatus, type AnswerOutcome, type AnswerRecord, type AnswerStatus } from './answers';
 export { FeedbackRepository, RATED_ANSWERS_KEPT, type FeedbackRecord } from './feedback';
+export {
+  AnswerStatsRepository,
+  STATS_WINDOWS,
+  type LatencySummary,
+  type StatsBucket,
+  type StatsWindow,
+  type TenantAnswerStats,
+} from './stats';

@@ -70,7 +70,7 @@ describe('SessionRepository.eraseUser', () => {
     const { session: u1 } = await sessions.startOrResume('ta', 'user-u');
     const done = await ask('ta', u1.id, 'user-u', 'secret question one', 'm1');
     expect(await answers.claim('ta', done.id, 'w1', 10_000)).toBe('ours');
-    expect(await answers.appendStream('ta', done.id, 'w1', 'partial', 10_000)).toBe(1);
+    expect(await answers.appendStream('ta', done, 'w1', 'partial', 10_000)).toBe(1);
     expect(await answers.recordAttempt('ta', done.id, 'w1', 10_000)).toBe(1);
     const outcome = { text: 'reply one', status: 'DONE' as const, sourceIds: [], confidence: 0.9, needsHuman: false, engine: 'kb' };
     expect(await answers.completeClaimed('ta', done, outcome, 'w1', 10_000)).not.toBeNull();
@@ -103,19 +103,25 @@ describe('SessionRepository.eraseUser', () => {
     const { session } = await sessions.startOrResume('tc', 'user-w');
     const answer = await ask('tc', session.id, 'user-w', 'in flight', 'inflight');
     expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe('ours');
-    expect(await answers.appendStream('tc', answer.id, 'w1', 'Hel', 10_000)).toBe(1);
+    expect(await answers.appendStream('tc', answer, 'w1', 'Hel', 10_000)).toBe(1);
 
     await sessions.eraseUser('tc', 'user-w');
 
     const outcome = { text: 'Hello', status: 'DONE' as const, sourceIds: [], confidence: 1, needsHuman: false, engine: 'kb' };
-    expect(await answers.appendStream('tc', answer.id, 'w1', 'lo', 10_000)).toBeNull();
+    expect(await answers.appendStream('tc', answer, 'w1', 'lo', 10_000)).toBeNull();
     expect(await answers.recordAttempt('tc', answer.id, 'w1', 10_000)).toBeNull();
     expect(await answers.refreshClaim('tc', answer.id, 'w1', 10_000)).toBe(false);
     expect(await answers.completeClaimed('tc', answer, outcome, 'w1', 10_000)).toBeNull();
     // The worker's retry path re-claims: an erased answer cannot be claimed again.
     expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe('closed');
     expect(await answers.claim('tc', answer.id, 'w2', 10_000)).toBe('closed');
-    expect((await liveKeys('tc')).map(([key]) => key)).toEqual([`${prefix}:{tc}:pending-seq`]);
+    // Left: the line counter and the tenant's statistics buckets (counts, no user data), which the
+    // fenced writes after the erase did not count into (no outcome, one first token).
+    const left = await liveKeys('tc');
+    expect(left.map(([key]) => key).filter((key) => !key.includes(':answer-stats:'))).toEqual([`${prefix}:{tc}:pending-seq`]);
+    const buckets = left.filter(([key]) => key.includes(':answer-stats:'));
+    expect(buckets).toHaveLength(2);
+    for (const [key] of buckets) expect(Object.keys(await redis.hgetall(key)).sort()).toEqual(['asks', expect.stringMatching(/^ft:\d+$/)]);
   });
 
   it('indexes sessions with the 7-day retention of their data', async () => {

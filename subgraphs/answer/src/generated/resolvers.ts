@@ -65,6 +65,12 @@ export type Answer = {
   needsHuman: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   completedAt?: Maybe<Scalars['DateTime']['output']>;
+  /**
+   * When the asker saw the first of the answer's text: its first streamed piece, or for an answer that
+   * became final without streaming (FALLBACK, FAILED) its completion. Null before that, and for WITH_HUMAN
+   * answers (they have no text). `firstTokenAt - createdAt` is the answer's ask → first token time.
+   */
+  firstTokenAt?: Maybe<Scalars['DateTime']['output']>;
   /** What the answer's user said about it (rateAnswer); null until rated. */
   feedback?: Maybe<AnswerFeedback>;
   /**
@@ -177,8 +183,72 @@ export type ConversationUpdate = {
   notice?: Maybe<HandoffNotice>;
 };
 
+/**
+ * A window of the tenant's answer statistics, ending now: the last hour in one-minute buckets, or the last
+ * 24 hours in one-hour buckets (the current bucket included, partly elapsed).
+ */
+export type StatsWindow = 'LAST_HOUR' | 'LAST_24_HOURS';
+
+/** Ask → first token times of the answers that showed their first text in a window or bucket. */
+export type FirstTokenLatency = {
+  __typename?: 'FirstTokenLatency';
+  /** How many answers it covers. */
+  count: Scalars['Int']['output'];
+  /** Nearest-rank percentiles in milliseconds, from log-spaced bins: at most 9 % above the exact figure. Null when count is 0. */
+  p50Ms?: Maybe<Scalars['Float']['output']>;
+  p95Ms?: Maybe<Scalars['Float']['output']>;
+};
+
+/** The tenant's questions and answers in one time bucket. Answers count in the bucket they became final in. */
+export type AnswerStatsBucket = {
+  __typename?: 'AnswerStatsBucket';
+  start: Scalars['DateTime']['output'];
+  asks: Scalars['Int']['output'];
+  answered: Scalars['Int']['output'];
+  unsure: Scalars['Int']['output'];
+  fallback: Scalars['Int']['output'];
+  failed: Scalars['Int']['output'];
+  withHuman: Scalars['Int']['output'];
+  firstToken: FirstTokenLatency;
+};
+
+/**
+ * The caller's tenant's questions and answers over a window, counted by the answer service as they happen
+ * (not since a page was opened): kept in per-bucket counters that expire after the window.
+ */
+export type AnswerStats = {
+  __typename?: 'AnswerStats';
+  window: StatsWindow;
+  /** The start of the first bucket. */
+  from: Scalars['DateTime']['output'];
+  /** When the figures were read. */
+  to: Scalars['DateTime']['output'];
+  bucketSeconds: Scalars['Int']['output'];
+  /** Questions accepted (a retry of the same clientMessageId is not counted again). */
+  asks: Scalars['Int']['output'];
+  /** Answered by the engine, sure of itself. */
+  answered: Scalars['Int']['output'];
+  /** Answered by the engine, not sure (needsHuman): the tenant's handoff rules may send them to a person. */
+  unsure: Scalars['Int']['output'];
+  /** The engine was unavailable: the polite fallback reply was given. */
+  fallback: Scalars['Int']['output'];
+  /** Could not be answered. */
+  failed: Scalars['Int']['output'];
+  /** Asked while a person owned the conversation: delivered to staff, not to the engine. */
+  withHuman: Scalars['Int']['output'];
+  /** Ask → first token over the window. */
+  firstToken: FirstTokenLatency;
+  /** One per bucket of the window, oldest first, empty ones included. */
+  buckets: Array<AnswerStatsBucket>;
+};
+
 export type Query = {
   __typename?: 'Query';
+  /**
+   * Staff (agents and admins): the tenant's answer statistics over `window` (asks, outcomes, ask → first
+   * token p50/p95), in buckets for a chart. Customers get FORBIDDEN.
+   */
+  answerStats: AnswerStats;
   /** An answer of the caller's tenant (customers: only answers in their own sessions). */
   answer?: Maybe<Answer>;
   /**
@@ -189,6 +259,10 @@ export type Query = {
   unsureAnswers: Array<Answer>;
   /** Agents and admins: the tenant's most recently rated answers, newest first (at most 200; default 50). */
   ratedAnswers: Array<Answer>;
+};
+
+export type QueryAnswerStatsArgs = {
+  window?: StatsWindow;
 };
 
 export type QueryAnswerArgs = {
@@ -426,6 +500,10 @@ export type ResolversTypes = {
   HandoffReason: HandoffReason;
   HandoffNotice: HandoffNotice;
   ConversationUpdate: ResolverTypeWrapper<ConversationUpdate>;
+  StatsWindow: StatsWindow;
+  FirstTokenLatency: ResolverTypeWrapper<FirstTokenLatency>;
+  AnswerStatsBucket: ResolverTypeWrapper<AnswerStatsBucket>;
+  AnswerStats: ResolverTypeWrapper<AnswerStats>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   AnswerEventKind: AnswerEventKind;
@@ -450,6 +528,9 @@ export type ResolversParentTypes = {
   AnswerFeedback: AnswerFeedback;
   AskReceipt: Omit<AskReceipt, 'answer'> & { answer: ResolversParentTypes['Answer'] };
   ConversationUpdate: ConversationUpdate;
+  FirstTokenLatency: FirstTokenLatency;
+  AnswerStatsBucket: AnswerStatsBucket;
+  AnswerStats: AnswerStats;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   AnswerEvent: AnswerEventMessage;
@@ -492,6 +573,7 @@ export type AnswerResolvers<
   needsHuman?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  firstTokenAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   feedback?: Resolver<Maybe<ResolversTypes['AnswerFeedback']>, ParentType, ContextType>;
   streamed?: Resolver<Maybe<ResolversTypes['StreamedText']>, ParentType, ContextType>;
 };
@@ -539,10 +621,52 @@ export type ConversationUpdateResolvers<
   notice?: Resolver<Maybe<ResolversTypes['HandoffNotice']>, ParentType, ContextType>;
 };
 
+export type FirstTokenLatencyResolvers<
+  ContextType = AnswerContext,
+  ParentType extends ResolversParentTypes['FirstTokenLatency'] = ResolversParentTypes['FirstTokenLatency'],
+> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  p50Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  p95Ms?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+};
+
+export type AnswerStatsBucketResolvers<
+  ContextType = AnswerContext,
+  ParentType extends ResolversParentTypes['AnswerStatsBucket'] = ResolversParentTypes['AnswerStatsBucket'],
+> = {
+  start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  asks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  answered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unsure?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fallback?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  withHuman?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstToken?: Resolver<ResolversTypes['FirstTokenLatency'], ParentType, ContextType>;
+};
+
+export type AnswerStatsResolvers<
+  ContextType = AnswerContext,
+  ParentType extends ResolversParentTypes['AnswerStats'] = ResolversParentTypes['AnswerStats'],
+> = {
+  window?: Resolver<ResolversTypes['StatsWindow'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  asks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  answered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unsure?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fallback?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  withHuman?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstToken?: Resolver<ResolversTypes['FirstTokenLatency'], ParentType, ContextType>;
+  buckets?: Resolver<Array<ResolversTypes['AnswerStatsBucket']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<
   ContextType = AnswerContext,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
+  answerStats?: Resolver<ResolversTypes['AnswerStats'], ParentType, ContextType, RequireFields<QueryAnswerStatsArgs, 'window'>>;
   answer?: Resolver<Maybe<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryAnswerArgs, 'id'>>;
   unsureAnswers?: Resolver<Array<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryUnsureAnswersArgs, 'first'>>;
   ratedAnswers?: Resolver<Array<ResolversTypes['Answer']>, ParentType, ContextType, RequireFields<QueryRatedAnswersArgs, 'last'>>;
@@ -602,6 +726,9 @@ export type Resolvers<ContextType = AnswerContext> = {
   AnswerFeedback?: AnswerFeedbackResolvers<ContextType>;
   AskReceipt?: AskReceiptResolvers<ContextType>;
   ConversationUpdate?: ConversationUpdateResolvers<ContextType>;
+  FirstTokenLatency?: FirstTokenLatencyResolvers<ContextType>;
+  AnswerStatsBucket?: AnswerStatsBucketResolvers<ContextType>;
+  AnswerStats?: AnswerStatsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   AnswerEvent?: AnswerEventResolvers<ContextType>;

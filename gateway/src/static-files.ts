@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
-import type { HttpRoute } from '@beedesk/gateway';
+import type { HttpRoute } from './server';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -27,8 +27,8 @@ export interface StaticFilesOptions {
 }
 
 /**
- * A GET/HEAD route serving the files of one directory under a URL prefix (the embedded default's web
- * clients). Hand-written rather than a static-file library: twenty lines over node:fs cover what the
+ * A GET/HEAD route serving the files of one directory under a URL prefix (the staff console, and the
+ * embedded default's widget and demo pages). Hand-written rather than a static-file library: twenty lines over node:fs cover what the
  * built bundles need, and paths are resolved inside `dir` so `..` can never leave it.
  */
 export function staticFiles(prefix: string, dir: string, options: StaticFilesOptions = {}): HttpRoute {
