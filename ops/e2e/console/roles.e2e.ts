@@ -20,6 +20,8 @@ const AGENT_ALLOWED = new Set([
   'ConsoleTryQuestion',
   'ConsoleUnsureAnswers',
   'ConsoleAnswerStats',
+  // Reading the calibration is staff-only, not admin-only (knowledge page; changing the threshold is admin's).
+  'ConsoleAnswerCalibration',
   'ConsoleInbox',
   'ConsoleConversation',
   'ConsoleAnswerDetails',
