@@ -6,12 +6,19 @@
  * extracted features, so the next build after an upsert or delete is a warm start: only changed texts
  * are re-tokenised and training continues from the previous weights (one pass instead of a cold fit).
  *
+ * The same worker also calibrates thresholds (calibration.ts: three trainings plus every held-out question
+ * asked), for the tenant service's staff-only Tenant.answerCalibration: there, a worker that exits when idle
+ * (WorkerOptions.idleExitMs) frees the embedding model it loads between calibrations.
+ *
  * When the compiled worker script is not available (ts-jest runs the TypeScript sources) or worker
  * threads are turned off, builds run in-thread with the same warm-start state (InlineModelBuilder).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { calibrateThreshold, type CalibrationOptions, type TenantCalibration } from './calibration';
+import { SentenceEncoder } from './embedding/encoder';
+import { currentSentenceEncoder, useSentenceEncoder } from './index';
 import type { RawFeatures } from './features';
 import { Model, type ModelOptions, type ModelState, type WarmSource } from './model';
 import { patchModel } from './patch';
@@ -32,6 +39,29 @@ export interface ModelBuilder {
   forget(tenantId: string): void;
   close(): Promise<void>;
   readonly kind: 'worker' | 'inline';
+}
+
+let encoderTried = false;
+/**
+ * Calibrates with the same engine as inference answers with: sentence embeddings when the model is cached
+ * (embedding/encoder.ts). Loaded once per thread, on its first calibration: a thread that never calibrates
+ * never loads the model.
+ */
+export async function calibrateWithCachedEncoder(
+  articles: readonly KnowledgeArticle[],
+  options: CalibrationOptions,
+): Promise<TenantCalibration | null> {
+  if (!encoderTried && !currentSentenceEncoder()) {
+    encoderTried = true;
+    useSentenceEncoder(await SentenceEncoder.load());
+  }
+  return calibrateThreshold(articles, options);
+}
+
+/** Runs calibrateWithCachedEncoder, one at a time per calibrator. */
+export interface Calibrator {
+  calibrate(articles: readonly KnowledgeArticle[], options: CalibrationOptions): Promise<TenantCalibration | null>;
+  close(): Promise<void>;
 }
 
 /**
@@ -70,7 +100,7 @@ export class WarmBuilds {
   }
 }
 
-export class InlineModelBuilder implements ModelBuilder {
+export class InlineModelBuilder implements ModelBuilder, Calibrator {
   readonly kind = 'inline';
   private readonly warm: WarmBuilds;
   private queue: Promise<unknown> = Promise.resolve();
@@ -80,13 +110,21 @@ export class InlineModelBuilder implements ModelBuilder {
   }
 
   build(tenantId: string, articles: readonly KnowledgeArticle[]): Promise<BuildResult> {
+    return this.enqueue(() => this.warm.build(tenantId, articles));
+  }
+
+  calibrate(articles: readonly KnowledgeArticle[], options: CalibrationOptions): Promise<TenantCalibration | null> {
+    return this.enqueue(() => calibrateWithCachedEncoder(articles, options));
+  }
+
+  private enqueue<T>(work: () => T | Promise<T>): Promise<T> {
     const run = this.queue.then(
       () =>
-        new Promise<BuildResult>((resolve, reject) => {
+        new Promise<T>((resolve, reject) => {
           // Not in the caller's stack: lets pending I/O run first.
           setImmediate(() => {
             try {
-              resolve(this.warm.build(tenantId, articles));
+              Promise.resolve(work()).then(resolve, reject);
             } catch (error) {
               reject(error as Error);
             }
@@ -108,38 +146,63 @@ export class InlineModelBuilder implements ModelBuilder {
 
 /** Messages between WorkerModelBuilder and build-worker.ts. */
 export type WorkerRequest =
-  { kind: 'build'; id: number; tenantId: string; articles: KnowledgeArticle[] } | { kind: 'forget'; tenantId: string };
+  | { kind: 'build'; id: number; tenantId: string; articles: KnowledgeArticle[] }
+  | { kind: 'calibrate'; id: number; articles: KnowledgeArticle[]; options: CalibrationOptions }
+  | { kind: 'forget'; tenantId: string };
 export type WorkerReply =
-  { kind: 'built'; id: number; state: ModelState; warm: boolean; buildMs: number } | { kind: 'failed'; id: number; message: string };
+  | { kind: 'built'; id: number; state: ModelState; warm: boolean; buildMs: number }
+  | { kind: 'calibrated'; id: number; calibration: TenantCalibration | null }
+  | { kind: 'failed'; id: number; message: string };
 
 interface Pending {
-  resolve: (result: BuildResult) => void;
+  resolve: (reply: Exclude<WorkerReply, { kind: 'failed' }>) => void;
   reject: (error: Error) => void;
 }
 
-export class WorkerModelBuilder implements ModelBuilder {
+export interface WorkerOptions {
+  /**
+   * Terminate the worker after this long with nothing in flight (the next request starts a fresh one),
+   * freeing what it loaded (the embedding model). Off by default: the inference service's builder keeps
+   * its warm-start state for the next build.
+   */
+  idleExitMs?: number;
+}
+
+export class WorkerModelBuilder implements ModelBuilder, Calibrator {
   readonly kind = 'worker';
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly script: string,
     private readonly options: ModelOptions = {},
+    private readonly workerOptions: WorkerOptions = {},
   ) {}
 
+  /** Whether a worker thread is up (it exits when idle with WorkerOptions.idleExitMs). */
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
   private ensureWorker(): Worker {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     if (this.worker) return this.worker;
-    const worker = new Worker(this.script, { workerData: { options: this.options } });
+    // The env as this module sees it (the default is the same in a service; under jest the test's
+    // process.env is a copy the real one does not share, e.g. BEEDESK_EMBEDDINGS=off).
+    const worker = new Worker(this.script, { workerData: { options: this.options }, env: process.env });
     // Never keeps the process alive: builds are only useful while the service runs.
     worker.unref();
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.pending.get(reply.id);
       if (!pending) return;
       this.pending.delete(reply.id);
-      if (reply.kind === 'failed') pending.reject(new Error(`knowledge model build failed: ${reply.message}`));
-      else pending.resolve({ model: Model.fromState(reply.state), warm: reply.warm, buildMs: reply.buildMs });
+      if (reply.kind === 'failed') pending.reject(new Error(`knowledge worker request failed: ${reply.message}`));
+      else pending.resolve(reply);
+      if (this.pending.size === 0) this.scheduleIdleExit(worker);
     });
     const fail = (error: Error) => {
       if (this.worker === worker) this.worker = null;
@@ -154,15 +217,43 @@ export class WorkerModelBuilder implements ModelBuilder {
     return worker;
   }
 
-  build(tenantId: string, articles: readonly KnowledgeArticle[]): Promise<BuildResult> {
+  private scheduleIdleExit(worker: Worker): void {
+    const idleMs = this.workerOptions.idleExitMs;
+    if (idleMs === undefined || this.worker !== worker) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      if (this.worker !== worker || this.pending.size > 0) return;
+      this.worker = null;
+      // Nothing is in flight on it: its exit must not fail requests already sent to a successor.
+      worker.removeAllListeners('exit');
+      worker.removeAllListeners('error');
+      void worker.terminate();
+    }, idleMs);
+    this.idleTimer.unref();
+  }
+
+  private send(request: (id: number) => WorkerRequest): Promise<Exclude<WorkerReply, { kind: 'failed' }>> {
     if (this.closed) return Promise.reject(new Error('model builder is closed'));
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    return new Promise<BuildResult>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const request: WorkerRequest = { kind: 'build', id, tenantId, articles: [...articles] };
-      worker.postMessage(request);
+      worker.postMessage(request(id));
     });
+  }
+
+  async build(tenantId: string, articles: readonly KnowledgeArticle[]): Promise<BuildResult> {
+    const reply = await this.send((id) => ({ kind: 'build', id, tenantId, articles: [...articles] }));
+    if (reply.kind !== 'built') throw new Error(`knowledge worker answered a build with ${reply.kind}`);
+    return { model: Model.fromState(reply.state), warm: reply.warm, buildMs: reply.buildMs };
+  }
+
+  /** Calibrates in the worker (one request at a time there, in the order sent). */
+  async calibrate(articles: readonly KnowledgeArticle[], options: CalibrationOptions): Promise<TenantCalibration | null> {
+    const reply = await this.send((id) => ({ kind: 'calibrate', id, articles: [...articles], options }));
+    if (reply.kind !== 'calibrated') throw new Error(`knowledge worker answered a calibration with ${reply.kind}`);
+    return reply.calibration;
   }
 
   forget(tenantId: string): void {
@@ -172,6 +263,8 @@ export class WorkerModelBuilder implements ModelBuilder {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const worker = this.worker;
     this.worker = null;
     if (worker) await worker.terminate();
@@ -189,4 +282,14 @@ export function createModelBuilder(options: ModelOptions = {}, useWorker = true)
   if (useWorker && __filename.endsWith('.js') && existsSync(BUILD_WORKER_SCRIPT))
     return new WorkerModelBuilder(BUILD_WORKER_SCRIPT, options);
   return new InlineModelBuilder(options);
+}
+
+/**
+ * The calibrator of a process that only calibrates now and then (the tenant service): a worker thread that
+ * exits after `idleExitMs` without requests; in-thread only when the compiled worker script is missing.
+ */
+export function createCalibrator(idleExitMs: number, useWorker = true): Calibrator {
+  if (useWorker && __filename.endsWith('.js') && existsSync(BUILD_WORKER_SCRIPT))
+    return new WorkerModelBuilder(BUILD_WORKER_SCRIPT, {}, { idleExitMs });
+  return new InlineModelBuilder();
 }

@@ -39,7 +39,9 @@ export type Tenant = {
   /**
    * Staff (agents and admins): the confidence threshold calibrated on this knowledge base's own example
    * questions, and the share of questions it would hand to a person; customers get FORBIDDEN. Computed on
-   * first request after the knowledge base changes (seconds for a large one), then remembered.
+   * first request after the knowledge base changes (seconds for a large one, one tenant at a time per
+   * service), then remembered. A request that waits longer than 20 s gets SERVICE_UNAVAILABLE with
+   * extensions.reason CALIBRATION_BUSY while the calibration goes on: ask again shortly.
    */
   answerCalibration: AnswerCalibration;
 };
