@@ -607,13 +607,14 @@ export type ConsoleAnswerStatsQuery = {
     to: string;
     bucketSeconds: number;
     asks: number;
+    conversations: number;
     answered: number;
     unsure: number;
     fallback: number;
     failed: number;
     withHuman: number;
     firstToken: { count: number; p50Ms: number | null; p95Ms: number | null };
-    buckets: Array<{ start: string; asks: number; firstToken: { p50Ms: number | null; p95Ms: number | null } }>;
+    buckets: Array<{ start: string; asks: number; conversations: number; firstToken: { p50Ms: number | null; p95Ms: number | null } }>;
   };
 };
 
@@ -1173,6 +1174,7 @@ export const ConsoleAnswerStatsDocument = new TypedDocumentString(`
     to
     bucketSeconds
     asks
+    conversations
     answered
     unsure
     fallback
@@ -1186,6 +1188,7 @@ export const ConsoleAnswerStatsDocument = new TypedDocumentString(`
     buckets {
       start
       asks
+      conversations
       firstToken {
         p50Ms
         p95Ms

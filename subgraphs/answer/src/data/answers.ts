@@ -188,6 +188,7 @@ redis.call('RPUSH', KEYS[5], ARGV[5])
 redis.call('LTRIM', KEYS[5], -tonumber(ARGV[6]), -1)
 redis.call('PEXPIRE', KEYS[5], ARGV[4])
 local turn_seq = redis.call('HINCRBY', KEYS[6], 'turnCount', 1)
+if turn_seq == 1 then count_stat('conversations') end
 redis.call('HSET', KEYS[6], 'lastActiveAt', ARGV[7])
 redis.call('PEXPIRE', KEYS[6], ARGV[4])
 redis.call('SET', KEYS[7], ARGV[10], 'PX', ARGV[9])

@@ -116,12 +116,13 @@ describe('SessionRepository.eraseUser', () => {
     expect(await answers.claim('tc', answer.id, 'w1', 10_000)).toBe('closed');
     expect(await answers.claim('tc', answer.id, 'w2', 10_000)).toBe('closed');
     // Left: the line counter and the tenant's statistics buckets (counts, no user data), which the
-    // fenced writes after the erase did not count into (no outcome, one first token).
+    // fenced writes after the erase did not count into (no outcome; one conversation, one first token).
     const left = await liveKeys('tc');
     expect(left.map(([key]) => key).filter((key) => !key.includes(':answer-stats:'))).toEqual([`${prefix}:{tc}:pending-seq`]);
     const buckets = left.filter(([key]) => key.includes(':answer-stats:'));
     expect(buckets).toHaveLength(2);
-    for (const [key] of buckets) expect(Object.keys(await redis.hgetall(key)).sort()).toEqual(['asks', expect.stringMatching(/^ft:\d+$/)]);
+    for (const [key] of buckets)
+      expect(Object.keys(await redis.hgetall(key)).sort()).toEqual(['asks', 'conversations', expect.stringMatching(/^ft:\d+$/)]);
   });
 
   it('indexes sessions with the 7-day retention of their data', async () => {

@@ -44,9 +44,9 @@ describe('answer statistics (real Redis)', () => {
   });
 
   let n = 0;
-  async function asked(at: Date, clientMessageId: string | null = null): Promise<AnswerRecord> {
+  async function asked(at: Date, clientMessageId: string | null = null, forTenant = tenant): Promise<AnswerRecord> {
     const userId = `user-${++n}`;
-    const { session } = await sessions.startOrResume(tenant, userId);
+    const { session } = await sessions.startOrResume(forTenant, userId);
     const answer: AnswerRecord = {
       id: `answer-${n}`,
       sessionId: session.id,
@@ -64,7 +64,7 @@ describe('answer statistics (real Redis)', () => {
     };
     const request: InferenceRequest = {
       v: 1,
-      tenantId: tenant,
+      tenantId: forTenant,
       sessionId: session.id,
       userId,
       answerId: answer.id,
@@ -73,10 +73,21 @@ describe('answer statistics (real Redis)', () => {
       requestId: 'r',
       enqueuedAt: at.getTime(),
     };
-    await answers.createAsk(tenant, answer, request, at);
+    await answers.createAsk(forTenant, answer, request, at);
     return answer;
   }
   const later = (at: Date, ms: number) => new Date(at.getTime() + ms);
+
+  it('counts a conversation once, at its first question, however many follow', async () => {
+    const t0 = new Date();
+    const own = `${tenant}-conversations`; // its own tenant: the other cases count this tenant's asks exactly
+    const first = await asked(t0, null, own);
+    for (const [i, id] of ['follow-1', 'follow-2'].entries()) {
+      const followUp = { ...first, id, question: `follow-up ${i}` };
+      await answers.createAsk(own, followUp, { ...({} as InferenceRequest), answerId: id, sessionId: first.sessionId }, t0);
+    }
+    expect(await stats.read(own, 'LAST_HOUR', later(t0, 1000))).toMatchObject({ asks: 3, conversations: 1 });
+  });
 
   it('counts asks once, the first token once, outcomes once, and stamps firstTokenAt', async () => {
     const t0 = new Date();
@@ -118,7 +129,7 @@ describe('answer statistics (real Redis)', () => {
     });
 
     const figures = await stats.read(tenant, 'LAST_HOUR', later(t0, 31_000));
-    expect(figures).toMatchObject({ asks: 4, answered: 1, unsure: 1, fallback: 1, failed: 1, withHuman: 0 });
+    expect(figures).toMatchObject({ asks: 4, conversations: 4, answered: 1, unsure: 1, fallback: 1, failed: 1, withHuman: 0 });
     expect(figures.buckets).toHaveLength(60);
     expect(figures.buckets.reduce((sum, b) => sum + b.asks, 0)).toBe(4);
     expect(figures.firstToken.count).toBe(4);

@@ -23,7 +23,8 @@ export const STATS_WINDOWS: Record<StatsWindow, { resolution: Resolution; bucket
 };
 
 /** What a question came to. `withHuman`: asked while a person owned the conversation (went to staff, not the engine). */
-export const STAT_COUNTERS = ['asks', 'answered', 'unsure', 'fallback', 'failed', 'withHuman'] as const;
+/** `conversations`: questions that were their conversation's first (a session's first turn): conversations started. */
+export const STAT_COUNTERS = ['asks', 'conversations', 'answered', 'unsure', 'fallback', 'failed', 'withHuman'] as const;
 export type StatCounter = (typeof STAT_COUNTERS)[number];
 export type StatCounts = Record<StatCounter, number>;
 
@@ -147,7 +148,7 @@ export class AnswerStatsRepository extends TenantStore {
   }
 }
 
-const zeroCounts = (): StatCounts => ({ asks: 0, answered: 0, unsure: 0, fallback: 0, failed: 0, withHuman: 0 });
+const zeroCounts = (): StatCounts => ({ asks: 0, conversations: 0, answered: 0, unsure: 0, fallback: 0, failed: 0, withHuman: 0 });
 
 function parseBucket(raw: Record<string, string>): { counts: StatCounts; histogram: Map<number, number> } {
   const counts = zeroCounts();

@@ -204,6 +204,7 @@ export type AnswerStatsBucket = {
   __typename?: 'AnswerStatsBucket';
   start: Scalars['DateTime']['output'];
   asks: Scalars['Int']['output'];
+  conversations: Scalars['Int']['output'];
   answered: Scalars['Int']['output'];
   unsure: Scalars['Int']['output'];
   fallback: Scalars['Int']['output'];
@@ -226,6 +227,8 @@ export type AnswerStats = {
   bucketSeconds: Scalars['Int']['output'];
   /** Questions accepted (a retry of the same clientMessageId is not counted again). */
   asks: Scalars['Int']['output'];
+  /** Conversations started: questions that were the first of their conversation. */
+  conversations: Scalars['Int']['output'];
   /** Answered by the engine, sure of itself. */
   answered: Scalars['Int']['output'];
   /** Answered by the engine, not sure (needsHuman): the tenant's handoff rules may send them to a person. */
@@ -636,6 +639,7 @@ export type AnswerStatsBucketResolvers<
 > = {
   start?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   asks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  conversations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   answered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unsure?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   fallback?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -653,6 +657,7 @@ export type AnswerStatsResolvers<
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   bucketSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   asks?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  conversations?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   answered?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unsure?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   fallback?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

@@ -175,6 +175,7 @@ export function OverviewPage({ identity }: { identity: Identity }) {
         <Tile label={`${t('overview.latency')} ${t('overview.p50')}`} value={figure(formatMs(stats?.firstToken.p50Ms))} />
         <Tile label={`${t('overview.latency')} ${t('overview.p95')}`} value={figure(formatMs(stats?.firstToken.p95Ms))} />
         <Tile label={t('overview.asks')} value={figure(String(stats?.asks ?? 0))} />
+        <Tile label={t('overview.conversations')} value={figure(String(stats?.conversations ?? 0))} />
         <Tile label={t('overview.queueLag')} value={status ? String(status.queueLag) : '—'} />
         <Tile
           label={t('overview.breaker')}
@@ -190,7 +191,10 @@ export function OverviewPage({ identity }: { identity: Identity }) {
           loading={loading}
           empty={stats !== null && stats.asks === 0 ? t(spec.empty) : null}
           stats={stats}
-          series={[{ label: t('overview.asks'), values: (s) => s.buckets.map((b) => b.asks), color: '#2563eb' }]}
+          series={[
+            { label: t('overview.asks'), values: (s) => s.buckets.map((b) => b.asks), color: '#2563eb' },
+            { label: t('overview.conversations'), values: (s) => s.buckets.map((b) => b.conversations), color: '#7c3aed' },
+          ]}
         />
         <ChartCard
           title={t('overview.latencyChart')}
