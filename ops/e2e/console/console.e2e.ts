@@ -157,7 +157,7 @@ describe('staff console in Chromium (real gateway, persisted-only)', () => {
     await shot('04-knowledge-empty-search');
     await page.getByRole('searchbox', { name: 'Search articles' }).fill('');
 
-    await page.getByRole('button', { name: 'New article' }).click();
+    await page.getByRole('button', { name: 'New article', exact: true }).click();
     await page.getByLabel('Title').fill('Travel notice');
     await page.getByLabel('Answer text').fill('You do not need to tell us before you travel: your card works abroad.');
     await page

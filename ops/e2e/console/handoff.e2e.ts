@@ -174,7 +174,7 @@ describe('customer in the widget, agent in the console (human handoff, live)', (
       await admin.goto(consoleServer.url);
       await admin.getByRole('button', { name: 'Sign in' }).click();
       await admin.getByRole('link', { name: 'Knowledge base' }).click();
-      await admin.getByRole('button', { name: 'New article' }).click();
+      await admin.getByRole('button', { name: 'New article', exact: true }).click();
       await admin.getByLabel('Title').fill('Travel notice');
       await admin.getByLabel('Answer text').fill('No travel notice is needed: your card works in 150 countries.');
       await admin.getByLabel('Example questions (one a line)').fill('can I use my card abroad\ndo I need to tell you before I travel');
