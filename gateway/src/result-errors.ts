@@ -25,3 +25,17 @@ export function withCodes(errors: readonly unknown[], hasData: boolean, logger: 
     });
   });
 }
+
+/**
+ * A result whose data is null without any error: @apollo/gateway nulls a non-null field out silently
+ * when an entity it references resolves to null (deleted, erased, or not visible to the caller), and
+ * the GraphQL spec requires an error beside a null `data`. Clients get NOT_FOUND instead of an
+ * empty result they cannot tell from a broken server.
+ */
+export const isSilentlyNulled = (result: { data?: unknown; errors?: readonly unknown[] }): boolean =>
+  'data' in result && result.data === null && !result.errors?.length;
+
+export const silentlyNulledError = (): GraphQLError =>
+  new GraphQLError('An object this result needs no longer exists or is not visible to you.', {
+    extensions: { code: 'NOT_FOUND' },
+  });

@@ -57,7 +57,7 @@ import {
   type Refusal,
 } from './pipeline';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
-import { withCodes } from './result-errors';
+import { isSilentlyNulled, silentlyNulledError, withCodes } from './result-errors';
 import { createGatewaySubscriptions, wantsEventStream } from './subscriptions';
 import { createSubgraphAgent, InflightDeduplication, type GatewayRequestContext } from './subgraph-data-source';
 import { createGatewayTelemetry } from './telemetry';
@@ -300,6 +300,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       operationSpan.end();
       telemetry.phase('execute', (performance.now() - executeStarted) / 1000);
     }
+    if (isSilentlyNulled(result)) result = { ...result, errors: [silentlyNulledError()] };
     const failed = Boolean(result.errors?.length);
     telemetry.request(operationTypeOf(operation), failed ? 'error' : 'ok', (performance.now() - admissionStarted) / 1000, caller.tenantId);
     const body: Record<string, unknown> = {};

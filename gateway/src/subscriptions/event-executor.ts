@@ -4,7 +4,7 @@ import type { FetchNode, PlanNode, QueryPlan } from '@apollo/query-planner';
 import type { GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Logger } from '@beedesk/runtime';
 import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
-import { withCodes } from '../result-errors';
+import { isSilentlyNulled, withCodes } from '../result-errors';
 import { toGraphQLError } from './errors';
 import type { GatewayRequestContext } from '../subgraph-data-source';
 import type { SubscriptionPlan } from './planner';
@@ -65,7 +65,12 @@ export function createEventExecutor(options: EventExecutorOptions) {
     return { ...options.serviceMap, [primary.serviceName]: source };
   }
 
-  return async function executeEvent(input: EventInput, event: ExecutionResult): Promise<ExecutionResult> {
+  /**
+   * The client's result for one event, or null when the event has nothing left to show: an object it
+   * references is gone or hidden from the caller (a session erased while its SESSION_STARTED was on the
+   * way), so the whole result nulled out without an error. Such an event is skipped; the stream goes on.
+   */
+  return async function executeEvent(input: EventInput, event: ExecutionResult): Promise<ExecutionResult | null> {
     // No data at all: the stream failed before producing any (e.g. NOT_FOUND); pass the errors on as graphql-js would.
     if ((event.data === undefined || event.data === null) && event.errors?.length) {
       return { errors: event.errors.map(toGraphQLError) };
@@ -88,6 +93,10 @@ export function createEventExecutor(options: EventExecutorOptions) {
       options.supergraphSchema,
       options.apiSchema,
     );
+    if (isSilentlyNulled(result)) {
+      (input.logger ?? options.logger).info('subscription event skipped: an object it references is gone or not visible');
+      return null;
+    }
     return result.errors?.length
       ? { ...result, errors: withCodes(result.errors, 'data' in result, input.logger ?? options.logger) }
       : (result as ExecutionResult);

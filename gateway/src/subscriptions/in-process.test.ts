@@ -178,3 +178,35 @@ it('shapes aliases, __typename and fragments like a query result', async () => {
   expect(await first).toEqual([{ e: { __typename: 'AnswerEvent', n: 0, a: { t: 'QUEUED', src: [] } } }]);
   await alice.close();
 });
+
+describe('objects gone between the event and its delivery', () => {
+  it.each(['graphql-ws', 'sse'] as const)(
+    'skips a tenantActivity event whose session is gone, and the stream goes on (%s)',
+    async (protocol) => {
+      const admin = await client('bank', `activity-admin-${protocol}`, 'admin');
+      const stream = admin.tenantActivity({ protocol });
+      let delivered: IteratorResult<unknown> | null = null;
+      void stream.next().then((step) => (delivered = step));
+      const visitors: string[] = [];
+      // Until the subscription is live: each round a SESSION_STARTED of a session erased before the
+      // gateway resolved it (its Session entity is null), then one of a real session.
+      for (let round = 0; !delivered && round < 50; round++) {
+        await events.publishActivity('bank', {
+          kind: 'SESSION_STARTED',
+          sessionId: 'se0000000000_00000000-0000-0000-0000-000000000000',
+          answerId: null,
+          at: new Date().toISOString(),
+        });
+        const visitor = await client('bank', `activity-visitor-${protocol}-${round}`);
+        await visitor.startSession();
+        visitors.push(`activity-visitor-${protocol}-${round}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(delivered).toMatchObject({ done: false, value: { kind: 'SESSION_STARTED', session: { userId: expect.any(String) } } });
+      expect(visitors).toContain((delivered as unknown as { value: { session: { userId: string } } }).value.session.userId);
+      await stream.return?.();
+      await admin.close();
+    },
+    15_000,
+  );
+});

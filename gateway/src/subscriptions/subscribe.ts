@@ -131,7 +131,7 @@ export function startFederatedSubscription(
       events++;
       const arrived = performance.now();
       enqueue(async () => {
-        let result: ExecutionResult;
+        let result: ExecutionResult | null;
         const execute = () =>
           options.executeEvent(
             { ...request, context: { signedContext: options.signedContext(), requestId: request.requestId }, logger: options.logger },
@@ -146,7 +146,7 @@ export function startFederatedSubscription(
         } finally {
           processing--;
         }
-        out.push(result);
+        if (result) out.push(result);
         telemetry.subscriptionEvent((performance.now() - arrived) / 1000);
         span?.end();
       });
