@@ -1,4 +1,4 @@
-import type { AnswerEvent, BeedeskClient } from '@beedesk/sdk';
+import { BeedeskError, type AnswerEvent, type BeedeskClient } from '@beedesk/sdk';
 
 /**
  * Steady asks with streaming subscribers, for the chaos scenarios (issue 16 point 4): every `everyMs` a new
@@ -15,6 +15,8 @@ export interface AskRecord {
   sessionId?: string;
   /** Why the ask (or its session) was refused; not a loss: the caller saw the error. */
   refused?: string;
+  /** The refusal's `extensions.code` (or the transport's, e.g. CONNECTION_FAILED). */
+  refusedCode?: string;
   /** ask sent → first TOKEN event on the subscription, when the subscription saw one. */
   firstTokenMs?: number;
   /** Events seen on the stream for this answer, by seq: a repeated seq is a duplicate delivery. */
@@ -84,6 +86,7 @@ export function startSteadyLoad(options: LoadOptions): { stop(): Promise<AskReco
       record.answerId = receipt.answer.id;
     } catch (error) {
       record.refused = (error as Error).message;
+      record.refusedCode = error instanceof BeedeskError ? error.code : 'NOT_A_GRAPHQL_ERROR';
       await client.close();
       return record;
     }

@@ -179,6 +179,10 @@ it('a master SIGKILLed under load: its replica is promoted, asks resume, nothing
   expect(figures.lost).toBe(0);
   expect(figures.duplicated).toBe(0);
   expect(figures.accepted).toBeGreaterThan(figures.sent * 0.7);
+  // A refusal during the failover says what it is (retry shortly), not "Unexpected error.".
+  const refusalCodes = [...new Set(records.flatMap((r) => (r.refusedCode ? [r.refusedCode] : [])))];
+  process.stderr.write(`refusal codes during the failover: ${refusalCodes.join(', ') || 'none'}\n`);
+  expect(refusalCodes.filter((code) => code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
   // Asks are refused at most while the slot has no master (node timeout 2 s + election) plus retries.
   expect(figures.longestRefusalMs).toBeLessThan(15_000);
   // Streams keep working after the failover (the sharded subscriber moved to the new master).

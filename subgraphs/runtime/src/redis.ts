@@ -18,6 +18,26 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
+/**
+ * True for the errors ioredis raises while Redis cannot serve for a moment — connection lost or refused,
+ * retries per request used up, a cluster failover (CLUSTERDOWN, TRYAGAIN, MASTERDOWN, no slots cache, too
+ * many redirections), a replica still loading or a demoted master refusing writes (READONLY) — as opposed
+ * to a bug in a command or script. Callers answer these SERVICE_UNAVAILABLE: retrying soon is the fix.
+ */
+export function isRedisUnavailableError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof DependencyUnavailableError) return true;
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError') return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH'].includes(code)) {
+    return true;
+  }
+  return REDIS_UNAVAILABLE_MESSAGES.test(error.message);
+}
+
+const REDIS_UNAVAILABLE_MESSAGES =
+  /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|READONLY)\b|Connection is closed|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/;
+
 /** Where Redis is: a single node's URL, or a Redis Cluster's seed nodes (`host:port,…`, any of its nodes). */
 export type RedisTarget = { url: string } | { clusterNodes: string };
 

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import IORedis from 'ioredis';
 import { createLogger } from './logger';
 import { createRequestContexts, type BaseContext } from './request-context';
 import { signContext } from './signed-context';
@@ -40,5 +41,51 @@ describe('request contexts (one path for the subgraph HTTP and graphql-ws transp
       ['nope', 'FORBIDDEN'],
       ['Unexpected error.', 'INTERNAL_SERVER_ERROR'],
     ]);
+  });
+});
+
+describe('Redis unavailable while a request runs', () => {
+  const contexts = createRequestContexts<BaseContext>({
+    internalSecret: 'unit-test-internal-secret',
+    logger: createLogger('test', 'silent'),
+    createContext: (base) => base,
+  });
+  const masked = (error: Error) => contexts.maskError(new GraphQLError(error.message, { originalError: error, path: ['ask'] })).extensions;
+
+  it('answers SERVICE_UNAVAILABLE for what ioredis raises when the server is gone (a real refused connection)', async () => {
+    // Nothing listens on port 1: ioredis gives up after one retry with MaxRetriesPerRequestError.
+    const redis = new IORedis({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 1, retryStrategy: () => 50, lazyConnect: true });
+    redis.on('error', () => undefined);
+    const error = await redis.get('k').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    redis.disconnect();
+    expect(error).not.toBeNull();
+    expect(masked(error!)).toEqual({ code: 'SERVICE_UNAVAILABLE', reason: 'DATA_STORE_UNAVAILABLE' });
+    // Without the offline queue a command fails at once while the connection is down.
+    const offline = new IORedis({ host: '127.0.0.1', port: 1, enableOfflineQueue: false, retryStrategy: () => 50 });
+    offline.on('error', () => undefined);
+    const refused = await offline.get('k').then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    offline.disconnect();
+    expect(refused?.message).toMatch(/Stream isn't writeable/);
+    expect(masked(refused!)).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  });
+
+  it('answers SERVICE_UNAVAILABLE for a cluster failover and INTERNAL_SERVER_ERROR for a bug', () => {
+    for (const message of [
+      'CLUSTERDOWN The cluster is down',
+      'TRYAGAIN Multiple keys request during rehashing of slot',
+      "READONLY You can't write against a read only replica.",
+    ]) {
+      expect(masked(Object.assign(new Error(message), { name: 'ReplyError' }))).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    }
+    expect(masked(Object.assign(new Error('ERR Error running script: attempt to compare nil'), { name: 'ReplyError' }))).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+    });
+    expect(masked(new TypeError("Cannot read properties of undefined (reading 'id')"))).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 });

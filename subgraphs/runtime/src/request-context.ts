@@ -1,6 +1,7 @@
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import type { Caller } from './caller';
 import { ErrorCode } from './errors';
+import { isRedisUnavailableError } from './redis';
 import { requestLogger, type Logger } from './logger';
 import { verifyContext } from './signed-context';
 
@@ -36,6 +37,14 @@ export function createRequestContexts<TContext extends BaseContext>(options: Req
       const graphqlError = error instanceof GraphQLError ? error : null;
       const original = graphqlError?.originalError;
       if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+      if (isRedisUnavailableError(original ?? error)) {
+        log.warn({ err: original ?? error }, 'redis unavailable: request refused');
+        return new GraphQLError('A data store this request needs is unavailable for a moment; please retry shortly.', {
+          nodes: graphqlError?.nodes,
+          path: graphqlError?.path,
+          extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, reason: 'DATA_STORE_UNAVAILABLE' },
+        });
+      }
       log.error({ err: original ?? error }, 'unexpected error in resolver');
       return new GraphQLError('Unexpected error.', {
         nodes: graphqlError?.nodes,
