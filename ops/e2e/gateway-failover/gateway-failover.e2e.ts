@@ -1,7 +1,6 @@
 import { FakeOpenAIServer } from '@beedesk/inference/testing';
-import { BeedeskClient } from '@beedesk/sdk';
-import WebSocket from 'ws';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
+import { chaosClients } from '../harness/chaos-clients';
 import { chaosFigures, printFigures, startSteadyLoad, type AskRecord } from '../harness/steady-load';
 
 // Issue 16 point 4c: two gateway replicas in front of the same subgraphs, SDK clients that know both
@@ -19,15 +18,11 @@ const TENANTS = ['gwf-bank', 'gwf-shop'];
 // LLM's waiting, not the worker, is what takes the time).
 const llm = new FakeOpenAIServer();
 
-const clients: BeedeskClient[] = [];
 /** Users with an even number prefer gateway A (the one killed), the others B. */
 const prefersA = (user: string) => Number(user.replace(/\D/g, '') || 0) % 2 === 0;
-async function clientOf(tenant: string, user: string, role: 'customer' | 'admin' = 'customer'): Promise<BeedeskClient> {
-  const [url, fallback] = prefersA(user) ? [urlA, urlB] : [urlB, urlA];
-  const client = new BeedeskClient({ url, fallbackUrls: [fallback], token: await e2e.token(tenant, user, role), webSocketImpl: WebSocket });
-  clients.push(client);
-  return client;
-}
+const { clientOf, assistantTurns, seedAndWarm, closeAll } = chaosClients(e2e, (user) =>
+  prefersA(user) ? { url: urlA, fallbackUrls: [urlB] } : { url: urlB, fallbackUrls: [urlA] },
+);
 
 beforeAll(async () => {
   const llmUrl = await llm.start();
@@ -45,22 +40,12 @@ beforeAll(async () => {
   await e2e.cluster.startAll();
   await e2e.cluster.start('gateway', {}, GATEWAY_B);
   for (const tenant of TENANTS) {
-    const admin = await clientOf(tenant, 'admin', 'admin');
-    await admin.upsertArticle({
-      id: 'card',
-      title: 'Card delivery',
-      body: 'Cards arrive within 7 days.',
-      questions: ['how long does card delivery take', 'where is my card'],
-    });
-    for (const user of ['warm0', 'warm1']) {
-      const warm = await clientOf(tenant, user);
-      await warm.waitForAnswer((await warm.ask((await warm.startSession()).id, 'where is my card')).answer.id, { timeoutMs: 60_000 });
-    }
+    await seedAndWarm(tenant, ['warm0', 'warm1']);
   }
 }, 180_000);
 
 afterAll(async () => {
-  for (const client of clients) await client.close().catch(() => undefined);
+  await closeAll();
   await e2e.cluster.stopAll();
   await llm.stop();
 }, 120_000);
@@ -87,11 +72,7 @@ it('a gateway with open subscriptions SIGKILLed under load: clients resume on th
   const recoveredAt = Date.now();
   await new Promise((r) => setTimeout(r, 6_000));
   const records = await asks.stop();
-  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, async (record) => {
-    const client = await clientOf(record.tenant, record.user);
-    const session = await client.session(record.sessionId!);
-    return session!.turns.filter((t) => t.role === 'ASSISTANT' && t.answerId === record.answerId).length;
-  });
+  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
   const answered = records.filter((r) => r.status === 'DONE' || r.status === 'FALLBACK');
   // Missed: the stream never delivered the final event, or its TOKENs do not add up to the stored text.
   const missed = answered.filter((r) => !r.streamFinal || (r.status === 'DONE' && r.streamedText !== r.text));

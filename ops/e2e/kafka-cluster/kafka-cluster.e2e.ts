@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { BeedeskClient } from '@beedesk/sdk';
 import { Kafka, logLevel, ConfigResourceTypes } from 'kafkajs';
-import WebSocket from 'ws';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
+import { chaosClients } from '../harness/chaos-clients';
 import { chaosFigures, printFigures, startSteadyLoad } from '../harness/steady-load';
 
 // Issue 16 points 2 and 4a: three Kafka brokers in KRaft mode (ops/kafka/kafka-cluster.sh), the request
@@ -25,12 +24,7 @@ function kafkaCluster(...args: string[]): string {
   return run.stdout;
 }
 
-const clients: BeedeskClient[] = [];
-async function clientOf(tenant: string, user: string, role: 'customer' | 'admin' = 'customer'): Promise<BeedeskClient> {
-  const client = new BeedeskClient({ url: e2e.gatewayUrl, token: await e2e.token(tenant, user, role), webSocketImpl: WebSocket });
-  clients.push(client);
-  return client;
-}
+const { clientOf, assistantTurns, seedAndWarm, closeAll } = chaosClients(e2e);
 
 let kafka: Kafka;
 
@@ -51,20 +45,12 @@ beforeAll(async () => {
     await e2e.cluster.start('inference', {}, { instance: `inference-${i + 2}`, port });
   }
   for (const tenant of TENANTS) {
-    const admin = await clientOf(tenant, 'admin', 'admin');
-    await admin.upsertArticle({
-      id: 'card',
-      title: 'Card delivery',
-      body: 'Cards arrive within 7 days.',
-      questions: ['how long does card delivery take', 'where is my card'],
-    });
-    const warm = await clientOf(tenant, 'warm');
-    await warm.waitForAnswer((await warm.ask((await warm.startSession()).id, 'where is my card')).answer.id, { timeoutMs: 60_000 });
+    await seedAndWarm(tenant);
   }
 }, 240_000);
 
 afterAll(async () => {
-  for (const client of clients) await client.close().catch(() => undefined);
+  await closeAll();
   await e2e.cluster.stopAll();
   kafkaCluster('stop');
 }, 120_000);
@@ -111,11 +97,7 @@ it('the leader of a busy partition SIGKILLed under load: asks go on, nothing los
   const recoveredAt = Date.now();
   await new Promise((r) => setTimeout(r, 8_000));
   const records = await load.stop();
-  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, async (record) => {
-    const client = await clientOf(record.tenant, record.user);
-    const session = await client.session(record.sessionId!);
-    return session!.turns.filter((t) => t.role === 'ASSISTANT' && t.answerId === record.answerId).length;
-  });
+  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
   printFigures(
     'kafka leader killed',
     figures,

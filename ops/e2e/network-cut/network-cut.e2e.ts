@@ -2,13 +2,12 @@ import type { Server } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { FakeOpenAIServer } from '@beedesk/inference/testing';
-import { BeedeskClient } from '@beedesk/sdk';
-import WebSocket from 'ws';
 import { Cluster } from '../../src/cluster';
 import { forwardTcp } from '../../src/netns/forward';
 import { NetworkNamespace } from '../../src/netns/namespace';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
-import { chaosFigures, printFigures, startSteadyLoad, type AskRecord } from '../harness/steady-load';
+import { chaosClients } from '../harness/chaos-clients';
+import { chaosFigures, printFigures, startSteadyLoad } from '../harness/steady-load';
 
 // Issue 16 point 4d: an inference worker cut off from the network under steady asks with streaming
 // subscribers. It runs in its own network namespace (ip netns + a veth pair: a separate host as far as
@@ -29,12 +28,7 @@ let nsWorkers: Cluster | null = null;
 if (unavailable) process.stdout.write(`network-cut skipped: ${unavailable}\n`);
 const scenario = unavailable ? it.skip : it;
 
-const clients: BeedeskClient[] = [];
-async function clientOf(tenant: string, user: string, role: 'customer' | 'admin' = 'customer'): Promise<BeedeskClient> {
-  const client = new BeedeskClient({ url: e2e.gatewayUrl, token: await e2e.token(tenant, user, role), webSocketImpl: WebSocket });
-  clients.push(client);
-  return client;
-}
+const { clientOf, assistantTurns, seedAndWarm, closeAll } = chaosClients(e2e);
 
 const portOf = (address: string) => Number(new URL(address.includes('://') ? address : `tcp://${address}`).port);
 
@@ -81,20 +75,12 @@ beforeAll(async () => {
   nsWorkers = new Cluster({ env: e2e.env, host: namespace.innerAddress, ports: { inference: NS_WORKER_PORT }, wrapper: namespace.exec() });
   await nsWorkers.start('inference');
   for (const tenant of TENANTS) {
-    const admin = await clientOf(tenant, 'admin', 'admin');
-    await admin.upsertArticle({
-      id: 'card',
-      title: 'Card delivery',
-      body: 'Cards arrive within 7 days.',
-      questions: ['how long does card delivery take', 'where is my card'],
-    });
-    const warm = await clientOf(tenant, 'warm');
-    await warm.waitForAnswer((await warm.ask((await warm.startSession()).id, 'where is my card')).answer.id, { timeoutMs: 60_000 });
+    await seedAndWarm(tenant);
   }
 }, 180_000);
 
 afterAll(async () => {
-  for (const client of clients) await client.close().catch(() => undefined);
+  await closeAll();
   if (unavailable) return;
   // Whatever happened, the link comes back (a cut-off worker cannot hear Kafka's goodbye) and everything goes.
   namespace.restore();
@@ -131,11 +117,7 @@ scenario(
     const recoveredAt = Date.now();
     await new Promise((r) => setTimeout(r, 10_000));
     const records = await asks.stop();
-    const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, async (record: AskRecord) => {
-      const client = await clientOf(record.tenant, record.user);
-      const session = await client.session(record.sessionId!);
-      return session!.turns.filter((t) => t.role === 'ASSISTANT' && t.answerId === record.answerId).length;
-    });
+    const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
     const lines = (output: string[]) => output.join('').split('\n');
     const refusedLate = lines(worker.output.slice(cutOutput)).filter((l) => l.includes('no longer holds was refused')).length;
     const takenOver = lines(hostWorker.output).filter((l) => l.includes('continuing a stream another worker started')).length;

@@ -1,8 +1,8 @@
-import { BeedeskClient, type AnswerEvent } from '@beedesk/sdk';
+import type { AnswerEvent } from '@beedesk/sdk';
 import type { Cluster as RedisCluster } from 'ioredis';
-import WebSocket from 'ws';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
 import { LocalRedisCluster } from '../harness/redis-cluster';
+import { CARD_ARTICLE, chaosClients } from '../harness/chaos-clients';
 import { chaosFigures, printFigures, startSteadyLoad } from '../harness/steady-load';
 
 // Issue 16 points 1 and 4b: the platform on a real six-node Redis Cluster (three masters, three replicas),
@@ -19,12 +19,7 @@ let tenantB = '';
 let tenantC = '';
 let slotA = 0;
 
-const clients: BeedeskClient[] = [];
-async function clientOf(tenant: string, user: string, role: 'customer' | 'admin' = 'customer'): Promise<BeedeskClient> {
-  const client = new BeedeskClient({ url: e2e.gatewayUrl, token: await e2e.token(tenant, user, role), webSocketImpl: WebSocket });
-  clients.push(client);
-  return client;
-}
+const { clientOf, assistantTurns, closeAll } = chaosClients(e2e);
 
 /** Every key under the tenant's hash tag, per master port that holds some. */
 async function keysPerMaster(tenant: string): Promise<Map<number, number>> {
@@ -42,12 +37,7 @@ async function keysPerMaster(tenant: string): Promise<Map<number, number>> {
 
 async function seedArticles(tenant: string): Promise<void> {
   const admin = await clientOf(tenant, 'admin', 'admin');
-  await admin.upsertArticle({
-    id: 'card',
-    title: 'Card delivery',
-    body: 'Cards arrive within 7 days.',
-    questions: ['how long does card delivery take', 'where is my card'],
-  });
+  await admin.upsertArticle(CARD_ARTICLE);
   await admin.upsertArticle({
     id: 'pin',
     title: 'PIN reset',
@@ -74,7 +64,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const client of clients) await client.close().catch(() => undefined);
+  await closeAll();
   await e2e.cluster.stopAll();
   redis?.disconnect();
   redisCluster.stop();
@@ -162,11 +152,7 @@ it('a master SIGKILLed under load: its replica is promoted, asks resume, nothing
   const recoveredAt = Date.now();
   await new Promise((r) => setTimeout(r, 10_000));
   const records = await load.stop();
-  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, async (record) => {
-    const client = await clientOf(record.tenant, record.user);
-    const session = await client.session(record.sessionId!);
-    return session!.turns.filter((t) => t.role === 'ASSISTANT' && t.answerId === record.answerId).length;
-  });
+  const figures = await chaosFigures(records, { disruptedAt, recoveredAt }, assistantTurns);
   printFigures(
     'redis master killed',
     figures,

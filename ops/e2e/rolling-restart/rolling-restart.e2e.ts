@@ -1,7 +1,6 @@
-import { BeedeskClient } from '@beedesk/sdk';
-import WebSocket from 'ws';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
-import { chaosFigures, printFigures, startSteadyLoad, type AskRecord } from '../harness/steady-load';
+import { chaosClients } from '../harness/chaos-clients';
+import { chaosFigures, printFigures, startSteadyLoad } from '../harness/steady-load';
 
 // Issue 16 point 4e under steady asks with streaming subscribers: every service restarted one by one (a
 // rolling deploy: SIGTERM, graceful drain, start again). Nothing lost, nothing answered twice. (An inference
@@ -10,18 +9,7 @@ const e2e = e2eEnvironment('rolling-restart', 16540);
 const SECOND_WORKER = { instance: 'inference-2', port: e2ePort(16547) };
 const TENANTS = ['roll-bank', 'roll-shop'];
 
-const clients: BeedeskClient[] = [];
-async function clientOf(tenant: string, user: string, role: 'customer' | 'admin' = 'customer'): Promise<BeedeskClient> {
-  const client = new BeedeskClient({ url: e2e.gatewayUrl, token: await e2e.token(tenant, user, role), webSocketImpl: WebSocket });
-  clients.push(client);
-  return client;
-}
-
-async function assistantTurns(record: AskRecord): Promise<number> {
-  const client = await clientOf(record.tenant, record.user);
-  const session = await client.session(record.sessionId!);
-  return session!.turns.filter((t) => t.role === 'ASSISTANT' && t.answerId === record.answerId).length;
-}
+const { clientOf, assistantTurns, seedAndWarm, closeAll } = chaosClients(e2e);
 
 const load = () =>
   startSteadyLoad({
@@ -37,20 +25,12 @@ beforeAll(async () => {
   await e2e.cluster.startAll();
   await e2e.cluster.start('inference', {}, SECOND_WORKER);
   for (const tenant of TENANTS) {
-    const admin = await clientOf(tenant, 'admin', 'admin');
-    await admin.upsertArticle({
-      id: 'card',
-      title: 'Card delivery',
-      body: 'Cards arrive within 7 days.',
-      questions: ['how long does card delivery take', 'where is my card'],
-    });
-    const warm = await clientOf(tenant, 'warm');
-    await warm.waitForAnswer((await warm.ask((await warm.startSession()).id, 'where is my card')).answer.id, { timeoutMs: 60_000 });
+    await seedAndWarm(tenant);
   }
 }, 180_000);
 
 afterAll(async () => {
-  for (const client of clients) await client.close().catch(() => undefined);
+  await closeAll();
   await e2e.cluster.stopAll();
 }, 120_000);
 
