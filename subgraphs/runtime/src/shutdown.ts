@@ -41,20 +41,28 @@ export class Lifecycle {
     const timedOut = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
     });
+    let running = '';
+    let finished = false;
     const all = (async () => {
       let clean = true;
       for (const hook of [...this.hooks].reverse()) {
+        running = hook.name;
+        const started = performance.now();
         try {
           await hook.run();
+          this.logger.debug({ hook: hook.name, ms: Math.round(performance.now() - started) }, 'shutdown step done');
         } catch (error) {
           clean = false;
           this.logger.error({ err: error, hook: hook.name }, 'shutdown step failed');
         }
       }
+      finished = true;
       return clean;
     })();
     const clean = await Promise.race([all, timedOut]);
     clearTimeout(timer);
+    // Which step hung is what an operator needs to fix a slow deploy.
+    if (!finished) this.logger.warn({ hook: running, timeoutMs }, 'shutdown timed out waiting for a step');
     this.logger.info({ clean }, clean ? 'shut down cleanly' : 'shut down with errors or timed out');
     return clean;
   }
