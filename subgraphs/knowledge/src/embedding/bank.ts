@@ -4,9 +4,16 @@
  * One bank per trained Model (kept in a WeakMap by KnowledgeIndex), so the serving views of a tenant share
  * it; the few articles an interim patch adds are embedded on their own and appended.
  */
+import type { SparseVector } from '../features';
 import type { KnowledgeArticle } from '../types';
 import type { SentenceEncoder } from './encoder';
 import { EmbeddingHead, type HeadOptions } from './head';
+
+/** The trained word model's vectoriser, for a joint head (head.ts): a text's TF-IDF vector and the vocabulary size. */
+export interface WordVectoriser {
+  vectorise(text: string): SparseVector;
+  readonly featureDimension: number;
+}
 
 /** Lets other work (questions of other tenants) run between the head's training passes. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -30,12 +37,16 @@ export class ExampleBank {
     return [...new Set([...article.questions, article.title].map((t) => t.trim()).filter((t) => t.length > 0))];
   }
 
-  /** `head`: train the softmax head on the examples (a trained model's bank), with these options. */
+  /**
+   * `head`: train the softmax head on the examples (a trained model's bank), with these options; jointly
+   * over their word features from `words` when head.wordFeatures > 0.
+   */
   static async build(
     encoder: SentenceEncoder,
     articles: readonly KnowledgeArticle[],
     firstClass = 0,
     head: HeadOptions | null = null,
+    words: WordVectoriser | null = null,
   ): Promise<ExampleBank> {
     const texts: string[] = [];
     const labels: number[] = [];
@@ -51,7 +62,8 @@ export class ExampleBank {
     embedded.forEach((v, r) => vectors.set(v, r * d));
     const classes = firstClass + articles.length;
     const rows = Int32Array.from(labels);
-    const trained = head && rows.length > 0 ? await EmbeddingHead.train(vectors, rows, classes, d, head, yieldToEventLoop) : null;
+    const joint = words && head?.wordFeatures ? { rows: texts.map((t) => words.vectorise(t)), dimension: words.featureDimension } : null;
+    const trained = head && rows.length > 0 ? await EmbeddingHead.train(vectors, rows, classes, d, head, yieldToEventLoop, joint) : null;
     return new ExampleBank(vectors, rows, classes, d, trained);
   }
 
@@ -81,10 +93,13 @@ export class ExampleBank {
     return new ExampleBank(vectors, labels, Math.max(this.classes, more.classes), this.dimension, this.head, prototypes);
   }
 
-  /** The head's logits for a question embedding (unit length), classes beyond its rows by their prototypes; null without a head. */
-  headLogits(query: Float32Array, classes: number): Float64Array | null {
+  /**
+   * The head's logits for a question embedding (unit length) and its word-feature vector (used by a joint
+   * head), classes beyond its rows by their prototypes; null without a head.
+   */
+  headLogits(query: Float32Array, classes: number, words: SparseVector | null = null): Float64Array | null {
     if (!this.head) return null;
-    return this.head.logits(this.head.centre(query), new Float64Array(classes), this.prototypes);
+    return this.head.logits(this.head.centre(query), new Float64Array(classes), this.prototypes, words);
   }
 
   get byteSize(): number {
