@@ -7,7 +7,7 @@
 import type { SparseVector } from '../features';
 import type { KnowledgeArticle } from '../types';
 import type { SentenceEncoder } from './encoder';
-import { EmbeddingHead, type HeadOptions } from './head';
+import { DEFAULT_HEAD, EmbeddingHead, type HeadOptions } from './head';
 
 /** The trained word model's vectoriser, for a joint head (head.ts): a text's TF-IDF vector and the vocabulary size. */
 export interface WordVectoriser {
@@ -62,7 +62,9 @@ export class ExampleBank {
     embedded.forEach((v, r) => vectors.set(v, r * d));
     const classes = firstClass + articles.length;
     const rows = Int32Array.from(labels);
-    const joint = words && head?.wordFeatures ? { rows: texts.map((t) => words.vectorise(t)), dimension: words.featureDimension } : null;
+    // The default applies here too: without it an options object that leaves wordFeatures out trained no word part.
+    const wordFeatures = head ? (head.wordFeatures ?? DEFAULT_HEAD.wordFeatures) : 0;
+    const joint = words && wordFeatures > 0 ? { rows: texts.map((t) => words.vectorise(t)), dimension: words.featureDimension } : null;
     const trained = head && rows.length > 0 ? await EmbeddingHead.train(vectors, rows, classes, d, head, yieldToEventLoop, joint) : null;
     return new ExampleBank(vectors, rows, classes, d, trained);
   }

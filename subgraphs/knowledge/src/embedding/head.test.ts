@@ -1,6 +1,7 @@
 import { rng } from '../classifier';
 import type { SparseVector } from '../features';
 import { ExampleBank } from './bank';
+import type { SentenceEncoder } from './encoder';
 import { EmbeddingHead } from './head';
 
 const D = 16;
@@ -103,5 +104,19 @@ describe('EmbeddingHead', () => {
       now.mockRestore();
     }
     expect(pauses).toBeGreaterThan(1);
+  });
+
+  it('a bank built with default head options trains the joint head over the word model’s features', async () => {
+    const encoder = {
+      dimension: D,
+      embed: (texts: readonly string[]) =>
+        Promise.resolve(texts.map((_, i) => cluster(axis(1 + (i % 3), 3), 1, random)[0] as Float32Array)),
+    } as unknown as SentenceEncoder;
+    const words = { featureDimension: 5, vectorise: () => ({ ids: Int32Array.of(1), values: Float32Array.of(1) }) };
+    const article = (id: string) => ({ id, title: id, body: '', questions: [`${id} one`, `${id} two`], locale: 'en' });
+    const bank = await ExampleBank.build(encoder, [article('a'), article('b')], 0, {}, words);
+    expect(bank.head?.wordDimension).toBe(5);
+    const off = await ExampleBank.build(encoder, [article('a'), article('b')], 0, { wordFeatures: 0 }, words);
+    expect(off.head?.wordDimension).toBe(0);
   });
 });
