@@ -237,7 +237,7 @@ export class KnowledgeIndex {
     let base = banks.get(trained);
     if (!base) {
       const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
-      base = ExampleBank.build(encoder, trained.articles, 0, fusion.headWeight !== 0 ? fusion.head : null);
+      base = ExampleBank.build(encoder, trained.articles, 0, fusion.headWeight !== 0 ? fusion.head : null, trained);
       banks.set(trained, base);
       base.catch(() => banks.delete(trained));
     }
@@ -339,7 +339,7 @@ export class KnowledgeIndex {
     if (embedding && bank) {
       const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
       const sims = bank.similarities(embedding, probabilities.length, fusion.neighbours, topIndices(logits, fusion.candidates));
-      const fused = fuseLogits(logits, sims, fusion, bank.headLogits(embedding, probabilities.length));
+      const fused = fuseLogits(logits, sims, fusion, bank.headLogits(embedding, probabilities.length, vector));
       logits = fused.fused;
       probabilities = softmaxInPlace(Float64Array.from(logits));
       gate = fused.gate;

@@ -198,6 +198,11 @@ export class Model implements ArticleModel, WarmSource {
     return this.vectoriser.transform(extractFeatures(text));
   }
 
+  /** Size of the vocabulary: ids of vectorise()'s features are below it. */
+  get featureDimension(): number {
+    return this.vectoriser.dimension;
+  }
+
   featureId(block: number, key: string): number | undefined {
     return this.vectoriser.idOf(block, key);
   }
