@@ -21,7 +21,7 @@ export interface GraphQLWsOptions {
   /** connectionParams.authorization ("Bearer <jwt>") or connectionParams.apiKey → the caller. */
   admission: Admission;
   /** Only subscriptions are served here; queries and mutations go over HTTP. */
-  prepare: (connection: AdmittedConnection, payload: Record<string, unknown>) => Promise<Prepared>;
+  prepare: (connection: AdmittedConnection, payload: Record<string, unknown>, signal?: AbortSignal) => Promise<Prepared>;
   logger: Logger;
   /** Bytes a socket may have queued for sending before the client counts as too slow. */
   maxSocketBufferBytes: number;
@@ -33,7 +33,13 @@ export interface GraphQLWsOptions {
   onRefused?: (code: string) => void;
 }
 
-type Extra = { connection?: SubscriberConnection; admitted?: AdmittedConnection; expiry?: NodeJS.Timeout };
+type Extra = {
+  connection?: SubscriberConnection;
+  admitted?: AdmittedConnection;
+  expiry?: NodeJS.Timeout;
+  /** Aborted when the socket closes: a subscribe waiting for its turn stops waiting. */
+  closed?: AbortController;
+};
 /** What the `context` option hands to `subscribe`. */
 type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
 
@@ -101,6 +107,9 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
           });
           socket.once('close', unwatch);
         }
+        const closed = new AbortController();
+        socket.once('close', () => closed.abort());
+        ctx.extra.closed = closed;
         ctx.extra.admitted = auth;
         ctx.extra.connection = service.connect(auth);
         if (auth.expiresAt !== null) {
@@ -115,7 +124,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
       onSubscribe: async (ctx, _id, payload) => {
         if (!ctx.extra.admitted)
           return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
-        const prepared = await options.prepare(ctx.extra.admitted, payload as unknown as Record<string, unknown>);
+        const prepared = await options.prepare(ctx.extra.admitted, payload as unknown as Record<string, unknown>, ctx.extra.closed?.signal);
         if (!prepared.ok) return prepared.errors;
         // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
         const args: ExecutionArgs = {
