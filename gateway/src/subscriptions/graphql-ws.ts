@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@beedesk/runtime';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
@@ -108,6 +109,8 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
           socket.once('close', unwatch);
         }
         const closed = new AbortController();
+        // Every subscribe waiting for its turn listens on it (up to the per-connection cap): no leak warning.
+        setMaxListeners(0, closed.signal);
         socket.once('close', () => closed.abort());
         ctx.extra.closed = closed;
         ctx.extra.admitted = auth;
