@@ -28,8 +28,8 @@ export interface GatewayLimitSettings {
 /**
  * Generous for normal load (a tenant rarely has 16 operations executing at once on one gateway
  * process; those past it wait, they are not refused), tight enough that one tenant's burst leaves
- * most of a saturated machine's work queue to others: bench:fairness (2 cores) sustains ~100 asks/s
- * at a few ms each, so 16 of a tenant's asks in flight already keep the subgraphs busy.
+ * most of a saturated machine's work queue to others: bench:fairness (2 cores) accepts ~140 asks/s at
+ * ~10 ms of CPU each, so 16 of a tenant's asks in flight already keep the subgraphs busy.
  */
 export const DEFAULT_FAIR_SHARE_SETTINGS: FairShareSettings = {
   maxConcurrent: 64,
