@@ -1,7 +1,7 @@
 import { commonEnv, developmentSecretsOf } from '@beedesk/runtime';
 import { DEFAULT_PORTS } from '@beedesk/schema';
 import { z } from 'zod';
-import { BUCKET_OVERRIDES_PATTERN, BUCKET_PATTERN } from './limits/settings';
+import { BUCKET_OVERRIDES_PATTERN, BUCKET_PATTERN, DEFAULT_FAIR_SHARE_SETTINGS, WEIGHTS_PATTERN } from './limits/settings';
 import { DEFAULT_APQ_CAPS } from './persisted/apq-store';
 import { DEFAULT_DOCUMENT_SETTINGS } from './pipeline/useDocument';
 
@@ -84,6 +84,17 @@ export const gatewayEnv = commonEnv.extend({
   GATEWAY_MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(0).optional(),
   /** Open graphql-ws sockets per user, idle ones included (over every replica). */
   GATEWAY_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(0).optional(),
+  // Fair share (gateway/README.md, "Fair share"): per gateway process; both bounds 0 switch it off (unset: off in generic mode).
+  /** Operations executing at once on this gateway process; 0: no global bound. */
+  GATEWAY_MAX_CONCURRENT_OPERATIONS: z.coerce.number().int().min(0).optional(),
+  /** Operations of one tenant executing at once on this gateway process; 0: no per-tenant bound. */
+  GATEWAY_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(0).optional(),
+  /** Operations of one tenant waiting for a slot; more are refused (RATE_LIMITED, reason TENANT_QUEUE_FULL). */
+  GATEWAY_TENANT_QUEUE_LENGTH: z.coerce.number().int().min(0).default(DEFAULT_FAIR_SHARE_SETTINGS.maxQueuedPerTenant),
+  /** Longest wait for a slot (SERVICE_UNAVAILABLE, reason TENANT_QUEUE_TIMEOUT). */
+  GATEWAY_TENANT_QUEUE_WAIT_MS: z.coerce.number().int().min(1).max(600_000).default(DEFAULT_FAIR_SHARE_SETTINGS.maxWaitMs),
+  /** `tenant=<weight>,…`: a tenant's share of the slots relative to others (default 1 each). */
+  GATEWAY_TENANT_WEIGHTS: z.string().regex(WEIGHTS_PATTERN, 'tenant=<weight>,…').optional(),
   /** Unset: on with NODE_ENV=development only. */
   GATEWAY_INTROSPECTION: z.enum(['true', 'false']).optional(),
   /** `*` or a comma list of origins; unset: `*` with NODE_ENV=development, none otherwise. */

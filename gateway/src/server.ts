@@ -26,7 +26,7 @@ import { credentialsOf } from './caller';
 import { handleCors, handleWidgetCors, type CorsPolicy } from './cors';
 import { createFederatedExecutor, requestErrorResults, type FederatedExecutor } from './executor';
 import { createGatewayLimits, DEFAULT_LIMIT_SETTINGS, type GatewayLimitSettings } from './limits';
-import { readGraphQLParams } from './graphql-request';
+import { readGraphQLParams, type GraphQLParams } from './graphql-request';
 import {
   ApqStore,
   createPersistedDocuments,
@@ -45,6 +45,7 @@ import {
   usePersistedDocuments,
   useRateLimit,
   useSignedContext,
+  useTenantFairShare,
   operationAttributes,
   operationTypeOf,
   persistedDocumentId,
@@ -53,8 +54,10 @@ import {
   useTracing,
   useVisitorTokens,
   type DocumentSettings,
+  type AdmittedConnection,
   type GatewayMode,
   type Refusal,
+  type ScheduledOperation,
 } from './pipeline';
 import { errorBody, HttpError, sendErrors, sendJson } from './http-io';
 import { isSilentlyNulled, silentlyNulledError, withCodes } from './result-errors';
@@ -95,6 +98,17 @@ export interface GatewayOptions {
    * and demo pages). Each handler answers true when it served the request; the first that does wins.
    */
   httpRoutes?: HttpRoute[];
+}
+
+/** An HTTP request past admission, holding its execution slot. */
+interface AdmittedRequest {
+  connection: AdmittedConnection;
+  params: GraphQLParams;
+  admitted: ScheduledOperation;
+  requestId: string;
+  headers: Record<string, string>;
+  log: Logger;
+  admissionStarted: number;
 }
 
 /** Serves one request outside GraphQL; returns false to let the next route (or the 404) answer. */
@@ -196,6 +210,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     documents.plugin,
     usePersistedDocuments(persisted),
     useOperationLimits(limits),
+    useTenantFairShare(limits),
   ]);
   const sendRefusal = (res: ServerResponse, refused: Refusal, headers: Record<string, string> = {}) =>
     sendErrors(res, refused.status, refused.errors.map(formatError), { ...headers, ...refused.headers });
@@ -250,8 +265,27 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
     Object.assign(tags, { tenant: caller.tenantId, traceId: requestId });
     const log = requestLogger(logger, caller.tenantId, requestId);
     const params = await readGraphQLParams(req, url, options.maxBodyBytes);
-    const admitted = await admission.operation(connection, params);
+    // The client going away frees its place in its tenant's queue (useTenantFairShare).
+    const clientGone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) clientGone.abort();
+    });
+    const admitted = await admission.operation(connection, params, { signal: clientGone.signal });
     if (!admitted.ok) return sendRefusal(res, admitted, headers);
+    try {
+      await executeAdmitted(req, res, { connection, params, admitted, requestId, headers, log, admissionStarted });
+    } finally {
+      admitted.release();
+    }
+  }
+
+  /** Runs an admitted HTTP operation (or starts its SSE subscription) and answers it. */
+  async function executeAdmitted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    { connection, params, admitted, requestId, headers, log, admissionStarted }: AdmittedRequest,
+  ): Promise<void> {
+    const { caller } = connection;
     const { document, operation, queryHash, planKey, query } = admitted;
     telemetry.phase('admission', (performance.now() - admissionStarted) / 1000);
     if (operation.operation === 'subscription') {

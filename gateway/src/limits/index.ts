@@ -6,6 +6,7 @@ import type { Authentication } from '../caller';
 import { usesIntrospection } from '../introspection';
 import { costAnnotationsOf } from './cost-model';
 import { createLimitMetrics } from './metrics';
+import { FairShareScheduler, type FairShareRefusalReason } from './fair-share';
 import { CostAnalyzer } from './operation-cost';
 import { RateLimiter } from './rate-limiter';
 import type { GatewayLimitSettings } from './settings';
@@ -14,7 +15,14 @@ import { TenantSubscriptionLeases, UserSocketLeases } from './subscription-lease
 export { costAnnotationsOf, COST_WEIGHTS, type CostAnnotations, type ListSizeRule } from './cost-model';
 export { CostAnalyzer, type OperationMeasure } from './operation-cost';
 export type { Bucket, RateLimitSettings } from './rate-limiter';
-export { DEFAULT_LIMIT_SETTINGS, limitSettingsFromEnv, type GatewayLimitSettings } from './settings';
+export { FairShareScheduler, fairShareEnabled, type FairShareSettings, type SlotGrant } from './fair-share';
+export {
+  DEFAULT_FAIR_SHARE_SETTINGS,
+  DEFAULT_LIMIT_SETTINGS,
+  FAIR_SHARE_OFF,
+  limitSettingsFromEnv,
+  type GatewayLimitSettings,
+} from './settings';
 export type { LeaseResult, ScopedLeaseResult, SubscriptionLease, TenantSubscriptionLeases, UserSocketLeases } from './subscription-leases';
 
 export interface GatewayLimitsOptions {
@@ -68,6 +76,21 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     metrics,
     storeTimeoutMs: settings.storeTimeoutMs,
   });
+  const fairShare = new FairShareScheduler(settings.fairShare);
+  metrics.observeFairShare(fairShare);
+  const lastQueueWarning = new Map<string, number>();
+  /** One warning per tenant per 10 s: a burst refused by the thousand must not flood the log. */
+  const warnQueueRefusal = (tenantId: string, reason: FairShareRefusalReason, queued: number) => {
+    const now = Date.now();
+    if ((lastQueueWarning.get(tenantId) ?? 0) > now - 10_000) return;
+    if (lastQueueWarning.size > 10_000) lastQueueWarning.clear();
+    lastQueueWarning.set(tenantId, now);
+    options.logger.warn(
+      { tenant: tenantId, reason, queued, executing: fairShare.executing(tenantId) },
+      'operations of a tenant refused by its fair share (more may follow in the next 10 s)',
+    );
+  };
+  const retryAfterSeconds = Math.max(1, Math.ceil(settings.fairShare.maxWaitMs / 1000));
   const refuse = (
     status: number,
     code: string,
@@ -99,6 +122,48 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
         { retryAfterSeconds, scope, ratePerSecond: bucket.ratePerSecond, burst: bucket.burst },
         { 'retry-after': String(retryAfterSeconds) },
       );
+    },
+
+    /**
+     * A slot to execute one operation of the caller's tenant (fair-share.ts): at once, after waiting its
+     * turn, or refused (the tenant's queue is full: RATE_LIMITED 429; it waited too long, or the gateway
+     * is shutting down: SERVICE_UNAVAILABLE 503). The answer's release must be called once it has executed.
+     */
+    async takeSlot(auth: Authentication, signal?: AbortSignal): Promise<Refusal | (() => void)> {
+      const { tenantId } = auth.caller;
+      const grant = await fairShare.acquire(tenantId, signal);
+      if (grant.ok) {
+        metrics.fairShareWait.observe(grant.waitedMs / 1000);
+        return grant.release;
+      }
+      const { reason, queued } = grant;
+      if (reason !== 'CLIENT_GONE') warnQueueRefusal(tenantId, reason, queued);
+      const headers = { 'retry-after': String(retryAfterSeconds) };
+      const extensions = { reason, retryAfterSeconds };
+      switch (reason) {
+        case 'TENANT_QUEUE_FULL':
+          return refuse(
+            429,
+            'RATE_LIMITED',
+            `Too many operations of this tenant are waiting (${queued}): retry in ${retryAfterSeconds} s.`,
+            { ...extensions, scope: 'tenant', limit: settings.fairShare.maxQueuedPerTenant },
+            headers,
+          );
+        case 'TENANT_QUEUE_TIMEOUT':
+          return refuse(
+            503,
+            'SERVICE_UNAVAILABLE',
+            `The gateway is busy: this tenant's operation waited ${Math.round(grant.waitedMs)} ms for its turn; retry in ${retryAfterSeconds} s.`,
+            extensions,
+            headers,
+          );
+        case 'CLIENT_GONE':
+          return refusal(499, 'CLIENT_CLOSED_REQUEST', 'The client went away while the operation waited for its turn.', undefined, {
+            reason,
+          });
+        case 'SHUTTING_DOWN':
+          return refuse(503, 'SERVICE_UNAVAILABLE', 'The gateway is shutting down.', extensions, headers);
+      }
     },
 
     /** A widget-key exchange: per key and per client IP (RATE_LIMITED, scope `widget-key` or `ip`). */
@@ -145,6 +210,7 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     },
 
     close(): void {
+      fairShare.close();
       subscriptionLeases.close();
       socketLeases.close();
     },

@@ -1,10 +1,15 @@
-import { Counter, type Registry, type RegistryContentType } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import type { FairShareScheduler } from './fair-share';
 
 export interface LimitMetrics {
   /** Requests and subscribes refused, by code (RATE_LIMITED, COST_LIMIT_EXCEEDED…). */
   refused: Counter<'code'>;
   /** Limit checks that could not reach Redis and let the request through (fail open). */
   storeFailures: Counter<'limit'>;
+  /** How long admitted operations waited for an execution slot (fair share). */
+  fairShareWait: Histogram;
+  /** Reports the scheduler's executing and waiting operations at every scrape. */
+  observeFairShare(scheduler: FairShareScheduler): void;
 }
 
 export function createLimitMetrics(registry: Registry<RegistryContentType>): LimitMetrics {
@@ -21,5 +26,23 @@ export function createLimitMetrics(registry: Registry<RegistryContentType>): Lim
       labelNames: ['limit'],
       registers: [registry],
     }),
+    fairShareWait: new Histogram({
+      name: 'beedesk_gateway_fair_share_wait_seconds',
+      help: 'Time admitted operations waited for an execution slot (per-tenant queues)',
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    observeFairShare(scheduler) {
+      new Gauge({
+        name: 'beedesk_gateway_fair_share_operations',
+        help: 'Operations holding an execution slot (executing) or waiting for one (queued), all tenants',
+        labelNames: ['state'],
+        registers: [registry],
+        collect() {
+          this.set({ state: 'executing' }, scheduler.executing());
+          this.set({ state: 'queued' }, scheduler.queued());
+        },
+      });
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { gatewayEnv } from '../config';
-import { DEFAULT_LIMIT_SETTINGS, limitSettingsFromEnv, parseBucket, parseBucketOverrides } from './settings';
+import { DEFAULT_LIMIT_SETTINGS, limitSettingsFromEnv, parseBucket, parseBucketOverrides, parseWeights } from './settings';
 
 const settingsOf = (env: Record<string, string>) => limitSettingsFromEnv(gatewayEnv.parse(env));
 
@@ -57,6 +57,32 @@ describe('limit settings from the environment', () => {
       maxSocketsPerUser: 4,
       introspection: true,
     });
+  });
+
+  it('reads the fair share: bounds, queue, weights; off in generic mode unless set', () => {
+    expect(
+      settingsOf({
+        GATEWAY_MAX_CONCURRENT_OPERATIONS: '32',
+        GATEWAY_MAX_CONCURRENT_PER_TENANT: '0',
+        GATEWAY_TENANT_QUEUE_LENGTH: '20',
+        GATEWAY_TENANT_QUEUE_WAIT_MS: '750',
+        GATEWAY_TENANT_WEIGHTS: 'gold=4,free=0.5',
+      }).fairShare,
+    ).toEqual({
+      maxConcurrent: 32,
+      maxConcurrentPerTenant: 0,
+      maxQueuedPerTenant: 20,
+      maxWaitMs: 750,
+      weights: new Map([
+        ['gold', 4],
+        ['free', 0.5],
+      ]),
+      defaultWeight: 1,
+    });
+    expect(settingsOf({ GATEWAY_AUTH: 'none' }).fairShare).toMatchObject({ maxConcurrent: 0, maxConcurrentPerTenant: 0 });
+    expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_CONCURRENT_OPERATIONS: '8' }).fairShare.maxConcurrent).toBe(8);
+    expect(() => gatewayEnv.parse({ GATEWAY_TENANT_WEIGHTS: 'gold' })).toThrow(/weight/);
+    expect(() => parseWeights('gold=0')).toThrow(/above 0/);
   });
 
   it('refuses malformed values at start', () => {

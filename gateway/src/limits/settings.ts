@@ -1,4 +1,5 @@
 import { introspectionEnabled } from '../introspection';
+import type { FairShareSettings } from './fair-share';
 import type { Bucket, RateLimitSettings } from './rate-limiter';
 
 /** Every limit the gateway enforces (gateway/README.md, "Limits"); 0 switches a limit off. */
@@ -20,7 +21,27 @@ export interface GatewayLimitSettings {
   introspection: boolean;
   /** Redis calls of the limits (rate, leases) past this count as a store failure: fail open. */
   storeTimeoutMs: number;
+  /** Execution slots per gateway process and per tenant, and the per-tenant queues in front of them. */
+  fairShare: FairShareSettings;
 }
+
+/**
+ * Generous for normal load (a tenant rarely has 16 operations executing at once on one gateway
+ * process; those past it wait, they are not refused), tight enough that one tenant's burst leaves
+ * most of a saturated machine's work queue to others: bench:fairness (2 cores) accepts ~140 asks/s at
+ * ~10 ms of CPU each, so 16 of a tenant's asks in flight already keep the subgraphs busy.
+ */
+export const DEFAULT_FAIR_SHARE_SETTINGS: FairShareSettings = {
+  maxConcurrent: 64,
+  maxConcurrentPerTenant: 16,
+  maxQueuedPerTenant: 500,
+  maxWaitMs: 5000,
+  weights: new Map(),
+  defaultWeight: 1,
+};
+
+/** No front-door scheduling: every admitted operation executes at once. */
+export const FAIR_SHARE_OFF: FairShareSettings = { ...DEFAULT_FAIR_SHARE_SETTINGS, maxConcurrent: 0, maxConcurrentPerTenant: 0 };
 
 /** What beedesk's gateway enforces when nothing is configured (the authenticated, jwt mode). */
 export const DEFAULT_LIMIT_SETTINGS: GatewayLimitSettings = {
@@ -44,6 +65,7 @@ export const DEFAULT_LIMIT_SETTINGS: GatewayLimitSettings = {
   maxSocketsPerUser: 50,
   introspection: false,
   storeTimeoutMs: 250,
+  fairShare: DEFAULT_FAIR_SHARE_SETTINGS,
 };
 
 /** `<per second>:<burst>` (e.g. `500:1000`), or `0` for no limit. */
@@ -71,6 +93,21 @@ export function parseBucketOverrides(value: string | undefined): Map<string, Buc
   return overrides;
 }
 
+/** `tenant=<weight>,…` (e.g. `acme=4,free-tier=0.5`). */
+export const WEIGHTS_PATTERN = /^[^=,\s]+=\d+(\.\d+)?(,[^=,\s]+=\d+(\.\d+)?)*$/;
+
+export function parseWeights(value: string | undefined): Map<string, number> {
+  const weights = new Map<string, number>();
+  if (!value) return weights;
+  if (!WEIGHTS_PATTERN.test(value)) throw new Error(`"${value}" is not tenant=<weight>,…`);
+  for (const entry of value.split(',')) {
+    const [tenant, weight] = entry.split('=') as [string, string];
+    if (!(Number(weight) > 0)) throw new Error(`the weight of ${tenant} must be above 0`);
+    weights.set(tenant, Number(weight));
+  }
+  return weights;
+}
+
 /** The limit variables of the gateway's environment, as config.ts has checked them. */
 export interface LimitEnvironment {
   NODE_ENV: string;
@@ -89,6 +126,11 @@ export interface LimitEnvironment {
   GATEWAY_MAX_SUBSCRIPTIONS_PER_USER?: number;
   GATEWAY_MAX_SOCKETS_PER_USER?: number;
   GATEWAY_INTROSPECTION?: 'true' | 'false';
+  GATEWAY_MAX_CONCURRENT_OPERATIONS?: number;
+  GATEWAY_MAX_CONCURRENT_PER_TENANT?: number;
+  GATEWAY_TENANT_QUEUE_LENGTH: number;
+  GATEWAY_TENANT_QUEUE_WAIT_MS: number;
+  GATEWAY_TENANT_WEIGHTS?: string;
 }
 
 /**
@@ -117,5 +159,14 @@ export function limitSettingsFromEnv(env: LimitEnvironment): GatewayLimitSetting
     maxSocketsPerUser: env.GATEWAY_MAX_SOCKETS_PER_USER ?? (generic ? 0 : defaults.maxSocketsPerUser),
     introspection: introspectionEnabled(env.GATEWAY_INTROSPECTION, env.NODE_ENV),
     storeTimeoutMs: defaults.storeTimeoutMs,
+    // Generic mode's one anonymous caller is one "tenant": a per-tenant bound there would be the whole gateway's.
+    fairShare: {
+      maxConcurrent: env.GATEWAY_MAX_CONCURRENT_OPERATIONS ?? (generic ? 0 : defaults.fairShare.maxConcurrent),
+      maxConcurrentPerTenant: env.GATEWAY_MAX_CONCURRENT_PER_TENANT ?? (generic ? 0 : defaults.fairShare.maxConcurrentPerTenant),
+      maxQueuedPerTenant: env.GATEWAY_TENANT_QUEUE_LENGTH,
+      maxWaitMs: env.GATEWAY_TENANT_QUEUE_WAIT_MS,
+      weights: parseWeights(env.GATEWAY_TENANT_WEIGHTS),
+      defaultWeight: defaults.fairShare.defaultWeight,
+    },
   };
 }

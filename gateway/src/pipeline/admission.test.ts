@@ -16,6 +16,10 @@ const recorder = (name: string, seen: string[]): AdmissionPlugin => ({
   onResolveDocument: () => void seen.push(`${name}.onResolveDocument`),
   onOperation: () => void seen.push(`${name}.onOperation`),
   onAdmitted: () => void seen.push(`${name}.onAdmitted`),
+  onSchedule: () => {
+    seen.push(`${name}.onSchedule`);
+    return () => void seen.push(`${name}.release`);
+  },
 });
 
 describe('admission pipeline', () => {
@@ -46,7 +50,28 @@ describe('admission pipeline', () => {
       'two.onOperation',
       'one.onAdmitted',
       'two.onAdmitted',
+      'one.onSchedule',
+      'two.onSchedule',
     ]);
+    if (!admitted.ok) throw new Error('refused');
+    admitted.release();
+    admitted.release();
+    expect(seen.slice(-2)).toEqual(['one.release', 'two.release']);
+  });
+
+  it('releases what earlier schedulers gave when a later one refuses', async () => {
+    const seen: string[] = [];
+    const admission = createAdmission([
+      useAuthentication({ kind: 'generic' }),
+      useDocument(schema).plugin,
+      recorder('first', seen),
+      { name: 'busy', onSchedule: () => refusal(503, 'SERVICE_UNAVAILABLE', 'busy') },
+    ]);
+    const connection = await admission.connect('http', {}, 'r1');
+    if (!connection.ok) throw new Error('refused');
+    const result = await admission.operation(connection, { query: '{ a }' });
+    expect(result).toMatchObject({ ok: false, status: 503 });
+    expect(seen.slice(-2)).toEqual(['first.onSchedule', 'first.release']);
   });
 
   it('stops at the first refusal: later hooks do not run', async () => {

@@ -1,6 +1,15 @@
 import type { Authentication, Credentials } from '../caller';
 import type { GraphQLParams } from '../graphql-request';
-import type { AdmissionPlugin, AdmittedConnection, AdmittedOperation, DocumentSource, Transport } from './plugin';
+import type {
+  AdmissionPlugin,
+  AdmittedConnection,
+  AdmittedOperation,
+  DocumentSource,
+  Release,
+  ScheduledOperation,
+  ScheduleInput,
+  Transport,
+} from './plugin';
 import { refusal, type Refusal } from './refusal';
 
 const isRefusal = (value: unknown): value is Refusal => typeof value === 'object' && value !== null && (value as Refusal).ok === false;
@@ -25,6 +34,7 @@ export function createAdmission(plugins: readonly AdmissionPlugin[]) {
   const preparers = withHook('onPrepare');
   const operationChecks = withHook('onOperation');
   const admittedSteps = withHook('onAdmitted');
+  const schedulers = withHook('onSchedule');
 
   return {
     plugins: plugins.map((p) => p.name),
@@ -65,8 +75,15 @@ export function createAdmission(plugins: readonly AdmissionPlugin[]) {
       return null;
     },
 
-    /** The operation the request may run: document resolved, parsed, validated, checked; then admitted. */
-    async operation(connection: AdmittedConnection, params: GraphQLParams): Promise<AdmittedOperation | Refusal> {
+    /**
+     * The operation the request may run: document resolved, parsed, validated, checked, admitted; then
+     * its turn to execute. The caller must call `release` of the answer once the operation has executed.
+     */
+    async operation(
+      connection: AdmittedConnection,
+      params: GraphQLParams,
+      input: ScheduleInput = {},
+    ): Promise<ScheduledOperation | Refusal> {
       for (const plugin of paramChecks) {
         const refused = await plugin.onParams!(connection, params);
         if (refused) return refused;
@@ -100,7 +117,19 @@ export function createAdmission(plugins: readonly AdmissionPlugin[]) {
         const refused = await plugin.onAdmitted!(connection, admitted, source);
         if (refused) return refused;
       }
-      return admitted;
+      const releases: Release[] = [];
+      const releaseAll: Release = () => {
+        for (const release of releases.splice(0)) release();
+      };
+      for (const plugin of schedulers) {
+        const answer = await plugin.onSchedule!(connection, admitted, input);
+        if (isRefusal(answer)) {
+          releaseAll();
+          return answer;
+        }
+        if (answer) releases.push(answer);
+      }
+      return { ...admitted, release: releaseAll };
     },
   };
 }

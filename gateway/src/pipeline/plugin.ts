@@ -38,6 +38,20 @@ export interface AdmittedOperation {
   query: string;
 }
 
+/** Frees what an operation holds while it executes (an execution slot); calling it again does nothing. */
+export type Release = () => void;
+
+/** An admitted operation that got its turn: the transport must call `release` when it has finished executing. */
+export interface ScheduledOperation extends AdmittedOperation {
+  release: Release;
+}
+
+/** What the transport knows about the operation's caller while it waits for its turn. */
+export interface ScheduleInput {
+  /** Aborted when the client goes away (HTTP request closed, graphql-ws socket closed): stop waiting. */
+  signal?: AbortSignal;
+}
+
 type Step<T> = T | Refusal | undefined | Promise<T | Refusal | undefined>;
 type Check = Step<never>;
 
@@ -56,6 +70,9 @@ type Check = Step<never>;
  *    answers decides.
  * 7. `onOperation`: checks of the picked operation.
  * 8. `onAdmitted`: everything passed; last steps that must not happen for refused operations.
+ * 9. `onSchedule`: the operation waits for its turn to execute (it may wait, or be refused for load)
+ *    and answers the Release to call once it has executed. Its refusals are transient, so what phase 8
+ *    did (an APQ registered) is right to keep for the client's retry.
  *
  * A hook refuses by returning a Refusal; the transport answers it in its own format.
  */
@@ -69,4 +86,5 @@ export interface AdmissionPlugin {
   onPrepare?(connection: AdmittedConnection, source: DocumentSource, params: GraphQLParams): Step<AdmittedOperation>;
   onOperation?(connection: AdmittedConnection, operation: AdmittedOperation, params: GraphQLParams): Check;
   onAdmitted?(connection: AdmittedConnection, operation: AdmittedOperation, source: DocumentSource): Check;
+  onSchedule?(connection: AdmittedConnection, operation: AdmittedOperation, input: ScheduleInput): Step<Release>;
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@beedesk/runtime';
 import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
@@ -21,7 +22,7 @@ export interface GraphQLWsOptions {
   /** connectionParams.authorization ("Bearer <jwt>") or connectionParams.apiKey → the caller. */
   admission: Admission;
   /** Only subscriptions are served here; queries and mutations go over HTTP. */
-  prepare: (connection: AdmittedConnection, payload: Record<string, unknown>) => Promise<Prepared>;
+  prepare: (connection: AdmittedConnection, payload: Record<string, unknown>, signal?: AbortSignal) => Promise<Prepared>;
   logger: Logger;
   /** Bytes a socket may have queued for sending before the client counts as too slow. */
   maxSocketBufferBytes: number;
@@ -33,7 +34,13 @@ export interface GraphQLWsOptions {
   onRefused?: (code: string) => void;
 }
 
-type Extra = { connection?: SubscriberConnection; admitted?: AdmittedConnection; expiry?: NodeJS.Timeout };
+type Extra = {
+  connection?: SubscriberConnection;
+  admitted?: AdmittedConnection;
+  expiry?: NodeJS.Timeout;
+  /** Aborted when the socket closes: a subscribe waiting for its turn stops waiting. */
+  closed?: AbortController;
+};
 /** What the `context` option hands to `subscribe`. */
 type SocketContext = { connection?: SubscriberConnection; socket: WebSocket };
 
@@ -101,6 +108,11 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
           });
           socket.once('close', unwatch);
         }
+        const closed = new AbortController();
+        // Every subscribe waiting for its turn listens on it (up to the per-connection cap): no leak warning.
+        setMaxListeners(0, closed.signal);
+        socket.once('close', () => closed.abort());
+        ctx.extra.closed = closed;
         ctx.extra.admitted = auth;
         ctx.extra.connection = service.connect(auth);
         if (auth.expiresAt !== null) {
@@ -115,7 +127,7 @@ export function attachGraphQLWs(options: GraphQLWsOptions): { close(): Promise<v
       onSubscribe: async (ctx, _id, payload) => {
         if (!ctx.extra.admitted)
           return [new GraphQLError('Subscribe before connection_init.', { extensions: { code: 'UNAUTHENTICATED' } })];
-        const prepared = await options.prepare(ctx.extra.admitted, payload as unknown as Record<string, unknown>);
+        const prepared = await options.prepare(ctx.extra.admitted, payload as unknown as Record<string, unknown>, ctx.extra.closed?.signal);
         if (!prepared.ok) return prepared.errors;
         // graphql-ws decides subscribe vs execute from the document; the rest travels in rootValue.
         const args: ExecutionArgs = {

@@ -44,7 +44,7 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
   });
 
   /** graphql-ws `subscribe` payloads: admitted by the same pipeline as HTTP requests; only subscriptions are served here. */
-  async function prepare(connection: AdmittedConnection, payload: Record<string, unknown>): Promise<Prepared> {
+  async function prepare(connection: AdmittedConnection, payload: Record<string, unknown>, signal?: AbortSignal): Promise<Prepared> {
     let params: GraphQLParams;
     try {
       // The same checks as HTTP: `query` may be empty when `documentId` or `extensions.persistedQuery` names the document.
@@ -56,8 +56,11 @@ export function createGatewaySubscriptions(options: GatewaySubscriptionsOptions)
     // Every subscribe is one request for the rate limits, counted before its document is looked at.
     const limited = await options.admission.request(connection);
     if (limited) return limited;
-    const selected = await options.admission.operation(connection, params);
+    const selected = await options.admission.operation(connection, params, { signal });
     if (!selected.ok) return selected;
+    // A subscribe holds no execution slot past its turn (useTenantFairShare); a query or mutation
+    // sent here is refused below and never executes.
+    selected.release();
     const { document, operation, planKey, queryHash } = selected;
     if (operation.operation !== 'subscription') {
       return {

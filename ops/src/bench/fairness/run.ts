@@ -1,9 +1,12 @@
 /**
  * `npm run bench:fairness`: one noisy tenant must not starve the others (issue 16 point 5). Tenant A bursts
  * (default 300 asks/s for 10 s) while tenants B and C ask 5/s each, through the real gateway with real
- * Kafka and Redis, once with the inference consumer in `fifo` mode and once in `fair` mode (deficit round
- * robin between tenants), in the same run. Prints B's and C's ask → first token p95 before the burst
- * (their baseline) and during it, A's drain time, lost and doubled answers. Starts its own redis-server
+ * Kafka and Redis, in three variants in the same run: the inference consumer in `fifo` mode, in `fair` mode
+ * (deficit round robin between tenants), both without the gateway's front-door fair share (its bounds set
+ * to 0), and `fair` with the gateway's fair share at its defaults (useTenantFairShare). Prints B's and C's
+ * ask → first token p95 before the burst (their baseline) and during it, A's drain time, how many of A's
+ * asks the gateway accepted and refused (by code: refusals are answered, not lost), lost and doubled
+ * answers, and the CPU time the platform's processes spent per accepted ask. Starts its own redis-server
  * and broker (loopback, its own ports), stops them, stops by itself.
  *
  * A's burst is sent and followed by a child process: sending 300 asks/s and parsing every event of A's
@@ -17,10 +20,11 @@
  *                                       [--port-base 16670]
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { tenantChannels, type AnswerEventMessage } from '@beedesk/runtime';
-import { BeedeskClient } from '@beedesk/sdk';
+import { BeedeskClient, BeedeskError } from '@beedesk/sdk';
 import Redis from 'ioredis';
 import { Cluster, SERVICE_ORDER, type ServiceName } from '../../cluster';
 import { demoBank, type DemoTenant } from '../../demo/data';
@@ -67,8 +71,20 @@ interface Asked {
   phase: 'baseline' | 'burst' | 'after';
 }
 
+/** One row: the inference consumer's scheduling, and the gateway's front-door fair share on or off. */
+interface Variant {
+  consumer: 'fifo' | 'fair';
+  frontDoor: boolean;
+}
+const VARIANTS: Variant[] = [
+  { consumer: 'fifo', frontDoor: false },
+  { consumer: 'fair', frontDoor: false },
+  { consumer: 'fair', frontDoor: true },
+];
+const variantName = (v: Variant) => `${v.consumer} consumer, front door ${v.frontDoor ? 'fair share' : 'off'}`;
+
 interface ModeResult {
-  mode: 'fifo' | 'fair';
+  variant: Variant;
   p95: Record<string, { baseline: number; burst: number }>;
   /** The quiet tenants' ask → receipt p95 during the burst. */
   receiptP95: number;
@@ -77,8 +93,26 @@ interface ModeResult {
   load: number;
   sent: number;
   accepted: number;
+  /** A's asks sent, accepted (a receipt) and refused by the gateway, by code. */
+  noisy: { sent: number; accepted: number; refused: Record<string, number> };
+  /** B's and C's asks that got no receipt. */
+  quietRefused: number;
   lost: number;
   doubled: number;
+  /** CPU time (user + system) of the platform's processes from the baseline to A drained, per accepted ask; the gateway's alone. */
+  cpuMsPerAsk: { platform: number; gateway: number };
+}
+
+/** CPU time (user + system, ms) a process has used: /proc/<pid>/stat (Linux); NaN elsewhere. */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) start after its closing parenthesis; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function startRedis(port: number): Promise<{ url: string; stop(): void }> {
@@ -108,7 +142,8 @@ interface NoisyConfig {
   run: string;
   sessions: number;
 }
-type NoisyReport = { ready: true } | { sent: number; accepted: number; lost: number; doubled: number; lastFinalAt: number };
+type NoisyReport =
+  { ready: true } | { sent: number; accepted: number; refused: Record<string, number>; lost: number; doubled: number; lastFinalAt: number };
 
 /** Sessions of `tenant`, each with its own client (one user each). */
 async function sessionsOf(gatewayUrl: string, tenant: string, count: number) {
@@ -150,6 +185,7 @@ async function noisyProcess(config: NoisyConfig): Promise<void> {
   await send({ ready: true });
   const { rate, seconds } = await go;
   const accepted: string[] = [];
+  const refused: Record<string, number> = {};
   const inflight: Promise<void>[] = [];
   const start = performance.now();
   let sent = 0;
@@ -161,7 +197,10 @@ async function noisyProcess(config: NoisyConfig): Promise<void> {
         client
           .ask(sessionId, questions[(sent * 7) % questions.length]!, `${config.run}-${NOISY}-${sent}`)
           .then((receipt) => void accepted.push(receipt.answer.id))
-          .catch(() => undefined),
+          .catch((error: unknown) => {
+            const code = error instanceof BeedeskError ? error.code : 'NETWORK_ERROR';
+            refused[code] = (refused[code] ?? 0) + 1;
+          }),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -175,6 +214,7 @@ async function noisyProcess(config: NoisyConfig): Promise<void> {
   await send({
     sent,
     accepted: accepted.length,
+    refused,
     lost: accepted.filter((id) => !followed.finals.has(id)).length,
     doubled: [...followed.finals.values()].filter((c) => c > 1).length,
     // performance.now() is per process: as wall-clock time for the parent.
@@ -189,8 +229,9 @@ function nextReport(child: ChildProcess): Promise<NoisyReport> {
   });
 }
 
-async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string, brokers: string): Promise<ModeResult> {
-  const run = `fair${mode}${randomBytes(2).toString('hex')}`;
+async function runMode(variant: Variant, options: Options, redisUrl: string, brokers: string): Promise<ModeResult> {
+  const mode = variant.consumer;
+  const run = `fair${mode}${variant.frontDoor ? 'fd' : ''}${randomBytes(2).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -209,6 +250,8 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
     // Read ahead far enough to hold all of A's burst: a full buffer stops the fetch, and B's questions
     // behind A's on the same partitions wait in Kafka (requests are ~1 KB: 20,000 is ~20 MB).
     ...(mode === 'fair' ? { INFERENCE_CONCURRENCY: '4', INFERENCE_MAX_PER_TENANT: '3', INFERENCE_MAX_BUFFERED: '20000' } : {}),
+    // Off: no execution slots at the gateway. On: its defaults (gateway/README.md, "Fair share").
+    ...(variant.frontDoor ? {} : { GATEWAY_MAX_CONCURRENT_OPERATIONS: '0', GATEWAY_MAX_CONCURRENT_PER_TENANT: '0' }),
   };
   const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<
     ServiceName,
@@ -218,7 +261,7 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
   let noisy: ChildProcess | null = null;
   let followed: Awaited<ReturnType<typeof followFinals>> | null = null;
   try {
-    process.stderr.write(`${mode}: starting the platform (prefix ${run})…\n`);
+    process.stderr.write(`${variantName(variant)}: starting the platform (prefix ${run})…\n`);
     await cluster.startAll();
     const tenants = [NOISY, ...QUIET];
     await seedDemoTenants(cluster.urlOf('gateway'), { tenants: tenants.map(smallBank), jwtSecret: JWT_SECRET });
@@ -239,6 +282,7 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
 
     const asked: Asked[] = [];
     let sent = 0;
+    let quietRefused = 0;
     const inflight = new Set<Promise<void>>();
     const counters = new Map<string, number>();
     const askOnce = (tenant: string, phase: Asked['phase']) => {
@@ -251,7 +295,8 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
       const p = client
         .ask(sessionId, questions[(n * 7) % questions.length]!, `${run}-${tenant}-${n}`)
         .then((receipt) => void asked.push({ tenant, answerId: receipt.answer.id, sentAt, acceptedAt: performance.now(), phase }))
-        .catch(() => undefined)
+        // Counted: a refused question of B or C would otherwise drop out of their percentiles unseen.
+        .catch(() => void quietRefused++)
         .finally(() => inflight.delete(p));
       inflight.add(p);
     };
@@ -270,6 +315,9 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
       }
     };
     const quietRates = Object.fromEntries(QUIET.map((t) => [t, options.quiet]));
+    const pids = [...cluster.processes.values()].map((p) => ({ name: p.name, pid: p.child.pid }));
+    const cpuNow = () => pids.map(({ name, pid }) => ({ name, ms: cpuMsOf(pid) }));
+    const cpuBefore = cpuNow();
     await phase('baseline', quietRates, options.baselineSeconds);
     const noisyResult = nextReport(noisy);
     noisy.send({ rate: options.burst, seconds: options.burstSeconds });
@@ -283,6 +331,8 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
     const deadline = Date.now() + 180_000;
     while (Date.now() < deadline && asked.some((a) => !finals.has(a.answerId))) await new Promise((r) => setTimeout(r, 200));
     await new Promise((r) => setTimeout(r, 1000)); // late duplicates would show up here
+    const cpuSpent = cpuNow().map(({ name, ms }, i) => ({ name, ms: ms - cpuBefore[i]!.ms }));
+    const acceptedAsks = asked.length + noisyReport.accepted;
 
     const p95Of = (tenant: string, which: Asked['phase']) =>
       percentile(
@@ -292,7 +342,7 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
         95,
       );
     return {
-      mode,
+      variant,
       p95: Object.fromEntries(QUIET.map((t) => [t, { baseline: p95Of(t, 'baseline'), burst: p95Of(t, 'burst') }])),
       receiptP95: percentile(
         asked.filter((a) => a.phase === 'burst').map((a) => a.acceptedAt - a.sentAt),
@@ -301,7 +351,13 @@ async function runMode(mode: 'fifo' | 'fair', options: Options, redisUrl: string
       noisyDrainMs: noisyReport.lastFinalAt - burstEnd,
       load,
       sent: sent + noisyReport.sent,
-      accepted: asked.length + noisyReport.accepted,
+      accepted: acceptedAsks,
+      noisy: { sent: noisyReport.sent, accepted: noisyReport.accepted, refused: noisyReport.refused },
+      quietRefused,
+      cpuMsPerAsk: {
+        platform: cpuSpent.reduce((sum, p) => sum + p.ms, 0) / acceptedAsks,
+        gateway: cpuSpent.filter((p) => p.name === 'gateway').reduce((sum, p) => sum + p.ms, 0) / acceptedAsks,
+      },
       lost: asked.filter((a) => !finals.has(a.answerId)).length + noisyReport.lost,
       doubled: [...finals.values()].filter((c) => c > 1).length + noisyReport.doubled,
     };
@@ -319,15 +375,19 @@ async function main(): Promise<void> {
   const kafka = await provideKafka(kafkaPort);
   try {
     const results: ModeResult[] = [];
-    for (const mode of ['fifo', 'fair'] as const) results.push(await runMode(mode, options, redis.url, kafka.brokers));
+    for (const variant of VARIANTS) results.push(await runMode(variant, options, redis.url, kafka.brokers));
+    const refusedOf = (r: ModeResult) =>
+      Object.entries(r.noisy.refused)
+        .map(([code, n]) => `${n} ${code}`)
+        .join(', ') || '0';
     process.stdout.write(
       `\n## Fairness: ${NOISY} bursts to ${options.burst} asks/s for ${options.burstSeconds} s; ${QUIET.join(', ')} ask ${options.quiet}/s each\n\n` +
-        `| consumer | ${QUIET.map((t) => `${t} first token p95 alone / in A's burst (ms)`).join(' | ')} | B and C ask → receipt p95 in A's burst (ms) | A drained after the burst (s) | sent | accepted | lost | doubled | load average (1 min) at the burst's end |\n` +
-        `|---|${QUIET.map(() => '--:|').join('')}--:|--:|--:|--:|--:|--:|--:|\n`,
+        `| variant | ${QUIET.map((t) => `${t} first token p95 alone / in A's burst (ms)`).join(' | ')} | B and C ask → receipt p95 in A's burst (ms) | A drained after the burst (s) | A's asks sent / accepted / refused | B's and C's asks refused | lost | doubled | CPU ms per accepted ask (platform / gateway) | load average (1 min) at the burst's end |\n` +
+        `|---|${QUIET.map(() => '--:|').join('')}--:|--:|--:|--:|--:|--:|--:|--:|\n`,
     );
     for (const r of results) {
       process.stdout.write(
-        `| ${r.mode} | ${QUIET.map((t) => `${fmt(r.p95[t]!.baseline)} / ${fmt(r.p95[t]!.burst)} (${fmt(r.p95[t]!.burst / r.p95[t]!.baseline, 1)}x)`).join(' | ')} | ${fmt(r.receiptP95)} | ${fmt(r.noisyDrainMs / 1000, 1)} | ${r.sent} | ${r.accepted} | ${r.lost} | ${r.doubled} | ${fmt(r.load, 1)} |\n`,
+        `| ${variantName(r.variant)} | ${QUIET.map((t) => `${fmt(r.p95[t]!.baseline)} / ${fmt(r.p95[t]!.burst)} (${fmt(r.p95[t]!.burst / r.p95[t]!.baseline, 1)}x)`).join(' | ')} | ${fmt(r.receiptP95)} | ${fmt(r.noisyDrainMs / 1000, 1)} | ${r.noisy.sent} / ${r.noisy.accepted} / ${refusedOf(r)} | ${r.quietRefused} | ${r.lost} | ${r.doubled} | ${fmt(r.cpuMsPerAsk.platform, 1)} / ${fmt(r.cpuMsPerAsk.gateway, 1)} | ${fmt(r.load, 1)} |\n`,
       );
     }
     process.exitCode = results.every((r) => r.lost === 0 && r.doubled === 0) ? 0 : 1;

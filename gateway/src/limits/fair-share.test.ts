@@ -1,0 +1,192 @@
+import { FairShareScheduler, type FairShareSettings, type SlotGrant } from './fair-share';
+
+const settings = (overrides: Partial<FairShareSettings> = {}): FairShareSettings => ({
+  maxConcurrent: 2,
+  maxConcurrentPerTenant: 0,
+  maxQueuedPerTenant: 10,
+  maxWaitMs: 60_000,
+  weights: new Map(),
+  defaultWeight: 1,
+  ...overrides,
+});
+
+type Granted = Extract<SlotGrant, { ok: true }>;
+const granted = (grant: SlotGrant | Promise<SlotGrant>): Granted => {
+  if (grant instanceof Promise || !grant.ok) throw new Error('expected a slot at once');
+  return grant;
+};
+
+/** Queues `count` operations of `tenant`, recording in `order` which tenant each grant went to. */
+function queue(scheduler: FairShareScheduler, tenant: string, count: number, order: string[], held: Granted[]): Promise<SlotGrant>[] {
+  return Array.from({ length: count }, () => {
+    const grant = scheduler.acquire(tenant);
+    if (!(grant instanceof Promise)) throw new Error(`expected ${tenant} to wait`);
+    return grant.then((result) => {
+      if (result.ok) {
+        order.push(tenant);
+        held.push(result);
+      }
+      return result;
+    });
+  });
+}
+
+/** Releases the oldest held slot, one at a time, letting each grant settle: the order slots are given in. */
+async function drain(held: Granted[], expected: number): Promise<void> {
+  for (let i = 0; i < expected; i++) {
+    await flush();
+    const next = held.shift();
+    if (!next) throw new Error(`only ${i} grants of ${expected}`);
+    next.release();
+  }
+  await flush();
+}
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+afterEach(() => jest.useRealTimers());
+
+describe('FairShareScheduler', () => {
+  it('gives a slot at once while one is free, and queues past the global bound', () => {
+    const scheduler = new FairShareScheduler(settings());
+    granted(scheduler.acquire('a'));
+    granted(scheduler.acquire('b'));
+    expect(scheduler.acquire('a')).toBeInstanceOf(Promise);
+    expect(scheduler.executing()).toBe(2);
+    expect(scheduler.queued('a')).toBe(1);
+  });
+
+  it('serves waiting tenants round robin, not in arrival order', async () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 1 }));
+    const held = [granted(scheduler.acquire('a'))];
+    const order: string[] = [];
+    queue(scheduler, 'a', 4, order, held);
+    queue(scheduler, 'b', 2, order, held);
+    queue(scheduler, 'c', 1, order, held);
+    await drain(held, 8);
+    expect(order).toEqual(['a', 'b', 'c', 'a', 'b', 'a', 'a']);
+  });
+
+  it('gives each tenant its weight in slots per turn, fractions carried over', async () => {
+    const scheduler = new FairShareScheduler(
+      settings({
+        maxConcurrent: 1,
+        weights: new Map([
+          ['gold', 3],
+          ['free', 0.5],
+        ]),
+      }),
+    );
+    const held = [granted(scheduler.acquire('x'))];
+    const order: string[] = [];
+    queue(scheduler, 'gold', 7, order, held);
+    queue(scheduler, 'free', 2, order, held);
+    queue(scheduler, 'std', 3, order, held);
+    await drain(held, 13);
+    // gold 3 per turn; free 0.5 (one every second turn); std 1.
+    expect(order).toEqual(['gold', 'gold', 'gold', 'std', 'gold', 'gold', 'gold', 'free', 'std', 'gold', 'std', 'free']);
+  });
+
+  it("bounds one tenant's executing operations: a second tenant runs at once beside a busy one", async () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 4, maxConcurrentPerTenant: 2 }));
+    const a1 = granted(scheduler.acquire('a'));
+    granted(scheduler.acquire('a'));
+    const a3 = scheduler.acquire('a');
+    expect(a3).toBeInstanceOf(Promise);
+    granted(scheduler.acquire('b'));
+    expect(scheduler.executing('a')).toBe(2);
+    a1.release();
+    expect((await a3).ok).toBe(true);
+    expect(scheduler.executing('a')).toBe(2);
+  });
+
+  it('passes over a tenant at its own bound when a slot frees', async () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 2, maxConcurrentPerTenant: 1 }));
+    const a1 = granted(scheduler.acquire('a'));
+    const b1 = granted(scheduler.acquire('b'));
+    const order: string[] = [];
+    const held: Granted[] = [];
+    queue(scheduler, 'a', 2, order, held);
+    queue(scheduler, 'b', 1, order, held);
+    b1.release();
+    await flush();
+    // a is at its bound (a1 runs): b's waiting operation takes the slot although a's turn came first.
+    expect(order).toEqual(['b']);
+    a1.release();
+    await flush();
+    expect(order).toEqual(['b', 'a']);
+  });
+
+  it("refuses at once past a tenant's queue length, without touching other tenants", () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 1, maxQueuedPerTenant: 2 }));
+    granted(scheduler.acquire('a'));
+    void scheduler.acquire('a');
+    void scheduler.acquire('a');
+    expect(scheduler.acquire('a')).toEqual({ ok: false, reason: 'TENANT_QUEUE_FULL', waitedMs: 0, queued: 2 });
+    expect(scheduler.acquire('b')).toBeInstanceOf(Promise);
+  });
+
+  it('refuses an operation that waited past the longest wait, and frees its place', async () => {
+    jest.useFakeTimers();
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 1, maxWaitMs: 1000, maxQueuedPerTenant: 1 }));
+    const running = granted(scheduler.acquire('a'));
+    const waiting = scheduler.acquire('a');
+    jest.advanceTimersByTime(1000);
+    expect(await waiting).toMatchObject({ ok: false, reason: 'TENANT_QUEUE_TIMEOUT' });
+    expect(scheduler.queued()).toBe(0);
+    const next = scheduler.acquire('a');
+    running.release();
+    expect((await next).ok).toBe(true);
+  });
+
+  it('takes an operation out of its queue when its client goes away', async () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 1 }));
+    const running = granted(scheduler.acquire('a'));
+    const gone = new AbortController();
+    const waiting = scheduler.acquire('b', gone.signal);
+    gone.abort();
+    expect(await waiting).toMatchObject({ ok: false, reason: 'CLIENT_GONE' });
+    expect(scheduler.queued()).toBe(0);
+    running.release();
+    expect(scheduler.executing()).toBe(0);
+    const already = new AbortController();
+    already.abort();
+    expect(scheduler.acquire('b', already.signal)).toMatchObject({ ok: false, reason: 'CLIENT_GONE' });
+  });
+
+  it('frees a slot once however often it is released, and forgets idle tenants', async () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 1 }));
+    const first = granted(scheduler.acquire('a'));
+    const second = scheduler.acquire('a');
+    const third = scheduler.acquire('a');
+    first.release();
+    first.release();
+    const grant = await second;
+    expect(grant.ok).toBe(true);
+    expect(scheduler.executing()).toBe(1);
+    expect(scheduler.queued()).toBe(1);
+    if (grant.ok) grant.release();
+    const last = await third;
+    if (last.ok) last.release();
+    expect(scheduler.executing()).toBe(0);
+    expect((scheduler as unknown as { tenants: Map<string, unknown> }).tenants.size).toBe(0);
+  });
+
+  it('refuses everything waiting when closed', async () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 1 }));
+    granted(scheduler.acquire('a'));
+    const waiting = scheduler.acquire('b');
+    scheduler.close();
+    expect(await waiting).toMatchObject({ ok: false, reason: 'SHUTTING_DOWN' });
+    expect(scheduler.acquire('c')).toMatchObject({ ok: false, reason: 'SHUTTING_DOWN' });
+  });
+
+  it('admits everything at once when both bounds are 0 (off)', () => {
+    const scheduler = new FairShareScheduler(settings({ maxConcurrent: 0, maxConcurrentPerTenant: 0 }));
+    for (let i = 0; i < 1000; i++) granted(scheduler.acquire('a'));
+    expect(scheduler.executing()).toBe(0);
+  });
+
+  it('refuses weights that are not positive', () => {
+    expect(() => new FairShareScheduler(settings({ weights: new Map([['a', 0]]) }))).toThrow('positive');
+  });
+});

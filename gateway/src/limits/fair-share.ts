@@ -1,0 +1,240 @@
+/**
+ * Front-door fairness between tenants (gateway/README.md, "Fair share"): at most `maxConcurrent`
+ * operations execute at once on this gateway, at most `maxConcurrentPerTenant` of one tenant; the
+ * rest wait in one bounded queue per tenant, and a free slot goes to the next tenant by deficit round
+ * robin (each tenant's turn is worth its weight in operations). A tenant's burst so waits behind its
+ * own queue while another tenant's operation takes the next free slot. Pure logic and timers: no I/O.
+ */
+
+export interface FairShareSettings {
+  /** Operations executing at once on this gateway; 0: no global bound. */
+  maxConcurrent: number;
+  /** Operations of one tenant executing at once on this gateway; 0: no per-tenant bound. */
+  maxConcurrentPerTenant: number;
+  /** Operations of one tenant waiting for a slot; past it new ones are refused at once. */
+  maxQueuedPerTenant: number;
+  /** How long an operation may wait for a slot before it is refused. */
+  maxWaitMs: number;
+  /** A tenant's share relative to others (its DRR quantum, in operations per turn); absent: `defaultWeight`. */
+  weights: ReadonlyMap<string, number>;
+  defaultWeight: number;
+}
+
+/** Off: every operation executes at once (both bounds 0). */
+export const fairShareEnabled = (settings: FairShareSettings): boolean => settings.maxConcurrent > 0 || settings.maxConcurrentPerTenant > 0;
+
+export type FairShareRefusalReason =
+  /** The tenant already has `maxQueuedPerTenant` operations waiting. */
+  | 'TENANT_QUEUE_FULL'
+  /** The operation waited `maxWaitMs` without getting a slot. */
+  | 'TENANT_QUEUE_TIMEOUT'
+  /** The client went away while the operation waited. */
+  | 'CLIENT_GONE'
+  /** The gateway is shutting down. */
+  | 'SHUTTING_DOWN';
+
+export type SlotGrant =
+  { ok: true; release: () => void; waitedMs: number } | { ok: false; reason: FairShareRefusalReason; waitedMs: number; queued: number };
+
+interface Waiter {
+  tenant: string;
+  enqueuedAt: number;
+  grant: (result: SlotGrant) => void;
+  timer: NodeJS.Timeout | undefined;
+  detach: () => void;
+}
+
+interface TenantState {
+  queue: Waiter[];
+  running: number;
+  /** DRR: operations the tenant may still start in its current turn (fractions carry over turns). */
+  deficit: number;
+  /** Whether its quantum was added for the turn it is in now. */
+  inTurn: boolean;
+}
+
+const NO_RELEASE = (): void => undefined;
+
+export class FairShareScheduler {
+  private readonly tenants = new Map<string, TenantState>();
+  /** DRR's active list: tenants with waiting operations, in turn order. */
+  private readonly ring: string[] = [];
+  private cursor = 0;
+  private running = 0;
+  private closed = false;
+  private readonly enabled: boolean;
+
+  constructor(
+    private readonly settings: FairShareSettings,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.enabled = fairShareEnabled(settings);
+    for (const [tenant, weight] of settings.weights) {
+      if (!(weight > 0)) throw new Error(`fair-share weight of ${tenant} must be positive, got ${weight}`);
+    }
+    if (!(settings.defaultWeight > 0)) throw new Error(`fair-share default weight must be positive, got ${settings.defaultWeight}`);
+  }
+
+  /** Operations executing now, and waiting (all tenants, or one). */
+  executing(tenant?: string): number {
+    return tenant === undefined ? this.running : (this.tenants.get(tenant)?.running ?? 0);
+  }
+
+  queued(tenant?: string): number {
+    if (tenant !== undefined) return this.tenants.get(tenant)?.queue.length ?? 0;
+    let total = 0;
+    for (const state of this.tenants.values()) total += state.queue.length;
+    return total;
+  }
+
+  /**
+   * A slot for one operation of `tenant`: at once when one is free and nobody of the tenant waits,
+   * else after waiting its turn. `release` of a grant must be called once the operation has executed.
+   */
+  acquire(tenant: string, signal?: AbortSignal): SlotGrant | Promise<SlotGrant> {
+    if (!this.enabled) return { ok: true, release: NO_RELEASE, waitedMs: 0 };
+    if (this.closed) return { ok: false, reason: 'SHUTTING_DOWN', waitedMs: 0, queued: 0 };
+    if (signal?.aborted) return { ok: false, reason: 'CLIENT_GONE', waitedMs: 0, queued: 0 };
+    const state = this.stateOf(tenant);
+    if (state.queue.length === 0 && this.canStart(state)) return this.start(tenant, state, 0);
+    if (state.queue.length >= this.settings.maxQueuedPerTenant) {
+      this.forgetIfIdle(tenant, state);
+      return { ok: false, reason: 'TENANT_QUEUE_FULL', waitedMs: 0, queued: state.queue.length };
+    }
+    return new Promise<SlotGrant>((resolve) => {
+      const waiter: Waiter = {
+        tenant,
+        enqueuedAt: this.now(),
+        timer: undefined,
+        detach: NO_RELEASE,
+        grant: (result) => {
+          if (waiter.timer) clearTimeout(waiter.timer);
+          waiter.detach();
+          resolve(result);
+        },
+      };
+      const giveUp = (reason: FairShareRefusalReason) => {
+        if (!this.removeWaiter(waiter)) return;
+        waiter.grant({ ok: false, reason, waitedMs: this.now() - waiter.enqueuedAt, queued: state.queue.length });
+      };
+      waiter.timer = setTimeout(() => giveUp('TENANT_QUEUE_TIMEOUT'), this.settings.maxWaitMs);
+      if (signal) {
+        const onAbort = () => giveUp('CLIENT_GONE');
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      if (state.queue.length === 0) this.ring.push(tenant);
+      state.queue.push(waiter);
+    });
+  }
+
+  /** Refuses every waiting operation (SHUTTING_DOWN) and admits no more; running ones release as usual. */
+  close(): void {
+    this.closed = true;
+    for (const tenant of [...this.ring]) {
+      const state = this.tenants.get(tenant)!;
+      for (const waiter of state.queue.splice(0)) {
+        waiter.grant({ ok: false, reason: 'SHUTTING_DOWN', waitedMs: this.now() - waiter.enqueuedAt, queued: 0 });
+      }
+      this.forgetIfIdle(tenant, state);
+    }
+    this.ring.length = 0;
+    this.cursor = 0;
+  }
+
+  private stateOf(tenant: string): TenantState {
+    let state = this.tenants.get(tenant);
+    if (!state) {
+      state = { queue: [], running: 0, deficit: 0, inTurn: false };
+      this.tenants.set(tenant, state);
+    }
+    return state;
+  }
+
+  private forgetIfIdle(tenant: string, state: TenantState): void {
+    if (state.running === 0 && state.queue.length === 0) this.tenants.delete(tenant);
+  }
+
+  private globalSlotFree(): boolean {
+    return this.settings.maxConcurrent <= 0 || this.running < this.settings.maxConcurrent;
+  }
+
+  private canStart(state: TenantState): boolean {
+    const perTenant = this.settings.maxConcurrentPerTenant;
+    return this.globalSlotFree() && (perTenant <= 0 || state.running < perTenant);
+  }
+
+  private start(tenant: string, state: TenantState, waitedMs: number): SlotGrant {
+    this.running++;
+    state.running++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      state.running--;
+      this.forgetIfIdle(tenant, state);
+      this.dispatch();
+    };
+    return { ok: true, release, waitedMs };
+  }
+
+  /** Gives free slots to waiting operations, tenant by tenant in DRR order. */
+  private dispatch(): void {
+    while (this.globalSlotFree()) {
+      const tenant = this.nextTenant();
+      if (tenant === null) return;
+      const state = this.tenants.get(tenant)!;
+      const waiter = state.queue.shift()!;
+      if (state.queue.length === 0) this.leaveRing(tenant, state);
+      waiter.grant(this.start(tenant, state, this.now() - waiter.enqueuedAt));
+    }
+  }
+
+  /**
+   * The tenant whose oldest waiting operation gets the next slot: the tenant in turn while its deficit
+   * lasts; a turn adds the tenant's weight to its deficit; tenants at their own bound are passed over.
+   */
+  private nextTenant(): string | null {
+    if (!this.ring.some((tenant) => this.canStart(this.tenants.get(tenant)!))) return null;
+    for (;;) {
+      const tenant = this.ring[this.cursor]!;
+      const state = this.tenants.get(tenant)!;
+      if (this.canStart(state)) {
+        if (!state.inTurn) {
+          state.inTurn = true;
+          state.deficit += this.settings.weights.get(tenant) ?? this.settings.defaultWeight;
+        }
+        if (state.deficit >= 1) {
+          state.deficit -= 1;
+          return tenant;
+        }
+      }
+      state.inTurn = false;
+      this.cursor = (this.cursor + 1) % this.ring.length;
+    }
+  }
+
+  /** DRR: a tenant with nothing waiting leaves the active list and keeps no credit. */
+  private leaveRing(tenant: string, state: TenantState): void {
+    const index = this.ring.indexOf(tenant);
+    if (index < 0) return;
+    this.ring.splice(index, 1);
+    state.deficit = 0;
+    state.inTurn = false;
+    if (index < this.cursor) this.cursor--;
+    if (this.cursor >= this.ring.length) this.cursor = 0;
+    this.forgetIfIdle(tenant, state);
+  }
+
+  /** Takes a waiter out of its queue (timeout, abort); false when it already left (granted). */
+  private removeWaiter(waiter: Waiter): boolean {
+    const state = this.tenants.get(waiter.tenant);
+    if (!state) return false;
+    const index = state.queue.indexOf(waiter);
+    if (index < 0) return false;
+    state.queue.splice(index, 1);
+    if (state.queue.length === 0) this.leaveRing(waiter.tenant, state);
+    return true;
+  }
+}
