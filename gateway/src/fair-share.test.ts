@@ -2,12 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { startAnswerService } from '@beedesk/answer';
-import { CONTEXT_HEADER, createInMemoryRedis, createInProcessEventBus, InProcessQueue, type StartedService } from '@beedesk/runtime';
+import { CONTEXT_HEADER, createInMemoryRedis, createInProcessEventBus, type StartedService } from '@beedesk/runtime';
 import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, type BeedeskError } from '@beedesk/sdk';
-import { startSessionService } from '@beedesk/session';
-import { startTenantService } from '@beedesk/tenant';
+import { startInProcessSubgraphs } from './__tests__/in-process-subgraphs';
 import { createAuthenticator } from './auth';
 import { mintToken } from './dev-tokens';
 import { DEFAULT_LIMIT_SETTINGS, FAIR_SHARE_OFF, type FairShareSettings } from './limits';
@@ -68,19 +66,7 @@ async function startHoldingProxy(target: string): Promise<Server> {
 }
 
 beforeAll(async () => {
-  const deps = (port = 0) => ({
-    redis,
-    keyPrefix: 'fs',
-    internalSecret: INTERNAL,
-    logger,
-    host: '127.0.0.1',
-    port,
-    defaultMetrics: false,
-    events,
-  });
-  const tenant = await startTenantService(deps());
-  const session = await startSessionService(deps());
-  const answer = await startAnswerService({ ...deps(), queue: new InProcessQueue(logger) });
+  const { tenant, session, answer } = await startInProcessSubgraphs({ redis, events, keyPrefix: 'fs', internalSecret: INTERNAL, logger });
   started.push(tenant, session, answer);
   proxy = await startHoldingProxy(`http://127.0.0.1:${tenant.port}/graphql`);
   const urls: Record<string, string> = {

@@ -1,21 +1,13 @@
 import pino from 'pino';
 import WebSocket from 'ws';
-import { startAnswerService } from '@beedesk/answer';
-import {
-  createInMemoryRedis,
-  createInProcessEventBus,
-  InProcessQueue,
-  type AnswerEventMessage,
-  type StartedService,
-} from '@beedesk/runtime';
+import { createInMemoryRedis, createInProcessEventBus, type AnswerEventMessage, type StartedService } from '@beedesk/runtime';
 import { AnswerRepository } from '@beedesk/answer/data';
 import { readSupergraph } from '@beedesk/schema';
 import { BeedeskClient, BeedeskError, type AnswerEvent } from '@beedesk/sdk';
-import { startSessionService } from '@beedesk/session';
-import { startTenantService } from '@beedesk/tenant';
 import { createAuthenticator } from '../auth';
 import { mintToken } from '../dev-tokens';
 import { startGateway } from '../server';
+import { startInProcessSubgraphs } from '../__tests__/in-process-subgraphs';
 
 // Federated subscriptions through the real gateway over the embedded default's in-process event
 // bus and in-memory Redis: fast checks of shaping, ordering and errors for both client protocols.
@@ -35,19 +27,7 @@ const client = async (tenant: string, user: string, role: 'customer' | 'admin' =
   });
 
 beforeAll(async () => {
-  const deps = (port = 0) => ({
-    redis,
-    keyPrefix: 'bd',
-    internalSecret: INTERNAL,
-    logger,
-    host: '127.0.0.1',
-    port,
-    defaultMetrics: false,
-    events,
-  });
-  const tenant = await startTenantService(deps());
-  const session = await startSessionService(deps());
-  const answer = await startAnswerService({ ...deps(), queue: new InProcessQueue(logger) });
+  const { tenant, session, answer } = await startInProcessSubgraphs({ redis, events, keyPrefix: 'bd', internalSecret: INTERNAL, logger });
   started.push(tenant, session, answer);
   const ports: Record<string, number> = { tenant: tenant.port, session: session.port, answer: answer.port, inference: 1 };
   const gateway = await startGateway({
