@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { Writable } from 'node:stream';
 import { createSchema } from 'graphql-yoga';
 import { createLogger } from './logger';
@@ -55,4 +56,48 @@ describe('subgraph server: unexpected resolver errors', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ tenant: 'bank-a', traceId: 'req-42' });
   });
+});
+
+describe('subgraph server: graceful close under steady keep-alive traffic', () => {
+  it('closes promptly while a keep-alive client keeps sending (a gateway under load during a rolling restart)', async () => {
+    const server = createSubgraphServer<BaseContext>({
+      name: 'test',
+      schema: createSchema({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } }),
+      internalSecret: 'unit-test-internal-secret',
+      logger: createLogger('test', 'silent'),
+      metrics: createMetrics('test', false),
+      readiness: async () => ({}),
+      createContext: (base) => base,
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    let sending = true;
+    const statuses: number[] = [];
+    // Two connections kept busy, a request every few ms, as the gateway's keep-alive pool does under load.
+    const loop = async () => {
+      while (sending) {
+        const status = await new Promise<number>((resolve) => {
+          const req = request({ host: '127.0.0.1', port, path: '/health/live', agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          });
+          req.on('error', () => resolve(0));
+          req.end();
+        });
+        statuses.push(status);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const clients = [loop(), loop()];
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await server.close();
+    const closedIn = Date.now() - started;
+    sending = false;
+    await Promise.all(clients);
+    agent.destroy();
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0);
+    // Before: the busy connections never went idle, so close() waited until the shutdown timeout.
+    expect(closedIn).toBeLessThan(2_000);
+  }, 15_000);
 });

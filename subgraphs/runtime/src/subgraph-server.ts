@@ -122,7 +122,10 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     plugins: [countSubscriptions, maskWithRequestLogger, traceOperation],
   });
 
+  let requestsInFlight = 0;
   const server = createServer((req, res) => {
+    requestsInFlight++;
+    res.once('close', () => requestsInFlight--);
     const route = routeOf(req);
     const label = routeLabel(route);
     const stopTimer = metrics.requestSeconds.startTimer({ route: label });
@@ -148,9 +151,23 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     listen: (port, host) => listen(server, port, host),
     close: async () => {
       draining = true;
-      // Subscriptions end first (close 1001), so the gateway can tell its clients at once.
-      await ws.close();
-      await closeServer(server);
+      // A rolling restart once saw this step run into the shutdown timeout; say what it still waits for.
+      const slow = setTimeout(() => {
+        server.getConnections((_error, connections) =>
+          logger.warn(
+            { connections, requestsInFlight, webSockets: ws.openSockets },
+            'HTTP server still closing after 5 s: waiting for these',
+          ),
+        );
+      }, 5_000);
+      slow.unref();
+      try {
+        // Subscriptions end first (close 1001), so the gateway can tell its clients at once.
+        await ws.close();
+        await closeServer(server);
+      } finally {
+        clearTimeout(slow);
+      }
     },
   };
 }

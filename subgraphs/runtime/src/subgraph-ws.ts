@@ -31,6 +31,8 @@ export interface SubgraphWsOptions<TContext extends BaseContext> {
 export interface SubgraphWs {
   /** Ends every subscription (close 1001) and stops accepting new sockets. */
   close(): Promise<void>;
+  /** WebSockets open now (for a close that takes long to say what it waits for). */
+  readonly openSockets: number;
 }
 
 type Extra = { caller?: Caller };
@@ -138,6 +140,9 @@ export function attachSubgraphWs<TContext extends BaseContext>(options: Subgraph
   );
 
   return {
+    get openSockets() {
+      return wss.clients.size;
+    },
     close: async () => {
       draining = true;
       await ws.dispose();
