@@ -197,4 +197,17 @@ describe('AnswerRepository fences (real Redis)', () => {
     // Nothing for the engine.
     expect(await redis.zscore(keys.outbox, answer.id)).toBeNull();
   });
+
+  it('notes an unsure answer only while the answer exists: a user erased between completion and the note leaves no id behind', async () => {
+    const { answer, session } = await asked();
+    await answers.noteUnsure(tenant, answer.id);
+    expect(await redis.zscore(keys.unsureAnswers, answer.id)).not.toBeNull();
+    const { answer: erasedLater } = await asked(null, 'user-erased-mid-answer');
+    // deleteMyData ran after the worker completed the answer but before it noted it as unsure.
+    await sessions.eraseUser(tenant, 'user-erased-mid-answer');
+    expect(await answers.get(tenant, erasedLater.id)).toBeNull();
+    await answers.noteUnsure(tenant, erasedLater.id);
+    expect(await redis.zscore(keys.unsureAnswers, erasedLater.id)).toBeNull();
+    expect(session.id).toBeTruthy();
+  });
 });

@@ -67,6 +67,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /**
+ * Notes an unsure answer in the tenant's list for staff (KEYS[1]) only while the answer (KEYS[2]) exists:
+ * a customer erased between the answer's completion and this note must not leave its id behind. ARGV:
+ * score (ms), answer id, how many entries to keep, retention (ms). 1 when noted, 0 when the answer is gone.
+ */
+const NOTE_UNSURE = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1`;
+
+/**
  * Appends a streamed piece under our claim; -1: not ours. The first piece of an answer (and only it: the
  * status moves once) turns QUEUED into ANSWERING, stamps `firstTokenAt` (ARGV[5]) and counts its ask →
  * first token latency bin (ARGV[6]) into the tenant's statistics (KEYS[5..6], retentions ARGV[7..8]).
@@ -226,6 +238,7 @@ interface AnswerScripts {
   beedeskAnswerFailIfQueued: Script<number>;
   beedeskAsk: Script<[string, number, number?, string?, string?]>;
   beedeskEnterQueue: Script<number>;
+  beedeskNoteUnsure: Script<number>;
 }
 
 function withScripts(redis: Redis): Redis & AnswerScripts {
@@ -240,6 +253,7 @@ function withScripts(redis: Redis): Redis & AnswerScripts {
     redis.defineCommand('beedeskAnswerFailIfQueued', { numberOfKeys: 7, lua: FAIL_IF_QUEUED });
     redis.defineCommand('beedeskAsk', { numberOfKeys: 18, lua: ASK });
     redis.defineCommand('beedeskEnterQueue', { numberOfKeys: 2, lua: ENTER_QUEUE });
+    redis.defineCommand('beedeskNoteUnsure', { numberOfKeys: 2, lua: NOTE_UNSURE });
   }
   return scripted as Redis & AnswerScripts;
 }
@@ -639,17 +653,20 @@ export class AnswerRepository extends TenantStore {
 
   /**
    * Notes a final answer the engine was unsure about in the tenant's list for staff (idempotent: a
-   * redelivered completion adds the same entry). Kept to the newest UNSURE_LIST_MAX, for as long as answers live.
+   * redelivered completion adds the same entry). Kept to the newest UNSURE_LIST_MAX, for as long as answers
+   * live; an answer erased meanwhile is not noted (one script: the check and the write cannot be split).
    */
-  async noteUnsure(tenantId: string, answerId: string, at = new Date()): Promise<void> {
-    const key = this.keys(tenantId).unsureAnswers;
-    await execOrThrow(
-      this.redis
-        .multi()
-        .zadd(key, at.getTime(), answerId)
-        .zremrangebyrank(key, 0, -UNSURE_LIST_MAX - 1)
-        .pexpire(key, HISTORY_RETENTION_MS),
+  async noteUnsure(tenantId: string, answerId: string, at = new Date()): Promise<boolean> {
+    const keys = this.keys(tenantId);
+    const noted = await this.scripts.beedeskNoteUnsure(
+      keys.unsureAnswers,
+      keys.answer(answerId),
+      at.getTime(),
+      answerId,
+      UNSURE_LIST_MAX,
+      HISTORY_RETENTION_MS,
     );
+    return noted === 1;
   }
 
   /** The newest `limit` unsure answers, newest first; ids whose answer is gone (erased, expired) are dropped from the list. */
