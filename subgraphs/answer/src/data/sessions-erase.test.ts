@@ -74,9 +74,12 @@ describe('SessionRepository.eraseUser', () => {
     expect(await answers.recordAttempt('ta', done.id, 'w1', 10_000)).toBe(1);
     const outcome = { text: 'reply one', status: 'DONE' as const, sourceIds: [], confidence: 0.9, needsHuman: false, engine: 'kb' };
     expect(await answers.completeClaimed('ta', done, outcome, 'w1', 10_000)).not.toBeNull();
+    // Noted for staff as unsure (the list names answers of every user of the tenant).
+    expect(await answers.noteUnsure('ta', done.id)).toBe(true);
     await ask('ta', u1.id, 'user-u', 'secret question two', 'm2'); // still waiting in line
     const { session: v1 } = await sessions.startOrResume('ta', 'user-v');
     const vAnswer = await ask('ta', v1.id, 'user-v', 'question of v', 'mv');
+    expect(await answers.noteUnsure('ta', vAnswer.id)).toBe(true);
     const { session: b1 } = await sessions.startOrResume('tb', 'user-u'); // same user id, another tenant
     await ask('tb', b1.id, 'user-u', 'question in b', 'mb');
 
@@ -91,6 +94,8 @@ describe('SessionRepository.eraseUser', () => {
     expect(remaining.length).toBeGreaterThan(0); // V's data is still there
     // The waiting line keeps V's question only.
     expect(await redis.zrange(tenantKeys(prefix, 'ta').pending, 0, -1)).toEqual([vAnswer.id]);
+    // The unsure list keeps V's answer only.
+    expect(await redis.zrange(tenantKeys(prefix, 'ta').unsureAnswers, 0, -1)).toEqual([vAnswer.id]);
     expect(await sessions.get('ta', v1.id)).not.toBeNull();
     expect((await sessions.turns('ta', v1.id)).map((t) => t.text)).toEqual(['question of v']);
     expect(await sessions.get('tb', b1.id)).not.toBeNull();

@@ -236,8 +236,10 @@ export class SessionRepository extends TenantStore {
         for (const { key, members } of plan.removals) multi.zrem(key, ...members);
         if (plan.answerIds.length > 0) {
           multi.zrem(keys.pending, ...plan.answerIds);
-          // Their not-yet-acknowledged requests too (they hold the question text).
+          // Their not-yet-acknowledged requests too (they hold the question text), and their places in
+          // the staff's unsure-answers list.
           multi.zrem(keys.outbox, ...plan.answerIds).hdel(keys.outboxRequests, ...plan.answerIds);
+          multi.zrem(keys.unsureAnswers, ...plan.answerIds);
         }
         const results = await multi.exec();
         if (!results) continue; // a watched index changed: read again
