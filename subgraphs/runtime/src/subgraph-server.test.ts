@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { createSchema } from 'graphql-yoga';
 import { createLogger } from './logger';
@@ -100,4 +101,27 @@ describe('subgraph server: graceful close under steady keep-alive traffic', () =
     // Before: the busy connections never went idle, so close() waited until the shutdown timeout.
     expect(closedIn).toBeLessThan(2_000);
   }, 15_000);
+
+  it('closes a connection that never sent a request once the grace has passed (it held rolling restarts for 20 s)', async () => {
+    const server = createSubgraphServer<BaseContext>({
+      name: 'test',
+      schema: createSchema({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } }),
+      internalSecret: 'unit-test-internal-secret',
+      logger: createLogger('test', 'silent'),
+      metrics: createMetrics('test', false),
+      readiness: async () => ({}),
+      createContext: (base) => base,
+      closeGraceMs: 200,
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    // A client's pre-opened socket: connected, nothing sent. node:http does not count it as idle.
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await closed;
+  }, 10_000);
 });

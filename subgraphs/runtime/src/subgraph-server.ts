@@ -47,6 +47,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   readiness: Readiness;
   /** Adds per-request state (DataLoaders, repositories) to the verified base context. */
   createContext: (base: BaseContext) => TContext;
+  /**
+   * How long close() waits for connections to go away by themselves (default 5 s); then, when no request
+   * is in flight and no WebSocket is open, it closes the remaining ones.
+   */
+  closeGraceMs?: number;
 }
 
 export interface SubgraphServer {
@@ -151,15 +156,20 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     listen: (port, host) => listen(server, port, host),
     close: async () => {
       draining = true;
-      // A rolling restart once saw this step run into the shutdown timeout; say what it still waits for.
+      const graceMs = options.closeGraceMs ?? 5_000;
+      // Connections that never sent a request (a client's pre-opened socket) are not idle to node:http and
+      // would hold close() until the shutdown timeout (seen in rolling restarts: 1 connection, nothing in
+      // flight). After the grace, with nothing in flight, they are closed; otherwise it says what it waits for.
       const slow = setTimeout(() => {
-        server.getConnections((_error, connections) =>
+        server.getConnections((_error, connections) => {
+          const nothingInFlight = requestsInFlight === 0 && ws.openSockets === 0;
           logger.warn(
-            { connections, requestsInFlight, webSockets: ws.openSockets },
-            'HTTP server still closing after 5 s: waiting for these',
-          ),
-        );
-      }, 5_000);
+            { connections, requestsInFlight, webSockets: ws.openSockets, closingThem: nothingInFlight },
+            `HTTP server still closing after ${graceMs} ms`,
+          );
+          if (nothingInFlight) server.closeAllConnections();
+        });
+      }, graceMs);
       slow.unref();
       try {
         // Subscriptions end first (close 1001), so the gateway can tell its clients at once.

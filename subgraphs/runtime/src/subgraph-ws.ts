@@ -82,7 +82,11 @@ export function attachSubgraphWs<TContext extends BaseContext>(options: Subgraph
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/graphql' || draining) {
-      socket.end(`HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      // Destroyed once written: a half-closed socket would keep the HTTP server's close() waiting on the peer.
+      socket.end(
+        `HTTP/1.1 ${draining ? '503 Service Unavailable' : '404 Not Found'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+        () => socket.destroy(),
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
