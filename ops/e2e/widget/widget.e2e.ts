@@ -366,15 +366,25 @@ describe('widget transports, languages, hosts and devices', () => {
           while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
           return el ? `${el.tagName.toLowerCase()}.${el.className}` : '';
         });
+      // Focus moves in an effect after the render that opened or closed the panel: wait for it (5 s at most).
+      const focusBecomes = async (expected: string) => {
+        const deadline = Date.now() + 5_000;
+        let now = await focused();
+        while (now !== expected && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          now = await focused();
+        }
+        expect(now).toBe(expected);
+      };
       await page.keyboard.press('Tab');
-      expect(await focused()).toBe('button.launcher');
+      await focusBecomes('button.launcher');
       await page.keyboard.press('Enter');
-      expect(await focused()).toBe('textarea.');
+      await focusBecomes('textarea.');
       await page.keyboard.type('where is my new card');
       await page.keyboard.press('Enter');
       await finalAnswer(page, 60_000);
       await page.keyboard.press('Escape');
-      expect(await focused()).toBe('button.launcher');
+      await focusBecomes('button.launcher');
       await expect(inWidget(page, '.panel').count()).resolves.toBe(0);
     } finally {
       await context.close();

@@ -89,10 +89,17 @@ export function listen(server: Server, port: number, host: string): Promise<numb
 }
 
 /** Stops accepting, lets in-flight requests finish, then drops idle keep-alive sockets. */
-export function closeServer(server: Server): Promise<void> {
+export function closeServer(server: Server, forceAfterMs?: number): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
-    server.close(() => resolve());
+    // node:http waits for a connection that never sent a request (a client's pre-opened socket) until the
+    // peer drops it; past `forceAfterMs` every remaining connection is closed.
+    const force = forceAfterMs === undefined ? undefined : setTimeout(() => server.closeAllConnections(), forceAfterMs);
+    force?.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
