@@ -60,8 +60,9 @@ describe('subgraph server: unexpected resolver errors', () => {
 });
 
 describe('subgraph server: graceful close under steady keep-alive traffic', () => {
-  it('closes promptly while a keep-alive client keeps sending (a gateway under load during a rolling restart)', async () => {
-    const server = createSubgraphServer<BaseContext>({
+  /** A minimal subgraph for the close tests. */
+  const quietServer = (closeGraceMs?: number) =>
+    createSubgraphServer<BaseContext>({
       name: 'test',
       schema: createSchema({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } }),
       internalSecret: 'unit-test-internal-secret',
@@ -69,7 +70,10 @@ describe('subgraph server: graceful close under steady keep-alive traffic', () =
       metrics: createMetrics('test', false),
       readiness: async () => ({}),
       createContext: (base) => base,
+      closeGraceMs,
     });
+  it('closes promptly while a keep-alive client keeps sending (a gateway under load during a rolling restart)', async () => {
+    const server = quietServer();
     const port = await server.listen(0, '127.0.0.1');
     const agent = new Agent({ keepAlive: true, maxSockets: 2 });
     let sending = true;
@@ -103,16 +107,7 @@ describe('subgraph server: graceful close under steady keep-alive traffic', () =
   }, 15_000);
 
   it('closes a connection that never sent a request once the grace has passed (it held rolling restarts for 20 s)', async () => {
-    const server = createSubgraphServer<BaseContext>({
-      name: 'test',
-      schema: createSchema({ typeDefs: 'type Query { ok: Boolean }', resolvers: { Query: { ok: () => true } } }),
-      internalSecret: 'unit-test-internal-secret',
-      logger: createLogger('test', 'silent'),
-      metrics: createMetrics('test', false),
-      readiness: async () => ({}),
-      createContext: (base) => base,
-      closeGraceMs: 200,
-    });
+    const server = quietServer(200);
     const port = await server.listen(0, '127.0.0.1');
     // A client's pre-opened socket: connected, nothing sent. node:http does not count it as idle.
     const socket = connect(port, '127.0.0.1');
