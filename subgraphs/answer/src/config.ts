@@ -9,6 +9,6 @@ export const answerSettings = z.object({
   /** Age at which a question that never reached Kafka is answered FAILED (reason NOT_QUEUED). */
   OUTBOX_GIVE_UP_MS: z.coerce.number().int().min(100).default(120_000),
   /** How long the producer gathers asks into one Kafka request. */
-  KAFKA_PRODUCER_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(20),
+  KAFKA_PRODUCER_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(0),
 });
 export type AnswerSettings = z.infer<typeof answerSettings>;

@@ -177,7 +177,10 @@ export interface ProducerRecoveryOptions {
 }
 
 export interface KafkaQueueOptions {
-  /** How long asks are gathered into one produce request. */
+  /**
+   * How long the first ask of an idle producer waits for others to join its produce request. 0 (the
+   * default): it goes at once, and asks arriving while a request is in flight go together in the next.
+   */
   lingerMs?: number;
   maxBatch?: number;
   /** An ask waits at most this long for Kafka before its send counts as failed (the outbox re-sends it). */
@@ -190,8 +193,10 @@ export type ProducerState = 'ok' | 'disconnected' | 'replacing';
 
 /**
  * Produces inference requests keyed by tenant and session (per-session order), gzip-compressed,
- * in micro-batches: asks arriving within `lingerMs` of each other go out in one produce request,
- * which is what lets a burst of asks ride through at a fraction of the round trips.
+ * in micro-batches: one produce request is in flight at a time (the idempotent producer allows no
+ * more), and the asks that arrive meanwhile go out together in the next. A burst rides through at
+ * a fraction of the round trips while a lone ask pays no waiting time (a fixed linger made every
+ * ask wait 20 ms, most of a quiet ask's time in the answer service).
  *
  * A producer that cannot send (an error that leaves kafkajs' idempotent producer stuck, or
  * `maxConsecutiveFailures` failed sends) is replaced by a new one without a process restart; while
@@ -201,7 +206,9 @@ export type ProducerState = 'ok' | 'disconnected' | 'replacing';
 export class KafkaInferenceQueue implements InferenceQueue {
   private producer: Producer;
   private batch: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the scheduled flush, when one is scheduled. */
+  private cancelScheduledFlush: (() => void) | null = null;
+  private sendInFlight = false;
   private sending: Promise<void> = Promise.resolve();
   private consecutiveFailures = 0;
   private replacing: Promise<void> | null = null;
@@ -222,7 +229,7 @@ export class KafkaInferenceQueue implements InferenceQueue {
     private readonly topic: string,
     options: KafkaQueueOptions = {},
   ) {
-    this.lingerMs = options.lingerMs ?? 20;
+    this.lingerMs = options.lingerMs ?? 0;
     this.maxBatch = options.maxBatch ?? 500;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
     this.logger = options.logger;
@@ -285,17 +292,30 @@ export class KafkaInferenceQueue implements InferenceQueue {
         },
       });
       if (this.batch.length >= this.maxBatch) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
+      else this.scheduleFlush();
     });
   }
 
+  /** A flush after `lingerMs`, or after the current event-loop turn (asks of one turn share a request). */
+  private scheduleFlush(): void {
+    if (this.cancelScheduledFlush || this.sendInFlight) return; // the send in flight flushes when done
+    if (this.lingerMs > 0) {
+      const timer = setTimeout(() => this.flush(), this.lingerMs);
+      this.cancelScheduledFlush = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(() => this.flush());
+      this.cancelScheduledFlush = () => clearImmediate(immediate);
+    }
+  }
+
+  /** Sends up to `maxBatch` waiting asks unless a send is in flight; what is left goes when it is done. */
   private flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const batch = this.batch;
-    this.batch = [];
-    if (batch.length === 0) return;
-    this.sending = this.sending.then(async () => {
+    this.cancelScheduledFlush?.();
+    this.cancelScheduledFlush = null;
+    if (this.sendInFlight || this.batch.length === 0) return;
+    const batch = this.batch.splice(0, this.maxBatch);
+    this.sendInFlight = true;
+    this.sending = (async () => {
       let timer: NodeJS.Timeout | undefined;
       try {
         const deadline = new Promise<never>((_, fail) => {
@@ -320,8 +340,10 @@ export class KafkaInferenceQueue implements InferenceQueue {
         this.recordFailure(error);
       } finally {
         clearTimeout(timer);
+        this.sendInFlight = false;
       }
-    });
+      this.flush();
+    })();
   }
 
   private recordFailure(error: unknown): void {
@@ -361,7 +383,7 @@ export class KafkaInferenceQueue implements InferenceQueue {
   async close(): Promise<void> {
     this.closed = true;
     this.flush();
-    await this.sending;
+    while (this.sendInFlight) await this.sending;
     await this.replacing;
     await this.producer.disconnect();
   }
