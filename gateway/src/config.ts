@@ -89,6 +89,8 @@ export const gatewayEnv = commonEnv.extend({
   GATEWAY_MAX_CONCURRENT_OPERATIONS: z.coerce.number().int().min(0).optional(),
   /** Operations of one tenant executing at once on this gateway process; 0: no per-tenant bound. */
   GATEWAY_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(0).optional(),
+  /** The per-tenant bound while other tenants are active too (limits/fair-share.ts); 0: the per-tenant bound always. */
+  GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: z.coerce.number().int().min(0).optional(),
   /** Operations of one tenant waiting for a slot; more are refused (RATE_LIMITED, reason TENANT_QUEUE_FULL). */
   GATEWAY_TENANT_QUEUE_LENGTH: z.coerce.number().int().min(0).default(DEFAULT_FAIR_SHARE_SETTINGS.maxQueuedPerTenant),
   /** Longest wait for a slot (SERVICE_UNAVAILABLE, reason TENANT_QUEUE_TIMEOUT). */

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import WebSocket from 'ws';
@@ -25,7 +25,16 @@ const started: StartedService[] = [];
 const FAIR_SHARE: FairShareSettings =
   process.env.FAIR_SHARE === 'off'
     ? FAIR_SHARE_OFF
-    : { maxConcurrent: 4, maxConcurrentPerTenant: 2, maxQueuedPerTenant: 2, maxWaitMs: 1500, weights: new Map(), defaultWeight: 1 };
+    : {
+        maxConcurrent: 4,
+        maxConcurrentPerTenant: 2,
+        maxConcurrentPerTenantContended: 0,
+        contentionWindowMs: 1000,
+        maxQueuedPerTenant: 2,
+        maxWaitMs: 1500,
+        weights: new Map(),
+        defaultWeight: 1,
+      };
 
 /** Requests of the flooding tenant to the tenant subgraph wait here until `releaseHeld`. */
 const held: (() => void)[] = [];
@@ -178,6 +187,43 @@ describe('fair share between tenants at the front door', () => {
     releaseHeld();
     await until(() => flood.every((f) => f.done));
     expect(flood.map((f) => f.value?.status)).toEqual([200, 200, 200, 200]);
+  });
+
+  it("refuses a request of a tenant whose queue is full before reading its body, another tenant's not", async () => {
+    const flood = Array.from({ length: 4 }, () => settled(tenantQuery(FLOOD)));
+    await until(() => held.length === 2);
+    /** Sends the headers and half a body, never the rest: a status comes back only if nobody waits for the body. */
+    const halfSent = async (tenant: string) => {
+      const token = await tokenOf(tenant, `u${++users}`);
+      return new Promise<number | 'no answer'>((resolve) => {
+        const req = httpRequest(gatewayUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': '1000', authorization: `Bearer ${token}` },
+        });
+        const timer = setTimeout(() => {
+          req.destroy();
+          resolve('no answer');
+        }, 1000);
+        req.on('response', (res) => {
+          clearTimeout(timer);
+          res.resume();
+          req.destroy();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => undefined); // destroyed by us once it answered or did not
+        req.write('{"query":"{ tenant { id');
+      });
+    };
+    for (let tries = 0; (await slots()).queued !== 2; tries++) {
+      if (tries > 100) throw new Error('the two operations past the bound did not queue');
+      await sleep(20);
+    }
+    expect(await halfSent(FLOOD)).toBe(429);
+    expect(await halfSent('calm')).toBe('no answer'); // waits for its body, as it should
+    releaseHeld();
+    await until(() => held.length === 2);
+    releaseHeld();
+    await until(() => flood.every((f) => f.done));
   });
 
   it('refuses an operation that waited past the longest wait with SERVICE_UNAVAILABLE and Retry-After', async () => {

@@ -3,6 +3,8 @@ import { FairShareScheduler, type FairShareSettings, type SlotGrant } from './fa
 const settings = (overrides: Partial<FairShareSettings> = {}): FairShareSettings => ({
   maxConcurrent: 2,
   maxConcurrentPerTenant: 0,
+  maxConcurrentPerTenantContended: 0,
+  contentionWindowMs: 1000,
   maxQueuedPerTenant: 10,
   maxWaitMs: 60_000,
   weights: new Map(),
@@ -97,6 +99,35 @@ describe('FairShareScheduler', () => {
     a1.release();
     expect((await a3).ok).toBe(true);
     expect(scheduler.executing('a')).toBe(2);
+  });
+
+  it('holds a tenant to the contended bound while another tenant is active, and to the full bound alone', async () => {
+    let now = 0;
+    const scheduler = new FairShareScheduler(
+      settings({ maxConcurrent: 64, maxConcurrentPerTenant: 4, maxConcurrentPerTenantContended: 1, contentionWindowMs: 1000 }),
+      () => now,
+    );
+    // Alone, a runs up to its full bound.
+    const alone = [1, 2, 3, 4].map(() => granted(scheduler.acquire('a')));
+    expect(scheduler.acquire('a')).toBeInstanceOf(Promise);
+    alone.forEach((g) => g.release());
+    await flush();
+    expect(scheduler.executing('a')).toBe(1); // the waiting one started
+    // b arrives: from now on a gets at most one slot while b was active within the window.
+    const b = granted(scheduler.acquire('b'));
+    b.release();
+    const aWaiting = scheduler.acquire('a');
+    expect(aWaiting).toBeInstanceOf(Promise);
+    expect(scheduler.executing('a')).toBe(1);
+    // Once b has been quiet for longer than the window, a's bound is the full one again: the waiting
+    // operation starts with a's next request, which starts at once too.
+    now += 1001;
+    const next = granted(scheduler.acquire('a'));
+    const waited = await aWaiting;
+    expect(waited.ok).toBe(true);
+    expect(scheduler.executing('a')).toBe(3);
+    next.release();
+    if (waited.ok) waited.release();
   });
 
   it('passes over a tenant at its own bound when a slot frees', async () => {

@@ -11,6 +11,12 @@ export interface FairShareSettings {
   maxConcurrent: number;
   /** Operations of one tenant executing at once on this gateway; 0: no per-tenant bound. */
   maxConcurrentPerTenant: number;
+  /**
+   * The per-tenant bound while other tenants are active too (one of them acquired a slot within
+   * `contentionWindowMs`); 0: `maxConcurrentPerTenant` always. A tenant alone keeps the larger bound.
+   */
+  maxConcurrentPerTenantContended: number;
+  contentionWindowMs: number;
   /** Operations of one tenant waiting for a slot; past it new ones are refused at once. */
   maxQueuedPerTenant: number;
   /** How long an operation may wait for a slot before it is refused. */
@@ -20,8 +26,9 @@ export interface FairShareSettings {
   defaultWeight: number;
 }
 
-/** Off: every operation executes at once (both bounds 0). */
-export const fairShareEnabled = (settings: FairShareSettings): boolean => settings.maxConcurrent > 0 || settings.maxConcurrentPerTenant > 0;
+/** Off: every operation executes at once (every bound 0). */
+export const fairShareEnabled = (settings: FairShareSettings): boolean =>
+  settings.maxConcurrent > 0 || settings.maxConcurrentPerTenant > 0 || settings.maxConcurrentPerTenantContended > 0;
 
 export type FairShareRefusalReason =
   /** The tenant already has `maxQueuedPerTenant` operations waiting. */
@@ -61,6 +68,8 @@ export class FairShareScheduler {
   private readonly ring: string[] = [];
   private cursor = 0;
   private running = 0;
+  /** When each tenant last asked for a slot, oldest first (re-inserted on every request). */
+  private readonly lastSeen = new Map<string, number>();
   private closed = false;
   private readonly enabled: boolean;
 
@@ -87,6 +96,12 @@ export class FairShareScheduler {
     return total;
   }
 
+  /** Whether an operation of `tenant` asking now would be refused with TENANT_QUEUE_FULL. */
+  queueFull(tenant: string): boolean {
+    if (!this.enabled || this.closed) return false;
+    return (this.tenants.get(tenant)?.queue.length ?? 0) >= this.settings.maxQueuedPerTenant;
+  }
+
   /**
    * A slot for one operation of `tenant`: at once when one is free and nobody of the tenant waits,
    * else after waiting its turn. `release` of a grant must be called once the operation has executed.
@@ -95,7 +110,10 @@ export class FairShareScheduler {
     if (!this.enabled) return { ok: true, release: NO_RELEASE, waitedMs: 0 };
     if (this.closed) return { ok: false, reason: 'SHUTTING_DOWN', waitedMs: 0, queued: 0 };
     if (signal?.aborted) return { ok: false, reason: 'CLIENT_GONE', waitedMs: 0, queued: 0 };
+    this.noteActive(tenant);
     const state = this.stateOf(tenant);
+    // The tenant's bound may have grown since its waiting operations queued (the others went quiet).
+    if (state.queue.length > 0 && this.canStart(state)) this.dispatch();
     if (state.queue.length === 0 && this.canStart(state)) return this.start(tenant, state, 0);
     if (state.queue.length >= this.settings.maxQueuedPerTenant) {
       this.forgetIfIdle(tenant, state);
@@ -160,8 +178,30 @@ export class FairShareScheduler {
   }
 
   private canStart(state: TenantState): boolean {
-    const perTenant = this.settings.maxConcurrentPerTenant;
+    const perTenant = this.perTenantBound();
     return this.globalSlotFree() && (perTenant <= 0 || state.running < perTenant);
+  }
+
+  private noteActive(tenant: string): void {
+    this.lastSeen.delete(tenant);
+    this.lastSeen.set(tenant, this.now());
+  }
+
+  /**
+   * The per-tenant bound now: the contended one while more than one tenant was active within the
+   * window. More of one tenant's operations in flight than the machine runs at once only lengthen the
+   * queues in the subgraphs that every tenant's requests wait in (gateway/README.md, "Fair share").
+   */
+  private perTenantBound(): number {
+    const { maxConcurrentPerTenant, maxConcurrentPerTenantContended, contentionWindowMs } = this.settings;
+    if (maxConcurrentPerTenantContended <= 0) return maxConcurrentPerTenant;
+    const horizon = this.now() - contentionWindowMs;
+    for (const [tenant, seenAt] of this.lastSeen) {
+      if (seenAt >= horizon) break; // the map is in order of last activity
+      this.lastSeen.delete(tenant);
+    }
+    if (this.lastSeen.size < 2) return maxConcurrentPerTenant;
+    return maxConcurrentPerTenant > 0 ? Math.min(maxConcurrentPerTenant, maxConcurrentPerTenantContended) : maxConcurrentPerTenantContended;
   }
 
   private start(tenant: string, state: TenantState, waitedMs: number): SlotGrant {

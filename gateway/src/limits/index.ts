@@ -102,6 +102,15 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     return refusal(status, code, message, headers, extensions);
   };
 
+  const queueFullRefusal = (queued: number): Refusal =>
+    refuse(
+      429,
+      'RATE_LIMITED',
+      `Too many operations of this tenant are waiting (${queued}): retry in ${retryAfterSeconds} s.`,
+      { reason: 'TENANT_QUEUE_FULL', retryAfterSeconds, scope: 'tenant', limit: settings.fairShare.maxQueuedPerTenant },
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+
   return {
     subscriptionLeases,
     socketLeases,
@@ -125,6 +134,19 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     },
 
     /**
+     * The fair share's refusal of a tenant whose queue is already full, checked before the request's
+     * body is read: the same answer the slot would get later, without reading, parsing and validating
+     * what would be refused anyway (a burst's excess costs the gateway as little as it can).
+     */
+    checkQueue(auth: Authentication): Refusal | null {
+      const { tenantId } = auth.caller;
+      if (!fairShare.queueFull(tenantId)) return null;
+      const queued = fairShare.queued(tenantId);
+      warnQueueRefusal(tenantId, 'TENANT_QUEUE_FULL', queued);
+      return queueFullRefusal(queued);
+    },
+
+    /**
      * A slot to execute one operation of the caller's tenant (fair-share.ts): at once, after waiting its
      * turn, or refused (the tenant's queue is full: RATE_LIMITED 429; it waited too long, or the gateway
      * is shutting down: SERVICE_UNAVAILABLE 503). The answer's release must be called once it has executed.
@@ -142,13 +164,7 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
       const extensions = { reason, retryAfterSeconds };
       switch (reason) {
         case 'TENANT_QUEUE_FULL':
-          return refuse(
-            429,
-            'RATE_LIMITED',
-            `Too many operations of this tenant are waiting (${queued}): retry in ${retryAfterSeconds} s.`,
-            { ...extensions, scope: 'tenant', limit: settings.fairShare.maxQueuedPerTenant },
-            headers,
-          );
+          return queueFullRefusal(queued);
         case 'TENANT_QUEUE_TIMEOUT':
           return refuse(
             503,

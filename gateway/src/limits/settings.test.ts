@@ -64,6 +64,7 @@ describe('limit settings from the environment', () => {
       settingsOf({
         GATEWAY_MAX_CONCURRENT_OPERATIONS: '32',
         GATEWAY_MAX_CONCURRENT_PER_TENANT: '0',
+        GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '3',
         GATEWAY_TENANT_QUEUE_LENGTH: '20',
         GATEWAY_TENANT_QUEUE_WAIT_MS: '750',
         GATEWAY_TENANT_WEIGHTS: 'gold=4,free=0.5',
@@ -71,6 +72,8 @@ describe('limit settings from the environment', () => {
     ).toEqual({
       maxConcurrent: 32,
       maxConcurrentPerTenant: 0,
+      maxConcurrentPerTenantContended: 3,
+      contentionWindowMs: 1000,
       maxQueuedPerTenant: 20,
       maxWaitMs: 750,
       weights: new Map([
@@ -79,7 +82,11 @@ describe('limit settings from the environment', () => {
       ]),
       defaultWeight: 1,
     });
-    expect(settingsOf({ GATEWAY_AUTH: 'none' }).fairShare).toMatchObject({ maxConcurrent: 0, maxConcurrentPerTenant: 0 });
+    expect(settingsOf({ GATEWAY_AUTH: 'none' }).fairShare).toMatchObject({
+      maxConcurrent: 0,
+      maxConcurrentPerTenant: 0,
+      maxConcurrentPerTenantContended: 0,
+    });
     expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_CONCURRENT_OPERATIONS: '8' }).fairShare.maxConcurrent).toBe(8);
     expect(() => gatewayEnv.parse({ GATEWAY_TENANT_WEIGHTS: 'gold' })).toThrow(/weight/);
     expect(() => parseWeights('gold=0')).toThrow(/above 0/);

@@ -26,14 +26,18 @@ export interface GatewayLimitSettings {
 }
 
 /**
- * Generous for normal load (a tenant rarely has 16 operations executing at once on one gateway
- * process; those past it wait, they are not refused), tight enough that one tenant's burst leaves
- * most of a saturated machine's work queue to others: bench:fairness (2 cores) accepts ~140 asks/s at
- * ~10 ms of CPU each, so 16 of a tenant's asks in flight already keep the subgraphs busy.
+ * Generous for a tenant alone (it rarely has 16 operations executing at once on one gateway process;
+ * those past it wait, they are not refused). While other tenants are active each tenant gets 2: an ask
+ * executes in ~20 ms, so 2 in flight already carry ~100 asks/s per process, and more in flight only
+ * lengthen the queues in the subgraphs that every tenant waits in (bench:fairness, 2 cores: other
+ * tenants' first token p95 during a 300 asks/s burst fell from 0.5-1.2 s with 16 to 0.1-0.2 s with 2,
+ * while the bursting tenant got as many asks through).
  */
 export const DEFAULT_FAIR_SHARE_SETTINGS: FairShareSettings = {
   maxConcurrent: 64,
   maxConcurrentPerTenant: 16,
+  maxConcurrentPerTenantContended: 2,
+  contentionWindowMs: 1000,
   maxQueuedPerTenant: 500,
   maxWaitMs: 5000,
   weights: new Map(),
@@ -41,7 +45,12 @@ export const DEFAULT_FAIR_SHARE_SETTINGS: FairShareSettings = {
 };
 
 /** No front-door scheduling: every admitted operation executes at once. */
-export const FAIR_SHARE_OFF: FairShareSettings = { ...DEFAULT_FAIR_SHARE_SETTINGS, maxConcurrent: 0, maxConcurrentPerTenant: 0 };
+export const FAIR_SHARE_OFF: FairShareSettings = {
+  ...DEFAULT_FAIR_SHARE_SETTINGS,
+  maxConcurrent: 0,
+  maxConcurrentPerTenant: 0,
+  maxConcurrentPerTenantContended: 0,
+};
 
 /** What beedesk's gateway enforces when nothing is configured (the authenticated, jwt mode). */
 export const DEFAULT_LIMIT_SETTINGS: GatewayLimitSettings = {
@@ -128,6 +137,7 @@ export interface LimitEnvironment {
   GATEWAY_INTROSPECTION?: 'true' | 'false';
   GATEWAY_MAX_CONCURRENT_OPERATIONS?: number;
   GATEWAY_MAX_CONCURRENT_PER_TENANT?: number;
+  GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED?: number;
   GATEWAY_TENANT_QUEUE_LENGTH: number;
   GATEWAY_TENANT_QUEUE_WAIT_MS: number;
   GATEWAY_TENANT_WEIGHTS?: string;
@@ -163,6 +173,9 @@ export function limitSettingsFromEnv(env: LimitEnvironment): GatewayLimitSetting
     fairShare: {
       maxConcurrent: env.GATEWAY_MAX_CONCURRENT_OPERATIONS ?? (generic ? 0 : defaults.fairShare.maxConcurrent),
       maxConcurrentPerTenant: env.GATEWAY_MAX_CONCURRENT_PER_TENANT ?? (generic ? 0 : defaults.fairShare.maxConcurrentPerTenant),
+      maxConcurrentPerTenantContended:
+        env.GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED ?? (generic ? 0 : defaults.fairShare.maxConcurrentPerTenantContended),
+      contentionWindowMs: defaults.fairShare.contentionWindowMs,
       maxQueuedPerTenant: env.GATEWAY_TENANT_QUEUE_LENGTH,
       maxWaitMs: env.GATEWAY_TENANT_QUEUE_WAIT_MS,
       weights: parseWeights(env.GATEWAY_TENANT_WEIGHTS),

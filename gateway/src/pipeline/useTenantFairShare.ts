@@ -14,6 +14,8 @@ import type { AdmissionPlugin } from './plugin';
 export function useTenantFairShare(limits: GatewayLimits): AdmissionPlugin {
   return {
     name: 'useTenantFairShare',
+    // A tenant whose queue is full is refused before its request's body is read.
+    onRequest: (connection) => limits.checkQueue(connection) ?? undefined,
     async onSchedule(connection, { operation }, { signal }) {
       const slot = await limits.takeSlot(connection, signal);
       if (typeof slot !== 'function') return slot;

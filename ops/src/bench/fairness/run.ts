@@ -7,7 +7,9 @@
  * ask → first token p95 before the burst (their baseline) and during it, A's drain time, how many of A's
  * asks the gateway accepted and refused (by code: refusals are answered, not lost), lost and doubled
  * answers, and the CPU time the platform's processes spent per accepted ask. Starts its own redis-server
- * and broker (loopback, its own ports), stops them, stops by itself.
+ * and broker (loopback, its own ports), stops them, stops by itself. Also prints the CPU each process
+ * (the load generators included) used during the burst, and with `--trace 1` where B's and C's asks
+ * spent their time (their spans, by service and name; see span-collector.ts).
  *
  * A's burst is sent and followed by a child process: sending 300 asks/s and parsing every event of A's
  * answers in the process that times B's and C's first tokens delayed their timestamps by its own event
@@ -17,11 +19,11 @@
  * waits for one of A's answers to finish.
  *
  *   node ops/dist/bench/fairness/run.js [--burst 300] [--burst-seconds 10] [--quiet 5] [--baseline-seconds 5]
- *                                       [--port-base 16670]
+ *                                       [--port-base 16670] [--trace 1] [--variants 0,1,2]
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { tenantChannels, type AnswerEventMessage } from '@beedesk/runtime';
 import { BeedeskClient, BeedeskError } from '@beedesk/sdk';
@@ -32,6 +34,19 @@ import { seedDemoTenants } from '../../demo/seed';
 import { mintToken } from '@beedesk/gateway';
 import { provideKafka, stopKafka } from '../../local-services';
 import { fmt, percentile } from '../burst/stats';
+import { sampledTraceparent, spanBreakdown, startSpanCollector, type SpanCollector } from './span-collector';
+
+/** One row: the inference consumer's scheduling, and the gateway's front-door fair share on or off. */
+interface Variant {
+  consumer: 'fifo' | 'fair';
+  frontDoor: boolean;
+}
+const VARIANTS: Variant[] = [
+  { consumer: 'fifo', frontDoor: false },
+  { consumer: 'fair', frontDoor: false },
+  { consumer: 'fair', frontDoor: true },
+];
+const variantName = (v: Variant) => `${v.consumer} consumer, front door ${v.frontDoor ? 'fair share' : 'off'}`;
 
 interface Options {
   burst: number;
@@ -39,14 +54,32 @@ interface Options {
   quiet: number;
   baselineSeconds: number;
   portBase: number;
+  /** 1: trace B's and C's asks and print where their time went (tracing costs the services some CPU). */
+  trace: number;
+  /** Which rows of VARIANTS to run (indexes; all by default). */
+  variants: number[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { burst: 300, burstSeconds: 10, quiet: 5, baselineSeconds: 5, portBase: 16670 };
+  const options: Options = {
+    burst: 300,
+    burstSeconds: 10,
+    quiet: 5,
+    baselineSeconds: 5,
+    portBase: 16670,
+    trace: 0,
+    variants: VARIANTS.map((_, i) => i),
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i]!.replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Options;
-    const value = Number(argv[i + 1]);
-    if (!(key in options) || !Number.isFinite(value) || value <= 0) throw new Error(`bad argument ${argv[i]} ${argv[i + 1]}`);
+    const raw = argv[i + 1] ?? '';
+    if (key === 'variants') {
+      options.variants = raw.split(',').map(Number);
+      if (options.variants.some((v) => !Number.isInteger(v) || !VARIANTS[v])) throw new Error(`bad argument ${argv[i]} ${raw}`);
+      continue;
+    }
+    const value = Number(raw);
+    if (!(key in options) || !Number.isFinite(value) || value < 0) throw new Error(`bad argument ${argv[i]} ${raw}`);
     options[key] = value;
   }
   return options;
@@ -71,18 +104,6 @@ interface Asked {
   phase: 'baseline' | 'burst' | 'after';
 }
 
-/** One row: the inference consumer's scheduling, and the gateway's front-door fair share on or off. */
-interface Variant {
-  consumer: 'fifo' | 'fair';
-  frontDoor: boolean;
-}
-const VARIANTS: Variant[] = [
-  { consumer: 'fifo', frontDoor: false },
-  { consumer: 'fair', frontDoor: false },
-  { consumer: 'fair', frontDoor: true },
-];
-const variantName = (v: Variant) => `${v.consumer} consumer, front door ${v.frontDoor ? 'fair share' : 'off'}`;
-
 interface ModeResult {
   variant: Variant;
   p95: Record<string, { baseline: number; burst: number }>;
@@ -99,6 +120,10 @@ interface ModeResult {
   quietRefused: number;
   lost: number;
   doubled: number;
+  /** CPU used during the burst, in cores (CPU seconds per second), by process; the load generators' too. */
+  burstCores: Record<string, number>;
+  /** Where B's and C's asks spent their time: their traced spans, before and during the burst. */
+  spans: { baseline: ReturnType<typeof spanBreakdown>; burst: ReturnType<typeof spanBreakdown> };
   /** CPU time (user + system) of the platform's processes from the baseline to A drained, per accepted ask; the gateway's alone. */
   cpuMsPerAsk: { platform: number; gateway: number };
 }
@@ -115,7 +140,14 @@ function cpuMsOf(pid: number | undefined): number {
   }
 }
 
-async function startRedis(port: number): Promise<{ url: string; stop(): void }> {
+/** The pid of the process listening on a loopback TCP port (`ss`, iproute2), if any. */
+function pidListeningOn(port: number): number | undefined {
+  const out = spawnSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' }).stdout ?? '';
+  const match = /pid=(\d+)/.exec(out);
+  return match ? Number(match[1]) : undefined;
+}
+
+async function startRedis(port: number): Promise<{ url: string; pid: number | undefined; stop(): void }> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
@@ -128,7 +160,7 @@ async function startRedis(port: number): Promise<{ url: string; stop(): void }> 
       .then(() => true)
       .catch(() => false);
     probe.disconnect();
-    if (up) return { url, stop: () => child.kill() };
+    if (up) return { url, pid: child.pid, stop: () => child.kill() };
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill();
@@ -146,12 +178,14 @@ type NoisyReport =
   { ready: true } | { sent: number; accepted: number; refused: Record<string, number>; lost: number; doubled: number; lastFinalAt: number };
 
 /** Sessions of `tenant`, each with its own client (one user each). */
-async function sessionsOf(gatewayUrl: string, tenant: string, count: number) {
+async function sessionsOf(gatewayUrl: string, tenant: string, count: number, traced = false) {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const client = new BeedeskClient({
         url: gatewayUrl,
         token: await mintToken({ tenant, user: `u${i}`, roles: ['customer'], secret: JWT_SECRET }),
+        // The quiet tenants' requests are traced (see span-collector.ts); A's are not.
+        ...(traced ? { headers: { traceparent: sampledTraceparent() } } : {}),
       });
       return { client, sessionId: (await client.startSession()).id };
     }),
@@ -229,7 +263,15 @@ function nextReport(child: ChildProcess): Promise<NoisyReport> {
   });
 }
 
-async function runMode(variant: Variant, options: Options, redisUrl: string, brokers: string): Promise<ModeResult> {
+/** The platform's shared stores, for the CPU figures. */
+interface Stores {
+  redisUrl: string;
+  brokers: string;
+  pids: { name: string; pid: number | undefined }[];
+}
+
+async function runMode(variant: Variant, options: Options, stores: Stores, collector: SpanCollector | null): Promise<ModeResult> {
+  const { redisUrl, brokers } = stores;
   const mode = variant.consumer;
   const run = `fair${mode}${variant.frontDoor ? 'fd' : ''}${randomBytes(2).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
@@ -242,6 +284,7 @@ async function runMode(variant: Variant, options: Options, redisUrl: string, bro
     KAFKA_GROUP_ID: `group-${run}`,
     JWT_SECRET,
     INTERNAL_SECRET: 'bench-fairness-internal-secret-0123',
+    ...(collector ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url, OTEL_TRACES_SAMPLER_ARG: '0' } : {}),
     GATEWAY_RATE_LIMIT_TENANT: '0',
     GATEWAY_RATE_LIMIT_USER: '0',
     BEEDESK_EMBEDDINGS: 'off',
@@ -251,7 +294,13 @@ async function runMode(variant: Variant, options: Options, redisUrl: string, bro
     // behind A's on the same partitions wait in Kafka (requests are ~1 KB: 20,000 is ~20 MB).
     ...(mode === 'fair' ? { INFERENCE_CONCURRENCY: '4', INFERENCE_MAX_PER_TENANT: '3', INFERENCE_MAX_BUFFERED: '20000' } : {}),
     // Off: no execution slots at the gateway. On: its defaults (gateway/README.md, "Fair share").
-    ...(variant.frontDoor ? {} : { GATEWAY_MAX_CONCURRENT_OPERATIONS: '0', GATEWAY_MAX_CONCURRENT_PER_TENANT: '0' }),
+    ...(variant.frontDoor
+      ? {}
+      : {
+          GATEWAY_MAX_CONCURRENT_OPERATIONS: '0',
+          GATEWAY_MAX_CONCURRENT_PER_TENANT: '0',
+          GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '0',
+        }),
   };
   const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<
     ServiceName,
@@ -267,7 +316,10 @@ async function runMode(variant: Variant, options: Options, redisUrl: string, bro
     await seedDemoTenants(cluster.urlOf('gateway'), { tenants: tenants.map(smallBank), jwtSecret: JWT_SECRET });
     const sessions = new Map<string, { client: BeedeskClient; sessionId: string }[]>();
     for (const tenant of tenants) {
-      sessions.set(tenant, await sessionsOf(cluster.urlOf('gateway'), tenant, tenant === NOISY ? 1 : 20));
+      sessions.set(
+        tenant,
+        await sessionsOf(cluster.urlOf('gateway'), tenant, tenant === NOISY ? 1 : 20, collector !== null && tenant !== NOISY),
+      );
       const [first] = sessions.get(tenant)!;
       await first!.client.waitForAnswer((await first!.client.ask(first!.sessionId, 'warm up')).answer.id, { timeoutMs: 60_000 });
     }
@@ -318,11 +370,23 @@ async function runMode(variant: Variant, options: Options, redisUrl: string, bro
     const pids = [...cluster.processes.values()].map((p) => ({ name: p.name, pid: p.child.pid }));
     const cpuNow = () => pids.map(({ name, pid }) => ({ name, ms: cpuMsOf(pid) }));
     const cpuBefore = cpuNow();
+    const baselineStart = Date.now();
     await phase('baseline', quietRates, options.baselineSeconds);
     const noisyResult = nextReport(noisy);
     noisy.send({ rate: options.burst, seconds: options.burstSeconds });
+    const burstStart = Date.now();
+    const everyPid = [
+      ...pids,
+      ...stores.pids,
+      { name: 'load generator (A)', pid: noisy.pid },
+      { name: 'load generator (B, C)', pid: process.pid },
+    ];
+    const cpuAtBurstStart = everyPid.map(({ pid }) => cpuMsOf(pid));
     await phase('burst', quietRates, options.burstSeconds);
     const burstEnd = Date.now();
+    const burstCores = Object.fromEntries(
+      everyPid.map(({ name, pid }, i) => [name, (cpuMsOf(pid) - cpuAtBurstStart[i]!) / (burstEnd - burstStart)] as const),
+    );
     const load = loadavg()[0]!;
     await phase('after', quietRates, 3);
     await Promise.all(inflight);
@@ -334,6 +398,9 @@ async function runMode(variant: Variant, options: Options, redisUrl: string, bro
     const cpuSpent = cpuNow().map(({ name, ms }, i) => ({ name, ms: ms - cpuBefore[i]!.ms }));
     const acceptedAsks = asked.length + noisyReport.accepted;
 
+    if (collector) await new Promise((r) => setTimeout(r, 1500)); // the services export spans every second
+    const traced = collector?.spans ?? [];
+    const spans = { baseline: spanBreakdown(traced, baselineStart, burstStart), burst: spanBreakdown(traced, burstStart, burstEnd) };
     const p95Of = (tenant: string, which: Asked['phase']) =>
       percentile(
         asked
@@ -349,6 +416,8 @@ async function runMode(variant: Variant, options: Options, redisUrl: string, bro
         95,
       ),
       noisyDrainMs: noisyReport.lastFinalAt - burstEnd,
+      spans,
+      burstCores,
       load,
       sent: sent + noisyReport.sent,
       accepted: acceptedAsks,
@@ -373,9 +442,19 @@ async function main(): Promise<void> {
   const kafkaPort = options.portBase + 10;
   const redis = await startRedis(options.portBase + 12);
   const kafka = await provideKafka(kafkaPort);
+  const collector = options.trace ? await startSpanCollector(options.portBase + 13) : null;
+  const stores: Stores = {
+    redisUrl: redis.url,
+    brokers: kafka.brokers,
+    pids: [
+      { name: 'redis', pid: redis.pid },
+      { name: 'kafka', pid: pidListeningOn(kafkaPort) },
+    ],
+  };
   try {
     const results: ModeResult[] = [];
-    for (const variant of VARIANTS) results.push(await runMode(variant, options, redis.url, kafka.brokers));
+    for (const [i, variant] of VARIANTS.entries())
+      if (options.variants.includes(i)) results.push(await runMode(variant, options, stores, collector));
     const refusedOf = (r: ModeResult) =>
       Object.entries(r.noisy.refused)
         .map(([code, n]) => `${n} ${code}`)
@@ -390,8 +469,34 @@ async function main(): Promise<void> {
         `| ${variantName(r.variant)} | ${QUIET.map((t) => `${fmt(r.p95[t]!.baseline)} / ${fmt(r.p95[t]!.burst)} (${fmt(r.p95[t]!.burst / r.p95[t]!.baseline, 1)}x)`).join(' | ')} | ${fmt(r.receiptP95)} | ${fmt(r.noisyDrainMs / 1000, 1)} | ${r.noisy.sent} / ${r.noisy.accepted} / ${refusedOf(r)} | ${r.quietRefused} | ${r.lost} | ${r.doubled} | ${fmt(r.cpuMsPerAsk.platform, 1)} / ${fmt(r.cpuMsPerAsk.gateway, 1)} | ${fmt(r.load, 1)} |\n`,
       );
     }
+    process.stdout.write(
+      `\n### CPU during A's burst, in cores (this machine has ${cpus().length})\n\n| variant | ${Object.keys(results[0]?.burstCores ?? {}).join(' | ')} |\n|---|${Object.keys(
+        results[0]?.burstCores ?? {},
+      )
+        .map(() => '--:|')
+        .join('')}\n`,
+    );
+    for (const r of results)
+      process.stdout.write(
+        `| ${variantName(r.variant)} | ${Object.values(r.burstCores)
+          .map((c) => fmt(c, 2))
+          .join(' | ')} |\n`,
+      );
+    for (const r of results.filter(() => collector)) {
+      process.stdout.write(
+        `\n### Where ${QUIET.join(' and ')}'s asks spent their time, ${variantName(r.variant)} (traced spans, slowest p95 in the burst first)\n\n` +
+          `| span | alone: count, p50 / p95 (ms) | in A's burst: count, p50 / p95 (ms) |\n|---|--:|--:|\n`,
+      );
+      for (const s of r.spans.burst.slice(0, 12)) {
+        const alone = r.spans.baseline.find((b) => b.span === s.span);
+        process.stdout.write(
+          `| ${s.span} | ${alone ? `${alone.count}, ${fmt(alone.p50, 1)} / ${fmt(alone.p95, 1)}` : '–'} | ${s.count}, ${fmt(s.p50, 1)} / ${fmt(s.p95, 1)} |\n`,
+        );
+      }
+    }
     process.exitCode = results.every((r) => r.lost === 0 && r.doubled === 0) ? 0 : 1;
   } finally {
+    await collector?.close();
     if (kafka.started) await stopKafka(kafkaPort);
     redis.stop();
   }
