@@ -28,7 +28,7 @@ import { runInNewContext } from 'node:vm';
 import { rng, shuffleInPlace } from './classifier';
 import { warmStartFrom } from './builder';
 import { DEFAULT_CONFIDENCE_THRESHOLD, KnowledgeIndex, Model, type KnowledgeArticle, type KnowledgeIndexOptions } from './index';
-import { EMBEDDING_MODEL, SentenceEncoder } from './embedding/encoder';
+import { SentenceEncoder } from './embedding/encoder';
 import { EmbeddingDiskCache, findDataDir, repoRoot } from './eval-data';
 import { calibrateThreshold } from './calibration';
 import {
@@ -783,11 +783,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const disk = encoder
     ? new EmbeddingDiskCache(
         join(process.env.BEEDESK_CACHE_DIR ?? join(homedir(), '.cache', 'beedesk'), 'embeddings'),
-        `${EMBEDDING_MODEL}-eval`,
+        `${encoder.name}-eval`,
       )
     : null;
   if (encoder && disk) disk.load(encoder);
-  const engine = encoder ? `word features + ${EMBEDDING_MODEL} sentence embeddings` : 'word features only';
+  const engine = encoder ? `word features + ${encoder.name} sentence embeddings` : 'word features only';
   console.log(`engine: ${engine}; threshold ${args.threshold}; data ${dataDir}${args.sample < 1 ? `; sample ${args.sample}` : ''}`);
   if (args.patch > 0) {
     const all = loadBanking77(join(dataDir, 'banking77', 'train.csv'));

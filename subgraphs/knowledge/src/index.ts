@@ -25,7 +25,7 @@ export type { ArticleModel, ModelOptions, ModelState } from './model';
 export { Model } from './model';
 export { DEFAULT_TEMPERATURE } from './model';
 export { normalise, segmentWords, stem, tokenise } from './text';
-export { SentenceEncoder, defaultModelDir, modelPresent, EMBEDDING_MODEL } from './embedding/encoder';
+export { SentenceEncoder, defaultModelDir, modelPresent, EMBEDDING_MODEL, EMBEDDING_MODELS, embeddingModelName } from './embedding/encoder';
 export { DEFAULT_FUSION, type FusionOptions } from './embedding/bank';
 
 /**
