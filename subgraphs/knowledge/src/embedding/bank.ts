@@ -7,6 +7,7 @@
 import type { SparseVector } from '../features';
 import type { KnowledgeArticle } from '../types';
 import type { SentenceEncoder } from './encoder';
+import { dotAt } from './dot';
 import { DEFAULT_HEAD, EmbeddingHead, type HeadOptions } from './head';
 
 /** The trained word model's vectoriser, for a joint head (head.ts): a text's TF-IDF vector and the vocabulary size. */
@@ -142,9 +143,7 @@ export class ExampleBank {
       if (c >= this.classes || c >= classes) continue;
       top.fill(-2);
       for (let r = offsets[c] as number; r < (offsets[c + 1] as number); r++) {
-        let dot = 0;
-        const base = r * d;
-        for (let j = 0; j < d; j++) dot += (v[base + j] as number) * (query[j] as number);
+        const dot = dotAt(v, r * d, query, d);
         if (dot <= (top[k - 1] as number)) continue;
         let p = k - 1;
         while (p > 0 && dot > (top[p - 1] as number)) {
