@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { KnowledgeIndex, type KnowledgeArticle } from '../index';
+import { DEFAULT_FUSION, fusionFor } from './bank';
 import { defaultModelDir, embeddingModelName, modelInfo, modelPresent, SentenceEncoder } from './encoder';
 
 // onnxruntime-node makes its output arrays in Node's own realm, and onnxruntime-common checks them with
@@ -111,5 +112,14 @@ describe('model choice (no model needed)', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it("fuses with the model's own settings, under the index's options", () => {
+    expect(fusionFor('all-minilm-l6-v2-q')).toEqual(DEFAULT_FUSION);
+    expect(fusionFor(undefined)).toEqual(DEFAULT_FUSION);
+    const bge = fusionFor('bge-small-en-v15-q');
+    expect(bge.gateCentre).toBeGreaterThan(DEFAULT_FUSION.gateCentre);
+    expect(bge.headWeight).toBe(DEFAULT_FUSION.headWeight);
+    expect(fusionFor('bge-small-en-v15-q', { gateCentre: 0.1 }).gateCentre).toBe(0.1);
   });
 });
