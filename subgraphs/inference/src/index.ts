@@ -16,7 +16,7 @@ import { Agent } from 'undici';
 import { inferenceSettings, type InferenceSettings } from './config';
 import { EngineRouter } from './engine-router';
 import { KnowledgeCache } from './knowledge-cache';
-import { currentSentenceEncoder, defaultModelDir, EMBEDDING_MODEL, SentenceEncoder, useSentenceEncoder } from '@beedesk/knowledge';
+import { currentSentenceEncoder, defaultModelDir, SentenceEncoder, useSentenceEncoder } from '@beedesk/knowledge';
 import { createInferenceMetrics } from './metrics';
 import { resolvers, type InferenceContext } from './resolvers';
 import { InferenceWorker, type WorkerOptions } from './worker';
@@ -32,7 +32,7 @@ async function loadSentenceEncoder(logger: InferenceServiceDeps['logger']): Prom
   try {
     const encoder = await SentenceEncoder.load();
     useSentenceEncoder(encoder);
-    logger.info({ embeddings: encoder ? EMBEDDING_MODEL : 'off', modelDir: defaultModelDir() }, 'knowledge engine sentence embeddings');
+    logger.info({ embeddings: encoder ? encoder.name : 'off', modelDir: defaultModelDir() }, 'knowledge engine sentence embeddings');
   } catch (error) {
     logger.warn({ err: error }, 'sentence-embedding model could not be loaded; word features only');
   }

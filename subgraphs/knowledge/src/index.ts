@@ -17,7 +17,8 @@ import { softmaxInPlace } from './classifier';
 import { Model, type ArticleModel, type ModelOptions } from './model';
 import { patchModel, PatchedModel, type PatchTraining } from './patch';
 import type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
-import { DEFAULT_FUSION, ExampleBank, fuseLogits, type FusionOptions } from './embedding/bank';
+import { ExampleBank, fuseLogits, fusionFor } from './embedding/bank';
+import type { FusionOptions } from './embedding/bank';
 import type { SentenceEncoder } from './embedding/encoder';
 
 export type { KnowledgeArticle, RankedArticle, SearchOptions, SearchResult } from './types';
@@ -25,8 +26,8 @@ export type { ArticleModel, ModelOptions, ModelState } from './model';
 export { Model } from './model';
 export { DEFAULT_TEMPERATURE } from './model';
 export { normalise, segmentWords, stem, tokenise } from './text';
-export { SentenceEncoder, defaultModelDir, modelPresent, EMBEDDING_MODEL } from './embedding/encoder';
-export { DEFAULT_FUSION, type FusionOptions } from './embedding/bank';
+export { SentenceEncoder, defaultModelDir, modelPresent, EMBEDDING_MODEL, EMBEDDING_MODELS, embeddingModelName } from './embedding/encoder';
+export { DEFAULT_FUSION, MODEL_FUSION, fusionFor, type FusionOptions } from './embedding/bank';
 
 /**
  * The process's sentence encoder (loaded once at start-up from the model cache, see encoder.ts), used by
@@ -236,7 +237,7 @@ export class KnowledgeIndex {
     if (this.bankPending) return this.bankPending;
     let base = banks.get(trained);
     if (!base) {
-      const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
+      const fusion = fusionFor(encoder.name, this.options.fusion);
       base = ExampleBank.build(encoder, trained.articles, 0, fusion.headWeight !== 0 ? fusion.head : null, trained);
       banks.set(trained, base);
       base.catch(() => banks.delete(trained));
@@ -337,7 +338,7 @@ export class KnowledgeIndex {
     let gate = 1;
     const bank = this.bank?.bank;
     if (embedding && bank) {
-      const fusion = { ...DEFAULT_FUSION, ...this.options.fusion };
+      const fusion = fusionFor(this.encoder?.name, this.options.fusion);
       const sims = bank.similarities(embedding, probabilities.length, fusion.neighbours, topIndices(logits, fusion.candidates));
       const fused = fuseLogits(logits, sims, fusion, bank.headLogits(embedding, probabilities.length, vector));
       logits = fused.fused;

@@ -2,9 +2,13 @@
  * Smoke test of the sentence-embedding path. Runs only when the model is cached (`bash ops/models/models.sh
  * fetch`; .ci/run fetches it), so a clone without it still runs the rest of the suite.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { KnowledgeIndex, type KnowledgeArticle } from '../index';
-import { modelPresent, SentenceEncoder } from './encoder';
+import { DEFAULT_FUSION, fusionFor } from './bank';
+import { defaultModelDir, embeddingModelName, modelInfo, modelPresent, SentenceEncoder } from './encoder';
 
 // onnxruntime-node makes its output arrays in Node's own realm, and onnxruntime-common checks them with
 // instanceof: inside jest's sandbox (another realm) that fails unless the sandbox uses Node's constructors.
@@ -83,5 +87,39 @@ describeWithModel('sentence embeddings (model cached)', () => {
     const r = await index.searchAsync('密码忘了登不上');
     expect(r.best?.article.id).toBe('cn');
     expect(index.embeddingsReady).toBe(false);
+  });
+});
+
+describe('model choice (no model needed)', () => {
+  it('picks the cache dir by BEEDESK_EMBEDDING_MODEL and rejects unknown names', () => {
+    expect(embeddingModelName({})).toBe('all-minilm-l6-v2-q');
+    expect(defaultModelDir({ BEEDESK_CACHE_DIR: '/c', BEEDESK_EMBEDDING_MODEL: 'bge-small-en-v15-q' })).toBe(
+      join('/c', 'models', 'bge-small-en-v15-q'),
+    );
+    expect(() => embeddingModelName({ BEEDESK_EMBEDDING_MODEL: 'nope' })).toThrow(/not one of/);
+  });
+
+  it("reads the pooling from models.sh's model.json, else from the dir's name, else the mean", () => {
+    const root = mkdtempSync(join(tmpdir(), 'models-'));
+    try {
+      const written = join(root, 'custom');
+      mkdirSync(written);
+      writeFileSync(join(written, 'model.json'), '{"name":"bge-small-en-v15-q","pooling":"cls"}');
+      expect(modelInfo(written)).toEqual({ name: 'bge-small-en-v15-q', pooling: 'cls' });
+      expect(modelInfo(join(root, 'bge-small-en-v15-q'))).toEqual({ name: 'bge-small-en-v15-q', pooling: 'cls' });
+      expect(modelInfo(join(root, 'all-minilm-l6-v2-q'))).toEqual({ name: 'all-minilm-l6-v2-q', pooling: 'mean' });
+      expect(modelInfo(join(root, 'other'))).toEqual({ name: 'other', pooling: 'mean' });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("fuses with the model's own settings, under the index's options", () => {
+    expect(fusionFor('all-minilm-l6-v2-q')).toEqual(DEFAULT_FUSION);
+    expect(fusionFor(undefined)).toEqual(DEFAULT_FUSION);
+    const bge = fusionFor('bge-small-en-v15-q');
+    expect(bge.gateCentre).toBeGreaterThan(DEFAULT_FUSION.gateCentre);
+    expect(bge.headWeight).toBe(DEFAULT_FUSION.headWeight);
+    expect(fusionFor('bge-small-en-v15-q', { gateCentre: 0.1 }).gateCentre).toBe(0.1);
   });
 });

@@ -1,21 +1,60 @@
 /**
- * Sentence embeddings from all-MiniLM-L6-v2 (int8 ONNX) run with onnxruntime-node on the CPU: WordPiece
- * ids in, mean-pooled and L2-normalised 384-d vectors out. The model is never downloaded here: it is read
- * from the cache dir that `ops/models/models.sh fetch` fills, and `SentenceEncoder.load()` answers null when
- * it is absent (or BEEDESK_EMBEDDINGS=off), so the engine keeps its word features alone.
+ * Sentence embeddings from a small BERT encoder (int8 ONNX: all-MiniLM-L6-v2 by default, or bge-small-en-v1.5)
+ * run with onnxruntime-node on the CPU: WordPiece ids in, pooled (mean or [CLS], as the model was trained)
+ * and L2-normalised 384-d vectors out. The model is never downloaded here: it is read from the cache dir
+ * that `ops/models/models.sh fetch` fills, and `SentenceEncoder.load()` answers null when it is absent (or
+ * BEEDESK_EMBEDDINGS=off), so the engine keeps its word features alone.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { WordPieceTokenizer } from './wordpiece';
 
+/** How a model's token vectors become one sentence vector (what it was trained with). */
+export type Pooling = 'mean' | 'cls';
+
+/** The models ops/models/models.sh can fetch (its cache dir name → pooling). */
+export const EMBEDDING_MODELS: Readonly<Record<string, { pooling: Pooling }>> = {
+  'all-minilm-l6-v2-q': { pooling: 'mean' },
+  'bge-small-en-v15-q': { pooling: 'cls' },
+};
+
+/** The default model: the one models.sh fetches when BEEDESK_EMBEDDING_MODEL does not name another. */
 export const EMBEDDING_MODEL = 'all-minilm-l6-v2-q';
 
-/** Where models.sh puts the model: $BEEDESK_MODEL_DIR, else $BEEDESK_CACHE_DIR (or ~/.cache/beedesk)/models/…. */
+/** The model chosen by BEEDESK_EMBEDDING_MODEL (one of EMBEDDING_MODELS), else EMBEDDING_MODEL. */
+export function embeddingModelName(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env.BEEDESK_EMBEDDING_MODEL;
+  if (!chosen) return EMBEDDING_MODEL;
+  if (!(chosen in EMBEDDING_MODELS))
+    throw new Error(`BEEDESK_EMBEDDING_MODEL=${chosen}: not one of ${Object.keys(EMBEDDING_MODELS).join(', ')}`);
+  return chosen;
+}
+
+/**
+ * Where models.sh puts the model: $BEEDESK_MODEL_DIR, else $BEEDESK_CACHE_DIR (or ~/.cache/beedesk)/models/<name>,
+ * <name> being embeddingModelName().
+ */
 export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.BEEDESK_MODEL_DIR) return env.BEEDESK_MODEL_DIR;
-  return join(env.BEEDESK_CACHE_DIR ?? join(homedir(), '.cache', 'beedesk'), 'models', EMBEDDING_MODEL);
+  return join(env.BEEDESK_CACHE_DIR ?? join(homedir(), '.cache', 'beedesk'), 'models', embeddingModelName(env));
+}
+
+/**
+ * The model in `dir`: its name and pooling from the model.json models.sh writes beside it; a dir without one
+ * (fetched by an older models.sh) is named after itself, and pools by the mean when its name is not known.
+ */
+export function modelInfo(dir: string): { name: string; pooling: Pooling } {
+  const file = join(dir, 'model.json');
+  let name = basename(dir);
+  let pooling: Pooling | undefined = EMBEDDING_MODELS[name]?.pooling;
+  if (existsSync(file)) {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; pooling?: unknown };
+    if (typeof json.name === 'string') name = json.name;
+    if (json.pooling === 'mean' || json.pooling === 'cls') pooling = json.pooling;
+  }
+  return { name, pooling: pooling ?? 'mean' };
 }
 
 export function modelPresent(dir: string = defaultModelDir()): boolean {
@@ -37,6 +76,9 @@ const UNSPACED_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p
 
 export class SentenceEncoder {
   readonly dimension: number;
+  /** The model's name (cache dir name, e.g. all-minilm-l6-v2-q): embeddings of different models never mix. */
+  readonly name: string;
+  private readonly pooling: Pooling;
   private readonly cache = new Map<string, Float32Array>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -46,8 +88,11 @@ export class SentenceEncoder {
     private readonly tokenizer: WordPieceTokenizer,
     private readonly options: Required<EncoderOptions>,
     dimension: number,
+    info: { name: string; pooling: Pooling },
   ) {
     this.dimension = dimension;
+    this.name = info.name;
+    this.pooling = info.pooling;
   }
 
   /** The encoder over the cached model, or null when the model (or onnxruntime-node) is not available. */
@@ -74,6 +119,7 @@ export class SentenceEncoder {
       tokenizer,
       { batchSize: options.batchSize ?? 32, maxTokens: options.maxTokens ?? 64, cacheEntries: options.cacheEntries ?? 20_000 },
       0,
+      modelInfo(dir),
     );
     const [probe] = await encoder.embed(['dimension probe']);
     (encoder as { dimension: number }).dimension = probe?.length ?? 0;
@@ -145,16 +191,18 @@ export class SentenceEncoder {
 
   private async run(texts: readonly string[]): Promise<Float32Array[]> {
     const encoded = texts.map((t) => this.tokenizer.encode(t, this.options.maxTokens).ids);
-    const width = Math.max(...encoded.map((ids) => ids.length));
+    let width = 0;
+    for (const seq of encoded) width = Math.max(width, seq.length);
     const n = texts.length;
     const ids = new BigInt64Array(n * width);
     const mask = new BigInt64Array(n * width);
-    encoded.forEach((seq, r) =>
-      seq.forEach((id, c) => {
-        ids[r * width + c] = BigInt(id);
+    for (let r = 0; r < n; r++) {
+      const seq = encoded[r] as number[];
+      for (let c = 0; c < seq.length; c++) {
+        ids[r * width + c] = BigInt(seq[c] as number);
         mask[r * width + c] = 1n;
-      }),
-    );
+      }
+    }
     const { Tensor: TensorCtor } = this.ort;
     const feeds: Record<string, Tensor> = {
       input_ids: new TensorCtor('int64', ids, [n, width]),
@@ -167,9 +215,10 @@ export class SentenceEncoder {
     const dim = hidden.dims[2] as number;
     const vectors: Float32Array[] = [];
     for (let r = 0; r < n; r++) {
-      // Mean over the real tokens, then unit length (sentence-transformers' pooling for this model).
+      // Mean over the real tokens (all-MiniLM-L6-v2) or the [CLS] token's vector (bge), then unit length:
+      // sentence-transformers' pooling for each model.
       const v = new Float32Array(dim);
-      const len = (encoded[r] as number[]).length;
+      const len = this.pooling === 'cls' ? 1 : (encoded[r] as number[]).length;
       for (let t = 0; t < len; t++) {
         const base = (r * width + t) * dim;
         for (let d = 0; d < dim; d++) v[d] = (v[d] as number) + (data[base + d] as number);
@@ -180,6 +229,7 @@ export class SentenceEncoder {
       for (let d = 0; d < dim; d++) v[d] = (v[d] as number) / norm;
       vectors.push(v);
     }
+    for (const output of Object.values(result)) output.dispose();
     return vectors;
   }
 

@@ -16,6 +16,7 @@
  */
 import { rng, shuffleInPlace, softmaxInPlace } from '../classifier';
 import type { SparseVector } from '../features';
+import { dotAt } from './dot';
 
 export interface HeadOptions {
   /** Passes over the examples. */
@@ -123,12 +124,8 @@ export class EmbeddingHead {
         const x = V > 0 ? (words?.rows[idx] ?? null) : null;
         const eta = opts.learningRate * (1 - (0.9 * step) / total);
         step++;
-        for (let c = 0; c < C; c++) {
-          let dot = 0;
-          const at = c * d;
-          for (let j = 0; j < d; j++) dot += (W[at + j] as number) * (vectors[base + j] as number);
-          scores[c] = dot;
-        }
+        const x0 = vectors.subarray(base, base + d);
+        for (let c = 0; c < C; c++) scores[c] = dotAt(W, c * d, x0, d);
         if (x) sparseScores(U, C, V, x, alpha, scores);
         for (let c = 0; c < C; c++) scores[c] = (scores[c] as number) * scale + (bias[c] as number);
         softmaxInPlace(scores);
@@ -196,10 +193,7 @@ export class EmbeddingHead {
         out[c] = -Infinity;
         continue;
       }
-      let dot = 0;
-      const row = c * d;
-      for (let j = 0; j < d; j++) dot += (W[row + j] as number) * (query[j] as number);
-      out[c] = dot + (this.bias[c] as number);
+      out[c] = dotAt(W, c * d, query, d) + (this.bias[c] as number);
       meanBias += this.bias[c] as number;
     }
     const patched = prototypes !== undefined && prototypes.size > 0;
@@ -208,9 +202,7 @@ export class EmbeddingHead {
       meanBias /= this.classes;
       for (const [c, p] of prototypes) {
         if (c >= out.length) continue;
-        let dot = 0;
-        for (let j = 0; j < d; j++) dot += (p[j] as number) * (query[j] as number);
-        out[c] = this.rowNorm * dot + meanBias;
+        out[c] = this.rowNorm * dotAt(p, 0, query, d) + meanBias;
       }
     }
     return out;
