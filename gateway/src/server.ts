@@ -393,7 +393,7 @@ export async function startGateway(options: GatewayOptions): Promise<StartedGate
       limits.close();
       // Requests still running 5 s after subscriptions ended are cut: a rolling restart under steady load
       // otherwise waited 20 s on connections that never sent a request.
-      await closeServer(server, 5_000);
+      await closeServer(server, { graceMs: 5_000 });
       await executor.stop();
       await agent.close();
     },

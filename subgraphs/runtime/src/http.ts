@@ -88,16 +88,35 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-/** Stops accepting, lets in-flight requests finish, then drops idle keep-alive sockets. */
-export function closeServer(server: Server, forceAfterMs?: number): Promise<void> {
+export interface CloseOptions {
+  /** How long to wait for connections to go away by themselves; then the remaining ones are cut. */
+  graceMs: number;
+  /** Whether they may be cut when the grace has passed (e.g. nothing in flight); default: yes. */
+  mayCut?: () => boolean;
+  /** Told, when the grace has passed, how many connections are still open and whether they are cut. */
+  onSlow?: (connections: number, cutting: boolean) => void;
+}
+
+/**
+ * Stops accepting, lets in-flight requests finish, then drops idle keep-alive sockets. node:http waits
+ * for a connection that never sent a request (a client's pre-opened socket) until the peer drops it, so
+ * with `options` the remaining connections are cut once the grace has passed.
+ */
+export function closeServer(server: Server, options?: CloseOptions): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
-    // node:http waits for a connection that never sent a request (a client's pre-opened socket) until the
-    // peer drops it; past `forceAfterMs` every remaining connection is closed.
-    const force = forceAfterMs === undefined ? undefined : setTimeout(() => server.closeAllConnections(), forceAfterMs);
-    force?.unref();
+    const grace = options
+      ? setTimeout(() => {
+          server.getConnections((_error, connections) => {
+            const cutting = options.mayCut?.() ?? true;
+            options.onSlow?.(connections, cutting);
+            if (cutting) server.closeAllConnections();
+          });
+        }, options.graceMs)
+      : undefined;
+    grace?.unref();
     server.close(() => {
-      clearTimeout(force);
+      clearTimeout(grace);
       resolve();
     });
     server.closeIdleConnections();

@@ -52,7 +52,7 @@ export {
 } from './tracing';
 
 // HTTP helpers and shutdown
-export { closeServer, listen, routeLabel, serveHealthRoute, serveMetrics, type Readiness } from './http';
+export { closeServer, listen, routeLabel, serveHealthRoute, serveMetrics, type CloseOptions, type Readiness } from './http';
 export { Lifecycle } from './shutdown';
 
 // The caller, and the context the gateway signs for the subgraphs

@@ -157,27 +157,20 @@ export function createSubgraphServer<TContext extends BaseContext>(options: Subg
     close: async () => {
       draining = true;
       const graceMs = options.closeGraceMs ?? 5_000;
-      // Connections that never sent a request (a client's pre-opened socket) are not idle to node:http and
-      // would hold close() until the shutdown timeout (seen in rolling restarts: 1 connection, nothing in
-      // flight). After the grace, with nothing in flight, they are closed; otherwise it says what it waits for.
-      const slow = setTimeout(() => {
-        server.getConnections((_error, connections) => {
-          const nothingInFlight = requestsInFlight === 0 && ws.openSockets === 0;
+      // Subscriptions end first (close 1001), so the gateway can tell its clients at once.
+      await ws.close();
+      // Connections that never sent a request would hold close() until the shutdown timeout (seen in
+      // rolling restarts: 1 connection, nothing in flight): after the grace, with nothing in flight, they
+      // are cut; otherwise it says what it waits for.
+      await closeServer(server, {
+        graceMs,
+        mayCut: () => requestsInFlight === 0 && ws.openSockets === 0,
+        onSlow: (connections, cutting) =>
           logger.warn(
-            { connections, requestsInFlight, webSockets: ws.openSockets, closingThem: nothingInFlight },
+            { connections, requestsInFlight, webSockets: ws.openSockets, closingThem: cutting },
             `HTTP server still closing after ${graceMs} ms`,
-          );
-          if (nothingInFlight) server.closeAllConnections();
-        });
-      }, graceMs);
-      slow.unref();
-      try {
-        // Subscriptions end first (close 1001), so the gateway can tell its clients at once.
-        await ws.close();
-        await closeServer(server);
-      } finally {
-        clearTimeout(slow);
-      }
+          ),
+      });
     },
   };
 }
