@@ -8,7 +8,7 @@ import { demoBank } from '../../src/demo/data';
 import { seedDemoTenants } from '../../src/demo/seed';
 import { e2eEnvironment, e2ePort, E2E_JWT_SECRET, postGraphQL } from '../harness/cluster';
 import { metric, until } from '../harness/metrics';
-import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+import { OtlpReceiver, type ReceivedSpan } from '../../src/otlp-receiver';
 import { PrometheusServer } from './prometheus';
 
 // Issue 18's proof with real backends: every service of a real-mode cluster exports its spans over

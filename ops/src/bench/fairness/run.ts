@@ -22,7 +22,6 @@
  *                                       [--port-base 16670] [--trace 1] [--variants 0,1,2]
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { tenantChannels, type AnswerEventMessage } from '@beedesk/runtime';
@@ -34,7 +33,9 @@ import { seedDemoTenants } from '../../demo/seed';
 import { mintToken } from '@beedesk/gateway';
 import { provideKafka, stopKafka } from '../../local-services';
 import { fmt, percentile } from '../burst/stats';
-import { sampledTraceparent, spanBreakdown, startSpanCollector, type SpanCollector } from './span-collector';
+import { OtlpReceiver } from '../../otlp-receiver';
+import { sampledTraceparent, spanBreakdown } from './span-collector';
+import { cpuMs } from '../gateway/proc';
 
 /** One row: the inference consumer's scheduling, and the gateway's front-door fair share on or off. */
 interface Variant {
@@ -128,17 +129,8 @@ interface ModeResult {
   cpuMsPerAsk: { platform: number; gateway: number };
 }
 
-/** CPU time (user + system, ms) a process has used: /proc/<pid>/stat (Linux); NaN elsewhere. */
-function cpuMsOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command (which may hold spaces) start after its closing parenthesis; utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
+/** CPU time (user + system, ms) a process has used; NaN for a process we have no pid of. */
+const cpuOf = (pid: number | undefined): number => (pid === undefined ? Number.NaN : cpuMs(pid));
 
 /** The pid of the process listening on a loopback TCP port (`ss`, iproute2), if any. */
 function pidListeningOn(port: number): number | undefined {
@@ -270,7 +262,12 @@ interface Stores {
   pids: { name: string; pid: number | undefined }[];
 }
 
-async function runMode(variant: Variant, options: Options, stores: Stores, collector: SpanCollector | null): Promise<ModeResult> {
+async function runMode(
+  variant: Variant,
+  options: Options,
+  stores: Stores,
+  collector: { receiver: OtlpReceiver; url: string } | null,
+): Promise<ModeResult> {
   const { redisUrl, brokers } = stores;
   const mode = variant.consumer;
   const run = `fair${mode}${variant.frontDoor ? 'fd' : ''}${randomBytes(2).toString('hex')}`;
@@ -284,7 +281,7 @@ async function runMode(variant: Variant, options: Options, stores: Stores, colle
     KAFKA_GROUP_ID: `group-${run}`,
     JWT_SECRET,
     INTERNAL_SECRET: 'bench-fairness-internal-secret-0123',
-    ...(collector ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: collector.url, OTEL_TRACES_SAMPLER_ARG: '0' } : {}),
+    ...(collector ? { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_TRACES_SAMPLER_ARG: '0' } : {}),
     GATEWAY_RATE_LIMIT_TENANT: '0',
     GATEWAY_RATE_LIMIT_USER: '0',
     BEEDESK_EMBEDDINGS: 'off',
@@ -368,7 +365,7 @@ async function runMode(variant: Variant, options: Options, stores: Stores, colle
     };
     const quietRates = Object.fromEntries(QUIET.map((t) => [t, options.quiet]));
     const pids = [...cluster.processes.values()].map((p) => ({ name: p.name, pid: p.child.pid }));
-    const cpuNow = () => pids.map(({ name, pid }) => ({ name, ms: cpuMsOf(pid) }));
+    const cpuNow = () => pids.map(({ name, pid }) => ({ name, ms: cpuOf(pid) }));
     const cpuBefore = cpuNow();
     const baselineStart = Date.now();
     await phase('baseline', quietRates, options.baselineSeconds);
@@ -381,11 +378,11 @@ async function runMode(variant: Variant, options: Options, stores: Stores, colle
       { name: 'load generator (A)', pid: noisy.pid },
       { name: 'load generator (B, C)', pid: process.pid },
     ];
-    const cpuAtBurstStart = everyPid.map(({ pid }) => cpuMsOf(pid));
+    const cpuAtBurstStart = everyPid.map(({ pid }) => cpuOf(pid));
     await phase('burst', quietRates, options.burstSeconds);
     const burstEnd = Date.now();
     const burstCores = Object.fromEntries(
-      everyPid.map(({ name, pid }, i) => [name, (cpuMsOf(pid) - cpuAtBurstStart[i]!) / (burstEnd - burstStart)] as const),
+      everyPid.map(({ name, pid }, i) => [name, (cpuOf(pid) - cpuAtBurstStart[i]!) / (burstEnd - burstStart)] as const),
     );
     const load = loadavg()[0]!;
     await phase('after', quietRates, 3);
@@ -399,7 +396,7 @@ async function runMode(variant: Variant, options: Options, stores: Stores, colle
     const acceptedAsks = asked.length + noisyReport.accepted;
 
     if (collector) await new Promise((r) => setTimeout(r, 1500)); // the services export spans every second
-    const traced = collector?.spans ?? [];
+    const traced = collector?.receiver.spans ?? [];
     const spans = { baseline: spanBreakdown(traced, baselineStart, burstStart), burst: spanBreakdown(traced, burstStart, burstEnd) };
     const p95Of = (tenant: string, which: Asked['phase']) =>
       percentile(
@@ -442,7 +439,8 @@ async function main(): Promise<void> {
   const kafkaPort = options.portBase + 10;
   const redis = await startRedis(options.portBase + 12);
   const kafka = await provideKafka(kafkaPort);
-  const collector = options.trace ? await startSpanCollector(options.portBase + 13) : null;
+  const receiver = options.trace ? new OtlpReceiver() : null;
+  const collector = receiver ? { receiver, url: await receiver.start(options.portBase + 13) } : null;
   const stores: Stores = {
     redisUrl: redis.url,
     brokers: kafka.brokers,
@@ -496,7 +494,7 @@ async function main(): Promise<void> {
     }
     process.exitCode = results.every((r) => r.lost === 0 && r.doubled === 0) ? 0 : 1;
   } finally {
-    await collector?.close();
+    await receiver?.stop();
     if (kafka.started) await stopKafka(kafkaPort);
     redis.stop();
   }

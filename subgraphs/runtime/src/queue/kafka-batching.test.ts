@@ -1,5 +1,5 @@
 import type { Kafka, Producer, ProducerRecord } from 'kafkajs';
-import { KafkaInferenceQueue } from './kafka';
+import { KafkaInferenceQueue, type KafkaQueueOptions } from './kafka';
 import type { InferenceRequest } from './types';
 
 /**
@@ -41,11 +41,17 @@ const request = (n: number): InferenceRequest => ({
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A connected queue on the stand-in producer, and the sends it made. */
+async function connectedQueue(options?: KafkaQueueOptions) {
+  const { kafka, sends } = fakeKafka();
+  const queue = new KafkaInferenceQueue(kafka, 'topic', options);
+  await queue.connect();
+  return { queue, sends };
+}
+
 describe('KafkaInferenceQueue batching', () => {
   it('sends a lone ask at once, without a fixed linger', async () => {
-    const { kafka, sends } = fakeKafka();
-    const queue = new KafkaInferenceQueue(kafka, 'topic');
-    await queue.connect();
+    const { queue, sends } = await connectedQueue();
     const acked = queue.enqueue(request(1));
     await turn();
     expect(sends).toHaveLength(1);
@@ -54,9 +60,7 @@ describe('KafkaInferenceQueue batching', () => {
   });
 
   it('keeps one request in flight and sends the asks that arrived meanwhile together in the next', async () => {
-    const { kafka, sends } = fakeKafka();
-    const queue = new KafkaInferenceQueue(kafka, 'topic');
-    await queue.connect();
+    const { queue, sends } = await connectedQueue();
     const first = queue.enqueue(request(1));
     await turn();
     const later = [2, 3, 4].map((n) => queue.enqueue(request(n)));
@@ -72,9 +76,7 @@ describe('KafkaInferenceQueue batching', () => {
   });
 
   it('splits a backlog into requests of at most maxBatch, and close waits for all of them', async () => {
-    const { kafka, sends } = fakeKafka();
-    const queue = new KafkaInferenceQueue(kafka, 'topic', { maxBatch: 2 });
-    await queue.connect();
+    const { queue, sends } = await connectedQueue({ maxBatch: 2 });
     const acked = [1, 2, 3, 4, 5].map((n) => queue.enqueue(request(n)));
     let closed = false;
     const closing = queue.close().then(() => (closed = true));
@@ -89,9 +91,7 @@ describe('KafkaInferenceQueue batching', () => {
   });
 
   it('with a linger, waits that long before the first send', async () => {
-    const { kafka, sends } = fakeKafka();
-    const queue = new KafkaInferenceQueue(kafka, 'topic', { lingerMs: 50 });
-    await queue.connect();
+    const { queue, sends } = await connectedQueue({ lingerMs: 50 });
     const acked = queue.enqueue(request(1));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(sends).toHaveLength(0);
