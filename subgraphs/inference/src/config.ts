@@ -46,6 +46,12 @@ export const inferenceSettings = z.object({
   INFERENCE_SCHEDULING: z.enum(['fifo', 'fair']).default('fifo'),
   /** fair: one tenant's requests answered at once on a worker (0: only INFERENCE_CONCURRENCY bounds it). */
   INFERENCE_MAX_PER_TENANT: z.coerce.number().int().min(0).max(64).default(0),
+  /**
+   * fair: one tenant's requests answered at once on a worker while another tenant is active (read within
+   * the last second, waiting or running); 0: INFERENCE_MAX_PER_TENANT alone. The built-in engine answers on
+   * the worker's thread, so a quiet tenant's question shares it with every answer running beside it.
+   */
+  INFERENCE_MAX_PER_TENANT_CONTENDED: z.coerce.number().int().min(0).max(64).default(0),
   /** fair: requests read ahead and waiting on a worker, at most. */
   INFERENCE_MAX_BUFFERED: z.coerce.number().int().min(1).max(100_000).default(2000),
 });

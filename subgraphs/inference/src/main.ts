@@ -15,6 +15,7 @@ void runSubgraphMain('inference', DEFAULT_PORTS.inference, async ({ deps, kafka,
     {
       mode: settings.INFERENCE_SCHEDULING,
       maxPerTenant: settings.INFERENCE_MAX_PER_TENANT,
+      maxPerTenantContended: settings.INFERENCE_MAX_PER_TENANT_CONTENDED,
       maxBuffered: settings.INFERENCE_MAX_BUFFERED,
     },
   );

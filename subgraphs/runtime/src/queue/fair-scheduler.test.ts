@@ -45,6 +45,51 @@ it('caps one tenant’s concurrent answers and the total in flight', () => {
   expect(scheduler.next()!.tenantId).not.toBe(undefined);
 });
 
+it('while another tenant is active, a tenant runs at most the contended bound; alone, every slot', () => {
+  let now = 0;
+  const scheduler = new FairScheduler<string>({
+    concurrency: 4,
+    maxPerTenant: 3,
+    maxPerTenantContended: 1,
+    contentionWindowMs: 1000,
+    now: () => now,
+  });
+  for (let i = 0; i < 10; i++) scheduler.add(item('a'));
+  const started = [scheduler.next(), scheduler.next(), scheduler.next()];
+  expect(started.map((s) => s?.tenantId)).toEqual(['a', 'a', 'a']);
+  expect(scheduler.next()).toBeNull(); // maxPerTenant: the fourth slot stays open to others
+  // b's question arrives: it starts at once, and a starts no more while it has more than one running.
+  now = 100;
+  const b = item('b');
+  scheduler.add(b);
+  expect(scheduler.next()).toBe(b);
+  scheduler.done(b);
+  scheduler.done(started[0]!);
+  scheduler.done(started[1]!);
+  expect(scheduler.next()).toBeNull(); // a has 1 running and b was read 0.1 s ago
+  expect(scheduler.heldByContention).toBe(true);
+  scheduler.done(started[2]!);
+  expect(scheduler.next()!.tenantId).toBe('a');
+  expect(scheduler.next()).toBeNull();
+  // b quiet for longer than the window: a is alone again and gets its slots back.
+  now = 1101;
+  expect(scheduler.heldByContention).toBe(false);
+  expect([scheduler.next(), scheduler.next()].map((s) => s?.tenantId)).toEqual(['a', 'a']);
+  expect(scheduler.next()).toBeNull();
+});
+
+it('a tenant with requests waiting or running keeps the others contended beyond the window', () => {
+  let now = 0;
+  const scheduler = new FairScheduler<string>({ concurrency: 8, maxPerTenant: 0, maxPerTenantContended: 2, now: () => now });
+  scheduler.add(item('b'));
+  const b = scheduler.next()!;
+  for (let i = 0; i < 5; i++) scheduler.add(item('a'));
+  now = 60_000; // b's request was read a minute ago, and its answer still runs
+  expect([scheduler.next(), scheduler.next(), scheduler.next()].map((s) => s?.tenantId)).toEqual(['a', 'a', undefined]);
+  scheduler.done(b);
+  expect(scheduler.next()!.tenantId).toBe('a'); // b is done and quiet: a alone, no bound but the concurrency
+});
+
 it('runs one session’s requests one at a time and in order', () => {
   const scheduler = new FairScheduler<string>({ concurrency: 10, maxPerTenant: 0 });
   const first = item('a', 'same');

@@ -25,6 +25,17 @@ export interface FairSchedulerOptions {
   maxPerTenant: number;
   /** A tenant's share per round (plans may weigh differently); 1 by default. */
   weightOf?: (tenantId: string) => number;
+  /**
+   * Requests of one tenant running at once while another tenant is active (has requests waiting or
+   * running, or had one read within `contentionWindowMs`); 0: `maxPerTenant` alone. The built-in engine's
+   * answers are CPU work on this worker's one thread: a question of a quiet tenant shares that thread with
+   * every answer running beside it, so while tenants contend each gets few at once; alone it gets them all.
+   */
+  maxPerTenantContended?: number;
+  /** How long a tenant counts as active after a request of it was read (ms); 1,000 by default. */
+  contentionWindowMs?: number;
+  /** The clock (ms) for the contention window; Date.now by default. */
+  now?: () => number;
 }
 
 interface TenantQueue<T> {
@@ -44,8 +55,48 @@ export class FairScheduler<T> {
   private readonly open = new Map<number, Set<bigint>>();
   private readonly highest = new Map<number, bigint>();
   private readonly runningIn = new Map<number, number>();
+  /** When each tenant last had a request read, least recent first (re-inserted on each read). */
+  private readonly lastSeen = new Map<string, number>();
 
   constructor(private readonly options: FairSchedulerOptions) {}
+
+  /**
+   * Whether more than one tenant is active (requests waiting or running, or one read within the window):
+   * then the contended bound applies to each of them. Every tenant next() may start from is active itself.
+   */
+  private contended(): boolean {
+    if ((this.options.maxPerTenantContended ?? 0) <= 0) return false;
+    const active = new Set<string>();
+    for (const [tenantId, queue] of this.tenants) if (queue.items.length > 0 || queue.running > 0) active.add(tenantId);
+    const since = (this.options.now ?? Date.now)() - (this.options.contentionWindowMs ?? 1000);
+    for (const [tenantId, at] of this.lastSeen) {
+      if (at < since) this.lastSeen.delete(tenantId);
+      else active.add(tenantId);
+      if (active.size > 1) return true;
+    }
+    return active.size > 1;
+  }
+
+  /** The most requests of one tenant that may run at once now (0: no per-tenant bound). */
+  private cap(contended: boolean): number {
+    const cap = this.options.maxPerTenant;
+    const contendedCap = this.options.maxPerTenantContended ?? 0;
+    return contended && contendedCap > 0 && (cap <= 0 || contendedCap < cap) ? contendedCap : cap;
+  }
+
+  /**
+   * Whether a waiting request is held back only by the contended bound. It may start once the other
+   * tenants have been quiet for the window, when nothing finishing prompts a next(): the caller's cue to
+   * try again after the window.
+   */
+  get heldByContention(): boolean {
+    if (this.running >= this.options.concurrency || !this.contended()) return false;
+    const contendedCap = this.cap(true);
+    const cap = this.cap(false);
+    for (const queue of this.tenants.values())
+      if (queue.items.length > 0 && queue.running >= contendedCap && (cap <= 0 || queue.running < cap)) return true;
+    return false;
+  }
 
   get size(): number {
     return this.buffered;
@@ -68,6 +119,8 @@ export class FairScheduler<T> {
     if (queue.items.length === 0) this.ring.push(item.tenantId);
     queue.items.push(item);
     this.buffered++;
+    this.lastSeen.delete(item.tenantId);
+    this.lastSeen.set(item.tenantId, (this.options.now ?? Date.now)());
     let open = this.open.get(item.partition);
     if (!open) this.open.set(item.partition, (open = new Set()));
     open.add(item.offset);
@@ -78,11 +131,12 @@ export class FairScheduler<T> {
   /** The next item to run, or null when nothing may start now (caps reached, or only busy sessions wait). */
   next(): ScheduledItem<T> | null {
     if (this.running >= this.options.concurrency) return null;
+    const cap = this.cap(this.contended());
     // At most two passes over the ring: the first may only top up deficits.
     for (let visited = 0; visited < this.ring.length * 2 && this.ring.length > 0; visited++) {
       const tenantId = this.ring[0]!;
       const queue = this.tenants.get(tenantId)!;
-      const capped = this.options.maxPerTenant > 0 && queue.running >= this.options.maxPerTenant;
+      const capped = cap > 0 && queue.running >= cap;
       const index = capped ? -1 : queue.items.findIndex((item) => !this.busyKeys.has(item.orderingKey));
       if (index >= 0 && queue.deficit <= 0) queue.deficit += this.options.weightOf?.(tenantId) ?? 1;
       if (index >= 0 && queue.deficit > 0) {

@@ -402,6 +402,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * written), so a crash or rebalance redelivers instead of losing; the handler de-duplicates.
  */
 
+/** fair: how long a tenant counts as active after one of its requests was read (FairSchedulerOptions). */
+const CONTENTION_WINDOW_MS = 1000;
+
 /** A message read ahead in fair mode: the request and what its CONSUMER span needs (trace headers). */
 interface FairMessage {
   request: InferenceRequest;
@@ -415,6 +418,11 @@ export interface ConsumerScheduling {
   mode: 'fifo' | 'fair';
   /** fair: requests of one tenant answered at once on this worker (0: no cap but the concurrency). */
   maxPerTenant?: number;
+  /**
+   * fair: requests of one tenant answered at once on this worker while another tenant is active (read
+   * within the last second, waiting or running); 0: maxPerTenant alone (FairSchedulerOptions).
+   */
+  maxPerTenantContended?: number;
   /** fair: requests read ahead and waiting, at most (bounded memory; the fetch waits beyond it). */
   maxBuffered?: number;
   /** fair: a tenant's share per round (e.g. by plan); 1 by default. */
@@ -433,6 +441,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   private assigned = new Set<number>();
   private stopping = false;
   private spaceWaiters: (() => void)[] = [];
+  /** A pump due when the contention window lapses (requests held back only by the contended bound). */
+  private contentionTimer: NodeJS.Timeout | null = null;
 
   constructor(
     kafka: Kafka,
@@ -446,6 +456,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     this.scheduler = new FairScheduler({
       concurrency: partitionsConsumedConcurrently,
       maxPerTenant: scheduling.maxPerTenant ?? 0,
+      maxPerTenantContended: scheduling.maxPerTenantContended ?? 0,
+      contentionWindowMs: CONTENTION_WINDOW_MS,
       ...(scheduling.weightOf ? { weightOf: scheduling.weightOf } : {}),
     });
     this.consumer = kafka.consumer({ groupId, sessionTimeout: 15_000, heartbeatInterval: 1_000 });
@@ -541,6 +553,15 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
       });
       this.inFlight.add(run);
     }
+    // Nothing else may prompt the next pump: no answer of this worker is running long enough to finish
+    // after the other tenants fall quiet (an LLM answer can run for seconds).
+    if (this.contentionTimer === null && !this.stopping && this.scheduler.heldByContention) {
+      this.contentionTimer = setTimeout(() => {
+        this.contentionTimer = null;
+        this.pump(handler);
+      }, CONTENTION_WINDOW_MS);
+      this.contentionTimer.unref();
+    }
   }
 
   private fairMessage(
@@ -631,6 +652,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeFetch();
+    if (this.contentionTimer) clearTimeout(this.contentionTimer);
+    this.contentionTimer = null;
     if (this.scheduling.mode === 'fair') {
       await this.consumer.stop();
       await Promise.all([...this.inFlight]);
