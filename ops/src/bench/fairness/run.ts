@@ -1,9 +1,10 @@
 /**
  * `npm run bench:fairness`: one noisy tenant must not starve the others (issue 16 point 5). Tenant A bursts
  * (default 300 asks/s for 10 s) while tenants B and C ask 5/s each, through the real gateway with real
- * Kafka and Redis, in three variants in the same run: the inference consumer in `fifo` mode, in `fair` mode
+ * Kafka and Redis, in four variants in the same run: the inference consumer in `fifo` mode, in `fair` mode
  * (deficit round robin between tenants), both without the gateway's front-door fair share (its bounds set
- * to 0), and `fair` with the gateway's fair share at its defaults (useTenantFairShare). Prints B's and C's
+ * to 0), and `fair` with the gateway's fair share at its defaults (useTenantFairShare) and with its
+ * contended bound at 1 instead of 2 (`--variants` picks some). Prints B's and C's
  * ask → first token p95 before the burst (their baseline) and during it, A's drain time, how many of A's
  * asks the gateway accepted and refused (by code: refusals are answered, not lost), lost and doubled
  * answers, and the CPU time the platform's processes spent per accepted ask. Starts its own redis-server
@@ -16,10 +17,11 @@
  * loop's lag (a cost of the load generator, not of the platform). B's and C's first tokens are timed by a
  * process that sees only their events. In `fair` mode a tenant may hold at most all but one of a worker's
  * answer slots (INFERENCE_MAX_PER_TENANT = INFERENCE_CONCURRENCY - 1), so another tenant's question never
- * waits for one of A's answers to finish.
+ * waits for one of A's answers to finish, and one of them while another tenant is active
+ * (INFERENCE_MAX_PER_TENANT_CONTENDED = 1), so B's question shares the worker's thread with one of A's answers.
  *
- *   node ops/dist/bench/fairness/run.js [--burst 300] [--burst-seconds 10] [--quiet 5] [--baseline-seconds 5]
- *                                       [--port-base 16670] [--trace 1] [--variants 0,1,2]
+ *   node ops/dist/bench/fairness/run.js [--burst 300] [--burst-seconds 10] [--quiet 5] [--baseline-seconds 20]
+ *                                       [--port-base 16670] [--trace 1] [--variants 0,1,2,3]
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -40,14 +42,26 @@ import { cpuMs } from '../gateway/proc';
 /** One row: the inference consumer's scheduling, and the gateway's front-door fair share on or off. */
 interface Variant {
   consumer: 'fifo' | 'fair';
-  frontDoor: boolean;
+  /** The gateway's fair share: off (bounds 0), at its defaults, or its contended bound at 1. */
+  frontDoor: 'off' | 'defaults' | 'tight';
 }
 const VARIANTS: Variant[] = [
-  { consumer: 'fifo', frontDoor: false },
-  { consumer: 'fair', frontDoor: false },
-  { consumer: 'fair', frontDoor: true },
+  { consumer: 'fifo', frontDoor: 'off' },
+  { consumer: 'fair', frontDoor: 'off' },
+  { consumer: 'fair', frontDoor: 'defaults' },
+  { consumer: 'fair', frontDoor: 'tight' },
 ];
-const variantName = (v: Variant) => `${v.consumer} consumer, front door ${v.frontDoor ? 'fair share' : 'off'}`;
+const FRONT_DOOR_NAMES: Record<Variant['frontDoor'], string> = {
+  off: 'front door off',
+  defaults: 'front-door fair share',
+  tight: 'front-door fair share, contended bound 1',
+};
+const FRONT_DOOR_ENV: Record<Variant['frontDoor'], NodeJS.ProcessEnv> = {
+  off: { GATEWAY_MAX_CONCURRENT_OPERATIONS: '0', GATEWAY_MAX_CONCURRENT_PER_TENANT: '0', GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '0' },
+  defaults: {},
+  tight: { GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '1' },
+};
+const variantName = (v: Variant) => `${v.consumer} consumer, ${FRONT_DOOR_NAMES[v.frontDoor]}`;
 
 interface Options {
   burst: number;
@@ -66,7 +80,8 @@ function parseArgs(argv: string[]): Options {
     burst: 300,
     burstSeconds: 10,
     quiet: 5,
-    baselineSeconds: 5,
+    // B's and C's p95 alone over as many asks as during A's burst (100 each): over 25, one slow ask moved it by half.
+    baselineSeconds: 20,
     portBase: 16670,
     trace: 0,
     variants: VARIANTS.map((_, i) => i),
@@ -270,7 +285,7 @@ async function runMode(
 ): Promise<ModeResult> {
   const { redisUrl, brokers } = stores;
   const mode = variant.consumer;
-  const run = `fair${mode}${variant.frontDoor ? 'fd' : ''}${randomBytes(2).toString('hex')}`;
+  const run = `fair${mode}${variant.frontDoor === 'off' ? '' : 'fd'}${randomBytes(2).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
@@ -286,18 +301,22 @@ async function runMode(
     GATEWAY_RATE_LIMIT_USER: '0',
     BEEDESK_EMBEDDINGS: 'off',
     INFERENCE_SCHEDULING: mode,
-    // One answer slot of the worker's four is always open to other tenants (see the header).
+    // One answer slot of the worker's four is always open to other tenants (see the header), and while
+    // another tenant is active a tenant answers one question at a time on a worker: the built-in engine's
+    // answers share the worker's thread, so each one running beside B's question slows it.
     // Read ahead far enough to hold all of A's burst: a full buffer stops the fetch, and B's questions
     // behind A's on the same partitions wait in Kafka (requests are ~1 KB: 20,000 is ~20 MB).
-    ...(mode === 'fair' ? { INFERENCE_CONCURRENCY: '4', INFERENCE_MAX_PER_TENANT: '3', INFERENCE_MAX_BUFFERED: '20000' } : {}),
-    // Off: no execution slots at the gateway. On: its defaults (gateway/README.md, "Fair share").
-    ...(variant.frontDoor
-      ? {}
-      : {
-          GATEWAY_MAX_CONCURRENT_OPERATIONS: '0',
-          GATEWAY_MAX_CONCURRENT_PER_TENANT: '0',
-          GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '0',
-        }),
+    ...(mode === 'fair'
+      ? {
+          INFERENCE_CONCURRENCY: '4',
+          INFERENCE_MAX_PER_TENANT: '3',
+          INFERENCE_MAX_PER_TENANT_CONTENDED: '1',
+          INFERENCE_MAX_BUFFERED: '20000',
+        }
+      : {}),
+    // Off: no execution slots at the gateway. Defaults: gateway/README.md, "Fair share". Tight: the
+    // contended bound at 1 instead of 2 (B's and C's latency against A's throughput, in the same run).
+    ...FRONT_DOOR_ENV[variant.frontDoor],
   };
   const ports = Object.fromEntries(SERVICE_ORDER.map((n, i) => [n, options.portBase + (n === 'gateway' ? 0 : i + 1)])) as Record<
     ServiceName,
