@@ -42,10 +42,14 @@ export const inferenceSettings = z.object({
   /**
    * `fifo`: each partition's requests in arrival order. `fair`: requests read ahead from every partition and
    * served by deficit round robin between tenants (one tenant's burst does not queue ahead of the others).
+   * `fair` by default since the whole end-to-end suite passed with it (README, "Fair queueing between tenants").
    */
-  INFERENCE_SCHEDULING: z.enum(['fifo', 'fair']).default('fifo'),
-  /** fair: one tenant's requests answered at once on a worker (0: only INFERENCE_CONCURRENCY bounds it). */
-  INFERENCE_MAX_PER_TENANT: z.coerce.number().int().min(0).max(64).default(0),
+  INFERENCE_SCHEDULING: z.enum(['fifo', 'fair']).default('fair'),
+  /**
+   * fair: one tenant's requests answered at once on a worker (0: only INFERENCE_CONCURRENCY bounds it).
+   * Unset: INFERENCE_CONCURRENCY − 1, so another tenant's question never waits for one of them to end.
+   */
+  INFERENCE_MAX_PER_TENANT: z.coerce.number().int().min(0).max(64).optional(),
   /**
    * fair: one tenant's requests answered at once on a worker while another tenant is active (read within
    * the last second, waiting or running); 0: INFERENCE_MAX_PER_TENANT alone. The built-in engine answers on

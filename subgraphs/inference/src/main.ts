@@ -14,7 +14,7 @@ void runSubgraphMain('inference', DEFAULT_PORTS.inference, async ({ deps, kafka,
     settings.INFERENCE_CONCURRENCY,
     {
       mode: settings.INFERENCE_SCHEDULING,
-      maxPerTenant: settings.INFERENCE_MAX_PER_TENANT,
+      maxPerTenant: settings.INFERENCE_MAX_PER_TENANT ?? settings.INFERENCE_CONCURRENCY - 1,
       maxPerTenantContended: settings.INFERENCE_MAX_PER_TENANT_CONTENDED,
       maxBuffered: settings.INFERENCE_MAX_BUFFERED,
     },
