@@ -67,7 +67,10 @@ export class FairScheduler<T> {
   private contended(): boolean {
     if ((this.options.maxPerTenantContended ?? 0) <= 0) return false;
     const active = new Set<string>();
-    for (const [tenantId, queue] of this.tenants) if (queue.items.length > 0 || queue.running > 0) active.add(tenantId);
+    for (const [tenantId, queue] of this.tenants) {
+      if (queue.items.length > 0 || queue.running > 0) active.add(tenantId);
+      if (active.size > 1) return true;
+    }
     const since = (this.options.now ?? Date.now)() - (this.options.contentionWindowMs ?? 1000);
     for (const [tenantId, at] of this.lastSeen) {
       if (at < since) this.lastSeen.delete(tenantId);
@@ -119,8 +122,11 @@ export class FairScheduler<T> {
     if (queue.items.length === 0) this.ring.push(item.tenantId);
     queue.items.push(item);
     this.buffered++;
-    this.lastSeen.delete(item.tenantId);
-    this.lastSeen.set(item.tenantId, (this.options.now ?? Date.now)());
+    if ((this.options.maxPerTenantContended ?? 0) > 0) {
+      // Only kept when read: with the bound off nothing would ever prune it.
+      this.lastSeen.delete(item.tenantId);
+      this.lastSeen.set(item.tenantId, (this.options.now ?? Date.now)());
+    }
     let open = this.open.get(item.partition);
     if (!open) this.open.set(item.partition, (open = new Set()));
     open.add(item.offset);
