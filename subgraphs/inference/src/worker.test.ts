@@ -100,6 +100,27 @@ describe('InferenceWorker', () => {
     ]);
   });
 
+  it('an engine with the whole answer at once costs two token events, not one per piece; the text is unchanged', async () => {
+    const request = await queued('q-whole');
+    const text = 'one two three four five six seven eight nine ten eleven twelve';
+    const whole: AnswerEngine = {
+      name: 'whole',
+      endpoint: 'test',
+      async answer(_request: InferenceRequest, call: EngineCall) {
+        // The built-in engine's way: every piece handed over without waiting for the one before to be written.
+        await Promise.all(streamChunks(text, 3).map((chunk) => call.onToken(chunk)));
+        return { text, sourceIds: ['a1'], confidence: 0.9, needsHuman: false };
+      },
+    };
+    await worker(whole).handle(request);
+    expect(eventsOf(request).map((e) => [e.seq, e.kind, e.delta])).toEqual([
+      [1, 'TOKEN', 'one two three '],
+      [2, 'TOKEN', 'four five six seven eight nine ten eleven twelve'],
+      [3, 'DONE', null],
+    ]);
+    expect(await answers.get('t', request.answerId)).toMatchObject({ status: 'DONE', text });
+  });
+
   it('a worker taking over after a crash continues the stream without repeating tokens', async () => {
     const request = await queued('q2');
     const text = 'alpha beta gamma delta epsilon';

@@ -16,6 +16,7 @@ import {
   type Logger,
 } from '@beedesk/runtime';
 import { isFinalStatus, type AnswerOutcome, type AnswerRecord, type AnswerRepository } from '@beedesk/answer/data';
+import { CoalescingStream } from './coalescing-stream';
 import type { AnswerEngine } from './engines/types';
 import type { InferenceMetrics } from './metrics';
 import { EngineFallbackError, fallbackText } from './resilience';
@@ -186,26 +187,37 @@ export class InferenceWorker {
       },
     });
     let tokens = 0;
-    const onToken = async (delta: string) => {
-      if (tokens++ === 0) span.addEvent('first token');
-      if (lastSeq === 0 && this.metrics) {
-        observeWithExemplar(this.metrics.firstTokenSeconds, { engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
-      }
+    const stream = new CoalescingStream(async (delta) => {
       if (deadline.signal.aborted) throw new ClaimLost(); // a late token of an abandoned call: write nothing
       const seq = await this.answers.appendStream(tenantId, answer, this.workerId, delta, this.options.claimTtlMs);
       if (seq === null) throw new ClaimLost();
       lastSeq = seq;
       await this.events.publishAnswerEvent(tenantId, { answerId, sessionId, seq: lastSeq, kind: 'TOKEN', delta, queuePosition: null });
+    });
+    const onToken = async (delta: string) => {
+      if (tokens++ === 0) {
+        span.addEvent('first token');
+        if (lastSeq === 0 && this.metrics) {
+          observeWithExemplar(this.metrics.firstTokenSeconds, { engine: engine.name }, (Date.now() - request.enqueuedAt) / 1000);
+        }
+      }
+      if (deadline.signal.aborted) throw new ClaimLost();
+      stream.push(delta);
+    };
+    const answered = async () => {
+      const result = await engine.answer(request, { resumeFrom: progress.text, onToken, signal: deadline.signal });
+      await stream.flush();
+      return result;
     };
     let outcome: AnswerOutcome;
     let kind: AnswerEventKind;
     try {
-      const result = await withActiveSpan(span, () =>
-        this.withinDeadline(deadline, engine.answer(request, { resumeFrom: progress.text, onToken, signal: deadline.signal })),
-      );
+      const result = await withActiveSpan(span, () => this.withinDeadline(deadline, answered()));
       outcome = { ...result, status: 'DONE', engine: engine.name };
       kind = 'DONE';
     } catch (thrown) {
+      // No token event may follow the answer's final one.
+      await stream.settled();
       failSpan(span, thrown, spanName, { [ATTR.tenant]: tenantId });
       span.setAttribute('beedesk.engine.tokens', tokens);
       span.end();
