@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   ATTR,
+  CoalescingWriter,
   failSpan,
+  joinText,
   observeWithExemplar,
   SpanKind,
   tracer,
@@ -16,7 +18,6 @@ import {
   type Logger,
 } from '@beedesk/runtime';
 import { isFinalStatus, type AnswerOutcome, type AnswerRecord, type AnswerRepository } from '@beedesk/answer/data';
-import { CoalescingStream } from './coalescing-stream';
 import type { AnswerEngine } from './engines/types';
 import type { InferenceMetrics } from './metrics';
 import { EngineFallbackError, fallbackText } from './resilience';
@@ -187,7 +188,8 @@ export class InferenceWorker {
       },
     });
     let tokens = 0;
-    const stream = new CoalescingStream(async (delta) => {
+    // Pieces that come while a write is in flight go together in the next one (CoalescingWriter).
+    const stream = new CoalescingWriter(joinText, async (delta: string) => {
       if (deadline.signal.aborted) throw new ClaimLost(); // a late token of an abandoned call: write nothing
       const seq = await this.answers.appendStream(tenantId, answer, this.workerId, delta, this.options.claimTtlMs);
       if (seq === null) throw new ClaimLost();
@@ -202,7 +204,7 @@ export class InferenceWorker {
         }
       }
       if (deadline.signal.aborted) throw new ClaimLost();
-      stream.push(delta);
+      stream.add(delta);
     };
     const answered = async () => {
       const result = await engine.answer(request, { resumeFrom: progress.text, onToken, signal: deadline.signal });

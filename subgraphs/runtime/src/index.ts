@@ -123,6 +123,7 @@ export {
 export { createInProcessEventBus, createRedisEventBus, type EventBus, type EventStream } from './live';
 export { TRACEPARENT_FIELD } from './live/bus';
 export { AsyncQueue, QueueOverflowError } from './async-queue';
+export { CoalescingWriter, joinText } from './coalescing-writer';
 
 // The subgraph server and service mains
 export { pingRedis, startSubgraph, type ServiceDeps, type SubgraphResolvers, type SubgraphSpec } from './subgraph';
