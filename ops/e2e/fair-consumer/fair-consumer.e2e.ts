@@ -105,3 +105,56 @@ describe('fair consumer: the contended per-tenant bound (real Kafka)', () => {
     expect(answers.running('quiet')).toHaveLength(0);
   }, 90_000);
 });
+
+describe('fair consumer: offset commits (real Kafka)', () => {
+  const kafka = new Kafka({ clientId: 'fair-consumer-commits-e2e', brokers, logLevel: logLevel.NOTHING });
+  const commitsTopic = `${topic}.commits`;
+  let queue: KafkaInferenceQueue;
+  let consumer: KafkaInferenceConsumer;
+  const answered = new Set<string>();
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: commitsTopic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    queue = new KafkaInferenceQueue(kafka, commitsTopic);
+    await queue.connect();
+    consumer = new KafkaInferenceConsumer(kafka, commitsTopic, `group-${commitsTopic}`, logger, 4, { mode: 'fair' });
+    // A quick answer, as the built-in engine's: many finish while one commit is in flight.
+    await consumer.start(async (r) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      answered.add(r.answerId);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await consumer?.stop();
+    await queue?.close();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [commitsTopic] }).catch(() => undefined);
+    await admin.disconnect();
+  }, 60_000);
+
+  it('commits everything it answered, in far fewer requests than answers', async () => {
+    const count = 200;
+    const started = Date.now();
+    await Promise.all(Array.from({ length: count }, (_, n) => queue.enqueue(request(`t${n % 5}`, n))));
+    await until('all answered', () => answered.size === count, 30_000);
+    const answeringMs = Date.now() - started;
+    // The last answers' offsets are committed after the pause that follows the commit before them.
+    let lag: Record<number, number> = {};
+    const deadline = Date.now() + 10_000;
+    do {
+      lag = await consumer.lagByPartition();
+      if (Object.values(lag).every((n) => n === 0)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    } while (Date.now() < deadline);
+    expect(Object.values(lag)).toEqual([0, 0, 0]);
+    expect(consumer.offsetCommitsSent).toBeGreaterThan(0);
+    // At most one commit per pause (50 ms) while answering, and the last one after it.
+    expect(consumer.offsetCommitsSent).toBeLessThanOrEqual(Math.ceil(answeringMs / 50) + 2);
+    expect(consumer.offsetCommitsSent).toBeLessThan(count / 4);
+  }, 60_000);
+});

@@ -1,5 +1,6 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger';
+import { CoalescingWriter } from '../coalescing-writer';
 import {
   ATTR,
   contextWith,
@@ -402,6 +403,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * written), so a crash or rebalance redelivers instead of losing; the handler de-duplicates.
  */
 
+/** Merge for offset commits: the later offset of each partition. */
+function laterOffsets(waiting: Map<number, bigint>, added: Map<number, bigint>): Map<number, bigint> {
+  for (const [partition, offset] of added) {
+    const before = waiting.get(partition);
+    if (before === undefined || offset > before) waiting.set(partition, offset);
+  }
+  return waiting;
+}
+
+/** fair: the least time between two offset commits of a worker; what finishes meanwhile goes in the next. */
+const COMMIT_INTERVAL_MS = 50;
+
 /** fair: how long a tenant counts as active after one of its requests was read (FairSchedulerOptions). */
 const CONTENTION_WINDOW_MS = 1000;
 
@@ -438,8 +451,17 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   private readonly scheduler: FairScheduler<FairMessage | null>;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly committed = new Map<number, bigint>();
+  /**
+   * fair: offsets finished while a commit is in flight, or in the pause after it, go together in the
+   * next one, the latest per partition (one commit per answer cost the worker and the broker a request each).
+   */
+  private readonly commits = new CoalescingWriter<Map<number, bigint>>(laterOffsets, (offsets) => this.commitOffsets(offsets));
   private assigned = new Set<number>();
   private stopping = false;
+  /** fair: OffsetCommit requests sent so far (what finishes in a commit's pause goes in the next). */
+  offsetCommitsSent = 0;
+  /** Ends the pause after a commit at once (stop). */
+  private endCommitPause: (() => void) | null = null;
   private spaceWaiters: (() => void)[] = [];
   /** A pump due when the contention window lapses (requests held back only by the contended bound). */
   private contentionTimer: NodeJS.Timeout | null = null;
@@ -592,9 +614,31 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     const previous = this.committed.get(item.partition) ?? -1n;
     if (commit === null || commit <= previous || !this.assigned.has(item.partition)) return;
     this.committed.set(item.partition, commit);
+    this.commits.add(new Map([[item.partition, commit]]));
+  }
+
+  /** One OffsetCommit request for what finished while the previous one was in flight (stop() waits for it). */
+  private async commitOffsets(offsets: Map<number, bigint>): Promise<void> {
+    // A partition lost in a rebalance is read again by its new owner from what was committed before.
+    const owned = [...offsets].filter(([partition]) => this.assigned.has(partition));
+    if (owned.length === 0) return;
+    this.offsetCommitsSent++;
     await this.consumer
-      .commitOffsets([{ topic: this.topic, partition: item.partition, offset: commit.toString() }])
-      .catch((error: unknown) => this.logger.warn({ err: error, partition: item.partition }, 'offset commit failed (read again later)'));
+      .commitOffsets(owned.map(([partition, offset]) => ({ topic: this.topic, partition, offset: offset.toString() })))
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, partitions: owned.map(([partition]) => partition) }, 'offset commit failed (read again later)'),
+      );
+    if (this.stopping) return;
+    // A crash in the pause reads at most this much finished work again; the handler answers each request once.
+    await new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.endCommitPause = null;
+        resolve();
+      };
+      const timer = setTimeout(end, COMMIT_INTERVAL_MS);
+      this.endCommitPause = end;
+    });
   }
 
   private wakeFetch(): void {
@@ -657,6 +701,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
     if (this.scheduling.mode === 'fair') {
       await this.consumer.stop();
       await Promise.all([...this.inFlight]);
+      this.endCommitPause?.();
+      await this.commits.settled();
     }
     await this.consumer.disconnect();
     await this.admin.disconnect();
