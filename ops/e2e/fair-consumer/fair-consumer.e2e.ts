@@ -41,6 +41,24 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
   }
 }
 
+/** A fresh 3-partition topic with a connected queue, and how to tear both down with the consumer. */
+async function topicWithQueue(kafka: Kafka, name: string) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const queue = new KafkaInferenceQueue(kafka, name);
+  await queue.connect();
+  const teardown = async (consumer: KafkaInferenceConsumer | undefined) => {
+    await consumer?.stop();
+    await queue.close();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [name] }).catch(() => undefined);
+    await admin.disconnect();
+  };
+  return { queue, teardown };
+}
+
 const request = (tenantId: string, n: number): InferenceRequest => ({
   v: 1,
   tenantId,
@@ -57,15 +75,11 @@ describe('fair consumer: the contended per-tenant bound (real Kafka)', () => {
   const kafka = new Kafka({ clientId: 'fair-consumer-e2e', brokers, logLevel: logLevel.NOTHING });
   const answers = new HeldAnswers();
   let queue: KafkaInferenceQueue;
-  let consumer: KafkaInferenceConsumer;
+  let teardown: (consumer: KafkaInferenceConsumer | undefined) => Promise<void> = async () => undefined;
+  let consumer: KafkaInferenceConsumer | undefined;
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    queue = new KafkaInferenceQueue(kafka, topic);
-    await queue.connect();
+    ({ queue, teardown } = await topicWithQueue(kafka, topic));
     consumer = new KafkaInferenceConsumer(kafka, topic, `group-${topic}`, logger, 4, {
       mode: 'fair',
       maxPerTenant: 3,
@@ -76,12 +90,7 @@ describe('fair consumer: the contended per-tenant bound (real Kafka)', () => {
 
   afterAll(async () => {
     for (const id of answers.started) answers.release(id);
-    await consumer?.stop();
-    await queue?.close();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await teardown(consumer);
   }, 60_000);
 
   it('holds a busy tenant to the bound while another is active, and gives its slots back by itself after the window', async () => {
@@ -110,16 +119,12 @@ describe('fair consumer: offset commits (real Kafka)', () => {
   const kafka = new Kafka({ clientId: 'fair-consumer-commits-e2e', brokers, logLevel: logLevel.NOTHING });
   const commitsTopic = `${topic}.commits`;
   let queue: KafkaInferenceQueue;
+  let teardown: (consumer: KafkaInferenceConsumer | undefined) => Promise<void> = async () => undefined;
   let consumer: KafkaInferenceConsumer;
   const answered = new Set<string>();
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: commitsTopic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    queue = new KafkaInferenceQueue(kafka, commitsTopic);
-    await queue.connect();
+    ({ queue, teardown } = await topicWithQueue(kafka, commitsTopic));
     consumer = new KafkaInferenceConsumer(kafka, commitsTopic, `group-${commitsTopic}`, logger, 4, { mode: 'fair' });
     // A quick answer, as the built-in engine's: many finish while one commit is in flight.
     await consumer.start(async (r) => {
@@ -128,14 +133,7 @@ describe('fair consumer: offset commits (real Kafka)', () => {
     });
   }, 60_000);
 
-  afterAll(async () => {
-    await consumer?.stop();
-    await queue?.close();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [commitsTopic] }).catch(() => undefined);
-    await admin.disconnect();
-  }, 60_000);
+  afterAll(() => teardown(consumer), 60_000);
 
   it('commits everything it answered, in far fewer requests than answers', async () => {
     const count = 200;
