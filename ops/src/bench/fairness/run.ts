@@ -105,6 +105,7 @@ function parseArgs(argv: string[]): Options {
     if (!(key in options) || !Number.isFinite(value) || value < 0) throw new Error(`bad argument ${argv[i]} ${raw}`);
     options[key] = value;
   }
+  options.generatorNice = Math.min(19, options.generatorNice); // the weakest priority there is
   return options;
 }
 
@@ -348,7 +349,7 @@ async function runMode(
     }
     const config: NoisyConfig = { gatewayUrl: cluster.urlOf('gateway'), redisUrl, run, sessions: 300 };
     noisy = fork(__filename, ['--noisy'], { env: { ...process.env, BENCH_FAIRNESS_NOISY: JSON.stringify(config) }, stdio: 'inherit' });
-    if (options.generatorNice > 0) setPriority(noisy.pid!, Math.min(19, options.generatorNice));
+    if (options.generatorNice > 0) setPriority(noisy.pid!, options.generatorNice);
     const noisyReady = await nextReport(noisy);
     if (!('ready' in noisyReady)) throw new Error('the burst process did not get ready');
 
@@ -486,7 +487,7 @@ async function main(): Promise<void> {
         .join(', ') || '0';
     process.stdout.write(
       `\n## Fairness: ${NOISY} bursts to ${options.burst} asks/s for ${options.burstSeconds} s; ${QUIET.join(', ')} ask ${options.quiet}/s each\n\n` +
-        `${NOISY}'s load generator runs at nice ${Math.min(19, options.generatorNice)} (--generator-nice; it stands in for clients on other machines).\n\n` +
+        `${NOISY}'s load generator runs at nice ${options.generatorNice} (--generator-nice; it stands in for clients on other machines).\n\n` +
         `| variant | ${QUIET.map((t) => `${t} first token p95 alone / in A's burst (ms)`).join(' | ')} | B and C ask → receipt p95 in A's burst (ms) | A drained after the burst (s) | A's asks sent / accepted / refused | B's and C's asks refused | lost | doubled | CPU ms per accepted ask (platform / gateway) | load average (1 min) at the burst's end |\n` +
         `|---|${QUIET.map(() => '--:|').join('')}--:|--:|--:|--:|--:|--:|--:|--:|\n`,
     );

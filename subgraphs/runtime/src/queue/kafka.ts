@@ -1,5 +1,6 @@
 import { CompressionTypes, Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from '../logger';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoalescingWriter } from '../coalescing-writer';
 import {
   ATTR,
@@ -405,12 +406,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * written), so a crash or rebalance redelivers instead of losing; the handler de-duplicates.
  */
 
-/** Merge for offset commits: the later offset of each partition. */
+/** Merge for offset commits: runFair adds a partition's offset only above the last one (`committed`), so the added one wins. */
 function laterOffsets(waiting: Map<number, bigint>, added: Map<number, bigint>): Map<number, bigint> {
-  for (const [partition, offset] of added) {
-    const before = waiting.get(partition);
-    if (before === undefined || offset > before) waiting.set(partition, offset);
-  }
+  for (const [partition, offset] of added) waiting.set(partition, offset);
   return waiting;
 }
 
@@ -462,8 +460,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   private stopping = false;
   /** fair: OffsetCommit requests sent so far (what finishes in a commit's pause goes in the next). */
   offsetCommitsSent = 0;
-  /** Ends the pause after a commit at once (stop). */
-  private endCommitPause: (() => void) | null = null;
+  /** Aborted by stop(): ends the pause after a commit at once. */
+  private readonly stopped = new AbortController();
   private spaceWaiters: (() => void)[] = [];
   /** A pump due when the contention window lapses (requests held back only by the contended bound). */
   private contentionTimer: NodeJS.Timeout | null = null;
@@ -630,17 +628,8 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
       .catch((error: unknown) =>
         this.logger.warn({ err: error, partitions: owned.map(([partition]) => partition) }, 'offset commit failed (read again later)'),
       );
-    if (this.stopping) return;
     // A crash in the pause reads at most this much finished work again; the handler answers each request once.
-    await new Promise<void>((resolve) => {
-      const end = () => {
-        clearTimeout(timer);
-        this.endCommitPause = null;
-        resolve();
-      };
-      const timer = setTimeout(end, COMMIT_INTERVAL_MS);
-      this.endCommitPause = end;
-    });
+    await sleep(COMMIT_INTERVAL_MS, undefined, { signal: this.stopped.signal }).catch(() => undefined);
   }
 
   private wakeFetch(): void {
@@ -697,13 +686,13 @@ export class KafkaInferenceConsumer implements InferenceConsumer {
   /** Waits for the messages in hand to finish, commits, and leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     this.wakeFetch();
     if (this.contentionTimer) clearTimeout(this.contentionTimer);
     this.contentionTimer = null;
     if (this.scheduling.mode === 'fair') {
       await this.consumer.stop();
       await Promise.all([...this.inFlight]);
-      this.endCommitPause?.();
       await this.commits.settled();
     }
     await this.consumer.disconnect();
