@@ -45,7 +45,11 @@ export type SlotGrant =
 
 interface Waiter {
   tenant: string;
+  /** The queue it waits in (not looked up again by tenant: the timeout must find it whatever happened). */
+  state: TenantState;
   enqueuedAt: number;
+  /** Granted or refused: answered once, and never again. */
+  settled: boolean;
   grant: (result: SlotGrant) => void;
   timer: NodeJS.Timeout | undefined;
   detach: () => void;
@@ -122,17 +126,23 @@ export class FairShareScheduler {
     return new Promise<SlotGrant>((resolve) => {
       const waiter: Waiter = {
         tenant,
+        state,
         enqueuedAt: this.now(),
+        settled: false,
         timer: undefined,
         detach: NO_RELEASE,
         grant: (result) => {
+          if (waiter.settled) return;
+          waiter.settled = true;
           if (waiter.timer) clearTimeout(waiter.timer);
           waiter.detach();
           resolve(result);
         },
       };
+      // Answers the waiter unless it already was: its deadline holds whatever the queues say.
       const giveUp = (reason: FairShareRefusalReason) => {
-        if (!this.removeWaiter(waiter)) return;
+        if (waiter.settled) return;
+        this.removeWaiter(waiter);
         waiter.grant({ ok: false, reason, waitedMs: this.now() - waiter.enqueuedAt, queued: state.queue.length });
       };
       waiter.timer = setTimeout(() => giveUp('TENANT_QUEUE_TIMEOUT'), this.settings.maxWaitMs);
@@ -169,8 +179,9 @@ export class FairShareScheduler {
     return state;
   }
 
+  /** Drops an idle tenant's state; only its own: never a newer state of the same tenant. */
   private forgetIfIdle(tenant: string, state: TenantState): void {
-    if (state.running === 0 && state.queue.length === 0) this.tenants.delete(tenant);
+    if (state.running === 0 && state.queue.length === 0 && this.tenants.get(tenant) === state) this.tenants.delete(tenant);
   }
 
   private globalSlotFree(): boolean {
@@ -226,8 +237,13 @@ export class FairShareScheduler {
       if (tenant === null) return;
       const state = this.tenants.get(tenant)!;
       const waiter = state.queue.shift()!;
+      // Started before it may leave the ring: a tenant whose last waiting operation gets a slot while
+      // none of its operations runs must not be forgotten as idle (its next request would then get a
+      // new state, start beside this one past the bound, and this one's release would forget that
+      // state and the operations waiting in it, which nothing would answer).
+      const grant = this.start(tenant, state, this.now() - waiter.enqueuedAt);
       if (state.queue.length === 0) this.leaveRing(tenant, state);
-      waiter.grant(this.start(tenant, state, this.now() - waiter.enqueuedAt));
+      waiter.grant(grant);
     }
   }
 
@@ -267,14 +283,12 @@ export class FairShareScheduler {
     this.forgetIfIdle(tenant, state);
   }
 
-  /** Takes a waiter out of its queue (timeout, abort); false when it already left (granted). */
-  private removeWaiter(waiter: Waiter): boolean {
-    const state = this.tenants.get(waiter.tenant);
-    if (!state) return false;
+  /** Takes a waiter out of its queue (timeout, abort), if it is still in it. */
+  private removeWaiter(waiter: Waiter): void {
+    const { state } = waiter;
     const index = state.queue.indexOf(waiter);
-    if (index < 0) return false;
+    if (index < 0) return;
     state.queue.splice(index, 1);
     if (state.queue.length === 0) this.leaveRing(waiter.tenant, state);
-    return true;
   }
 }
