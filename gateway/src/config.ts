@@ -91,6 +91,10 @@ export const gatewayEnv = commonEnv.extend({
   GATEWAY_MAX_CONCURRENT_PER_TENANT: z.coerce.number().int().min(0).optional(),
   /** The per-tenant bound while other tenants are active too (limits/fair-share.ts); 0: the per-tenant bound always. */
   GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: z.coerce.number().int().min(0).optional(),
+  /** The per-tenant bound while other tenants are active and this process's event loop runs late; 0: the contended bound. */
+  GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE: z.coerce.number().int().min(0).optional(),
+  /** Mean event-loop lateness (ms, per 250 ms window) past which the process counts as short of CPU; 0: never. */
+  GATEWAY_PRESSURE_EVENT_LOOP_DELAY_MS: z.coerce.number().min(0).optional(),
   /** Operations of one tenant waiting for a slot; more are refused (RATE_LIMITED, reason TENANT_QUEUE_FULL). */
   GATEWAY_TENANT_QUEUE_LENGTH: z.coerce.number().int().min(0).default(DEFAULT_FAIR_SHARE_SETTINGS.maxQueuedPerTenant),
   /** Longest wait for a slot (SERVICE_UNAVAILABLE, reason TENANT_QUEUE_TIMEOUT). */

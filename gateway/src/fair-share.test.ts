@@ -30,6 +30,7 @@ const FAIR_SHARE: FairShareSettings =
         maxConcurrentPerTenant: 2,
         maxConcurrentPerTenantContended: 0,
         contentionWindowMs: 1000,
+        maxConcurrentPerTenantUnderPressure: 0,
         maxQueuedPerTenant: 2,
         maxWaitMs: 1500,
         weights: new Map(),

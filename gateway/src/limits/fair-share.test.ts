@@ -5,6 +5,7 @@ const settings = (overrides: Partial<FairShareSettings> = {}): FairShareSettings
   maxConcurrentPerTenant: 0,
   maxConcurrentPerTenantContended: 0,
   contentionWindowMs: 1000,
+  maxConcurrentPerTenantUnderPressure: 0,
   maxQueuedPerTenant: 10,
   maxWaitMs: 60_000,
   weights: new Map(),
@@ -130,8 +131,57 @@ describe('FairShareScheduler', () => {
     if (waited.ok) waited.release();
   });
 
+  it('holds a tenant to the bound under pressure only while the machine is short of CPU and another tenant is active', async () => {
+    const now = 0;
+    let pressure = false;
+    const scheduler = new FairShareScheduler(
+      settings({
+        maxConcurrent: 64,
+        maxConcurrentPerTenant: 4,
+        maxConcurrentPerTenantContended: 2,
+        maxConcurrentPerTenantUnderPressure: 1,
+      }),
+      () => now,
+      () => pressure,
+    );
+    // Alone and under pressure, a keeps its full bound: there is no other tenant to protect.
+    pressure = true;
+    const alone = [1, 2, 3, 4].map(() => granted(scheduler.acquire('a')));
+    alone.forEach((g) => g.release());
+    // b is active: without pressure a gets the contended bound, 2.
+    pressure = false;
+    granted(scheduler.acquire('b')).release();
+    const a1 = granted(scheduler.acquire('a'));
+    const a2 = granted(scheduler.acquire('a'));
+    a2.release();
+    // Under pressure, 1: a's next operation waits while a1 runs, and starts when it ends.
+    pressure = true;
+    const a3 = scheduler.acquire('a');
+    expect(a3).toBeInstanceOf(Promise);
+    a1.release();
+    const third = await a3;
+    expect(third.ok).toBe(true);
+    expect(scheduler.executing('a')).toBe(1);
+    const a4 = scheduler.acquire('a');
+    expect(a4).toBeInstanceOf(Promise);
+    // The pressure lifts: a's next request lets the waiting one start beside the running one (the
+    // contended bound, 2, again) and waits itself.
+    pressure = false;
+    const a5 = scheduler.acquire('a');
+    const fourth = await a4;
+    expect(fourth.ok).toBe(true);
+    expect(scheduler.executing('a')).toBe(2);
+    expect(a5).toBeInstanceOf(Promise);
+    if (third.ok) third.release();
+    const fifth = await a5;
+    expect(fifth.ok).toBe(true);
+    if (fourth.ok) fourth.release();
+    if (fifth.ok) fifth.release();
+    expect(scheduler.executing()).toBe(0);
+  });
+
   // In `bench:fairness` with the contended bound 1, 7–23 of the bursting tenant's requests got no answer
-  // until the client gave up (README, "Seen and not yet explained"): granting a tenant's last waiting
+  // until the client gave up (README, "Fair queueing between tenants"): granting a tenant's last waiting
   // operation while none of its operations ran forgot the tenant, so its next request started beside
   // the granted one, and the granted one's release then forgot the requests queued after it (their
   // timers found them in no queue and never answered).

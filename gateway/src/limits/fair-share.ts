@@ -17,6 +17,12 @@ export interface FairShareSettings {
    */
   maxConcurrentPerTenantContended: number;
   contentionWindowMs: number;
+  /**
+   * The per-tenant bound while other tenants are active and the machine is short of CPU (the scheduler's
+   * `underPressure`, event-loop-pressure.ts); 0: the contended bound then too. More of one tenant's
+   * operations in flight than the cores keep up with only lengthen every tenant's wait downstream.
+   */
+  maxConcurrentPerTenantUnderPressure: number;
   /** Operations of one tenant waiting for a slot; past it new ones are refused at once. */
   maxQueuedPerTenant: number;
   /** How long an operation may wait for a slot before it is refused. */
@@ -28,7 +34,10 @@ export interface FairShareSettings {
 
 /** Off: every operation executes at once (every bound 0). */
 export const fairShareEnabled = (settings: FairShareSettings): boolean =>
-  settings.maxConcurrent > 0 || settings.maxConcurrentPerTenant > 0 || settings.maxConcurrentPerTenantContended > 0;
+  settings.maxConcurrent > 0 ||
+  settings.maxConcurrentPerTenant > 0 ||
+  settings.maxConcurrentPerTenantContended > 0 ||
+  settings.maxConcurrentPerTenantUnderPressure > 0;
 
 export type FairShareRefusalReason =
   /** The tenant already has `maxQueuedPerTenant` operations waiting. */
@@ -66,6 +75,9 @@ interface TenantState {
 
 const NO_RELEASE = (): void => undefined;
 
+/** The tighter of two bounds where 0 means none. */
+const tighter = (a: number, b: number): number => (a <= 0 ? b : b <= 0 ? a : Math.min(a, b));
+
 export class FairShareScheduler {
   private readonly tenants = new Map<string, TenantState>();
   /** DRR's active list: tenants with waiting operations, in turn order. */
@@ -80,6 +92,8 @@ export class FairShareScheduler {
   constructor(
     private readonly settings: FairShareSettings,
     private readonly now: () => number = () => performance.now(),
+    /** Whether the machine is short of CPU now (event-loop-pressure.ts); never, unless given. */
+    private readonly underPressure: () => boolean = () => false,
   ) {
     this.enabled = fairShareEnabled(settings);
     for (const [tenant, weight] of settings.weights) {
@@ -200,19 +214,22 @@ export class FairShareScheduler {
 
   /**
    * The per-tenant bound now: the contended one while more than one tenant was active within the
-   * window. More of one tenant's operations in flight than the machine runs at once only lengthen the
+   * window, tighter still while the machine is short of CPU (`underPressure`). More of one tenant's operations in flight than the machine runs at once only lengthen the
    * queues in the subgraphs that every tenant's requests wait in (gateway/README.md, "Fair share").
    */
   private perTenantBound(): number {
-    const { maxConcurrentPerTenant, maxConcurrentPerTenantContended, contentionWindowMs } = this.settings;
-    if (maxConcurrentPerTenantContended <= 0) return maxConcurrentPerTenant;
+    const { maxConcurrentPerTenant, maxConcurrentPerTenantContended, maxConcurrentPerTenantUnderPressure, contentionWindowMs } =
+      this.settings;
+    if (maxConcurrentPerTenantContended <= 0 && maxConcurrentPerTenantUnderPressure <= 0) return maxConcurrentPerTenant;
     const horizon = this.now() - contentionWindowMs;
     for (const [tenant, seenAt] of this.lastSeen) {
       if (seenAt >= horizon) break; // the map is in order of last activity
       this.lastSeen.delete(tenant);
     }
     if (this.lastSeen.size < 2) return maxConcurrentPerTenant;
-    return maxConcurrentPerTenant > 0 ? Math.min(maxConcurrentPerTenant, maxConcurrentPerTenantContended) : maxConcurrentPerTenantContended;
+    let bound = tighter(maxConcurrentPerTenant, maxConcurrentPerTenantContended);
+    if (maxConcurrentPerTenantUnderPressure > 0 && this.underPressure()) bound = tighter(bound, maxConcurrentPerTenantUnderPressure);
+    return bound;
   }
 
   private start(tenant: string, state: TenantState, waitedMs: number): SlotGrant {

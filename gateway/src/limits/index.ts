@@ -5,6 +5,7 @@ import { refusal, type Refusal } from '../pipeline/refusal';
 import type { Authentication } from '../caller';
 import { usesIntrospection } from '../introspection';
 import { costAnnotationsOf } from './cost-model';
+import { EventLoopPressure } from './event-loop-pressure';
 import { createLimitMetrics } from './metrics';
 import { FairShareScheduler, type FairShareRefusalReason } from './fair-share';
 import { CostAnalyzer } from './operation-cost';
@@ -15,6 +16,7 @@ import { TenantSubscriptionLeases, UserSocketLeases } from './subscription-lease
 export { costAnnotationsOf, COST_WEIGHTS, type CostAnnotations, type ListSizeRule } from './cost-model';
 export { CostAnalyzer, type OperationMeasure } from './operation-cost';
 export type { Bucket, RateLimitSettings } from './rate-limiter';
+export { EventLoopPressure, PressureState, type EventLoopPressureSettings } from './event-loop-pressure';
 export { FairShareScheduler, fairShareEnabled, type FairShareSettings, type SlotGrant } from './fair-share';
 export {
   DEFAULT_FAIR_SHARE_SETTINGS,
@@ -76,8 +78,10 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     metrics,
     storeTimeoutMs: settings.storeTimeoutMs,
   });
-  const fairShare = new FairShareScheduler(settings.fairShare);
+  const pressure = new EventLoopPressure(settings.pressure);
+  const fairShare = new FairShareScheduler(settings.fairShare, undefined, () => pressure.underPressure());
   metrics.observeFairShare(fairShare);
+  metrics.observePressure(pressure);
   const lastQueueWarning = new Map<string, number>();
   /** One warning per tenant per 10 s: a burst refused by the thousand must not flood the log. */
   const warnQueueRefusal = (tenantId: string, reason: FairShareRefusalReason, queued: number) => {
@@ -227,6 +231,7 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
 
     close(): void {
       fairShare.close();
+      pressure.close();
       subscriptionLeases.close();
       socketLeases.close();
     },

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import type { EventLoopPressure } from './event-loop-pressure';
 import type { FairShareScheduler } from './fair-share';
 
 export interface LimitMetrics {
@@ -10,6 +11,7 @@ export interface LimitMetrics {
   fairShareWait: Histogram;
   /** Reports the scheduler's executing and waiting operations at every scrape. */
   observeFairShare(scheduler: FairShareScheduler): void;
+  observePressure(pressure: EventLoopPressure): void;
 }
 
 export function createLimitMetrics(registry: Registry<RegistryContentType>): LimitMetrics {
@@ -41,6 +43,24 @@ export function createLimitMetrics(registry: Registry<RegistryContentType>): Lim
         collect() {
           this.set({ state: 'executing' }, scheduler.executing());
           this.set({ state: 'queued' }, scheduler.queued());
+        },
+      });
+    },
+    observePressure(pressure) {
+      new Gauge({
+        name: 'beedesk_gateway_event_loop_lateness_seconds',
+        help: "Mean lateness of this process's event loop in the last window (the fair share's pressure signal)",
+        registers: [registry],
+        collect() {
+          this.set(pressure.lastLatenessMs / 1000);
+        },
+      });
+      new Gauge({
+        name: 'beedesk_gateway_under_pressure',
+        help: '1 while the fair share holds busy tenants to its bound under pressure (event loop running late), else 0',
+        registers: [registry],
+        collect() {
+          this.set(pressure.underPressure() ? 1 : 0);
         },
       });
     },

@@ -65,6 +65,7 @@ describe('limit settings from the environment', () => {
         GATEWAY_MAX_CONCURRENT_OPERATIONS: '32',
         GATEWAY_MAX_CONCURRENT_PER_TENANT: '0',
         GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '3',
+        GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE: '2',
         GATEWAY_TENANT_QUEUE_LENGTH: '20',
         GATEWAY_TENANT_QUEUE_WAIT_MS: '750',
         GATEWAY_TENANT_WEIGHTS: 'gold=4,free=0.5',
@@ -74,6 +75,7 @@ describe('limit settings from the environment', () => {
       maxConcurrentPerTenant: 0,
       maxConcurrentPerTenantContended: 3,
       contentionWindowMs: 1000,
+      maxConcurrentPerTenantUnderPressure: 2,
       maxQueuedPerTenant: 20,
       maxWaitMs: 750,
       weights: new Map([
@@ -86,7 +88,11 @@ describe('limit settings from the environment', () => {
       maxConcurrent: 0,
       maxConcurrentPerTenant: 0,
       maxConcurrentPerTenantContended: 0,
+      maxConcurrentPerTenantUnderPressure: 0,
     });
+    expect(settingsOf({}).fairShare.maxConcurrentPerTenantUnderPressure).toBe(1);
+    expect(settingsOf({}).pressure).toEqual({ thresholdMs: 1, sampleMs: 250, holdMs: 2000 });
+    expect(settingsOf({ GATEWAY_PRESSURE_EVENT_LOOP_DELAY_MS: '0' }).pressure.thresholdMs).toBe(0);
     expect(settingsOf({ GATEWAY_AUTH: 'none', GATEWAY_MAX_CONCURRENT_OPERATIONS: '8' }).fairShare.maxConcurrent).toBe(8);
     expect(() => gatewayEnv.parse({ GATEWAY_TENANT_WEIGHTS: 'gold' })).toThrow(/weight/);
     expect(() => parseWeights('gold=0')).toThrow(/above 0/);

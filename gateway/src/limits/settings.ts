@@ -1,4 +1,5 @@
 import { introspectionEnabled } from '../introspection';
+import type { EventLoopPressureSettings } from './event-loop-pressure';
 import type { FairShareSettings } from './fair-share';
 import type { Bucket, RateLimitSettings } from './rate-limiter';
 
@@ -23,6 +24,8 @@ export interface GatewayLimitSettings {
   storeTimeoutMs: number;
   /** Execution slots per gateway process and per tenant, and the per-tenant queues in front of them. */
   fairShare: FairShareSettings;
+  /** When the machine counts as short of CPU (the fair share's `maxConcurrentPerTenantUnderPressure`). */
+  pressure: EventLoopPressureSettings;
 }
 
 /**
@@ -38,11 +41,15 @@ export const DEFAULT_FAIR_SHARE_SETTINGS: FairShareSettings = {
   maxConcurrentPerTenant: 16,
   maxConcurrentPerTenantContended: 2,
   contentionWindowMs: 1000,
+  maxConcurrentPerTenantUnderPressure: 1,
   maxQueuedPerTenant: 500,
   maxWaitMs: 5000,
   weights: new Map(),
   defaultWeight: 1,
 };
+
+/** Measured with bench:fairness on a 2-core machine (event-loop-pressure.ts): quiet windows stay under 1 ms of mean lateness. */
+export const DEFAULT_PRESSURE_SETTINGS: EventLoopPressureSettings = { thresholdMs: 1, sampleMs: 250, holdMs: 2000 };
 
 /** No front-door scheduling: every admitted operation executes at once. */
 export const FAIR_SHARE_OFF: FairShareSettings = {
@@ -50,6 +57,7 @@ export const FAIR_SHARE_OFF: FairShareSettings = {
   maxConcurrent: 0,
   maxConcurrentPerTenant: 0,
   maxConcurrentPerTenantContended: 0,
+  maxConcurrentPerTenantUnderPressure: 0,
 };
 
 /** What beedesk's gateway enforces when nothing is configured (the authenticated, jwt mode). */
@@ -75,6 +83,7 @@ export const DEFAULT_LIMIT_SETTINGS: GatewayLimitSettings = {
   introspection: false,
   storeTimeoutMs: 250,
   fairShare: DEFAULT_FAIR_SHARE_SETTINGS,
+  pressure: DEFAULT_PRESSURE_SETTINGS,
 };
 
 /** `<per second>:<burst>` (e.g. `500:1000`), or `0` for no limit. */
@@ -138,6 +147,8 @@ export interface LimitEnvironment {
   GATEWAY_MAX_CONCURRENT_OPERATIONS?: number;
   GATEWAY_MAX_CONCURRENT_PER_TENANT?: number;
   GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED?: number;
+  GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE?: number;
+  GATEWAY_PRESSURE_EVENT_LOOP_DELAY_MS?: number;
   GATEWAY_TENANT_QUEUE_LENGTH: number;
   GATEWAY_TENANT_QUEUE_WAIT_MS: number;
   GATEWAY_TENANT_WEIGHTS?: string;
@@ -176,10 +187,13 @@ export function limitSettingsFromEnv(env: LimitEnvironment): GatewayLimitSetting
       maxConcurrentPerTenantContended:
         env.GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED ?? (generic ? 0 : defaults.fairShare.maxConcurrentPerTenantContended),
       contentionWindowMs: defaults.fairShare.contentionWindowMs,
+      maxConcurrentPerTenantUnderPressure:
+        env.GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE ?? (generic ? 0 : defaults.fairShare.maxConcurrentPerTenantUnderPressure),
       maxQueuedPerTenant: env.GATEWAY_TENANT_QUEUE_LENGTH,
       maxWaitMs: env.GATEWAY_TENANT_QUEUE_WAIT_MS,
       weights: parseWeights(env.GATEWAY_TENANT_WEIGHTS),
       defaultWeight: defaults.fairShare.defaultWeight,
     },
+    pressure: { ...defaults.pressure, thresholdMs: env.GATEWAY_PRESSURE_EVENT_LOOP_DELAY_MS ?? defaults.pressure.thresholdMs },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * `npm run bench:fairness`: one noisy tenant must not starve the others (issue 16 point 5). Tenant A bursts
  * (default 300 asks/s for 10 s) while tenants B and C ask 5/s each, through the real gateway with real
- * Kafka and Redis, in four variants in the same run: the inference consumer in `fifo` mode, in `fair` mode
+ * Kafka and Redis, in five variants in the same run: the inference consumer in `fifo` mode, in `fair` mode
  * (deficit round robin between tenants), both without the gateway's front-door fair share (its bounds set
- * to 0), and `fair` with the gateway's fair share at its defaults (useTenantFairShare) and with its
- * contended bound at 1 instead of 2 (`--variants` picks some). Prints B's and C's
+ * to 0), and `fair` with the gateway's fair share at its defaults (useTenantFairShare), with its
+ * contended bound at 1 instead of 2, and without its bound under pressure (event-loop-pressure.ts: the
+ * contended bound 2 however busy the machine) (`--variants` picks some). Prints B's and C's
  * ask → first token p95 before the burst (their baseline) and during it, A's drain time, how many of A's
  * asks the gateway accepted and refused (by code: refusals are answered, not lost), lost and doubled
  * answers, and the CPU time the platform's processes spent per accepted ask. Starts its own redis-server
@@ -21,7 +22,7 @@
  * (INFERENCE_MAX_PER_TENANT_CONTENDED = 1), so B's question shares the worker's thread with one of A's answers.
  *
  *   node ops/dist/bench/fairness/run.js [--burst 300] [--burst-seconds 10] [--quiet 5] [--baseline-seconds 20]
- *                                       [--port-base 16670] [--trace 1] [--variants 0,1,2,3]
+ *                                       [--port-base 16670] [--trace 1] [--variants 0,1,2,3,4]
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, setPriority } from 'node:os';
@@ -43,23 +44,32 @@ import { cpuMs } from '../gateway/proc';
 interface Variant {
   consumer: 'fifo' | 'fair';
   /** The gateway's fair share: off (bounds 0), at its defaults, or its contended bound at 1. */
-  frontDoor: 'off' | 'defaults' | 'tight';
+  frontDoor: 'off' | 'defaults' | 'tight' | 'unpressured';
 }
 const VARIANTS: Variant[] = [
   { consumer: 'fifo', frontDoor: 'off' },
   { consumer: 'fair', frontDoor: 'off' },
   { consumer: 'fair', frontDoor: 'defaults' },
   { consumer: 'fair', frontDoor: 'tight' },
+  { consumer: 'fair', frontDoor: 'unpressured' },
 ];
 const FRONT_DOOR_NAMES: Record<Variant['frontDoor'], string> = {
   off: 'front door off',
   defaults: 'front-door fair share',
   tight: 'front-door fair share, contended bound 1',
+  unpressured: 'front-door fair share, no bound under pressure',
 };
 const FRONT_DOOR_ENV: Record<Variant['frontDoor'], NodeJS.ProcessEnv> = {
-  off: { GATEWAY_MAX_CONCURRENT_OPERATIONS: '0', GATEWAY_MAX_CONCURRENT_PER_TENANT: '0', GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '0' },
+  off: {
+    GATEWAY_MAX_CONCURRENT_OPERATIONS: '0',
+    GATEWAY_MAX_CONCURRENT_PER_TENANT: '0',
+    GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '0',
+    GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE: '0',
+  },
   defaults: {},
   tight: { GATEWAY_MAX_CONCURRENT_PER_TENANT_CONTENDED: '1' },
+  // The fair share as it was before the bound under pressure (event-loop-pressure.ts): contended bound 2 always.
+  unpressured: { GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE: '0' },
 };
 const variantName = (v: Variant) => `${v.consumer} consumer, ${FRONT_DOOR_NAMES[v.frontDoor]}`;
 
