@@ -214,8 +214,9 @@ export class FairShareScheduler {
 
   /**
    * The per-tenant bound now: the contended one while more than one tenant was active within the
-   * window, tighter still while the machine is short of CPU (`underPressure`). More of one tenant's operations in flight than the machine runs at once only lengthen the
-   * queues in the subgraphs that every tenant's requests wait in (gateway/README.md, "Fair share").
+   * window, tighter still while the machine is short of CPU (`underPressure`). More of one tenant's
+   * operations in flight than the machine runs at once only lengthen the queues in the subgraphs that
+   * every tenant's requests wait in (gateway/README.md, "Fair share").
    */
   private perTenantBound(): number {
     const { maxConcurrentPerTenant, maxConcurrentPerTenantContended, maxConcurrentPerTenantUnderPressure, contentionWindowMs } =

@@ -78,7 +78,10 @@ export function createGatewayLimits(options: GatewayLimitsOptions) {
     metrics,
     storeTimeoutMs: settings.storeTimeoutMs,
   });
-  const pressure = new EventLoopPressure(settings.pressure);
+  // Measured only where it tightens a bound (not in generic mode, not with the bound under pressure off).
+  const pressure = new EventLoopPressure(
+    settings.fairShare.maxConcurrentPerTenantUnderPressure > 0 ? settings.pressure : { ...settings.pressure, thresholdMs: 0 },
+  );
   const fairShare = new FairShareScheduler(settings.fairShare, undefined, () => pressure.underPressure());
   metrics.observeFairShare(fairShare);
   metrics.observePressure(pressure);
