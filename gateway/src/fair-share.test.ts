@@ -31,6 +31,7 @@ const FAIR_SHARE: FairShareSettings =
         maxConcurrentPerTenantContended: 0,
         contentionWindowMs: 1000,
         maxConcurrentPerTenantUnderPressure: 0,
+        stalledAfterMs: 1000,
         maxQueuedPerTenant: 2,
         maxWaitMs: 1500,
         weights: new Map(),

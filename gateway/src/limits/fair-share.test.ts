@@ -6,6 +6,7 @@ const settings = (overrides: Partial<FairShareSettings> = {}): FairShareSettings
   maxConcurrentPerTenantContended: 0,
   contentionWindowMs: 1000,
   maxConcurrentPerTenantUnderPressure: 0,
+  stalledAfterMs: 0,
   maxQueuedPerTenant: 10,
   maxWaitMs: 60_000,
   weights: new Map(),
@@ -178,6 +179,64 @@ describe('FairShareScheduler', () => {
     if (fourth.ok) fourth.release();
     if (fifth.ok) fifth.release();
     expect(scheduler.executing()).toBe(0);
+  });
+
+  // In the chaos scenario of a Kafka leader killed (ops/e2e/kafka-cluster) an ask held up to 5 s by the
+  // broker's failover held its tenant's only slot under the bound 1, and the tenant's next ask was refused
+  // after waiting 5 s behind it.
+  it("stops counting an operation that has executed past stalledAfterMs against the tenant's shared bound", async () => {
+    jest.useFakeTimers();
+    const scheduler = new FairShareScheduler(
+      settings({
+        maxConcurrent: 64,
+        maxConcurrentPerTenant: 3,
+        maxConcurrentPerTenantContended: 1,
+        contentionWindowMs: 10_000,
+        stalledAfterMs: 1000,
+        maxWaitMs: 5000,
+      }),
+      () => Date.now(),
+    );
+    granted(scheduler.acquire('b')).release();
+    const stuck = granted(scheduler.acquire('a'));
+    const next = scheduler.acquire('a');
+    const after = scheduler.acquire('a');
+    expect(next).toBeInstanceOf(Promise);
+    let nextResult: SlotGrant | undefined;
+    void (next as Promise<SlotGrant>).then((r) => (nextResult = r));
+    jest.advanceTimersByTime(900);
+    await Promise.resolve();
+    expect(nextResult).toBeUndefined(); // not stalled yet: the bound 1 holds
+    granted(scheduler.acquire('b')).release(); // b stays active
+    jest.advanceTimersByTime(400); // the first operation has now executed 1.3 s: it no longer counts
+    await Promise.resolve();
+    expect(nextResult?.ok).toBe(true);
+    expect(scheduler.executing('a')).toBe(2);
+    // The one that just started counts: the third still waits for it.
+    expect(scheduler.queued('a')).toBe(1);
+    if (nextResult?.ok) nextResult.release();
+    await Promise.resolve();
+    const third = await after;
+    expect(third.ok).toBe(true);
+    // Once the third stalls too, a fourth starts; a fifth waits however long they all run, as
+    // maxConcurrentPerTenant (3) counts stalled operations too.
+    granted(scheduler.acquire('b')).release();
+    const fourth = scheduler.acquire('a');
+    expect(fourth).toBeInstanceOf(Promise);
+    jest.advanceTimersByTime(1300);
+    const fourthResult = await fourth;
+    expect(fourthResult.ok).toBe(true);
+    expect(scheduler.executing('a')).toBe(3);
+    const fifth = scheduler.acquire('a');
+    expect(fifth).toBeInstanceOf(Promise);
+    jest.advanceTimersByTime(3000);
+    expect(scheduler.executing('a')).toBe(3);
+    expect(scheduler.queued('a')).toBe(1);
+    if (fourthResult.ok) fourthResult.release();
+    expect((await fifth).ok).toBe(true);
+    stuck.release();
+    if (third.ok) third.release();
+    scheduler.close();
   });
 
   // In `bench:fairness` with the contended bound 1, 7–23 of the bursting tenant's requests got no answer

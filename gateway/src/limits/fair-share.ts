@@ -23,6 +23,13 @@ export interface FairShareSettings {
    * operations in flight than the cores keep up with only lengthen every tenant's wait downstream.
    */
   maxConcurrentPerTenantUnderPressure: number;
+  /**
+   * An operation executing for longer than this waits on something other than the CPU (a broker failing
+   * over, a slow subgraph) and stops counting against the contended and under-pressure bounds, so the
+   * tenant's next operation is not held behind it; 0: it always counts. `maxConcurrentPerTenant` and
+   * `maxConcurrent` count it however long it runs.
+   */
+  stalledAfterMs: number;
   /** Operations of one tenant waiting for a slot; past it new ones are refused at once. */
   maxQueuedPerTenant: number;
   /** How long an operation may wait for a slot before it is refused. */
@@ -67,6 +74,8 @@ interface Waiter {
 interface TenantState {
   queue: Waiter[];
   running: number;
+  /** When each of its executing operations started (one entry per operation). */
+  started: Set<{ at: number }>;
   /** DRR: operations the tenant may still start in its current turn (fractions carry over turns). */
   deficit: number;
   /** Whether its quantum was added for the turn it is in now. */
@@ -87,6 +96,7 @@ export class FairShareScheduler {
   /** When each tenant last asked for a slot, oldest first (re-inserted on every request). */
   private readonly lastSeen = new Map<string, number>();
   private closed = false;
+  private stallCheck: NodeJS.Timeout | undefined;
   private readonly enabled: boolean;
 
   constructor(
@@ -167,12 +177,14 @@ export class FairShareScheduler {
       }
       if (state.queue.length === 0) this.ring.push(tenant);
       state.queue.push(waiter);
+      this.watchForStalls();
     });
   }
 
   /** Refuses every waiting operation (SHUTTING_DOWN) and admits no more; running ones release as usual. */
   close(): void {
     this.closed = true;
+    if (this.stallCheck) clearTimeout(this.stallCheck);
     for (const tenant of [...this.ring]) {
       const state = this.tenants.get(tenant)!;
       for (const waiter of state.queue.splice(0)) {
@@ -187,7 +199,7 @@ export class FairShareScheduler {
   private stateOf(tenant: string): TenantState {
     let state = this.tenants.get(tenant);
     if (!state) {
-      state = { queue: [], running: 0, deficit: 0, inTurn: false };
+      state = { queue: [], running: 0, started: new Set(), deficit: 0, inTurn: false };
       this.tenants.set(tenant, state);
     }
     return state;
@@ -203,8 +215,21 @@ export class FairShareScheduler {
   }
 
   private canStart(state: TenantState): boolean {
-    const perTenant = this.perTenantBound();
-    return this.globalSlotFree() && (perTenant <= 0 || state.running < perTenant);
+    if (!this.globalSlotFree()) return false;
+    const { maxConcurrentPerTenant } = this.settings;
+    if (maxConcurrentPerTenant > 0 && state.running >= maxConcurrentPerTenant) return false;
+    const shared = this.sharedBound();
+    return shared <= 0 || this.busy(state) < shared;
+  }
+
+  /** The tenant's executing operations that count against the shared bounds: those not stalled. */
+  private busy(state: TenantState): number {
+    const { stalledAfterMs } = this.settings;
+    if (stalledAfterMs <= 0) return state.running;
+    const since = this.now() - stalledAfterMs;
+    let busy = 0;
+    for (const { at } of state.started) if (at > since) busy++;
+    return busy;
   }
 
   private noteActive(tenant: string): void {
@@ -213,35 +238,38 @@ export class FairShareScheduler {
   }
 
   /**
-   * The per-tenant bound now: the contended one while more than one tenant was active within the
-   * window, tighter still while the machine is short of CPU (`underPressure`). More of one tenant's
-   * operations in flight than the machine runs at once only lengthen the queues in the subgraphs that
-   * every tenant's requests wait in (gateway/README.md, "Fair share").
+   * The per-tenant bound while tenants share this process, beside `maxConcurrentPerTenant` (0: none now):
+   * the contended one while more than one tenant was active within the window, tighter still while the
+   * machine is short of CPU (`underPressure`). More of one tenant's operations in flight than the machine
+   * runs at once only lengthen the queues in the subgraphs that every tenant's requests wait in
+   * (gateway/README.md, "Fair share").
    */
-  private perTenantBound(): number {
-    const { maxConcurrentPerTenant, maxConcurrentPerTenantContended, maxConcurrentPerTenantUnderPressure, contentionWindowMs } =
-      this.settings;
-    if (maxConcurrentPerTenantContended <= 0 && maxConcurrentPerTenantUnderPressure <= 0) return maxConcurrentPerTenant;
+  private sharedBound(): number {
+    const { maxConcurrentPerTenantContended, maxConcurrentPerTenantUnderPressure, contentionWindowMs } = this.settings;
+    if (maxConcurrentPerTenantContended <= 0 && maxConcurrentPerTenantUnderPressure <= 0) return 0;
     const horizon = this.now() - contentionWindowMs;
     for (const [tenant, seenAt] of this.lastSeen) {
       if (seenAt >= horizon) break; // the map is in order of last activity
       this.lastSeen.delete(tenant);
     }
-    if (this.lastSeen.size < 2) return maxConcurrentPerTenant;
-    let bound = tighter(maxConcurrentPerTenant, maxConcurrentPerTenantContended);
-    if (maxConcurrentPerTenantUnderPressure > 0 && this.underPressure()) bound = tighter(bound, maxConcurrentPerTenantUnderPressure);
-    return bound;
+    if (this.lastSeen.size < 2) return 0;
+    if (maxConcurrentPerTenantUnderPressure > 0 && this.underPressure())
+      return tighter(maxConcurrentPerTenantContended, maxConcurrentPerTenantUnderPressure);
+    return maxConcurrentPerTenantContended;
   }
 
   private start(tenant: string, state: TenantState, waitedMs: number): SlotGrant {
     this.running++;
     state.running++;
+    const started = { at: this.now() };
+    state.started.add(started);
     let released = false;
     const release = () => {
       if (released) return;
       released = true;
       this.running--;
       state.running--;
+      state.started.delete(started);
       this.forgetIfIdle(tenant, state);
       this.dispatch();
     };
@@ -250,6 +278,25 @@ export class FairShareScheduler {
 
   /** Gives free slots to waiting operations, tenant by tenant in DRR order. */
   private dispatch(): void {
+    this.dispatchFree();
+    this.watchForStalls();
+  }
+
+  /**
+   * While operations wait, looks again every quarter of `stalledAfterMs`: an operation that stalls frees
+   * its tenant's shared bound without a release or a new request to notice it.
+   */
+  private watchForStalls(): void {
+    const { stalledAfterMs } = this.settings;
+    if (stalledAfterMs <= 0 || this.closed || this.stallCheck || this.ring.length === 0) return;
+    this.stallCheck = setTimeout(() => {
+      this.stallCheck = undefined;
+      if (!this.closed) this.dispatch();
+    }, stalledAfterMs / 4);
+    this.stallCheck.unref();
+  }
+
+  private dispatchFree(): void {
     while (this.globalSlotFree()) {
       const tenant = this.nextTenant();
       if (tenant === null) return;

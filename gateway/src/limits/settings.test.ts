@@ -76,6 +76,7 @@ describe('limit settings from the environment', () => {
       maxConcurrentPerTenantContended: 3,
       contentionWindowMs: 1000,
       maxConcurrentPerTenantUnderPressure: 2,
+      stalledAfterMs: 1000,
       maxQueuedPerTenant: 20,
       maxWaitMs: 750,
       weights: new Map([

@@ -42,6 +42,9 @@ export const DEFAULT_FAIR_SHARE_SETTINGS: FairShareSettings = {
   maxConcurrentPerTenantContended: 2,
   contentionWindowMs: 1000,
   maxConcurrentPerTenantUnderPressure: 1,
+  // An ask executes in ~20 ms here, 100 ms at worst under load: one still executing after a second is waiting
+  // on a dependency (a broker failover stalls sends up to 5 s), not using a core.
+  stalledAfterMs: 1000,
   maxQueuedPerTenant: 500,
   maxWaitMs: 5000,
   weights: new Map(),
@@ -189,6 +192,7 @@ export function limitSettingsFromEnv(env: LimitEnvironment): GatewayLimitSetting
       contentionWindowMs: defaults.fairShare.contentionWindowMs,
       maxConcurrentPerTenantUnderPressure:
         env.GATEWAY_MAX_CONCURRENT_PER_TENANT_UNDER_PRESSURE ?? (generic ? 0 : defaults.fairShare.maxConcurrentPerTenantUnderPressure),
+      stalledAfterMs: defaults.fairShare.stalledAfterMs,
       maxQueuedPerTenant: env.GATEWAY_TENANT_QUEUE_LENGTH,
       maxWaitMs: env.GATEWAY_TENANT_QUEUE_WAIT_MS,
       weights: parseWeights(env.GATEWAY_TENANT_WEIGHTS),
