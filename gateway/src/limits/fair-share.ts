@@ -73,8 +73,7 @@ interface Waiter {
 
 interface TenantState {
   queue: Waiter[];
-  running: number;
-  /** When each of its executing operations started (one entry per operation). */
+  /** Its executing operations, each with when it started (their number is the tenant's running count). */
   started: Set<{ at: number }>;
   /** DRR: operations the tenant may still start in its current turn (fractions carry over turns). */
   deficit: number;
@@ -114,7 +113,7 @@ export class FairShareScheduler {
 
   /** Operations executing now, and waiting (all tenants, or one). */
   executing(tenant?: string): number {
-    return tenant === undefined ? this.running : (this.tenants.get(tenant)?.running ?? 0);
+    return tenant === undefined ? this.running : (this.tenants.get(tenant)?.started.size ?? 0);
   }
 
   queued(tenant?: string): number {
@@ -199,7 +198,7 @@ export class FairShareScheduler {
   private stateOf(tenant: string): TenantState {
     let state = this.tenants.get(tenant);
     if (!state) {
-      state = { queue: [], running: 0, started: new Set(), deficit: 0, inTurn: false };
+      state = { queue: [], started: new Set(), deficit: 0, inTurn: false };
       this.tenants.set(tenant, state);
     }
     return state;
@@ -207,7 +206,7 @@ export class FairShareScheduler {
 
   /** Drops an idle tenant's state; only its own: never a newer state of the same tenant. */
   private forgetIfIdle(tenant: string, state: TenantState): void {
-    if (state.running === 0 && state.queue.length === 0 && this.tenants.get(tenant) === state) this.tenants.delete(tenant);
+    if (state.started.size === 0 && state.queue.length === 0 && this.tenants.get(tenant) === state) this.tenants.delete(tenant);
   }
 
   private globalSlotFree(): boolean {
@@ -217,7 +216,7 @@ export class FairShareScheduler {
   private canStart(state: TenantState): boolean {
     if (!this.globalSlotFree()) return false;
     const { maxConcurrentPerTenant } = this.settings;
-    if (maxConcurrentPerTenant > 0 && state.running >= maxConcurrentPerTenant) return false;
+    if (maxConcurrentPerTenant > 0 && state.started.size >= maxConcurrentPerTenant) return false;
     const shared = this.sharedBound();
     return shared <= 0 || this.busy(state) < shared;
   }
@@ -225,7 +224,7 @@ export class FairShareScheduler {
   /** The tenant's executing operations that count against the shared bounds: those not stalled. */
   private busy(state: TenantState): number {
     const { stalledAfterMs } = this.settings;
-    if (stalledAfterMs <= 0) return state.running;
+    if (stalledAfterMs <= 0) return state.started.size;
     const since = this.now() - stalledAfterMs;
     let busy = 0;
     for (const { at } of state.started) if (at > since) busy++;
@@ -260,7 +259,6 @@ export class FairShareScheduler {
 
   private start(tenant: string, state: TenantState, waitedMs: number): SlotGrant {
     this.running++;
-    state.running++;
     const started = { at: this.now() };
     state.started.add(started);
     let released = false;
@@ -268,7 +266,6 @@ export class FairShareScheduler {
       if (released) return;
       released = true;
       this.running--;
-      state.running--;
       state.started.delete(started);
       this.forgetIfIdle(tenant, state);
       this.dispatch();
