@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import {
   ConfigError,
   connectRedis,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   redisTargetOf,
   createInMemoryRedis,
   internalSecretOf,
@@ -54,7 +55,12 @@ else
       ]);
     }
     // Without REDIS_URL / REDIS_CLUSTER_NODES (development, generic mode) each replica keeps its own in-process store.
-    const redis = redisTarget ? await connectRedis(redisTarget, 5000, logger) : createInMemoryRedis();
+    const redis = redisTarget
+      ? await connectRedis(redisTarget, {
+          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+          log: logger,
+        })
+      : createInMemoryRedis();
     const gateway = await startGateway({
       httpRoutes: consoleConfig?.ok ? consoleAppRoutes(consoleConfig.config) : undefined,
       supergraphSdl,

@@ -5,7 +5,10 @@ import { startInferenceService } from './index';
 
 void runSubgraphMain('inference', DEFAULT_PORTS.inference, async ({ deps, kafka, config, logger }) => {
   const settings = loadConfig(inferenceSettings);
-  const base = await deps();
+  // No bound on the worker's Redis commands unless REDIS_COMMAND_TIMEOUT_MS sets one: no client waits on
+  // them, and through a Redis pause the engine call goes on and its tokens are written once Redis answers;
+  // a timed-out write would fail the attempt and ask the engine again on the redelivery.
+  const base = await deps({ redisCommandTimeoutMs: 0 });
   const consumer = new KafkaInferenceConsumer(
     await kafka(),
     config.KAFKA_TOPIC,

@@ -27,6 +27,11 @@ export const commonEnv = z.object({
     .string()
     .regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'a comma-separated list of host:port (seed nodes of a Redis Cluster)')
     .optional(),
+  /**
+   * A Redis command unanswered this long fails (SERVICE_UNAVAILABLE to the caller); 0: no bound. Unset: the
+   * service's default (connectRedis's DEFAULT_REDIS_COMMAND_TIMEOUT_MS; none for the inference worker).
+   */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32')

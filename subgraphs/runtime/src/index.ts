@@ -64,6 +64,8 @@ export { type BaseContext } from './request-context';
 export {
   CLUSTER_OPTIONS,
   connectRedis,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  type RedisConnectOptions,
   createInMemoryRedis,
   isCluster,
   nodesOf,

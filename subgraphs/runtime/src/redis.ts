@@ -36,7 +36,7 @@ export function isRedisUnavailableError(error: unknown): boolean {
 }
 
 const REDIS_UNAVAILABLE_MESSAGES =
-  /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|READONLY)\b|Connection is closed|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/;
+  /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING|READONLY)\b|^Command timed out$|Connection is closed|Too many Cluster redirections|Failed to refresh slots cache|None of startup nodes is available|Stream isn't writeable/;
 
 /** Where Redis is: a single node's URL, or a Redis Cluster's seed nodes (`host:port,…`, any of its nodes). */
 export type RedisTarget = { url: string } | { clusterNodes: string };
@@ -80,16 +80,39 @@ function clusterNodesOf(list: string): { host: string; port: number }[] {
   });
 }
 
+/** How long a Redis command may go unanswered before it fails (REDIS_COMMAND_TIMEOUT_MS's default). */
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+export interface RedisConnectOptions {
+  /** The first connection and its PING must succeed within this; default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * A command unanswered for this long fails with ioredis's "Command timed out", which callers answer
+   * SERVICE_UNAVAILABLE (isRedisUnavailableError); 0: no bound. Default DEFAULT_REDIS_COMMAND_TIMEOUT_MS.
+   */
+  commandTimeoutMs?: number;
+  /** Where a Cluster client logs topology changes and failover. */
+  log?: RedisEventLog;
+}
+
 /**
- * Connects to a real Redis — one node or a Redis Cluster — failing within `timeoutMs` with a message that
- * says how to fix it (services must not hang at start when Redis is down). After start, ioredis
+ * Connects to a real Redis — one node or a Redis Cluster — failing within `connectTimeoutMs` with a message
+ * that says how to fix it (services must not hang at start when Redis is down). After start, ioredis
  * reconnects forever; in a cluster it follows redirections and failovers (CLUSTER_OPTIONS), logged on `log`.
+ *
+ * Every command is bounded by `commandTimeoutMs`: a Redis that stops answering without closing the
+ * connection (a hung process, a node cut off with no reset) otherwise holds each request until the
+ * operating system gives the connection up, minutes later. A timed-out write may still be applied when
+ * Redis answers again, as with a connection lost after sending; the command's late reply is matched to
+ * it and dropped, so the connection's later replies stay in order.
  */
-export async function connectRedis(target: string | RedisTarget, timeoutMs = 5000, log?: RedisEventLog): Promise<Redis> {
+export async function connectRedis(target: string | RedisTarget, options: RedisConnectOptions = {}): Promise<Redis> {
+  const { connectTimeoutMs = 5000, commandTimeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS, log } = options;
   const where = typeof target === 'string' ? { url: target } : target;
   const redisOptions = {
     lazyConnect: true,
-    connectTimeout: timeoutMs,
+    connectTimeout: connectTimeoutMs,
+    ...(commandTimeoutMs > 0 ? { commandTimeout: commandTimeoutMs } : {}),
     maxRetriesPerRequest: 3,
     enableOfflineQueue: true,
     // Only the first connection is bounded; later outages retry with a capped back-off.
@@ -110,7 +133,7 @@ export async function connectRedis(target: string | RedisTarget, timeoutMs = 500
   }
   const safeUrl = 'url' in where ? where.url.replace(/\/\/[^@/]*@/, '//***@') : `cluster ${where.clusterNodes}`;
   const timer = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
+    setTimeout(() => reject(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs).unref(),
   );
   try {
     await Promise.race([redis.connect(), timer]);

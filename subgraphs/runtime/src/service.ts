@@ -14,7 +14,7 @@ import {
 import { createRedisEventBus, type EventBus } from './live';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
-import { connectRedis, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
+import { connectRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
 import { Lifecycle } from './shutdown';
 import { startTracing, tracingSettingsOf } from './tracing';
 import type { ServiceDeps } from './subgraph';
@@ -29,8 +29,12 @@ export interface MainContext<C extends CommonConfig> {
   config: C;
   logger: Logger;
   lifecycle: Lifecycle;
-  /** Connects to REDIS_CLUSTER_NODES or REDIS_URL (one is required in real mode); closed last on shutdown. */
-  redis(): Promise<Redis>;
+  /**
+   * Connects to REDIS_CLUSTER_NODES or REDIS_URL (one is required in real mode); closed last on shutdown.
+   * Its commands are bounded by REDIS_COMMAND_TIMEOUT_MS, or when that is unset by `defaultCommandTimeoutMs`
+   * (DEFAULT_REDIS_COMMAND_TIMEOUT_MS; 0: none).
+   */
+  redis(defaultCommandTimeoutMs?: number): Promise<Redis>;
   /** Connects to KAFKA_BROKERS (required) and makes sure the inference topic exists. */
   kafka(): Promise<Kafka>;
 }
@@ -77,11 +81,12 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
       config,
       logger,
       lifecycle,
-      redis: async () => {
+      redis: async (defaultCommandTimeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS) => {
         const target = redisTargetOf(config);
         if (!target)
           throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379), or REDIS_CLUSTER_NODES for a Redis Cluster']);
-        const redis = await connectRedis(target, 5000, logger);
+        const commandTimeoutMs = config.REDIS_COMMAND_TIMEOUT_MS ?? defaultCommandTimeoutMs;
+        const redis = await connectRedis(target, { commandTimeoutMs, log: logger });
         lifecycle.onShutdown('redis', async () => void (await redis.quit()));
         return redis;
       },
@@ -117,8 +122,11 @@ export const subgraphEnv = (defaultPort: number) =>
 export type SubgraphConfig = CommonConfig & { PORT: number };
 
 export interface SubgraphMainContext extends MainContext<SubgraphConfig> {
-  /** The ServiceDeps of this process, with its Redis connected and live events on Redis pub/sub. */
-  deps(): Promise<ServiceDeps & { events: EventBus }>;
+  /**
+   * The ServiceDeps of this process, with its Redis connected (`redisCommandTimeoutMs`: the default bound
+   * on its commands, see MainContext.redis) and live events on Redis pub/sub.
+   */
+  deps(options?: { redisCommandTimeoutMs?: number }): Promise<ServiceDeps & { events: EventBus }>;
 }
 
 /** `main.ts` of a subgraph in real mode, in one line. */
@@ -133,8 +141,8 @@ export function runSubgraphMain(
     (context) =>
       start({
         ...context,
-        deps: async () => {
-          const redis = await context.redis();
+        deps: async (options) => {
+          const redis = await context.redis(options?.redisCommandTimeoutMs);
           // Live events over Redis pub/sub, so every replica's subscribers see every event.
           const events = createRedisEventBus(redis, context.config.REDIS_KEY_PREFIX, context.logger);
           context.lifecycle.onShutdown('live events', () => events.close());
