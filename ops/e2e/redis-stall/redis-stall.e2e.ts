@@ -10,9 +10,9 @@ import { codeOf } from '../harness/error-code';
 // from the network with no reset — must not hang the platform's requests: each is answered
 // SERVICE_UNAVAILABLE within the Redis command timeout, and the platform serves again once Redis does.
 // SIGSTOP stands in for both: the kernel keeps the connections open and accepts what is sent.
-const e2e = e2eEnvironment('redis-stall', 16600);
+const e2e = e2eEnvironment('redis-stall', 16700);
 // A Redis of this scenario's own, so it can be stopped without touching the shared one.
-const redisPort = e2ePort(16620);
+const redisPort = e2ePort(16720);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 let redis: ChildProcess | null = null;
 const COMMAND_TIMEOUT_MS = 1500;
