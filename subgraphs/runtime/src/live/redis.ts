@@ -35,6 +35,11 @@ export class RedisTransport implements EventTransport {
 
   async subscribe(channel: string, listener: (message: string) => void): Promise<() => void> {
     const connection = await this.connection();
+    const unsubscribeLast = () => {
+      void this.chain(channel, () => (this.sharded ? connection.sunsubscribe(channel) : connection.unsubscribe(channel))).catch(
+        () => undefined,
+      );
+    };
     const first = this.listeners.add(channel, listener);
     const ready = first
       ? this.chain(channel, () => (this.sharded ? connection.ssubscribe(channel) : connection.subscribe(channel)))
@@ -42,18 +47,16 @@ export class RedisTransport implements EventTransport {
     try {
       await ready;
     } catch (error) {
-      this.listeners.remove(channel, listener);
+      // A SUBSCRIBE that timed out (REDIS_COMMAND_TIMEOUT_MS) still takes effect once Redis answers: undo it
+      // after it, so the connection does not stay subscribed to a channel nobody listens to.
+      if (this.listeners.remove(channel, listener)) unsubscribeLast();
       throw error;
     }
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      if (this.listeners.remove(channel, listener)) {
-        void this.chain(channel, () => (this.sharded ? connection.sunsubscribe(channel) : connection.unsubscribe(channel))).catch(
-          () => undefined,
-        );
-      }
+      if (this.listeners.remove(channel, listener)) unsubscribeLast();
     };
   }
 
