@@ -17,6 +17,13 @@ describe('configuration', () => {
     expect(config.KAFKA_TOPIC).toBe('inference.requests');
   });
 
+  it('leaves the Redis command timeout to the service unless it is set, 0 turning it off', () => {
+    expect(loadConfig(commonEnv, {}).REDIS_COMMAND_TIMEOUT_MS).toBeUndefined();
+    expect(loadConfig(commonEnv, { REDIS_COMMAND_TIMEOUT_MS: '0' }).REDIS_COMMAND_TIMEOUT_MS).toBe(0);
+    expect(loadConfig(commonEnv, { REDIS_COMMAND_TIMEOUT_MS: '1500' }).REDIS_COMMAND_TIMEOUT_MS).toBe(1500);
+    expect(() => loadConfig(commonEnv, { REDIS_COMMAND_TIMEOUT_MS: '-1' })).toThrow(ConfigError);
+  });
+
   it('lists every invalid variable in one error', () => {
     expect(() => loadConfig(commonEnv, { REDIS_URL: 'localhost', KAFKA_PARTITIONS: 'many' })).toThrow(
       expect.objectContaining({ issues: [expect.stringMatching(/^REDIS_URL: /), expect.stringMatching(/^KAFKA_PARTITIONS: /)] }),
