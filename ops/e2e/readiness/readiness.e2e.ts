@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import Redis from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
 import type { ServiceName } from '../../src/cluster';
 import { e2eEnvironment, e2ePort } from '../harness/cluster';
+import { startOwnRedis } from '../harness/own-redis';
 
 // Liveness and readiness in the Kubernetes sense: a service whose Redis is gone is alive (do not restart it)
 // but not ready (send it no traffic), and ready again once Redis is back.
@@ -13,24 +13,7 @@ let redis: ChildProcess | null = null;
 const SERVICES: ServiceName[] = ['tenant', 'answer', 'inference', 'gateway'];
 
 async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    for (let i = 0; i < 50; i++) {
-      try {
-        await client.connect();
-        if ((await client.ping()) === 'PONG') return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    throw new Error(`redis-server on ${redisPort} did not answer`);
-  } finally {
-    client.disconnect();
-  }
+  redis = await startOwnRedis(redisPort);
 }
 
 async function stopRedis(): Promise<void> {

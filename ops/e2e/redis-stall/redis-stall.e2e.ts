@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import Redis from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
 import { SERVICE_ORDER, type ServiceName } from '../../src/cluster';
 import { seedDemoTenants } from '../../src/demo/seed';
 import { demoBank } from '../../src/demo/data';
 import { e2eEnvironment, e2ePort, E2E_JWT_SECRET } from '../harness/cluster';
 import { codeOf } from '../harness/error-code';
+import { startOwnRedis } from '../harness/own-redis';
 
 // A Redis that stops answering without closing its connections — a hung process, or a node cut off
 // from the network with no reset — must not hang the platform's requests: each is answered
@@ -16,27 +16,6 @@ const redisPort = e2ePort(16720);
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
 let redis: ChildProcess | null = null;
 const COMMAND_TIMEOUT_MS = 1500;
-
-async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    for (let i = 0; i < 50; i++) {
-      try {
-        await client.connect();
-        if ((await client.ping()) === 'PONG') return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    throw new Error(`redis-server on ${redisPort} did not answer`);
-  } finally {
-    client.disconnect();
-  }
-}
 
 /** The code the call was refused with and how long it took, or 'HUNG' past `limitMs`. */
 async function timedCode(call: () => Promise<unknown>, limitMs: number): Promise<{ code: string; ms: number }> {
@@ -52,7 +31,7 @@ async function timedCode(call: () => Promise<unknown>, limitMs: number): Promise
 }
 
 beforeAll(async () => {
-  await startRedis();
+  redis = await startOwnRedis(redisPort);
   const env = { REDIS_URL: redisUrl, REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS) };
   const subgraphs = SERVICE_ORDER.filter((name): name is Exclude<ServiceName, 'gateway'> => name !== 'gateway');
   await Promise.all(subgraphs.map((name) => e2e.cluster.start(name, env)));
