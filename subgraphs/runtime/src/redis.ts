@@ -101,8 +101,9 @@ export interface RedisConnectOptions {
  * reconnects forever; in a cluster it follows redirections and failovers (CLUSTER_OPTIONS), logged on `log`.
  *
  * Every command is bounded by `commandTimeoutMs`: a Redis that stops answering without closing the
- * connection (a hung process, a node cut off with no reset) otherwise holds each request until the
- * operating system gives the connection up, minutes later. A timed-out write may still be applied when
+ * connection otherwise holds each request as long as the connection stays up: for good with a hung
+ * process (its kernel keeps the connection), many minutes with a node cut off with no reset (until TCP
+ * gives up retransmitting). A timed-out write may still be applied when
  * Redis answers again, as with a connection lost after sending; the command's late reply is matched to
  * it and dropped, so the connection's later replies stay in order.
  */
