@@ -2,7 +2,6 @@ import cluster from 'node:cluster';
 import {
   ConfigError,
   connectRedis,
-  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   redisTargetOf,
   createInMemoryRedis,
   internalSecretOf,
@@ -56,10 +55,7 @@ else
     }
     // Without REDIS_URL / REDIS_CLUSTER_NODES (development, generic mode) each replica keeps its own in-process store.
     const redis = redisTarget
-      ? await connectRedis(redisTarget, {
-          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
-          log: logger,
-        })
+      ? await connectRedis(redisTarget, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log: logger })
       : createInMemoryRedis();
     const gateway = await startGateway({
       httpRoutes: consoleConfig?.ok ? consoleAppRoutes(consoleConfig.config) : undefined,

@@ -64,7 +64,6 @@ export { type BaseContext } from './request-context';
 export {
   CLUSTER_OPTIONS,
   connectRedis,
-  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   type RedisConnectOptions,
   createInMemoryRedis,
   isCluster,

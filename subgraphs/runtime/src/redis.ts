@@ -90,7 +90,7 @@ export interface RedisConnectOptions {
    * A command unanswered for this long fails with ioredis's "Command timed out", which callers answer
    * SERVICE_UNAVAILABLE (isRedisUnavailableError); 0: no bound. Default DEFAULT_REDIS_COMMAND_TIMEOUT_MS.
    */
-  commandTimeoutMs?: number;
+  commandTimeoutMs?: number | undefined;
   /** Where a Cluster client logs topology changes and failover. */
   log?: RedisEventLog;
 }

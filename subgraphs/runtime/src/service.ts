@@ -14,7 +14,7 @@ import {
 import { createRedisEventBus, type EventBus } from './live';
 import { createLogger, type Logger } from './logger';
 import { createKafka, ensureTopic } from './queue/kafka';
-import { connectRedis, DEFAULT_REDIS_COMMAND_TIMEOUT_MS, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
+import { connectRedis, DependencyUnavailableError, redisTargetOf, type Redis } from './redis';
 import { Lifecycle } from './shutdown';
 import { startTracing, tracingSettingsOf } from './tracing';
 import type { ServiceDeps } from './subgraph';
@@ -32,7 +32,7 @@ export interface MainContext<C extends CommonConfig> {
   /**
    * Connects to REDIS_CLUSTER_NODES or REDIS_URL (one is required in real mode); closed last on shutdown.
    * Its commands are bounded by REDIS_COMMAND_TIMEOUT_MS, or when that is unset by `defaultCommandTimeoutMs`
-   * (DEFAULT_REDIS_COMMAND_TIMEOUT_MS; 0: none).
+   * (unset: connectRedis's DEFAULT_REDIS_COMMAND_TIMEOUT_MS; 0: none).
    */
   redis(defaultCommandTimeoutMs?: number): Promise<Redis>;
   /** Connects to KAFKA_BROKERS (required) and makes sure the inference topic exists. */
@@ -81,7 +81,7 @@ export async function runServiceMain<S extends z.ZodType<CommonConfig>>(
       config,
       logger,
       lifecycle,
-      redis: async (defaultCommandTimeoutMs = DEFAULT_REDIS_COMMAND_TIMEOUT_MS) => {
+      redis: async (defaultCommandTimeoutMs) => {
         const target = redisTargetOf(config);
         if (!target)
           throw new ConfigError(['REDIS_URL: required (e.g. redis://127.0.0.1:6379), or REDIS_CLUSTER_NODES for a Redis Cluster']);
